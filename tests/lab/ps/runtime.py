@@ -1,0 +1,149 @@
+"""PSRuntime: one runspace (PSRP runspace pool) on one simulated host; runs structured pipelines."""
+from __future__ import annotations
+
+import contextlib
+import types
+from typing import Any, Iterable
+
+import tests.lab.ps.builtins  # noqa: F401  pylint: disable=unused-import  # registers the built-in cmdlets
+from tests.lab.ps.binder import BoundArgs, bind, bind_input, pipeline_param
+from tests.lab.ps.context import CallContext, RunspaceState
+from tests.lab.ps.convert import LabObject, from_ps, to_ps
+from tests.lab.ps.errors import command_not_found, fail, not_on_cm_drive
+from tests.lab.ps.spec import CM_MODULE, TABLE, CmdletSpec, CmdletTable
+from tests.lab.windows.host import WindowsHost
+from tests.lab.wsman.backend import Command, ErrorSpec, PipelineRequest, PipelineStopped, PipelineWriter, TerminatingError
+
+REDACTED = "********"
+SCRIPTS_REFUSED = ("The lab accepts structured cmdlet calls only (AddCommand/AddParameter); "
+                   "script text (AddScript) is refused.")
+
+
+def split_statements(commands: list[Command]) -> list[list[Command]]:
+    statements: list[list[Command]] = [[]]
+    for command in commands:
+        statements[-1].append(command)
+        if command.end_of_statement:
+            statements.append([])
+    return [s for s in statements if s]
+
+
+def _redact_raw(name: str | None, value: Any, spec: CmdletSpec | None) -> Any:
+    param = spec.param(name) if spec is not None and name else None
+    if param is not None and param.is_secret:
+        return REDACTED
+    return REDACTED if type(value).__name__ in ("PSSecureString", "PSCredential") else from_ps(value)
+
+
+class PSRuntime:
+    """Implements the transport's Runspace protocol for one (host, user) session."""
+
+    def __init__(self, world: Any, host: WindowsHost, user: str, auth: str = "basic", table: CmdletTable = TABLE) -> None:
+        self.world = world
+        self.host = host
+        self.user = user
+        self.auth = auth
+        self.table = table
+        short = user.split("\\")[-1].split("@")[0]
+        self.state = RunspaceState(location=f"C:\\Users\\{short}\\Documents")
+
+    def close(self) -> None:
+        self.state.imported_modules.clear()
+
+    # -- Runspace protocol --------------------------------------------------------------------------------------
+    def invoke(self, request: PipelineRequest, writer: PipelineWriter) -> None:
+        """Run the statements in order. A terminating error fails the whole invocation and later statements do not run:
+        PowerShell.Invoke() with AddStatement() stops at the first terminating error (inferred from how the API
+        surfaces the exception; not measured against Windows)."""
+        pipeline_input = [from_ps(v) for v in request.input]
+        for index, statement in enumerate(split_statements(request.commands)):
+            data: list[Any] = pipeline_input if index == 0 else []
+            for position, command in enumerate(statement):
+                if writer.stopped:
+                    raise PipelineStopped()
+                last = position == len(statement) - 1
+                sink: list[Any] = []
+                self.run_command(command, data, writer, (lambda obj: writer.write_output(to_ps(obj))) if last else sink.append)
+                data = sink
+
+    # -- one command --------------------------------------------------------------------------------------------
+    def run_command(self, command: Command, data: list[Any], writer: PipelineWriter, emit: Any) -> None:
+        if command.is_script:
+            self._record(command.name[:80], {}, "failed: ScriptsRefused,Lab")
+            raise fail(SCRIPTS_REFUSED, "PermissionDenied", "ScriptsRefused,Lab",
+                       "System.Management.Automation.RuntimeException", activity=None, target=command.name[:200])
+        spec = self.table.lookup(command.name, self.state.imported_modules)
+        raw_params = {(n if n else f"#{i}"): _redact_raw(n, v, spec) for i, (n, v) in enumerate(command.parameters)}
+        if spec is None:
+            error = command_not_found(command.name)
+            self._record(command.name, raw_params, f"failed: {error.spec.fqid}")
+            raise error
+        try:
+            args = bind(spec, command.parameters, has_input=bool(data), sample=data[0] if data else None)
+        except TerminatingError as exc:
+            self._record(spec.name, raw_params, f"failed: {exc.spec.fqid}")
+            raise
+        params = {k: (REDACTED if (p := spec.param(k)) is not None and p.is_secret else v) for k, v in args.items()}
+        ctx = self._context(spec, args, data, writer)
+        try:
+            with self._lock():
+                if self._take_fault(spec.name) == "fail_cmdlet":
+                    raise fail(f"Injected fault: {spec.name} failed on {self.host.fqdn}.", "NotSpecified", "InjectedFault,Lab",
+                               "System.Management.Automation.RuntimeException", activity=spec.name)
+                if spec.module is not None and spec.module.lower() == CM_MODULE and ctx.site_code is None:
+                    raise not_on_cm_drive(spec.name, spec.impl_type)
+                self._execute(spec, ctx, args, data, emit)
+        except TerminatingError as exc:
+            self._record(spec.name, params, f"failed: {exc.spec.fqid}")
+            raise
+        outcome = f"error: {ctx.errors[0].fqid}" if ctx.errors else "ok"
+        self._record(spec.name, params, outcome)
+
+    def _context(self, spec: CmdletSpec, args: BoundArgs, data: list[Any], writer: PipelineWriter) -> CallContext:
+        error_action = args.get("ErrorAction", "Continue")
+
+        def on_error(record: ErrorSpec) -> None:
+            if error_action == "Stop":
+                # ActionPreferenceStopException: over remoting the failed pipeline carries the original record.
+                raise TerminatingError(record)
+            if error_action not in ("SilentlyContinue", "Ignore"):
+                writer.write_error(record)
+
+        return CallContext(self.host, self.world, self.state, self.user, self.auth, spec, list(data),
+                           whatif=bool(args.get("WhatIf", False)), error_action=error_action,
+                           warning_action=args.get("WarningAction", "Continue"), verbose=bool(args.get("Verbose", False)),
+                           sink_error=on_error, sink_warning=writer.write_warning, sink_verbose=writer.write_verbose)
+
+    @staticmethod
+    def _execute(spec: CmdletSpec, ctx: CallContext, args: BoundArgs, data: list[Any], emit: Any) -> None:
+        target = pipeline_param(spec, args) if data and spec.process_each else None
+        if target is None:
+            _drain(spec.func(ctx, args), emit)
+            return
+        for obj in data:                                    # one ProcessRecord per input object
+            ctx.input = [obj]
+            _drain(spec.func(ctx, bind_input(spec, args, target, obj)), emit)
+
+    def _lock(self) -> Any:
+        lock = getattr(self.world, "lock", None)
+        return lock if lock is not None else contextlib.nullcontext()
+
+    def _take_fault(self, cmdlet_name: str) -> str | None:
+        faults = getattr(self.world, "faults", None)
+        return faults.take("invoke", self.host.fqdn, cmdlet_name) if faults is not None else None
+
+    def _record(self, cmdlet_name: str, parameters: dict[str, Any], outcome: str) -> None:
+        recorder = getattr(self.world, "record_call", None)
+        if recorder is not None:
+            recorder(host=self.host.fqdn, user=self.user, cmdlet=cmdlet_name, parameters=parameters, outcome=outcome)
+
+
+def _drain(result: Any, emit: Any) -> None:
+    if result is None:
+        return
+    if isinstance(result, (types.GeneratorType, list, tuple)) or (isinstance(result, Iterable) and not isinstance(
+            result, (str, bytes, dict, LabObject))):
+        for obj in result:
+            emit(obj)
+    else:
+        emit(result)

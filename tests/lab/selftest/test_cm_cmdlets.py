@@ -1,0 +1,205 @@
+"""ConfigurationManager cmdlets of the lab world, driven through the lab's PowerShell runtime."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+import tests.lab.world.cm_cmdlets  # noqa: F401  pylint: disable=unused-import  # registers the cmdlets
+from tests.lab.ps.runtime import PSRuntime
+from tests.lab.world import paths
+from tests.lab.world.clock import Clock
+from tests.lab.world.model import SCP_ROLE
+from tests.lab.world.world import World
+from tests.lab.wsman.backend import Command, ErrorSpec, PipelineRequest, TerminatingError
+
+SCENARIOS = Path(__file__).resolve().parents[1] / "world" / "scenarios"
+ADMIN = "CONTOSO\\cmadmin"
+
+
+@dataclass
+class Writer:
+    output: list[Any] = field(default_factory=list)
+    errors: list[ErrorSpec] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    verbose: list[str] = field(default_factory=list)
+    stopped: bool = False
+
+    def write_output(self, obj: Any) -> None:
+        self.output.append(obj)
+
+    def write_error(self, record: ErrorSpec) -> None:
+        self.errors.append(record)
+
+    def write_warning(self, message: str) -> None:
+        self.warnings.append(message)
+
+    def write_verbose(self, message: str) -> None:
+        self.verbose.append(message)
+
+
+def world_of(name: str) -> World:
+    return World.from_scenario(yaml.safe_load((SCENARIOS / f"{name}.yaml").read_text()), Clock())
+
+
+def run(rt: PSRuntime, name: str, *params: tuple[str | None, Any]) -> Writer:
+    writer = Writer()
+    rt.invoke(PipelineRequest([Command(name, parameters=list(params), end_of_statement=True)]), writer)
+    return writer
+
+
+def session(world: World, host: str = "cm01.contoso.com", user: str = ADMIN, auth: str = "ntlm",
+            site: str = "PS1", root: str = "cm01.contoso.com") -> PSRuntime:
+    rt = PSRuntime(world, world.host(host), user, auth)
+    run(rt, "Import-Module", (None, "ConfigurationManager"))
+    run(rt, "New-PSDrive", ("Name", site), ("PSProvider", "CMSite"), ("Root", root))
+    run(rt, "Set-Location", ("Path", f"{site}:"))
+    return rt
+
+
+def fails(rt: PSRuntime, name: str, *params: tuple[str | None, Any]) -> ErrorSpec:
+    with pytest.raises(TerminatingError) as info:
+        run(rt, name, *params)
+    return info.value.spec
+
+
+def test_get_scp_shape_and_props() -> None:
+    rt = session(world_of("standalone-with-scp"))
+    out = run(rt, "Get-CMServiceConnectionPoint", ("SiteCode", "PS1")).output
+    assert len(out) == 1
+    obj = out[0]
+    assert obj.PSObject.type_names[0] == "IResultObject#SMS_SCI_SysResUse"
+    assert obj.RoleName == SCP_ROLE and obj.NetworkOSPath == "\\\\cm01.contoso.com"
+    assert obj.NALPath == '["Display=\\\\cm01.contoso.com\\"]MSWNET:["SMS_SITE=PS1"]\\\\cm01.contoso.com\\'
+    names = [p.PropertyName for p in obj.Props]
+    assert "OfflineMode" in names and len(names) > 1
+    assert next(p.Value for p in obj.Props if p.PropertyName == "OfflineMode") == 0
+
+
+def test_add_scp_creates_site_control_then_sitecomp_installs() -> None:
+    world = world_of("standalone-primary")
+    rt = session(world)
+    out = run(rt, "Add-CMServiceConnectionPoint", ("SiteSystemServerName", "scp01.contoso.com"), ("SiteCode", "PS1"),
+              ("Mode", "Offline")).output
+    assert out[0].RoleName == SCP_ROLE
+    listed = run(rt, "Get-CMServiceConnectionPoint", (None, "scp01*")).output
+    assert len(listed) == 1 and listed[0].Type == 8
+    scp = world.host("scp01")
+    assert scp.registry.get_key(paths.thread_key(paths.DMP_DOWNLOADER)) is None
+    world.advance(61)
+    assert scp.registry.get_value(paths.thread_key(paths.DMP_DOWNLOADER), "Current State")[0] == "Running"
+    assert world.to_json()["scp"]["effective_mode"] == "Offline"
+
+
+def test_add_scp_rules() -> None:
+    world = world_of("hierarchy")
+    rt = session(world, "pri01.contoso.com", site="PR1", root="pri01.contoso.com")
+    err = fails(rt, "Add-CMServiceConnectionPoint", ("SiteSystemServerName", "pri01.contoso.com"), ("Mode", "Online"))
+    assert "top-tier" in err.message and err.fqid.endswith(",Microsoft.ConfigurationManagement.PowerShell.Cmdlets.HS."
+                                                           "AddServiceConnectionPoint")
+    rt = session(world, "cas01.contoso.com", site="CAS", root="cas01.contoso.com")
+    err = fails(rt, "Add-CMServiceConnectionPoint", ("SiteSystemServerName", "cas01.contoso.com"), ("Mode", "Online"))
+    assert "single instance" in err.message
+    err = fails(rt, "Add-CMServiceConnectionPoint", ("SiteSystemServerName", "nosuch.contoso.com"), ("Mode", "Online"))
+    assert err.category == "ObjectNotFound"
+    err = fails(rt, "Add-CMServiceConnectionPoint", ("SiteSystemServerName", "cas01.contoso.com"), ("Mode", "Online"),
+                ("SiteCode", "ZZZ"))
+    assert "ZZZ" in err.message
+
+
+def test_set_scp_changes_site_control_only() -> None:
+    world = world_of("standalone-with-scp")
+    rt = session(world)
+    out = run(rt, "Set-CMServiceConnectionPoint", (None, "cm01.contoso.com"), ("Mode", "Offline"), ("PassThru", None)).output
+    assert next(p.Value for p in out[0].Props if p.PropertyName == "OfflineMode") == 1
+    state = world.to_json()["scp"]
+    assert state["configured"]["mode"] == "Offline" and state["effective_mode"] == "Online"
+
+
+def test_remove_scp_needs_force_in_remote_session_and_whatif_does_nothing() -> None:
+    world = world_of("standalone-with-scp")
+    rt = session(world)
+    err = fails(rt, "Remove-CMServiceConnectionPoint", (None, "cm01.contoso.com"))
+    assert err.fqid.startswith("HostFunctionNotImplemented,") and world.hierarchy.scp() is not None
+    result = run(rt, "Remove-CMServiceConnectionPoint", (None, "cm01.contoso.com"), ("WhatIf", None), ("Verbose", None))
+    assert any(v.startswith("What if:") for v in result.verbose) and world.hierarchy.scp() is not None
+    run(rt, "Remove-CMServiceConnectionPoint", (None, "cm01.contoso.com"), ("Force", None))
+    assert world.hierarchy.scp() is None
+    assert run(rt, "Get-CMServiceConnectionPoint").output == []
+
+
+def test_site_system_server_lifecycle() -> None:
+    world = world_of("standalone-primary")
+    rt = session(world)
+    new = run(rt, "New-CMSiteSystemServer", (None, "web01.contoso.com"), ("EnableProxy", True),
+              ("ProxyServerName", "proxy.contoso.com"), ("ProxyServerPort", 8080)).output[0]
+    proxy = {p.PropertyName: (p.Value, p.Value1) for p in new.Props}
+    assert proxy["ProxyName"][1] == "proxy.contoso.com" and proxy["ProxyServerPort"][0] == 8080
+    assert len(run(rt, "Get-CMSiteSystemServer", (None, "web01*")).output) == 1
+    run(rt, "Add-CMServiceConnectionPoint", (None, "web01.contoso.com"), ("Mode", "Online"))
+    err = fails(rt, "Remove-CMSiteSystemServer", ("SiteSystemServerName", "web01.contoso.com"), ("Force", None))
+    assert "other site system roles" in err.message
+    run(rt, "Remove-CMSiteRole", ("RoleName", SCP_ROLE), ("SiteSystemServerName", "web01.contoso.com"), ("Force", None))
+    run(rt, "Remove-CMSiteSystemServer", ("SiteSystemServerName", "web01.contoso.com"), ("Force", None))
+    assert run(rt, "Get-CMSiteSystemServer", (None, "web01*")).output == []
+    roles = {o.RoleName for o in run(rt, "Get-CMSiteRole", ("SiteSystemServerName", "cm01.contoso.com")).output}
+    assert {"SMS Site Server", "SMS Provider", "SMS Site System"} <= roles
+
+
+def test_info_cmdlets() -> None:
+    world = world_of("standalone-primary")
+    rt = session(world)
+    site = run(rt, "Get-CMSite").output[0]
+    assert (site.SiteCode, site.Type, site.ReportingSiteCode) == ("PS1", 2, "")
+    setting = run(rt, "Get-CMHierarchySetting").output[0]
+    assert next(p.Value for p in setting.Props if p.PropertyName == "TelemetryLevel") == 2
+    run(rt, "Set-CMHierarchySetting", ("DiagnosticLevel", "Full"))
+    assert world.hierarchy.settings.telemetry_level == 3
+    app = run(rt, "Get-CMAADApplication").output[0]
+    assert app.SecretKeyExpiry.year == 2027
+    assert run(rt, "Get-CMAccount", (None, "CONTOSO\\svc-cmproxy")).output[0].UserName == "CONTOSO\\svc-cmproxy"
+    upd = run(rt, "Get-CMSiteUpdate")
+    assert upd.warnings and upd.output[0].State == 327682
+    assert not run(rt, "Get-CMSiteUpdate", ("Fast", None)).warnings
+    assert run(rt, "Get-CMSiteComponent", ("ComponentName", "SMS_SITE_COMPONENT_MANAGER")).output
+
+
+def test_status_messages_and_update_check() -> None:
+    world = world_of("standalone-with-scp")
+    cm01 = world.host("cm01")
+    cm01.network.proxies.clear()
+    rt = session(world)
+    run(rt, "Invoke-CMSiteUpdateCheck")
+    world.advance(10)
+    msgs = run(rt, "Get-CMComponentStatusMessage", ("StartTime", datetime(2026, 1, 1, tzinfo=timezone.utc)),
+               ("ComponentName", "SMS_SERVICE_CONNECTOR")).output
+    assert [m.MessageID for m in msgs] == [11488]
+
+
+def test_site_drive_rules() -> None:
+    world = world_of("hierarchy")
+    rt = PSRuntime(world, world.host("scp01.contoso.com"), ADMIN, "ntlm")
+    run(rt, "Import-Module", (None, "ConfigurationManager"))      # no console on scp01
+    assert rt.state.imported_modules == {}
+    rt = PSRuntime(world, world.host("pri01.contoso.com"), ADMIN, "ntlm")
+    run(rt, "Import-Module", (None, "ConfigurationManager"))
+    err = fails(rt, "New-PSDrive", ("Name", "CAS"), ("PSProvider", "CMSite"), ("Root", "cas01.contoso.com"))
+    assert err.category == "PermissionDenied"                      # double hop without delegation
+    err = fails(rt, "New-PSDrive", ("Name", "XYZ"), ("PSProvider", "CMSite"), ("Root", "pri01.contoso.com"))
+    assert "XYZ" in err.message
+    rt = PSRuntime(world, world.host("pri01.contoso.com"), ADMIN, "kerberos")
+    run(rt, "Import-Module", (None, "ConfigurationManager"))
+    run(rt, "New-PSDrive", ("Name", "CAS"), ("PSProvider", "CMSite"), ("Root", "cas01.contoso.com"))
+    assert "CAS" in rt.state.drives
+
+
+def test_non_admin_cannot_connect() -> None:
+    world = world_of("standalone-primary")
+    rt = PSRuntime(world, world.host("cm01.contoso.com"), "CONTOSO\\helpdesk", "ntlm")
+    run(rt, "Import-Module", (None, "ConfigurationManager"))
+    err = fails(rt, "New-PSDrive", ("Name", "PS1"), ("PSProvider", "CMSite"), ("Root", "cm01.contoso.com"))
+    assert err.exception_type == "System.UnauthorizedAccessException"

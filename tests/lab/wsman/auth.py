@@ -1,0 +1,208 @@
+"""Per-connection HTTP authentication: Basic, NTLM/Negotiate (pyspnego acceptor), client certificates.
+
+NTLM and Negotiate authenticate the TCP connection, not the request: after the handshake later requests carry no
+Authorization header, and the sealing state for message encryption lives here, one ``ConnectionAuth`` per connection.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import logging
+import os
+import tempfile
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+import spnego
+from cryptography import x509
+from cryptography.x509.oid import NameOID
+from spnego.channel_bindings import GssChannelBindings
+
+from tests.lab.wsman.backend import Backend
+
+log = logging.getLogger(__name__)
+
+CERT_AUTH_HEADER = "http://schemas.dmtf.org/wbem/wsman/1/wsman/secprofile/https/mutual"
+UPN_OID = x509.ObjectIdentifier("1.3.6.1.4.1.311.20.2.3")
+
+
+@dataclass
+class AuthResult:
+    """Outcome of one request's authentication step."""
+
+    ok: bool                      # the request may be processed
+    headers: list[tuple[str, str]]  # WWW-Authenticate headers for the response
+    handshake: bool = False       # a 401 leg of a handshake (recorded as action "auth")
+
+
+class NtlmUserFile:
+    """The process-wide NTLM_USER_FILE pyspnego's acceptor reads; the union of every running server's accounts."""
+
+    _lock = threading.Lock()
+    _owners: dict[int, list[tuple[str, str, str]]] = {}
+    _dir: str | None = None
+
+    @classmethod
+    def register(cls, owner: int, accounts: list[tuple[str, str, str]]) -> None:
+        with cls._lock:
+            cls._owners[owner] = list(accounts)
+            cls._write()
+
+    @classmethod
+    def unregister(cls, owner: int) -> None:
+        with cls._lock:
+            cls._owners.pop(owner, None)
+            cls._write()
+
+    @classmethod
+    def _write(cls) -> None:
+        if cls._dir is None:
+            cls._dir = tempfile.mkdtemp(prefix="lab-ntlm-")
+        path = os.path.join(cls._dir, "ntlm_users")
+        lines = sorted({f"{d}:{u}:{p}" for accounts in cls._owners.values() for d, u, p in accounts})
+        tmp = path + ".tmp"
+        with open(tmp, "w", encoding="utf-8") as handle:
+            handle.write("\n".join(lines) + "\n")
+        os.replace(tmp, path)
+        os.environ["NTLM_USER_FILE"] = path
+
+
+def server_end_point_bindings(cert_der: bytes) -> GssChannelBindings:
+    """RFC 5929 tls-server-end-point of our certificate (SHA-256 unless it is signed with a stronger hash)."""
+    cert = x509.load_der_x509_certificate(cert_der)
+    algo = cert.signature_hash_algorithm
+    name = algo.name if algo is not None and algo.name not in ("md5", "sha1") else "sha256"
+    digest = hashlib.new(name, cert_der).digest()
+    return GssChannelBindings(application_data=b"tls-server-end-point:" + digest)
+
+
+def certificate_identity(cert_der: bytes) -> tuple[str, str | None]:
+    """(subject CN, UPN from the SAN otherName) of a client certificate."""
+    cert = x509.load_der_x509_certificate(cert_der)
+    cns = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    cn = str(cns[0].value) if cns else ""
+    upn = None
+    try:
+        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+        for other in san.get_values_for_type(x509.OtherName):
+            if other.type_id == UPN_OID:
+                upn = _der_utf8(other.value)
+    except x509.ExtensionNotFound:
+        pass
+    return cn, upn
+
+
+def _der_utf8(value: bytes) -> str:
+    """Decode a DER UTF8String (tag 0x0C), short or long length form."""
+    if len(value) < 2 or value[0] != 0x0C:
+        return value.decode("utf-8", "replace")
+    length = value[1]
+    offset = 2
+    if length & 0x80:
+        count = length & 0x7F
+        length = int.from_bytes(value[2:2 + count], "big")
+        offset += count
+    return value[offset:offset + length].decode("utf-8")
+
+
+class ConnectionAuth:
+    """Authentication state of one TCP connection to one endpoint."""
+
+    def __init__(self, backend: Backend, endpoint: Any, https: bool, bindings: GssChannelBindings | None,
+                 peer_cert_der: bytes | None) -> None:
+        self.backend = backend
+        self.endpoint = endpoint          # EndpointConfig
+        self.https = https
+        self.bindings = bindings
+        self.peer_cert_der = peer_cert_der
+        self.user: str | None = None      # authenticated on this connection (NTLM/Negotiate/certificate)
+        self.method: str | None = None
+        self.context: Any = None          # pyspnego acceptor, also used for message encryption
+
+    @property
+    def name(self) -> str:
+        return self.endpoint.name
+
+    def challenge_headers(self) -> list[tuple[str, str]]:
+        headers = [("WWW-Authenticate", "Negotiate")]
+        if self.endpoint.allow_basic and (self.https or self.endpoint.allow_unencrypted):
+            headers.append(("WWW-Authenticate", 'Basic realm="WSMAN"'))
+        return headers
+
+    def _deny(self) -> AuthResult:
+        self.user = self.method = self.context = None
+        return AuthResult(False, self.challenge_headers())
+
+    def authenticate(self, authorization: str | None) -> tuple[AuthResult, str | None]:
+        """(result, user of this request)."""
+        if not authorization:
+            if self.user is not None and self.method in ("ntlm", "negotiate"):
+                return AuthResult(True, []), self.user
+            return self._deny(), None
+        scheme, _unused, value = authorization.strip().partition(" ")
+        scheme_l = scheme.lower()
+        if authorization.strip() == CERT_AUTH_HEADER:
+            return self._certificate()
+        if self.backend.fault(self.name, "auth", scheme_l) == "fail_auth":
+            return self._deny(), None
+        if scheme_l == "basic":
+            return self._basic(value)
+        if scheme_l in ("negotiate", "ntlm", "kerberos"):
+            return self._spnego(value.strip())
+        return self._deny(), None
+
+    def _basic(self, value: str) -> tuple[AuthResult, str | None]:
+        if not self.endpoint.allow_basic or not (self.https or self.endpoint.allow_unencrypted):
+            return self._deny(), None
+        try:
+            user, _unused, password = base64.b64decode(value).decode("utf-8").partition(":")
+        except ValueError:
+            return self._deny(), None
+        canonical = self.backend.check_password(self.name, user, password)
+        if canonical is None or not self.backend.authorize(self.name, canonical):
+            return self._deny(), None
+        self.method = "basic"
+        return AuthResult(True, []), canonical
+
+    def _spnego(self, value: str) -> tuple[AuthResult, str | None]:
+        try:
+            token = base64.b64decode(value)
+        except ValueError:
+            return self._deny(), None
+        if self.context is None or self.user is not None or self._is_first_leg(token):
+            protocol = "ntlm" if token.startswith(b"NTLMSSP\x00") else "negotiate"
+            self.context = spnego.server(protocol=protocol, channel_bindings=self.bindings)
+            self.method = protocol
+            self.user = None
+        try:
+            out = self.context.step(token)
+        except spnego.exceptions.SpnegoError as exc:
+            log.debug("%s: %s authentication failed: %s", self.name, self.method, exc)
+            return self._deny(), None
+        headers = [("WWW-Authenticate", f"Negotiate {base64.b64encode(out).decode()}")] if out else []
+        if not self.context.complete:
+            return AuthResult(False, headers, handshake=True), None
+        user = str(self.context.client_principal or "")
+        if not self.backend.authorize(self.name, user):
+            return self._deny(), None
+        self.user = user
+        return AuthResult(True, headers), user
+
+    @staticmethod
+    def _is_first_leg(token: bytes) -> bool:
+        return token.startswith(b"NTLMSSP\x00\x01") or token[:1] == b"\x60"   # NTLM NEGOTIATE or SPNEGO NegTokenInit
+
+    def _certificate(self) -> tuple[AuthResult, str | None]:
+        if self.user is not None and self.method == "certificate":
+            return AuthResult(True, []), self.user
+        if not (self.https and self.endpoint.cert_auth and self.peer_cert_der):
+            return self._deny(), None
+        if self.backend.fault(self.name, "auth", "certificate") == "fail_auth":
+            return self._deny(), None
+        cn, upn = certificate_identity(self.peer_cert_der)
+        user = self.backend.map_certificate(self.name, cn, upn)
+        if user is None or not self.backend.authorize(self.name, user):
+            return self._deny(), None
+        self.user, self.method = user, "certificate"
+        return AuthResult(True, []), user
