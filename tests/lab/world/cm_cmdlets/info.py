@@ -128,14 +128,17 @@ def invoke_update_check(ctx: Any, args: Any) -> Iterator[Any]:
     return iter(())
 
 
+STATUS_MESSAGE_PARAMS = [
+    P("ComponentName", "string", aliases=("Component",)),
+    P("ComputerName", "string", aliases=("MachineName",)),
+    P("SiteCode", "string"),
+    P("Severity", "enum", values=("All", "Error", "Warning", "Information")),
+    P("StartTime", "datetime", aliases=("ViewingPeriod",), mandatory=True),
+]
+
+
 @cmdlet("Get-CMComponentStatusMessage", module="ConfigurationManager", impl_type=impl("Get-CMComponentStatusMessage"),
-        params=[
-            P("ComponentName", "string", aliases=("Component",)),
-            P("ComputerName", "string", aliases=("MachineName",)),
-            P("SiteCode", "string"),
-            P("Severity", "enum", values=("All", "Error", "Warning", "Information")),
-            P("StartTime", "datetime", aliases=("ViewingPeriod",), mandatory=True),
-    ])
+        params=STATUS_MESSAGE_PARAMS)
 def get_status_messages(ctx: Any, args: Any) -> Iterator[Any]:
     start = args["StartTime"]
     if start.tzinfo is None:

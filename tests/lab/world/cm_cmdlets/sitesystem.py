@@ -169,13 +169,16 @@ def get_site_role(ctx: Any, args: Any) -> Iterator[Any]:
     return iter(out)
 
 
+REMOVE_SITE_ROLE_PARAMS = [
+    P("Force", "switch"),
+    P("RoleName", "string", mandatory=True),
+    P("SiteCode", "string"),
+    P("SiteSystemServerName", "string", aliases=NAME_ALIASES, mandatory=True),
+]
+
+
 @cmdlet("Remove-CMSiteRole", module="ConfigurationManager", should_process=True, impl_type=impl("Remove-CMSiteRole"),
-        params=[
-            P("Force", "switch"),
-            P("RoleName", "string", mandatory=True),
-            P("SiteCode", "string"),
-            P("SiteSystemServerName", "string", aliases=NAME_ALIASES, mandatory=True),
-    ])
+        params=REMOVE_SITE_ROLE_PARAMS)
 def remove_site_role(ctx: Any, args: Any) -> Iterator[Any]:
     name = "Remove-CMSiteRole"
     hier = ctx.world.hierarchy
