@@ -52,7 +52,7 @@ class Lab:
 
     def __init__(self, scenario: str | Path | dict[str, Any] = "standalone-primary", *, scale: float | None = None,
                  https: bool = True, auth: str = "ntlm", cert_auth: bool = False, workdir: str | Path | None = None,
-                 max_poll: float = 20.0) -> None:
+                 max_poll: float = 20.0, fault_hold: float = 35.0) -> None:
         self.data = load_scenario(scenario)
         self.scale = scale
         self.https = https
@@ -64,7 +64,8 @@ class Lab:
         self.backend = LabBackend(self.world)
         self.pki = make_pki(str(self.workdir / "pki"), list(self.world.hosts))
         self.endpoints = [EndpointConfig(name=fqdn, https=https, certs=self.pki if https else None,
-                                         cert_auth=cert_auth and https, max_poll=max_poll)
+                                         cert_auth=cert_auth and https, max_poll=max_poll,
+                                         fault_hold=fault_hold)
                           for fqdn in self.world.hosts]
         self.server = WSManServer(self.backend, self.endpoints)
         self.control = ControlServer(self)

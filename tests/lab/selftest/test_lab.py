@@ -204,3 +204,19 @@ def test_serve_prints_the_ready_line_and_writes_the_inventory(tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+def test_timeout_fault_holds_the_request_past_the_read_timeout():
+    from requests.exceptions import RequestException     # pylint: disable=import-outside-toplevel
+    from pypsrp.exceptions import WinRMTransportError     # pylint: disable=import-outside-toplevel
+
+    with Lab("standalone-primary", https=False, auth="basic", fault_hold=4) as lab:
+        server = next(iter(lab.world.hosts))
+        conn = lab.connection(server)
+        with RunspacePool(WSMan(read_timeout=2, operation_timeout=1, **conn)) as pool:
+            lab.add_fault("timeout", host=server)
+            ps = PowerShell(pool)
+            ps.add_cmdlet("Get-Date")
+            with pytest.raises((RequestException, WinRMTransportError)):
+                ps.invoke()
+        assert not lab.world.faults.pending(), "the fault fired once and is gone"

@@ -13,7 +13,7 @@ from typing import Any
 FAULT_STAGES: dict[str, str] = {
     "fail_auth": "auth",
     "drop": "request",
-    "timeout": "receive",
+    "timeout": "request",          # transport: the request is held past the client's read timeout
     "fail_cmdlet": "invoke",     # runtime: the cmdlet fails with an injected error
     "install_fail": "sitecomp",     # sitecomp.py: the bootstrap of the next role install on that host fails
     "thread_stuck": "thread",       # threads.py: the next Stop request on that host is ignored (stays Running)
