@@ -1,0 +1,1 @@
+"""cmscp: controller-side library of the configmgr.scp collection (see docs/architecture.md)."""

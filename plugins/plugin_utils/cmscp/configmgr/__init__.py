@@ -1,0 +1,1 @@
+"""ConfigMgr domain layer: SMS Provider and SCP host operations."""

@@ -1,0 +1,89 @@
+"""Statements that load the ConfigurationManager module and enter the CMSite drive, and their checks.
+
+The bootstrap is prepended to the first pipeline of a runspace so that bootstrap + reads are one round trip.
+Statement order (indexes are relative to the bootstrap's first statement):
+  0 Get-Item Env:SMS_ADMIN_UI_PATH   (SilentlyContinue: only needed when import by name fails)
+  1 Import-Module ConfigurationManager (by name, or by path on the fallback trip)
+  2 New-PSDrive <SiteCode> CMSite     (SilentlyContinue: the drive usually exists after import)
+  3 Set-Location <SiteCode>:
+  4 Get-Module ConfigurationManager   (version check)
+"""
+from __future__ import annotations
+
+import ntpath
+import re
+from typing import Any, Optional
+
+from ..errors import BootstrapFailed, CommandFailed
+from ..pipeline import Pipeline
+from ..session import PipelineResult
+from .constants import ADMIN_UI_ENV, MIN_MODULE_VERSION, MODULE_FILE, MODULE_NAME
+
+BOOTSTRAP_LENGTH = 5
+SITE_CODE = re.compile(r"^[A-Za-z0-9]{3}$")
+IMPORT, DRIVE, LOCATION, VERSION = 1, 2, 3, 4
+
+
+def bootstrap_pipeline(site_code: str, provider: str, operation: str, module: str = MODULE_NAME) -> Pipeline:
+    pipe = Pipeline(operation=operation)
+    pipe.add("Get-Item", ("Path", "Env:%s" % ADMIN_UI_ENV), error_action="SilentlyContinue", label="read SMS_ADMIN_UI_PATH")
+    pipe.add("Import-Module", ("Name", module), label="import the ConfigurationManager module")
+    pipe.add("New-PSDrive", ("Name", site_code), ("PSProvider", "CMSite"), ("Root", provider),
+             error_action="SilentlyContinue", label="create the CMSite drive")
+    pipe.add("Set-Location", ("Path", "%s:" % site_code), label="enter the CMSite drive")
+    pipe.add("Get-Module", ("Name", MODULE_NAME), label="check the ConfigurationManager module version")
+    return pipe
+
+
+def module_path_from_env(result_or_items: Any) -> Optional[str]:
+    """Module path next to the console binaries: <parent of SMS_ADMIN_UI_PATH>\\ConfigurationManager.psd1."""
+    items = result_or_items if isinstance(result_or_items, list) else [result_or_items]
+    for item in items:
+        value = item.get("Value") if isinstance(item, dict) else item
+        if value:
+            return ntpath.join(ntpath.dirname(str(value).rstrip("\\")), MODULE_FILE)
+    return None
+
+
+def parse_version(value: Any) -> Optional[tuple[int, ...]]:
+    if isinstance(value, dict):
+        parts = [value.get(k) for k in ("Major", "Minor", "Build", "Revision")]
+        numbers = [int(p) for p in parts if isinstance(p, int) and p >= 0]
+        return tuple(numbers) or None
+    match = re.match(r"^\s*(\d+(?:\.\d+)*)", str(value or ""))
+    return tuple(int(x) for x in match.group(1).split(".")) if match else None
+
+
+def check_bootstrap(result: PipelineResult, start: int, host: str, site_code: str, provider: str) -> str:
+    """Version check on the Get-Module output; returns the module version text."""
+    modules = result[start + VERSION].output
+    if not modules:
+        raise BootstrapFailed("the ConfigurationManager module is not loaded after Import-Module", host,
+                              "Get-Module -Name", operation="check the ConfigurationManager module")
+    raw = modules[0].get("Version") if isinstance(modules[0], dict) else None
+    version = parse_version(raw)
+    text = ".".join(str(x) for x in version) if version else str(raw)
+    if version is None or version[:2] < MIN_MODULE_VERSION:
+        raise BootstrapFailed("ConfigurationManager module version %s is older than %d.%d; upgrade the console on %s"
+                              % (text, MIN_MODULE_VERSION[0], MIN_MODULE_VERSION[1], host), host, "Get-Module -Name",
+                              operation="check the ConfigurationManager module")
+    return text
+
+
+def explain_failure(err: CommandFailed, start: int, host: str, site_code: str, provider: str) -> CommandFailed:
+    """Turn a failure inside the bootstrap statements into a BootstrapFailed with its own message."""
+    index = (err.statement_index or 0) - start
+    if index == IMPORT:
+        text = ("cannot import the ConfigurationManager module: %s. Install the Configuration Manager console "
+                "(module 5.1902 or later) on %s, or connect to the SMS Provider host" % (err.error_message, host))
+        operation = "import the ConfigurationManager module"
+    elif index in (DRIVE, LOCATION):
+        text = ("cannot open the CMSite drive %s: on SMS Provider %s: %s. Check site_code, that %s is the SMS Provider, "
+                "and that the account is a ConfigMgr administrator" % (site_code, provider, err.error_message, provider))
+        operation = "enter the CMSite drive"
+    else:
+        return err
+    return BootstrapFailed(text, host, err.command, category=err.category,
+                           fully_qualified_error_id=err.fully_qualified_error_id, target=err.target,
+                           script_position=err.script_position, operation=operation,
+                           statement_index=err.statement_index, partial=err.partial)

@@ -1,0 +1,48 @@
+"""Fixed ConfigMgr names, paths and lists (sources: /work/shared/notes/configmgr-facts.md)."""
+from __future__ import annotations
+
+MODULE_NAME = "ConfigurationManager"
+MODULE_FILE = "ConfigurationManager.psd1"
+MIN_MODULE_VERSION = (5, 1902)
+ADMIN_UI_ENV = "SMS_ADMIN_UI_PATH"
+PROVIDER_NAMESPACE = "root\\SMS"
+PROVIDER_CLASS = "SMS_ProviderLocation"
+
+SCP_ROLE = "SMS Dmp Connector"
+SITE_SYSTEM_ROLE = "SMS Site System"
+SITE_SERVER_ROLE = "SMS Site Server"
+
+SITE_TYPES = {1: "Secondary", 2: "Primary", 4: "CAS"}
+SITE_MODE_EXPANSION = 5
+SCP_MODES = ("Online", "Offline")
+OFFLINE_MODE_PROPERTY = "OfflineMode"          # embedded property: 0 Online, 1 Offline
+TELEMETRY_LEVELS = {1: "Basic", 2: "Enhanced", 3: "Full"}
+
+# CM_UpdatePackages.State values that mean an update is being installed (facts section 7; the
+# prerequisite-check and install ranges 0x2xxxx/0x3xxxx, success/failure codes excluded). UNVERIFIED list.
+UPDATE_INSTALLING_STATES = frozenset((131073, 131074, 196609, 196610, 196611, 196613))
+
+EXECUTIVE_SERVICE = "SMS_EXECUTIVE"
+DOWNLOADER_THREAD = "SMS_DMP_DOWNLOADER"
+THREADS_KEY = "HKLM:\\SOFTWARE\\Microsoft\\SMS\\Components\\SMS_EXECUTIVE\\Threads"
+TRACING_KEY = "HKLM:\\SOFTWARE\\Microsoft\\SMS\\Tracing"
+REQUESTED_OPERATION = "Requested Operation"
+CURRENT_STATE = "Current State"
+NET_FRAMEWORK_KEYS = ("HKLM:\\SOFTWARE\\Microsoft\\.NETFramework\\v4.0.30319",
+                      "HKLM:\\SOFTWARE\\Wow6432Node\\Microsoft\\.NETFramework\\v4.0.30319")
+ADMINISTRATORS_SID = "S-1-5-32-544"
+
+# sitecomp.log lines that mark a finished role bootstrap on a server (facts section 8).
+BOOTSTRAP_DONE_MARKERS = ("Bootstrap operation successful", "Bootstrap operations completed")
+
+# Endpoints the SCP needs for updates and servicing (facts section 6); wildcards cannot be probed.
+SCP_ENDPOINTS = (
+    "go.microsoft.com", "download.microsoft.com", "download.windowsupdate.com",
+    "download.visualstudio.microsoft.com", "sccmconnected-a01.cloudapp.net", "definitionupdates.microsoft.com",
+    "configmgrbits.cdn.manage.microsoft.com", "cmbitsstore.blob.core.windows.net", "aka.ms",
+)
+DOC_SCP = "https://learn.microsoft.com/intune/configmgr/core/servers/deploy/configure/about-the-service-connection-point"
+DOC_ENDPOINTS = "https://learn.microsoft.com/intune/configmgr/core/plan-design/network/internet-endpoints"
+DOC_HA = "https://learn.microsoft.com/intune/configmgr/core/servers/deploy/configure/site-server-high-availability"
+DOC_TLS = ("https://learn.microsoft.com/troubleshoot/mem/configmgr/setup-migrate-backup-recovery/"
+           "service-connection-tool-not-download-updates")

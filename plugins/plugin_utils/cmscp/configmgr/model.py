@@ -1,0 +1,321 @@
+"""Dataclasses of the ConfigMgr domain, plus parsers from the cmdlets' output (plain dicts)."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any, Optional
+
+from .constants import (OFFLINE_MODE_PROPERTY, SITE_MODE_EXPANSION, SITE_TYPES, TELEMETRY_LEVELS,
+                        UPDATE_INSTALLING_STATES)
+
+
+def server_from_path(path: Optional[str]) -> Optional[str]:
+    """NetworkOSPath `\\\\server.fqdn` -> `server.fqdn` (lower case: FQDNs compare case-insensitively)."""
+    if not path:
+        return None
+    return str(path).strip().lstrip("\\").rstrip("\\").lower() or None
+
+
+def embedded(props: Any, name: str) -> Optional[dict]:
+    """Find an SMS_EmbeddedProperty by PropertyName (case-sensitive, as WMI stores it)."""
+    for prop in props or []:
+        if isinstance(prop, dict) and prop.get("PropertyName") == name:
+            return prop
+    return None
+
+
+def _int(value: Any) -> Optional[int]:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+@dataclass
+class Site:
+    site_code: str
+    site_name: Optional[str]
+    type: int
+    parent: Optional[str]
+    server: Optional[str]
+    install_dir: Optional[str]
+    version: Optional[str]
+    mode: Optional[int]
+
+    @property
+    def type_name(self) -> str:
+        return SITE_TYPES.get(self.type, "Unknown")
+
+    @property
+    def expansion_in_progress(self) -> bool:
+        return self.mode == SITE_MODE_EXPANSION
+
+    @classmethod
+    def from_obj(cls, obj: dict) -> "Site":
+        return cls(site_code=str(obj.get("SiteCode") or "").upper(), site_name=obj.get("SiteName"),
+                   type=_int(obj.get("Type")) or 0, parent=(obj.get("ReportingSiteCode") or None),
+                   server=(str(obj["ServerName"]).lower() if obj.get("ServerName") else None),
+                   install_dir=obj.get("InstallDir"), version=obj.get("Version"), mode=_int(obj.get("Mode")))
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["type_name"] = self.type_name
+        return data
+
+
+@dataclass
+class Hierarchy:
+    sites: list[Site]
+
+    def site(self, code: Optional[str]) -> Optional[Site]:
+        for site in self.sites:
+            if code and site.site_code == code.upper():
+                return site
+        return None
+
+    @property
+    def top_tier(self) -> Optional[Site]:
+        """The CAS if there is one, else the primary site without a parent."""
+        for site in self.sites:
+            if site.type == 4:
+                return site
+        for site in self.sites:
+            if site.type == 2 and not site.parent:
+                return site
+        return None
+
+    @property
+    def is_standalone(self) -> bool:
+        top = self.top_tier
+        return top is not None and top.type == 2
+
+    @property
+    def expansion_in_progress(self) -> bool:
+        return any(site.expansion_in_progress for site in self.sites)
+
+    def to_dict(self) -> dict[str, Any]:
+        top = self.top_tier
+        return {"sites": [s.to_dict() for s in self.sites], "top_tier_site_code": top.site_code if top else None,
+                "standalone": self.is_standalone}
+
+
+@dataclass
+class ScpInfo:
+    server: str
+    site_code: str
+    mode: Optional[str]           # Online | Offline | None when OfflineMode is missing
+    raw: dict = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_obj(cls, obj: dict) -> "ScpInfo":
+        prop = embedded(obj.get("Props"), OFFLINE_MODE_PROPERTY)
+        mode = None
+        if prop is not None:
+            value = _int(prop.get("Value"))
+            mode = {0: "Online", 1: "Offline"}.get(value) if value is not None else None
+        return cls(server=server_from_path(obj.get("NetworkOSPath")) or "", site_code=str(obj.get("SiteCode") or "").upper(),
+                   mode=mode, raw=dict(obj))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"server": self.server, "site_code": self.site_code, "mode": self.mode}
+
+
+@dataclass
+class SiteSystemServer:
+    server: str
+    site_code: str
+    public_fqdn: Optional[str] = None
+    use_site_server_account: Optional[bool] = None
+    account_name: Optional[str] = None
+    proxy_enabled: bool = False
+    proxy_server: Optional[str] = None
+    proxy_port: Optional[int] = None
+    proxy_account: Optional[str] = None
+    roles: list[str] = field(default_factory=list)
+    raw: dict = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_obj(cls, obj: dict) -> "SiteSystemServer":
+        props = obj.get("Props")
+
+        def value(name: str) -> Any:
+            prop = embedded(props, name)
+            return None if prop is None else prop.get("Value")
+
+        def text(name: str) -> Optional[str]:
+            prop = embedded(props, name)
+            return (prop.get("Value1") or None) if prop is not None else None
+
+        machine = value("UseMachineAccount")
+        return cls(server=server_from_path(obj.get("NetworkOSPath")) or "", site_code=str(obj.get("SiteCode") or "").upper(),
+                   public_fqdn=text("Server Remote Public Name"),
+                   use_site_server_account=None if machine is None else bool(_int(machine)),
+                   account_name=text("UserName"), proxy_enabled=bool(_int(value("UseProxy"))),
+                   proxy_server=text("ProxyName"), proxy_port=_int(value("ProxyServerPort")),
+                   proxy_account=text("ProxyUserName"), raw=dict(obj))
+
+    @property
+    def has_installation_account(self) -> bool:
+        return bool(self.account_name) and not self.use_site_server_account
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data.pop("raw")
+        return data
+
+
+@dataclass
+class AadApp:
+    name: Optional[str]
+    tenant: Optional[str]
+    client_id: Optional[str]
+    app_type: Optional[str]
+    secret_expiry: Optional[datetime]
+
+    @classmethod
+    def from_obj(cls, obj: dict) -> "AadApp":
+        expiry = obj.get("SecretKeyExpiry")
+        return cls(name=obj.get("Name") or obj.get("AppName"), tenant=obj.get("TenantName") or obj.get("TenantID"),
+                   client_id=obj.get("ClientID"), app_type=obj.get("AppType") and str(obj.get("AppType")),
+                   secret_expiry=expiry if isinstance(expiry, datetime) else None)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["secret_expiry"] = self.secret_expiry.isoformat() if self.secret_expiry else None
+        return data
+
+
+@dataclass
+class SiteUpdate:
+    name: str
+    state: Optional[int]
+
+    @property
+    def installing(self) -> bool:
+        return self.state in UPDATE_INSTALLING_STATES
+
+
+def telemetry_level(items: list) -> Optional[str]:
+    """Find TelemetryLevel in Get-CMHierarchySetting output (flat property, SCProperty rows, or embedded Props)."""
+    for item in items:
+        if not isinstance(item, dict):
+            continue
+        if item.get("PropertyName") == "TelemetryLevel":
+            return _level(item.get("Value"))
+        if "TelemetryLevel" in item:
+            return _level(item["TelemetryLevel"])
+        prop = embedded(item.get("Props"), "TelemetryLevel")
+        if prop is not None:
+            return _level(prop.get("Value"))
+    return None
+
+
+def _level(value: Any) -> Optional[str]:
+    number = _int(value)
+    if number is not None:
+        return TELEMETRY_LEVELS.get(number)
+    return str(value) if value else None
+
+
+@dataclass
+class ProviderState:
+    """Everything one read of the SMS Provider returns."""
+
+    site_code: str
+    provider: str
+    module_version: Optional[str]
+    hierarchy: Hierarchy
+    scp: Optional[ScpInfo]
+    site_systems: list[SiteSystemServer]
+    usage_data_level: Optional[str] = None
+    aad_apps: list[AadApp] = field(default_factory=list)
+    updates: list[SiteUpdate] = field(default_factory=list)
+    scps: list[ScpInfo] = field(default_factory=list)       # normally zero or one
+    site_roles: Optional[list[dict]] = None                  # Get-CMSiteRole -AllSite rows, only when read ("roles")
+
+    @property
+    def updates_in_progress(self) -> list[str]:
+        return [u.name for u in self.updates if u.installing]
+
+    def site_system(self, server: str) -> Optional[SiteSystemServer]:
+        for system in self.site_systems:
+            if system.server == server.lower():
+                return system
+        return None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"site_code": self.site_code, "provider": self.provider, "module_version": self.module_version,
+                "hierarchy": self.hierarchy.to_dict(), "scp": self.scp.to_dict() if self.scp else None,
+                "site_systems": [s.to_dict() for s in self.site_systems], "usage_data_level": self.usage_data_level,
+                "aad_apps": [a.to_dict() for a in self.aad_apps], "updates_in_progress": self.updates_in_progress}
+
+
+@dataclass
+class ThreadState:
+    host: str
+    name: str
+    present: bool
+    current_state: Optional[str] = None          # Running | Stopped | Stopping | ...
+    requested_operation: Optional[str] = None    # None | Stop | Start
+    startup_type: Optional[str] = None
+    service_status: Optional[str] = None         # SMS_EXECUTIVE service status
+
+    @property
+    def running(self) -> bool:
+        return self.present and (self.current_state or "").lower() == "running"
+
+    @property
+    def stopped(self) -> bool:
+        return self.present and (self.current_state or "").lower() == "stopped"
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class ThreadChange:
+    before: ThreadState
+    after: ThreadState
+    method: str          # thread | service | none
+    seconds: float
+    changed: bool
+
+
+@dataclass
+class SiteSystemSpec:
+    """Desired settings of a site system server (New-/Set-CMSiteSystemServer)."""
+
+    server: str
+    site_code: Optional[str] = None
+    account_name: Optional[str] = None
+    use_site_server_account: bool = False
+    proxy_server: Optional[str] = None
+    proxy_port: Optional[int] = None
+    proxy_account: Optional[str] = None
+    public_fqdn: Optional[str] = None
+
+    def differences(self, current: Optional[SiteSystemServer]) -> dict[str, Any]:
+        """Settings that must change (all of them when the server does not exist)."""
+        wanted: dict[str, Any] = {}
+        if self.account_name:
+            wanted["account_name"] = self.account_name
+        if self.use_site_server_account:
+            wanted["use_site_server_account"] = True
+        if self.proxy_server:
+            wanted.update(proxy_enabled=True, proxy_server=self.proxy_server.lower(), proxy_port=self.proxy_port)
+            if self.proxy_account:
+                wanted["proxy_account"] = self.proxy_account
+        if self.public_fqdn:
+            wanted["public_fqdn"] = self.public_fqdn.lower()
+        if current is None:
+            return wanted
+        diff = {}
+        for key, value in wanted.items():
+            have = getattr(current, key)
+            if isinstance(have, str) and isinstance(value, str):
+                same = have.lower() == value.lower()
+            else:
+                same = have == value
+            if not same:
+                diff[key] = value
+        return diff

@@ -1,0 +1,331 @@
+"""Prerequisite checks for hosting the service connection point on a server: pass / warn / fail with evidence.
+
+Remote reads are batched: one pipeline on the SMS Provider (skipped when the caller passes a state that already
+holds the site roles) and one on the SCP host. A terminating error inside the SCP-host batch (Invoke-WebRequest
+throws one for an unreachable URL whatever -ErrorAction says) marks that probe failed and the rest of the batch
+runs again from the next statement, so a failing endpoint costs one extra round trip and hides nothing.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta, timezone
+from typing import Any, Optional, Sequence
+
+from ..errors import CommandFailed
+from ..pipeline import SWITCH, Pipeline
+from ..session import Session
+from .constants import (ADMINISTRATORS_SID, DOC_ENDPOINTS, DOC_HA, DOC_SCP, DOC_TLS, NET_FRAMEWORK_KEYS, SCP_ENDPOINTS,
+                        SITE_SERVER_ROLE)
+from .model import AadApp, ProviderState, SiteSystemServer, SiteSystemSpec, server_from_path
+from .provider import OPTIONAL_READS, READS, SiteProvider
+from .scphost import ScpHost
+
+PASS, WARN, FAIL = "pass", "warn", "fail"
+TLS_VALUES = ("SystemDefaultTlsVersions", "SchUseStrongCrypto")
+DOC_ACCOUNTS = "https://learn.microsoft.com/intune/configmgr/core/plan-design/hierarchy/accounts"
+DOC_TOP_TIER = "https://learn.microsoft.com/intune/configmgr/core/servers/deploy/configure/about-the-service-connection-point"
+DOC_USAGE = "https://learn.microsoft.com/intune/configmgr/core/plan-design/diagnostics/diagnostics-and-usage-data"
+DOC_AAD = "https://learn.microsoft.com/intune/configmgr/core/servers/deploy/configure/azure-services-wizard#bkmk_renew"
+
+
+@dataclass
+class CheckResult:
+    id: str
+    status: str                      # pass | warn | fail
+    message: str
+    evidence: dict = field(default_factory=dict)
+    reference: Optional[str] = None  # documentation URL
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "status": self.status, "message": self.message, "evidence": dict(self.evidence),
+                "reference": self.reference}
+
+
+def run_prerequisites(provider: SiteProvider, server: str, scp_host: Optional[ScpHost] = None, *,
+                      state: Optional[ProviderState] = None, site_code: Optional[str] = None,
+                      mode: Optional[str] = None, allow_move: bool = False,
+                      site_system: Optional[SiteSystemSpec] = None, endpoints: Sequence[str] = SCP_ENDPOINTS,
+                      port: int = 443, secret_warn_days: int = 30,
+                      now: Optional[datetime] = None) -> list[CheckResult]:
+    """All checks for hosting the SCP on `server` (FQDN). `scp_host` is a connection to that server; without it the
+    host-side checks are reported as warnings (not checked). `site_system` is the planned site system settings
+    (installation account, proxy) when they are not applied yet."""
+    server = server.lower()
+    if state is None or state.site_roles is None:
+        if state is None:
+            state = provider.read_state(include=READS + OPTIONAL_READS)
+        else:
+            state = replace(state, site_roles=provider.site_roles())
+    now = now or datetime.now(timezone.utc)
+    target = (site_code or state.site_code or "").upper()
+    current = state.site_system(server)
+    proxy = _proxy(current, site_system)
+    effective_mode = mode or (state.scp.mode if state.scp else None) or "Online"
+    site_servers = _site_servers(state, target)
+
+    results = [_top_tier(state, target), _single_scp(state, server, allow_move), _ha(state, server)]
+    if scp_host is None:
+        results += [CheckResult(cid, WARN, "not checked: no connection to %s" % server, {}, ref) for cid, ref in
+                    (("site_server_admin", DOC_SCP), ("internet_endpoints", DOC_ENDPOINTS), ("tls12", DOC_TLS))]
+    else:
+        probe = HostProbe(scp_host.session, endpoints, port, proxy)
+        probe.run()
+        results.append(_admin(probe, server, site_servers, current, site_system))
+        results.append(_endpoints(probe, server, effective_mode))
+        results.append(_tls(probe, server, effective_mode))
+    results.append(_usage(state))
+    results.append(_aad(state, server, now, secret_warn_days))
+    return results
+
+
+# -- SCP host batch ------------------------------------------------------------------------------------------
+class HostProbe:
+    """One pipeline on the SCP host: local Administrators, .NET TLS values, direct and proxied endpoint probes."""
+
+    def __init__(self, session: Session, endpoints: Sequence[str], port: int, proxy: Optional[str]) -> None:
+        self.session = session
+        self.host = session.host
+        self.endpoints = list(endpoints)
+        self.port = int(port)
+        self.proxy = proxy
+        self.outputs: list[list] = []
+        self.errors: dict[int, str] = {}      # statement index -> terminating error message
+        self.pipeline = self._build()
+
+    def _build(self) -> Pipeline:
+        pipe = Pipeline(operation="check the service connection point prerequisites")
+        pipe.add("Get-LocalGroupMember", ("SID", ADMINISTRATORS_SID), error_action="SilentlyContinue",
+                 label="read the local Administrators")
+        for key in NET_FRAMEWORK_KEYS:
+            pipe.add("Get-ItemProperty", ("Path", key), error_action="SilentlyContinue", label="read %s" % key)
+        for name in self.endpoints:
+            pipe.add("Test-NetConnection", ("ComputerName", name), ("Port", self.port), ("InformationLevel", "Quiet"),
+                     ("WarningAction", "SilentlyContinue"), error_action="SilentlyContinue", label="probe %s" % name)
+        if self.proxy:
+            for name in self.endpoints:
+                pipe.add("Invoke-WebRequest", ("Uri", "https://%s" % name), ("Proxy", self.proxy), ("UseBasicParsing", SWITCH),
+                         ("Method", "Head"), error_action="SilentlyContinue", label="probe %s through %s" % (name, self.proxy))
+        return pipe
+
+    def run(self) -> None:
+        statements = self.pipeline.statements
+        start = 0
+        self.outputs = [[] for _stmt in statements]
+        while start < len(statements):
+            chunk = Pipeline(list(statements[start:]), operation=self.pipeline.operation)
+            try:
+                result = self.session.run(chunk, idempotent=True)
+            except CommandFailed as err:
+                failed = start + (err.statement_index or 0)
+                for offset, output in enumerate(err.partial):
+                    self.outputs[start + offset] = list(output)
+                self.errors[failed] = err.error_message
+                start = failed + 1
+                continue
+            for offset, item in enumerate(result.statements):
+                self.outputs[start + offset] = list(item.output)
+            break
+
+    # -- accessors ---
+    @property
+    def admins(self) -> list[str]:
+        return [str(m.get("Name") if isinstance(m, dict) else m) for m in self.outputs[0]]
+
+    def tls(self) -> dict[str, dict[str, Any]]:
+        values = {}
+        for offset, key in enumerate(NET_FRAMEWORK_KEYS, 1):
+            row = self.outputs[offset][0] if self.outputs[offset] else None
+            values[key] = {name: (row.get(name) if isinstance(row, dict) else None) for name in TLS_VALUES}
+        return values
+
+    def direct(self) -> dict[str, bool]:
+        base = 1 + len(NET_FRAMEWORK_KEYS)
+        return {name: bool(self.outputs[base + i] and self.outputs[base + i][0] is True) for i, name in enumerate(self.endpoints)}
+
+    def proxied(self) -> dict[str, Any]:
+        """Endpoint -> True, or the error text; empty without a proxy."""
+        if not self.proxy:
+            return {}
+        base = 1 + len(NET_FRAMEWORK_KEYS) + len(self.endpoints)
+        out: dict[str, Any] = {}
+        for i, name in enumerate(self.endpoints):
+            index = base + i
+            out[name] = True if self.outputs[index] else self.errors.get(index, "no response")
+        return out
+
+
+def _proxy(current: Optional[SiteSystemServer], planned: Optional[SiteSystemSpec]) -> Optional[str]:
+    if planned is not None and planned.proxy_server:
+        return "http://%s:%d" % (planned.proxy_server, planned.proxy_port or 80)
+    if current is not None and current.proxy_enabled and current.proxy_server:
+        return "http://%s:%d" % (current.proxy_server, current.proxy_port or 80)
+    return None
+
+
+def _site_servers(state: ProviderState, site_code: str) -> list[str]:
+    """Site server(s) of the site: the Site's ServerName plus every server with the site server role (HA)."""
+    servers = []
+    site = state.hierarchy.site(site_code)
+    if site is not None and site.server:
+        servers.append(site.server)
+    for row in state.site_roles or []:
+        name = server_from_path(row.get("NetworkOSPath"))
+        if name and str(row.get("RoleName")) == SITE_SERVER_ROLE and str(row.get("SiteCode") or "").upper() == site_code \
+                and name not in servers:
+            servers.append(name)
+    return servers
+
+
+# -- provider-side checks ------------------------------------------------------------------------------------
+def _top_tier(state: ProviderState, target: str) -> CheckResult:
+    top = state.hierarchy.top_tier
+    evidence = {"target_site": target, "top_tier_site": top.site_code if top else None,
+                "top_tier_server": top.server if top else None, "standalone": state.hierarchy.is_standalone}
+    site = state.hierarchy.site(target)
+    if top is None and site is not None and site.parent:
+        # A child primary's provider does not list its parent: name the parent, the top-tier site above it.
+        evidence["top_tier_site"] = site.parent
+        return CheckResult("top_tier_site", FAIL, "site %s is a child %s site that reports to %s: install the service "
+                           "connection point at the top-tier site %s, through its SMS Provider"
+                           % (target, site.type_name.lower(), site.parent, site.parent), evidence, DOC_TOP_TIER)
+    if top is None:
+        return CheckResult("top_tier_site", FAIL, "no top-tier site found (no CAS and no stand-alone primary)", evidence,
+                           DOC_TOP_TIER)
+    if target != top.site_code:
+        return CheckResult("top_tier_site", FAIL, "site %s is not the top-tier site: install the service connection point "
+                           "at %s (%s, site server %s)" % (target, top.site_code, top.type_name, top.server), evidence,
+                           DOC_TOP_TIER)
+    kind = "stand-alone primary site" if state.hierarchy.is_standalone else "central administration site"
+    return CheckResult("top_tier_site", PASS, "site %s is the top-tier site (%s)" % (target, kind), evidence, DOC_TOP_TIER)
+
+
+def _single_scp(state: ProviderState, server: str, allow_move: bool) -> CheckResult:
+    where = [{"server": s.server, "site_code": s.site_code, "mode": s.mode} for s in state.scps]
+    evidence = {"service_connection_points": where}
+    if len(where) > 1:
+        return CheckResult("single_scp", FAIL, "the hierarchy has %d service connection points (%s); only one is "
+                           "supported" % (len(where), ", ".join(w["server"] for w in where)), evidence, DOC_SCP)
+    if not where:
+        return CheckResult("single_scp", PASS, "no service connection point in the hierarchy yet", evidence, DOC_SCP)
+    scp = where[0]
+    if scp["server"] == server:
+        return CheckResult("single_scp", PASS, "the service connection point is on %s (site %s)"
+                           % (server, scp["site_code"]), evidence, DOC_SCP)
+    if allow_move:
+        return CheckResult("single_scp", WARN, "the service connection point is on %s (site %s); it will be moved to %s"
+                           % (scp["server"], scp["site_code"], server), evidence, DOC_SCP)
+    return CheckResult("single_scp", FAIL, "the service connection point is already on %s (site %s); one is allowed per "
+                       "hierarchy: remove it or allow moving it to %s" % (scp["server"], scp["site_code"], server),
+                       evidence, DOC_SCP)
+
+
+def _ha(state: ProviderState, server: str) -> CheckResult:
+    """Site server HA: a site with more than one server holding the site server role (active + passive). Passive role
+    names are matched loosely ("passive" in RoleName) because the exact name is not documented (inferred)."""
+    by_site: dict[str, list[str]] = {}
+    passive: list[str] = []
+    for row in state.site_roles or []:
+        name = server_from_path(row.get("NetworkOSPath")) or ""
+        role = str(row.get("RoleName") or "")
+        if role == SITE_SERVER_ROLE:
+            by_site.setdefault(str(row.get("SiteCode") or "").upper(), []).append(name)
+        if "passive" in role.lower():
+            passive.append(name)
+    ha_servers = sorted({s for servers in by_site.values() if len(set(servers)) > 1 for s in servers} | set(passive))
+    evidence = {"high_availability_site_servers": ha_servers, "roles_read": state.site_roles is not None}
+    if server in ha_servers:
+        return CheckResult("ha_placement", FAIL, "%s is a site server configured for high availability (active or passive); "
+                           "host the service connection point on another site system server" % server, evidence, DOC_HA)
+    return CheckResult("ha_placement", PASS, "%s is not a site server in high availability mode" % server, evidence, DOC_HA)
+
+
+def _usage(state: ProviderState) -> CheckResult:
+    level = state.usage_data_level
+    if level is None:
+        return CheckResult("usage_data_level", WARN, "the usage data level could not be read", {"level": None}, DOC_USAGE)
+    return CheckResult("usage_data_level", PASS, "usage data level is %s" % level, {"level": level}, DOC_USAGE)
+
+
+def _aad(state: ProviderState, server: str, now: datetime, warn_days: int) -> CheckResult:
+    apps: list[AadApp] = state.aad_apps
+    moving = state.scp is not None and state.scp.server != server
+    evidence: dict[str, Any] = {"apps": [a.to_dict() for a in apps], "move": moving}
+    if not apps:
+        return CheckResult("aad_secret_expiry", PASS, "no Azure AD applications configured", evidence, DOC_AAD)
+    soon = now + timedelta(days=warn_days)
+    expired = [a.name for a in apps if a.secret_expiry is not None and a.secret_expiry <= now]
+    expiring = [a.name for a in apps if a.secret_expiry is not None and now < a.secret_expiry <= soon]
+    problems = []
+    if expired:
+        problems.append("secret expired: %s" % ", ".join(str(n) for n in expired))
+    if expiring:
+        problems.append("secret expires within %d days: %s" % (warn_days, ", ".join(str(n) for n in expiring)))
+    if moving:
+        problems.append("after moving the service connection point renew the secret key of every Azure AD application")
+    if problems:
+        return CheckResult("aad_secret_expiry", WARN, "; ".join(problems), evidence, DOC_AAD)
+    return CheckResult("aad_secret_expiry", PASS, "%d Azure AD application secret(s) valid for more than %d days"
+                       % (len(apps), warn_days), evidence, DOC_AAD)
+
+
+# -- SCP-host checks -----------------------------------------------------------------------------------------
+def _admin(probe: HostProbe, server: str, site_servers: list[str], current: Optional[SiteSystemServer],
+           planned: Optional[SiteSystemSpec]) -> CheckResult:
+    members = probe.admins
+    lowered = [m.lower() for m in members]
+    wanted = ["%s$" % s.split(".")[0] for s in site_servers if s != server]
+    missing = [w for w in wanted if not any(m.endswith("\\" + w) or m == w for m in lowered)]
+    account = (planned.account_name if planned is not None and planned.account_name else None) or \
+        (current.account_name if current is not None and current.has_installation_account else None)
+    evidence = {"administrators": members, "site_server_accounts": wanted, "installation_account": account}
+    if not wanted:
+        return CheckResult("site_server_admin", PASS, "%s is the site server itself" % server, evidence, DOC_ACCOUNTS)
+    if not missing:
+        return CheckResult("site_server_admin", PASS, "the site server computer account (%s) is in the local Administrators "
+                           "of %s" % (", ".join(wanted), server), evidence, DOC_ACCOUNTS)
+    if account:
+        if account.lower() in lowered:
+            return CheckResult("site_server_admin", PASS, "the installation account %s is a local Administrator of %s"
+                               % (account, server), evidence, DOC_ACCOUNTS)
+        return CheckResult("site_server_admin", WARN, "the installation account %s is configured but is not listed in the "
+                           "local Administrators of %s (it may be a member through a group)" % (account, server),
+                           evidence, DOC_ACCOUNTS)
+    return CheckResult("site_server_admin", FAIL, "the site server computer account (%s) is not a local Administrator of %s "
+                       "and no site system installation account is configured" % (", ".join(missing), server),
+                       evidence, DOC_ACCOUNTS)
+
+
+def _endpoints(probe: HostProbe, server: str, mode: str) -> CheckResult:
+    direct, proxied = probe.direct(), probe.proxied()
+    unreachable = [e for e in probe.endpoints if not direct.get(e) and proxied.get(e) is not True]
+    evidence = {"port": probe.port, "proxy": probe.proxy, "direct": direct, "proxy_results": proxied,
+                "unreachable": unreachable}
+    if not unreachable:
+        via = "directly or through %s" % probe.proxy if probe.proxy else "directly"
+        return CheckResult("internet_endpoints", PASS, "all %d endpoints reachable from %s %s"
+                           % (len(probe.endpoints), server, via), evidence, DOC_ENDPOINTS)
+    status = FAIL if mode == "Online" else WARN
+    return CheckResult("internet_endpoints", status, "%d endpoint(s) not reachable from %s%s: %s"
+                       % (len(unreachable), server, " (directly or through %s)" % probe.proxy if probe.proxy else "",
+                          ", ".join(unreachable)), evidence, DOC_ENDPOINTS)
+
+
+def _tls(probe: HostProbe, server: str, mode: str) -> CheckResult:
+    values = probe.tls()
+    wrong = ["%s\\%s" % (key, name) for key, row in values.items() for name in TLS_VALUES if row.get(name) != 1]
+    evidence = {"values": values, "not_set": wrong}
+    if not wrong:
+        return CheckResult("tls12", PASS, ".NET Framework uses TLS 1.2 on %s (SystemDefaultTlsVersions and "
+                           "SchUseStrongCrypto = 1)" % server, evidence, DOC_TLS)
+    status = FAIL if mode == "Online" else WARN
+    return CheckResult("tls12", status, ".NET TLS 1.2 settings missing on %s: %s = 1 needed" % (server, ", ".join(wrong)),
+                       evidence, DOC_TLS)
+
+
+def summary(results: list[CheckResult]) -> str:
+    """The worst status of a list of results."""
+    statuses = {r.status for r in results}
+    return FAIL if FAIL in statuses else WARN if WARN in statuses else PASS
+
+
+__all__ = ["CheckResult", "run_prerequisites", "summary", "PASS", "WARN", "FAIL", "HostProbe"]

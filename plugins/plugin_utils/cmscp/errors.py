@@ -1,0 +1,90 @@
+"""The library's single exception tree.
+
+Every message names the host and the operation; no message or repr ever contains a secret
+(callers pass only non-secret context in here).
+"""
+from __future__ import annotations
+
+from typing import Any, Optional
+
+
+class ConfigMgrError(Exception):
+    """Base of every error the library raises."""
+
+    def __init__(self, message: str, host: Optional[str] = None, operation: Optional[str] = None) -> None:
+        self.host = host
+        self.operation = operation
+        self.detail = message
+        super().__init__(self._compose(message))
+
+    def _compose(self, message: str) -> str:
+        where = []
+        if self.operation:
+            where.append(self.operation)
+        if self.host:
+            where.append("on %s" % self.host)
+        return "%s: %s" % (" ".join(where), message) if where else message
+
+
+class InvalidOption(ConfigMgrError):
+    """Invalid input found before any remote call; `.option` names the offending option."""
+
+    def __init__(self, option: str, message: str, host: Optional[str] = None) -> None:
+        self.option = option
+        super().__init__("option '%s': %s" % (option, message), host=host, operation="validate options")
+
+
+class HostUnreachable(ConfigMgrError):
+    """Transport-level failure: connection refused, DNS, TLS, authentication, timeout, dropped connection."""
+
+    def __init__(self, message: str, host: str, operation: Optional[str] = None, reason: str = "connection") -> None:
+        self.reason = reason          # connection | dns | tls | auth | timeout
+        super().__init__(message, host=host, operation=operation)
+
+
+class CommandFailed(ConfigMgrError):
+    """A cmdlet ended with an ErrorRecord."""
+
+    def __init__(self, message: str, host: Optional[str], command: Optional[str], *, category: Optional[str] = None,
+                 fully_qualified_error_id: Optional[str] = None, target: Any = None,
+                 script_position: Optional[str] = None, operation: Optional[str] = None,
+                 statement_index: Optional[int] = None, partial: Optional[list] = None) -> None:
+        self.command = command
+        self.category = category
+        self.fully_qualified_error_id = fully_qualified_error_id
+        self.target = target
+        self.error_message = message
+        self.script_position = script_position
+        self.statement_index = statement_index
+        self.partial = partial if partial is not None else []   # outputs of the statements that completed
+        text = message
+        if command:
+            text = "%s failed: %s" % (command, message)
+        extra = [x for x in (category and "category %s" % category,
+                             fully_qualified_error_id and "id %s" % fully_qualified_error_id) if x]
+        if extra:
+            text += " (%s)" % ", ".join(extra)
+        super().__init__(text, host=host, operation=operation)
+
+
+class BootstrapFailed(CommandFailed):
+    """The ConfigurationManager module could not be loaded / the site drive could not be used."""
+
+
+class CheckModeViolation(ConfigMgrError):
+    """A mutating call was attempted in check mode."""
+
+
+class PlanRefused(ConfigMgrError):
+    """The desired state is not allowed in the current hierarchy."""
+
+
+class WaitTimeout(ConfigMgrError):
+    """A wait for a remote state gave up."""
+
+    def __init__(self, message: str, host: Optional[str], operation: Optional[str], waited: float,
+                 last_state: Any = None) -> None:
+        self.waited = waited
+        self.last_state = last_state
+        super().__init__("%s (gave up after %.0f s; last state: %s)" % (message, waited, last_state),
+                         host=host, operation=operation)

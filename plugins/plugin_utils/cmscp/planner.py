@@ -1,0 +1,176 @@
+"""Pure planner: current ProviderState + desired SCP -> ordered Steps, or PlanRefused. No I/O here."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+from .configmgr.model import ProviderState, SiteSystemSpec
+from .errors import InvalidOption, PlanRefused
+
+ACTIONS = ("ensure_site_system", "add_scp", "set_mode", "remove_scp", "wait_removed", "wait_installed",
+           "restart_thread", "verify")
+
+
+@dataclass(frozen=True)
+class DesiredScp:
+    state: str = "present"                       # present | absent
+    server: Optional[str] = None                 # FQDN; required for present
+    site_code: Optional[str] = None              # default: the top-tier site
+    mode: Optional[str] = None                   # Online | Offline; None keeps the current mode (Online on install)
+    allow_move: bool = False
+    site_system: Optional[SiteSystemSpec] = None
+    wait: bool = True
+    restart_on_mode_change: bool = False
+
+
+@dataclass(frozen=True)
+class Step:
+    action: str                                  # one of ACTIONS
+    description: str
+    mutates: bool
+    expects: dict = field(default_factory=dict)  # what is true after the step
+    params: dict = field(default_factory=dict)   # arguments for the executor
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"action": self.action, "description": self.description, "mutates": self.mutates,
+                "expects": dict(self.expects)}
+
+
+@dataclass
+class Plan:
+    steps: list[Step]
+    before: Optional[dict]                       # {"server", "site_code", "mode"} or None
+    predicted_after: Optional[dict]
+    restart_required: bool = False
+    moved_from: Optional[str] = None
+
+    @property
+    def changed(self) -> bool:
+        return any(step.mutates for step in self.steps)
+
+    def to_list(self) -> list[dict[str, Any]]:
+        return [s.to_dict() for s in self.steps]
+
+
+def _mode(value: Optional[str]) -> Optional[str]:
+    if value is None:
+        return None
+    for known in ("Online", "Offline"):
+        if str(value).lower() == known.lower():
+            return known
+    raise InvalidOption("mode", "must be online or offline, got %r" % (value,))
+
+
+def plan_scp(current: ProviderState, desired: DesiredScp) -> Plan:
+    """Decide what to do. Raises PlanRefused (with where/why) or InvalidOption."""
+    if desired.state not in ("present", "absent"):
+        raise InvalidOption("state", "must be present or absent, got %r" % (desired.state,))
+    host = current.provider
+    hierarchy = current.hierarchy
+    top = hierarchy.top_tier
+    scp = current.scp
+    before = scp.to_dict() if scp else None
+    if len(current.scps) > 1:
+        raise PlanRefused("the hierarchy has %d service connection points (%s); only one is supported: fix it by hand"
+                          % (len(current.scps), ", ".join(s.server for s in current.scps)), host, "plan")
+    server = desired.server.lower() if desired.server else None
+    mode = _mode(desired.mode)
+
+    if desired.state == "absent":
+        if scp is None or (server and scp.server != server):
+            return Plan([], before, before)
+        _refuse_busy(current, host, "remove the service connection point")
+        steps = [Step("remove_scp", "remove the service connection point from %s (site %s)" % (scp.server, scp.site_code),
+                      True, {"scp": None}, {"server": scp.server, "site_code": scp.site_code})]
+        if desired.wait:
+            steps.append(Step("wait_removed", "wait until the role is uninstalled from %s" % scp.server, False,
+                              {"installed": False}, {"server": scp.server}))
+        return Plan(steps, before, None)
+
+    if not server:
+        raise InvalidOption("server", "state=present needs the FQDN of the server that hosts the SCP")
+    if top is None:
+        raise PlanRefused("no top-tier site found in the hierarchy (no CAS and no stand-alone primary)", host, "plan")
+    site_code = (desired.site_code or top.site_code).upper()
+    if hierarchy.site(site_code) is None:
+        raise PlanRefused("site %s does not exist in this hierarchy (sites: %s)"
+                          % (site_code, ", ".join(s.site_code for s in hierarchy.sites)), host, "plan")
+    if site_code != top.site_code:
+        raise PlanRefused("site %s is not the top-tier site: the service connection point can only be installed at the "
+                          "top-tier site %s (%s)" % (site_code, top.site_code, top.type_name), host, "plan")
+
+    steps: list[Step] = []
+    restart = False
+    moved_from = None
+    target_mode = mode or (scp.mode if scp and scp.server == server else None) or "Online"
+    after = {"server": server, "site_code": site_code, "mode": target_mode}
+
+    if scp is not None and scp.server == server:
+        steps += _site_system_steps(current, desired, server, site_code, required=False)
+        if mode and scp.mode != mode:
+            _refuse_expansion(current, host, "change the service connection point mode")
+            steps.append(Step("set_mode", "set the service connection point on %s to %s mode (was %s)"
+                              % (server, mode, scp.mode), True, {"mode": mode},
+                              {"server": server, "site_code": scp.site_code, "mode": mode}))
+            restart = True
+            if desired.restart_on_mode_change:
+                steps.append(Step("restart_thread", "restart SMS_DMP_DOWNLOADER on %s so the new mode takes effect"
+                                  % server, True, {"thread": "Running"}, {"server": server}))
+                restart = False
+        after["site_code"] = scp.site_code
+        return Plan(steps, before, after, restart_required=restart)
+
+    if scp is not None:
+        if not desired.allow_move:
+            raise PlanRefused("the service connection point is already installed on %s (site %s); one is allowed per "
+                              "hierarchy. Set allow_move=true to move it to %s" % (scp.server, scp.site_code, server),
+                              host, "plan")
+        _refuse_busy(current, host, "move the service connection point")
+        moved_from = scp.server
+        steps.append(Step("remove_scp", "remove the service connection point from %s" % scp.server, True,
+                          {"scp_on": None}, {"server": scp.server, "site_code": scp.site_code}))
+        steps.append(Step("wait_removed", "wait until the role is uninstalled from %s" % scp.server, False,
+                          {"installed": False}, {"server": scp.server}))
+    else:
+        _refuse_busy(current, host, "install the service connection point")
+    steps += _site_system_steps(current, desired, server, site_code, required=True)
+    steps.append(Step("add_scp", "add the service connection point on %s (site %s, %s mode)" % (server, site_code, target_mode),
+                      True, {"scp": after}, {"server": server, "site_code": site_code, "mode": target_mode}))
+    if desired.wait or moved_from:
+        steps.append(Step("wait_installed", "wait until SMS_DMP_DOWNLOADER runs on %s" % server, False,
+                          {"thread": "Running"}, {"server": server}))
+    if moved_from:
+        steps.append(Step("verify", "verify that the hierarchy has one service connection point, on %s" % server, False,
+                          {"scp": after}, {"server": server}))
+    return Plan(steps, before, after, restart_required=False, moved_from=moved_from)
+
+
+def _site_system_steps(current: ProviderState, desired: DesiredScp, server: str, site_code: str,
+                       required: bool) -> list[Step]:
+    existing = current.site_system(server)
+    spec = desired.site_system or (SiteSystemSpec(server=server) if required else None)
+    if spec is None:
+        return []
+    spec = SiteSystemSpec(**{**spec.__dict__, "server": server, "site_code": spec.site_code or site_code})
+    diff = spec.differences(existing)
+    if existing is not None and not diff:
+        return []
+    if existing is None:
+        text = "create the site system server %s in site %s" % (server, spec.site_code)
+    else:
+        text = "configure the site system server %s (%s)" % (server, ", ".join(sorted(diff)))
+    return [Step("ensure_site_system", text, True, {"site_system": server}, {"spec": spec})]
+
+
+def _refuse_expansion(current: ProviderState, host: str, what: str) -> None:
+    expanding = [s.site_code for s in current.hierarchy.sites if s.expansion_in_progress]
+    if expanding:
+        raise PlanRefused("cannot %s: site expansion is in progress (site %s)" % (what, ", ".join(expanding)), host, "plan")
+
+
+def _refuse_busy(current: ProviderState, host: str, what: str) -> None:
+    _refuse_expansion(current, host, what)
+    installing = current.updates_in_progress
+    if installing:
+        raise PlanRefused("cannot %s while an update is installing (%s); wait until it finishes"
+                          % (what, ", ".join(installing)), host, "plan")

@@ -1,0 +1,208 @@
+"""Session: one runspace pool per host, reused; structured pipelines in, plain Python values out."""
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Callable, Optional
+
+from .errors import CommandFailed, HostUnreachable
+from .options import ConnectionOptions
+from .pipeline import Pipeline, Statement
+from .transport import PypsrpTransport, RawOutcome, Transport
+from .values import ErrorInfo, error_info, to_python
+
+MARKER_PREFIX = "cmscp-end-of-statement-"
+
+
+@dataclass
+class StatementResult:
+    index: int
+    output: list = field(default_factory=list)
+    errors: list[ErrorInfo] = field(default_factory=list)   # non-terminating errors (error_action Continue)
+
+    @property
+    def first(self) -> Any:
+        return self.output[0] if self.output else None
+
+
+@dataclass
+class PipelineResult:
+    statements: list[StatementResult]
+    warnings: list[str] = field(default_factory=list)
+
+    def __getitem__(self, index: int) -> StatementResult:
+        return self.statements[index]
+
+    def __len__(self) -> int:
+        return len(self.statements)
+
+
+class Session:
+    """A PSRP session to one host. Open lazily, reuse for every pipeline, close at the end."""
+
+    def __init__(self, options: ConnectionOptions, *, transport_factory: Optional[Callable[[ConnectionOptions], Transport]] = None,
+                 sleep: Callable[[float], None] = time.sleep, command_timeout: Optional[float] = None) -> None:
+        options.validate()
+        self.options = options
+        self.host = options.label
+        self._factory = transport_factory or PypsrpTransport
+        self._sleep = sleep
+        self.command_timeout = command_timeout
+        self._transport: Optional[Transport] = None
+        self.pipelines_run = 0
+        self.generation = 0         # +1 per opened pool: runspace state (modules, location) lives per pool
+        self._secrets = (options.password, options.certificate_key_pem)
+
+    # -- lifecycle -----------------------------------------------------------------------------------
+    def __enter__(self) -> "Session":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    @property
+    def is_open(self) -> bool:
+        return self._transport is not None
+
+    def open(self) -> None:
+        """Open the runspace pool, retrying connection problems with exponential backoff."""
+        if self._transport is not None:
+            return
+        retries = self.options.reconnection_retries
+        attempt = 0
+        while True:
+            transport = self._factory(self.options)
+            try:
+                transport.open()
+            except Exception as err:   # noqa: BLE001 - classified below, re-raised as our own type
+                failure = classify_transport_error(err, self.host, "open a PowerShell session", self._secrets)
+                if failure is None:
+                    raise
+                if failure.reason == "auth" or attempt >= retries:
+                    raise failure from err
+                self._sleep(self.options.reconnection_backoff * (2 ** attempt))
+                attempt += 1
+                continue
+            self._transport = transport
+            self.generation += 1
+            return
+
+    def close(self) -> None:
+        transport, self._transport = self._transport, None
+        if transport is not None:
+            try:
+                transport.close()
+            except Exception:   # noqa: BLE001 - the host may already be gone; nothing left to release
+                pass
+
+    # -- running -------------------------------------------------------------------------------------
+    def run(self, pipeline: Pipeline, *, idempotent: bool = False, timeout: Optional[float] = None) -> PipelineResult:
+        """Run all statements in one round trip. `idempotent` pipelines (reads) are retried once on a fresh
+        pool after a dropped connection; mutations never are."""
+        if not pipeline.statements:
+            return PipelineResult([])
+        self.open()
+        marker = MARKER_PREFIX + uuid.uuid4().hex
+        limit = timeout if timeout is not None else self.command_timeout
+        try:
+            outcome = self._invoke(pipeline, marker, limit)
+        except HostUnreachable as err:
+            if not idempotent or err.reason in ("auth", "timeout"):
+                raise
+            self.close()
+            self.open()
+            outcome = self._invoke(pipeline, marker, limit)
+        self.pipelines_run += 1
+        return split_outcome(outcome, pipeline, marker, self.host, limit)
+
+    def _invoke(self, pipeline: Pipeline, marker: str, limit: Optional[float]) -> RawOutcome:
+        if self._transport is None:
+            raise RuntimeError("the session is not open")
+        deadline = time.monotonic() + limit if limit else None
+        try:
+            return self._transport.invoke(pipeline.statements, marker, deadline)
+        except Exception as err:   # noqa: BLE001 - classified below
+            failure = classify_transport_error(err, self.host, pipeline.operation, self._secrets)
+            if failure is None:
+                raise
+            self.close()         # the pool is in an unknown state: the next run opens a new one
+            raise failure from err
+
+
+def split_outcome(outcome: RawOutcome, pipeline: Pipeline, marker: str, host: str,
+                  limit: Optional[float] = None) -> PipelineResult:
+    """Split the output stream on the markers; turn a failure into CommandFailed for the failing statement."""
+    results = [StatementResult(i) for i in range(len(pipeline.statements))]
+    current = 0
+    for item in outcome.output:
+        if isinstance(item, str) and item == marker:
+            current += 1
+            continue
+        if current < len(results):
+            results[current].output.append(to_python(item))
+    statement = pipeline.statements[min(current, len(results) - 1)]
+    if outcome.timed_out:
+        raise HostUnreachable("no answer within %s s while running %s" % (limit, statement.describe()),
+                              host=host, operation=pipeline.operation, reason="timeout")
+    errors = [error_info(rec) for rec in outcome.errors]
+    if outcome.failed:
+        info = errors[-1] if errors else ErrorInfo("the pipeline failed without an error record", "NotSpecified", "",
+                                                   None, None, None)
+        failing = min(current, len(results) - 1)
+        raise CommandFailed(info.message, host, statement.describe(), category=info.category,
+                            fully_qualified_error_id=info.fully_qualified_error_id, target=info.target,
+                            script_position=info.script_position,
+                            operation=_operation(pipeline, statement), statement_index=failing,
+                            partial=[r.output for r in results[:failing]])
+    for info in errors:
+        results[_owner(info, pipeline.statements)].errors.append(info)
+    return PipelineResult(results, warnings=list(outcome.warnings))
+
+
+def _operation(pipeline: Pipeline, statement: Statement) -> str:
+    if statement.label:
+        return "%s (%s)" % (pipeline.operation, statement.label)
+    return pipeline.operation
+
+
+def _owner(info: ErrorInfo, statements: list[Statement]) -> int:
+    """Which statement wrote a non-terminating error: the first that tolerates errors and ran that cmdlet."""
+    tolerant = [i for i, s in enumerate(statements) if s.error_action == "Continue"] or list(range(len(statements)))
+    name = (info.command or "").lower()
+    for i in tolerant:
+        if any(c.name.lower() == name for c in statements[i].commands):
+            return i
+    return tolerant[-1]
+
+
+def classify_transport_error(err: BaseException, host: str, operation: str,
+                             secrets: tuple[Optional[str], ...] = ()) -> Optional[HostUnreachable]:
+    """Map pypsrp / requests / pyspnego exceptions to HostUnreachable; None when it is not a transport error."""
+    module = type(err).__module__ or ""
+    name = type(err).__name__
+    text = str(err)
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "********")
+    lowered = text.lower()
+    names = {c.__name__ for c in type(err).__mro__}
+    if "AuthenticationError" in names or (name == "WinRMTransportError" and getattr(err, "code", None) == 401) \
+            or module.startswith("spnego"):
+        return HostUnreachable("authentication failed for the configured user (%s)" % _short(text), host, operation, "auth")
+    if "SSLError" in names or "certificate verify failed" in lowered:
+        return HostUnreachable("TLS failure: %s; check cert_validation / ca_cert" % _short(text), host, operation, "tls")
+    if names & {"ReadTimeout", "ConnectTimeout", "Timeout"} or name == "timeout":
+        return HostUnreachable("timed out: %s" % _short(text), host, operation, "timeout")
+    if names & {"ConnectionError", "ProxyError", "ChunkedEncodingError", "ConnectionRefusedError", "ConnectionResetError"}:
+        if "name or service not known" in lowered or "nameresolution" in lowered or "getaddrinfo" in lowered:
+            return HostUnreachable("cannot resolve the host name: %s" % _short(text), host, operation, "dns")
+        return HostUnreachable("connection failed: %s" % _short(text), host, operation, "connection")
+    if module.startswith("pypsrp") or module.startswith("requests") or module.startswith("urllib3"):
+        return HostUnreachable("WinRM/PSRP failure: %s" % _short(text), host, operation, "protocol")
+    return None
+
+
+def _short(text: str, limit: int = 400) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit] + "..."

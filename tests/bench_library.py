@@ -1,0 +1,159 @@
+"""Library benchmark: ``python -m tests.bench_library [runs]``.
+
+For each operation, against the in-process lab: WSMan requests and bytes (from the lab's request log, NTLM handshake
+included) and the median wall time over N runs, next to a bare pypsrp script doing the same reads (WSMan +
+RunspacePool + one PowerShell with the same cmdlets). Targets: <= 8 requests for the no-op check, <= 1.3x the bare
+script's time. A benchmark, not a test: it prints figures and never fails on timing.
+"""
+from __future__ import annotations
+
+import gc
+import statistics
+import sys
+import time
+from dataclasses import dataclass
+from typing import Any, Callable, Optional
+
+from tests import conftest as _collection_path  # noqa: F401  (puts ansible_collections.configmgr.scp on sys.path)
+
+from pypsrp.powershell import PowerShell, RunspacePool
+from pypsrp.wsman import WSMan
+
+from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.provider import SiteProvider
+from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.scphost import ScpHost
+from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.options import ConnectionOptions
+from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.session import Session
+from tests.lab.lab import Lab
+
+SCENARIO = "hierarchy"
+PROVIDER, SITE_CODE, SCP_HOST = "cas01.contoso.com", "CAS", "scp01.contoso.com"
+NOOP_REQUEST_TARGET = 8
+RATIO_TARGET = 1.3
+THREADS_KEY = "HKLM:\\SOFTWARE\\Microsoft\\SMS\\Components\\SMS_EXECUTIVE\\Threads\\SMS_DMP_DOWNLOADER"
+
+# The bare script's statements: (cmdlet, parameters, error action). The same cmdlets the library sends.
+BARE_NOOP: list[tuple[str, dict[str, Any], str]] = [
+    ("Get-Item", {"Path": "Env:SMS_ADMIN_UI_PATH"}, "SilentlyContinue"),
+    ("Import-Module", {"Name": "ConfigurationManager"}, "Stop"),
+    ("New-PSDrive", {"Name": SITE_CODE, "PSProvider": "CMSite", "Root": PROVIDER}, "SilentlyContinue"),
+    ("Set-Location", {"Path": "%s:" % SITE_CODE}, "Stop"),
+    ("Get-Module", {"Name": "ConfigurationManager"}, "Stop"),
+    ("Get-CMSite", {}, "Stop"),
+    ("Get-CMServiceConnectionPoint", {"AllSite": None}, "Stop"),
+    ("Get-CMSiteSystemServer", {"AllSite": None}, "Stop"),
+    ("Get-CMHierarchySetting", {}, "Stop"),
+    ("Get-CMAADApplication", {}, "Stop"),
+    ("Get-CMSiteUpdate", {"Fast": None}, "Stop"),
+]
+BARE_THREAD: list[tuple[str, dict[str, Any], str]] = [
+    ("Get-ItemProperty", {"Path": THREADS_KEY}, "SilentlyContinue"),
+    ("Get-Service", {"Name": "SMS_EXECUTIVE"}, "SilentlyContinue"),
+]
+
+
+@dataclass
+class Figures:
+    requests: int
+    bytes_out: int          # client -> server
+    bytes_in: int           # server -> client
+    median_ms: float
+
+
+def bare_read(lab: Lab, fqdn: str, statements: list[tuple[str, dict[str, Any], str]]) -> Callable[[], Callable[[], None]]:
+    """One run of the bare pypsrp script; returns the closer (not timed)."""
+    def run() -> Callable[[], None]:
+        pool = RunspacePool(WSMan(**lab.connection(fqdn)))
+        pool.open()
+        ps = PowerShell(pool)
+        for name, params, action in statements:
+            ps.add_cmdlet(name)
+            for key, value in params.items():
+                if value is None:
+                    ps.add_parameter(key)
+                else:
+                    ps.add_parameter(key, value)
+            ps.add_parameter("ErrorAction", action)
+            ps.add_statement()
+        ps.invoke()
+        if ps.had_errors:
+            raise RuntimeError("bare script failed on %s: %s" % (fqdn, ps.streams.error))
+        return pool.close
+    return run
+
+
+def library_noop(lab: Lab) -> Callable[[], Callable[[], None]]:
+    def run() -> Callable[[], None]:
+        session = Session(ConnectionOptions.from_host_vars(lab.host_vars(PROVIDER), inventory_hostname=PROVIDER))
+        SiteProvider(session, site_code=SITE_CODE).read_state()
+        return session.close
+    return run
+
+
+def library_thread(lab: Lab) -> Callable[[], Callable[[], None]]:
+    def run() -> Callable[[], None]:
+        session = Session(ConnectionOptions.from_host_vars(lab.host_vars(SCP_HOST), inventory_hostname=SCP_HOST))
+        ScpHost(session).thread_state()
+        return session.close
+    return run
+
+
+def measure_pair(lab: Lab, library: Callable[[], Callable[[], None]], bare: Callable[[], Callable[[], None]],
+                 runs: int) -> tuple[Figures, Figures]:
+    """Library and bare runs interleaved (so machine noise hits both alike), GC paused while timing; one warm-up each.
+    Requests/bytes come from the last run of each, pool close excluded."""
+    library()()
+    bare()()
+    times: dict[str, list[float]] = {"library": [], "bare": []}
+    logs: dict[str, list[dict[str, Any]]] = {"library": [], "bare": []}
+    for _run in range(runs):
+        for name, operation in (("library", library), ("bare", bare)):
+            lab.clear_log()
+            gc.collect()
+            gc.disable()
+            try:
+                start = time.perf_counter()
+                close = operation()
+                times[name].append(time.perf_counter() - start)
+            finally:
+                gc.enable()
+            logs[name] = lab.requests()
+            close()
+
+    def figures(name: str) -> Figures:
+        requests = logs[name]
+        return Figures(len(requests), sum(r["bytes_in"] for r in requests), sum(r["bytes_out"] for r in requests),
+                       statistics.median(times[name]) * 1000)
+    return figures("library"), figures("bare")
+
+
+def table(rows: list[tuple[str, Figures, Figures, Optional[int]]]) -> str:
+    head = "%-44s %5s %9s %9s %9s | %5s %9s %9s %9s | %6s  %s" % (
+        "operation", "req", "sent B", "recv B", "ms", "req", "sent B", "recv B", "ms", "ratio", "targets")
+    lines = ["%-44s %-45s | %-45s |" % ("", "cmscp library", "bare pypsrp script"), head, "-" * len(head)]
+    for name, lib, bare, request_target in rows:
+        ratio = lib.median_ms / bare.median_ms if bare.median_ms else float("inf")
+        verdicts = ["time %s (<= %.1fx)" % ("ok" if ratio <= RATIO_TARGET else "MISSED", RATIO_TARGET)]
+        if request_target is not None:
+            verdicts.append("requests %s (<= %d)" % ("ok" if lib.requests <= request_target else "MISSED", request_target))
+        lines.append("%-44s %5d %9d %9d %9.1f | %5d %9d %9d %9.1f | %5.2fx  %s" % (
+            name, lib.requests, lib.bytes_out, lib.bytes_in, lib.median_ms, bare.requests, bare.bytes_out,
+            bare.bytes_in, bare.median_ms, ratio, ", ".join(verdicts)))
+    return "\n".join(lines)
+
+
+def main(runs: int = 20) -> int:
+    with Lab(SCENARIO) as lab:
+        rows = [
+            ("no-op check: open + bootstrap + full read",
+             *measure_pair(lab, library_noop(lab), bare_read(lab, PROVIDER, BARE_NOOP), runs), NOOP_REQUEST_TARGET),
+            ("SCP host thread read: open + read",
+             *measure_pair(lab, library_thread(lab), bare_read(lab, SCP_HOST, BARE_THREAD), runs), None),
+        ]
+    print("Library vs bare pypsrp against the lab (scenario %s, NTLM over HTTPS, median of %d runs; requests and bytes "
+          "include the NTLM handshake, pool close excluded)" % (SCENARIO, runs))
+    print(table(rows))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(int(sys.argv[1]) if len(sys.argv) > 1 else 20))

@@ -1,0 +1,88 @@
+"""Fixtures for the library's functional tests: in-process labs, sessions built from the lab's host vars, and two
+guards on every test: pypsrp's add_script is never called, and the lab never refused a script."""
+from __future__ import annotations
+
+from typing import Any, Callable, Iterator, Optional
+
+import pytest
+from pypsrp.powershell import PowerShell
+
+from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.provider import SiteProvider
+from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.scphost import ScpHost
+from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.options import ConnectionOptions
+from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.session import Session
+from tests.lab.lab import Lab
+
+SITE_OF = {"standalone-primary": ("cm01.contoso.com", "PS1"), "standalone-with-scp": ("cm01.contoso.com", "PS1"),
+           "hierarchy": ("cas01.contoso.com", "CAS"), "expansion": ("cm01.contoso.com", "PS1")}
+
+
+class LabKit:
+    """A running lab plus helpers that build library objects against it."""
+
+    def __init__(self, lab: Lab, scenario: str) -> None:
+        self.lab = lab
+        self.scenario = scenario
+        self.sessions: list[Session] = []
+
+    def options(self, fqdn: str, **overrides: Any) -> ConnectionOptions:
+        return ConnectionOptions.from_host_vars(self.lab.host_vars(fqdn), overrides=overrides or None, inventory_hostname=fqdn)
+
+    def session(self, fqdn: str, **overrides: Any) -> Session:
+        session = Session(self.options(fqdn, **overrides))
+        self.sessions.append(session)
+        return session
+
+    def provider(self, fqdn: Optional[str] = None, site_code: Optional[str] = None, check_mode: bool = False,
+                 **overrides: Any) -> SiteProvider:
+        default_fqdn, default_code = SITE_OF.get(self.scenario, (None, None))
+        return SiteProvider(self.session(fqdn or default_fqdn, **overrides), site_code=site_code or default_code,
+                            check_mode=check_mode)
+
+    def now(self) -> float:
+        return self.lab.world.clock.now().timestamp()
+
+    def scp_host(self, fqdn: str, check_mode: bool = False, simulated: bool = True, **overrides: Any) -> ScpHost:
+        """simulated=True: the wait loops sleep by advancing the lab clock (no real waiting)."""
+        session = self.session(fqdn, **overrides)
+        if simulated:
+            return ScpHost(session, check_mode=check_mode, sleep=self.lab.advance, clock=self.now, poll_interval=2.0)
+        return ScpHost(session, check_mode=check_mode, poll_interval=0.05)
+
+    def close(self) -> None:
+        for session in self.sessions:
+            session.close()
+
+
+@pytest.fixture(autouse=True)
+def no_add_script(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The library must never send script text: fail the test on any call of pypsrp's add_script."""
+    def refuse(self: Any, *args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("PowerShell.add_script was called with %r" % (args[:1],))
+    monkeypatch.setattr(PowerShell, "add_script", refuse)
+
+
+@pytest.fixture
+def make_lab() -> Iterator[Callable[..., LabKit]]:
+    """make_lab(scenario, **Lab kwargs) -> LabKit; stopped at teardown, after checking that no call was a script."""
+    kits: list[LabKit] = []
+
+    def factory(scenario: Any = "standalone-primary", **kwargs: Any) -> LabKit:
+        name = scenario if isinstance(scenario, str) else scenario.get("name", "custom")
+        kit = LabKit(Lab(scenario, **kwargs).start(), name)
+        kits.append(kit)
+        return kit
+    yield factory
+    for kit in kits:
+        calls = kit.lab.calls()
+        kit.close()
+        kit.lab.stop()
+        refused = [c for c in calls if "ScriptsRefused" in str(c.get("outcome"))]
+        assert not refused, "the lab refused script calls: %r" % refused
+
+
+def mutating(calls: list[dict]) -> list[str]:
+    """Cmdlets in a call log that change something."""
+    verbs = ("Add-", "Set-", "New-", "Remove-", "Restart-", "Start-", "Stop-", "Invoke-CM")
+    return [c["cmdlet"] for c in calls if str(c["cmdlet"]).startswith(verbs)
+            and c["cmdlet"] not in ("Set-Location", "New-PSDrive")]

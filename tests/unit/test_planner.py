@@ -1,0 +1,115 @@
+"""Table-driven planner cases: every outcome the issue lists."""
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.model import (Hierarchy, ProviderState, ScpInfo,
+                                                                                          Site, SiteSystemServer, SiteSystemSpec,
+                                                                                          SiteUpdate)
+from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.errors import InvalidOption, PlanRefused
+from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.planner import DesiredScp, plan_scp
+
+CAS = Site("CAS", "Central", 4, None, "cas01.contoso.com", "C:\\CM", "5.0", 0)
+PRI = Site("PS1", "Primary", 2, "CAS", "ps01.contoso.com", "C:\\CM", "5.0", 0)
+STANDALONE = Site("PS1", "Primary", 2, None, "ps01.contoso.com", "C:\\CM", "5.0", 0)
+SCP_A = ScpInfo("scp01.contoso.com", "CAS", "Online")
+SCP_A_OFF = ScpInfo("scp01.contoso.com", "CAS", "Offline")
+SS_A = SiteSystemServer("scp01.contoso.com", "CAS")
+SS_B = SiteSystemServer("scp02.contoso.com", "CAS")
+
+
+def state(sites=(CAS, PRI), scp=None, systems=(SS_A, SS_B), updates=()):
+    return ProviderState("CAS", "cas01.contoso.com", "5.2107", Hierarchy(list(sites)), scp, list(systems),
+                         updates=list(updates), scps=[scp] if scp else [])
+
+
+def actions(plan):
+    return [s.action for s in plan.steps]
+
+
+CASES = [
+    # id, current, desired, actions, restart_required, moved_from
+    ("install", state(), DesiredScp(server="scp01.contoso.com", mode="online"),
+     ["add_scp", "wait_installed"], False, None),
+    ("install-creates-site-system", state(systems=()), DesiredScp(server="scp01.contoso.com", wait=False),
+     ["ensure_site_system", "add_scp"], False, None),
+    ("noop", state(scp=SCP_A), DesiredScp(server="SCP01.contoso.com", mode="Online"), [], False, None),
+    ("noop-keep-mode", state(scp=SCP_A_OFF), DesiredScp(server="scp01.contoso.com"), [], False, None),
+    ("mode-change", state(scp=SCP_A), DesiredScp(server="scp01.contoso.com", mode="offline"), ["set_mode"], True, None),
+    ("mode-change-restart", state(scp=SCP_A), DesiredScp(server="scp01.contoso.com", mode="offline",
+                                                         restart_on_mode_change=True),
+     ["set_mode", "restart_thread"], False, None),
+    ("remove", state(scp=SCP_A), DesiredScp(state="absent"), ["remove_scp", "wait_removed"], False, None),
+    ("remove-absent", state(), DesiredScp(state="absent"), [], False, None),
+    ("remove-other-server-is-noop", state(scp=SCP_A), DesiredScp(state="absent", server="scp02.contoso.com"), [], False, None),
+    ("move", state(scp=SCP_A), DesiredScp(server="scp02.contoso.com", allow_move=True, wait=False),
+     ["remove_scp", "wait_removed", "add_scp", "wait_installed", "verify"], False, "scp01.contoso.com"),
+    ("move-new-site-system", state(scp=SCP_A, systems=(SS_A,)),
+     DesiredScp(server="scp02.contoso.com", allow_move=True, site_system=SiteSystemSpec("x", proxy_server="proxy", proxy_port=8080)),
+     ["remove_scp", "wait_removed", "ensure_site_system", "add_scp", "wait_installed", "verify"], False, "scp01.contoso.com"),
+    ("reconfigure-site-system", state(scp=SCP_A),
+     DesiredScp(server="scp01.contoso.com", site_system=SiteSystemSpec("scp01.contoso.com", public_fqdn="scp.contoso.com")),
+     ["ensure_site_system"], False, None),
+    ("standalone-install", state(sites=(STANDALONE,)), DesiredScp(server="scp01.contoso.com", wait=False),
+     ["add_scp"], False, None),
+]
+
+
+@pytest.mark.parametrize("case_id, current, desired, expected, restart, moved", CASES, ids=[c[0] for c in CASES])
+def test_plans(case_id, current, desired, expected, restart, moved):
+    plan = plan_scp(current, desired)
+    assert actions(plan) == expected
+    assert plan.restart_required is restart
+    assert plan.moved_from == moved
+    assert plan.changed is any(s.mutates for s in plan.steps)
+    assert all(s.description for s in plan.steps)
+    if desired.state == "present" and expected:
+        assert plan.predicted_after["server"] == desired.server.lower()
+
+
+REFUSALS = [
+    ("child-primary", state(), DesiredScp(server="scp01.contoso.com", site_code="PS1"), ["PS1", "top-tier site CAS"]),
+    ("unknown-site", state(), DesiredScp(server="scp01.contoso.com", site_code="XX9"), ["XX9"]),
+    ("elsewhere", state(scp=SCP_A), DesiredScp(server="scp02.contoso.com"), ["scp01.contoso.com", "allow_move"]),
+    ("expansion", state(sites=(Site("PS1", "P", 2, None, "ps01", "C:", "5", 5),)), DesiredScp(server="scp01.contoso.com"),
+     ["expansion"]),
+    ("expansion-mode-change", state(sites=(Site("CAS", "C", 4, None, "c", "C:", "5", 5),), scp=SCP_A),
+     DesiredScp(server="scp01.contoso.com", mode="Offline"), ["expansion"]),
+    ("update-installing", state(scp=SCP_A, updates=[SiteUpdate("Configuration Manager 2409", 196609)]),
+     DesiredScp(server="scp02.contoso.com", allow_move=True), ["2409", "installing"]),
+    ("update-installing-remove", state(scp=SCP_A, updates=[SiteUpdate("CM 2409", 196609)]), DesiredScp(state="absent"),
+     ["installing"]),
+    ("no-top-tier", state(sites=(PRI,)), DesiredScp(server="scp01.contoso.com"), ["top-tier"]),
+]
+
+
+@pytest.mark.parametrize("case_id, current, desired, words", REFUSALS, ids=[c[0] for c in REFUSALS])
+def test_refusals(case_id, current, desired, words):
+    with pytest.raises(PlanRefused) as info:
+        plan_scp(current, desired)
+    for word in words:
+        assert word in str(info.value)
+    assert "cas01.contoso.com" in str(info.value)
+
+
+def test_update_in_other_state_does_not_block():
+    plan = plan_scp(state(updates=[SiteUpdate("CM 2409", 196612)]), DesiredScp(server="scp01.contoso.com"))
+    assert actions(plan)[0] == "add_scp"
+
+
+@pytest.mark.parametrize("desired, option", [
+    (DesiredScp(state="present"), "server"),
+    (DesiredScp(server="a", mode="sometimes"), "mode"),
+    (DesiredScp(state="gone"), "state"),
+])
+def test_invalid(desired, option):
+    with pytest.raises(InvalidOption) as info:
+        plan_scp(state(), desired)
+    assert info.value.option == option
+
+
+def test_plan_serialises():
+    plan = plan_scp(state(scp=SCP_A), DesiredScp(server="scp02.contoso.com", allow_move=True))
+    listed = plan.to_list()
+    assert listed[0] == {"action": "remove_scp", "description": "remove the service connection point from scp01.contoso.com",
+                         "mutates": True, "expects": {"scp_on": None}}

@@ -1,0 +1,146 @@
+"""Session logic with a fake transport: splitting, failures, retries, error translation."""
+from __future__ import annotations
+
+import pytest
+import requests
+
+from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.errors import CommandFailed, HostUnreachable
+from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.options import ConnectionOptions
+from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.pipeline import SWITCH, Command, Pipeline
+from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.session import Session, classify_transport_error
+from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.transport import RawOutcome
+
+OPTS = ConnectionOptions.from_mapping({"host": "cm01.contoso.com", "username": "u", "password": "Pw0rd!",
+                                       "auth": "ntlm", "reconnection_retries": 2, "reconnection_backoff": 0.5})
+
+
+class Rec:
+    category = 13
+    fq_error = "ItemNotFound"
+    target_name = "PS9"
+    invocation_name = "Set-Location"
+    invocation_position_message = None
+    details_message = "Cannot find drive PS9"
+    exception = None
+
+
+class FakeTransport:
+    def __init__(self, script):
+        self.script = list(script)     # per invoke: callable(statements, marker) -> RawOutcome, or exception
+        self.opens = 0
+        self.invoked = []
+
+    def open(self):
+        self.opens += 1
+        if self.script and isinstance(self.script[0], Exception) and getattr(self.script[0], "at_open", False):
+            raise self.script.pop(0)
+
+    def invoke(self, statements, marker, deadline):
+        self.invoked.append(statements)
+        step = self.script.pop(0)
+        if isinstance(step, Exception):
+            raise step
+        return step(statements, marker)
+
+    def close(self):
+        pass
+
+
+def session_with(transport, sleeps=None):
+    return Session(OPTS, transport_factory=lambda o: transport, sleep=(sleeps.append if sleeps is not None else lambda s: None))
+
+
+def pipeline3():
+    p = Pipeline(operation="read things")
+    p.add("Get-CMSite")
+    p.add("Get-CMServiceConnectionPoint", ("AllSite", SWITCH))
+    p.add("Get-Item", ("Path", "Env:X"), error_action="SilentlyContinue")
+    return p
+
+
+def test_split_by_marker():
+    t = FakeTransport([lambda s, m: RawOutcome(output=["a", "b", m, m, "c"])])
+    res = session_with(t).run(pipeline3())
+    assert [r.output for r in res.statements] == [["a", "b"], [], ["c"]]
+
+
+def test_failure_names_statement_host_and_keeps_partial():
+    t = FakeTransport([lambda s, m: RawOutcome(output=["a", m], errors=[Rec()], failed=True)])
+    with pytest.raises(CommandFailed) as info:
+        session_with(t).run(pipeline3())
+    err = info.value
+    assert err.statement_index == 1 and err.partial == [["a"]]
+    assert err.command == "Get-CMServiceConnectionPoint -AllSite"
+    assert err.category == "ObjectNotFound" and err.fully_qualified_error_id == "ItemNotFound"
+    assert "cm01.contoso.com" in str(err) and "read things" in str(err) and "Cannot find drive PS9" in str(err)
+
+
+def test_non_terminating_errors_attributed():
+    p = Pipeline(operation="x")
+    p.add("Get-CMSite")
+    p.add("Set-Location", ("Path", "PS1:"), error_action="Continue")
+    t = FakeTransport([lambda s, m: RawOutcome(output=[1, m], errors=[Rec()])])
+    res = session_with(t).run(p)
+    assert res[1].errors[0].message == "Cannot find drive PS9" and not res[0].errors
+
+
+def test_open_retries_with_backoff_then_unreachable():
+    class Refused(requests.exceptions.ConnectionError):
+        at_open = True
+    t = FakeTransport([Refused("[Errno 111] Connection refused")] * 3)
+    sleeps: list = []
+    with pytest.raises(HostUnreachable) as info:
+        session_with(t, sleeps).run(pipeline3())
+    assert t.opens == 3 and sleeps == [0.5, 1.0]
+    assert info.value.reason == "connection" and "cm01.contoso.com" in str(info.value)
+
+
+def test_auth_failure_not_retried_and_password_never_in_message():
+    from pypsrp.exceptions import AuthenticationError
+
+    class Auth(AuthenticationError):
+        at_open = True
+    t = FakeTransport([Auth("Failed to authenticate the user u with password Pw0rd! over NTLM")])
+    with pytest.raises(HostUnreachable) as info:
+        session_with(t).run(pipeline3())
+    assert t.opens == 1 and info.value.reason == "auth" and "Pw0rd!" not in str(info.value)
+
+
+def _ok(statements, marker):
+    return RawOutcome(output=[1])
+
+
+def test_drop_retried_only_for_idempotent():
+    drop = requests.exceptions.ConnectionError("Connection aborted. RemoteDisconnected")
+    ok = _ok
+    t = FakeTransport([drop, ok])
+    assert session_with(t).run(pipeline3(), idempotent=True)[0].output == [1]
+    assert t.opens == 2
+    t2 = FakeTransport([drop])
+    with pytest.raises(HostUnreachable):
+        session_with(t2).run(pipeline3())
+
+
+def test_timeout_outcome():
+    t = FakeTransport([lambda s, m: RawOutcome(output=[], timed_out=True)])
+    with pytest.raises(HostUnreachable) as info:
+        session_with(t).run(pipeline3(), timeout=5)
+    assert info.value.reason == "timeout"
+
+
+@pytest.mark.parametrize("exc, reason", [
+    (requests.exceptions.SSLError("certificate verify failed"), "tls"),
+    (requests.exceptions.ReadTimeout("read timed out"), "timeout"),
+    (requests.exceptions.ConnectionError("NameResolutionError: Name or service not known"), "dns"),
+    (ValueError("boom"), None),
+])
+def test_classify(exc, reason):
+    got = classify_transport_error(exc, "h", "op")
+    assert (got.reason if got else None) == reason
+
+
+def test_no_script_possible():
+    with pytest.raises(ValueError):
+        Command("Get-Item; Remove-Item C:\\")
+    with pytest.raises(ValueError):
+        Command("Get-Item").param("Path; x")
