@@ -22,9 +22,12 @@ SS = {"NetworkOSPath": "\\\\scp01.contoso.com", "SiteCode": "PS1",
                 {"PropertyName": "ProxyServerPort", "Value": 8080}, {"PropertyName": "UseMachineAccount", "Value": 1}]}
 
 
+MODULE = {"Name": "ConfigurationManager", "Version": "5.2107.1059.1000"}
+
+
 def provider_answers(**extra):
-    answers = {"Get-Item": [{"Value": "C:\\Console\\bin\\i386"}], "Import-Module": [], "New-PSDrive": [],
-               "Set-Location": [], "Get-Module": [{"Name": "ConfigurationManager", "Version": "5.2107.1059.1000"}],
+    answers = {"Get-Item": [{"Value": "C:\\Console\\bin\\i386"}], "Import-Module": [MODULE], "New-PSDrive": [],
+               "Set-Location": [],
                "Get-CMSite": [SITE], "Get-CMServiceConnectionPoint": [SCP], "Get-CMSiteSystemServer": [SS],
                "Get-CMHierarchySetting": [{"PropertyName": "TelemetryLevel", "Value": 2}],
                "Get-CMAADApplication": [], "Get-CMSiteUpdate": [{"Name": "CM 2409", "State": 196612}],
@@ -37,7 +40,9 @@ def test_noop_read_is_one_pipeline_with_bootstrap_when_site_known():
     s = FakeSession(answers=provider_answers())
     st = SiteProvider(s, site_code="PS1").read_state()
     assert len(s.pipelines) == 1
-    assert s.names[:5] == ["Get-Item", "Import-Module", "New-PSDrive", "Set-Location", "Get-Module"]
+    assert s.names[:4] == ["Get-Item", "Import-Module", "New-PSDrive", "Set-Location"]
+    assert ("PassThru", None) in s.pipelines[0].statements[1].commands[0].parameters or \
+        dict(s.pipelines[0].statements[1].commands[0].parameters).get("PassThru") is not None
     assert s.commands[3] == ("Set-Location", {"Path": "PS1:"})
     assert st.scp.server == "scp01.contoso.com" and st.scp.mode == "Offline"     # OfflineMode found by name
     assert st.hierarchy.top_tier.site_code == "PS1" and st.hierarchy.is_standalone
@@ -51,7 +56,7 @@ def test_discovery_is_one_extra_trip_then_cached_and_bootstrap_not_repeated():
     p = SiteProvider(s)
     p.read_state()
     p.read_state()
-    assert [len(x.statements) for x in s.pipelines] == [1, 11, 6]
+    assert [len(x.statements) for x in s.pipelines] == [1, 10, 6]
     assert p.site_code == "PS1" and p.provider == "cm01.contoso.com"
     assert ("New-PSDrive", {"Name": "PS1", "PSProvider": "CMSite", "Root": "cm01.contoso.com"}) in s.commands
 
@@ -63,7 +68,7 @@ def test_import_fallback_by_path():
 
     def run(pipeline, **kw):
         name = dict(pipeline.statements[1].commands[0].parameters)["Name"] if len(pipeline.statements) > 1 else None
-        s.answers["Import-Module"] = [] if name and name.endswith(".psd1") else RuntimeError("module not found")
+        s.answers["Import-Module"] = [MODULE] if name and name.endswith(".psd1") else RuntimeError("module not found")
         return original(pipeline, **kw)
     s.run = run
     p.read_state(include=("sites",))
@@ -80,7 +85,7 @@ def test_bootstrap_failures_have_their_own_messages():
     with pytest.raises(BootstrapFailed) as info:
         SiteProvider(s, site_code="PS1").read_state()
     assert "CMSite drive PS1:" in str(info.value)
-    s = FakeSession(answers=provider_answers(**{"Get-Module": [{"Version": "5.1810.1"}]}))
+    s = FakeSession(answers=provider_answers(**{"Import-Module": [{"Name": "ConfigurationManager", "Version": "5.1810.1"}]}))
     with pytest.raises(BootstrapFailed) as info:
         SiteProvider(s, site_code="PS1").read_state()
     assert "older than 5.1902" in str(info.value)

@@ -3,10 +3,10 @@
 The bootstrap is prepended to the first pipeline of a runspace so that bootstrap + reads are one round trip.
 Statement order (indexes are relative to the bootstrap's first statement):
   0 Get-Item Env:SMS_ADMIN_UI_PATH   (SilentlyContinue: only needed when import by name fails)
-  1 Import-Module ConfigurationManager (by name, or by path on the fallback trip)
+  1 Import-Module ConfigurationManager -PassThru (by name, or by path on the fallback trip; the module
+                                       object it returns carries the version to check)
   2 New-PSDrive <SiteCode> CMSite     (SilentlyContinue: the drive usually exists after import)
   3 Set-Location <SiteCode>:
-  4 Get-Module ConfigurationManager   (version check)
 """
 from __future__ import annotations
 
@@ -15,23 +15,23 @@ import re
 from typing import Any, Optional
 
 from ..errors import BootstrapFailed, CommandFailed
-from ..pipeline import Pipeline
+from ..pipeline import SWITCH, Pipeline
 from ..session import PipelineResult
 from .constants import ADMIN_UI_ENV, MIN_MODULE_VERSION, MODULE_FILE, MODULE_NAME
 
-BOOTSTRAP_LENGTH = 5
+BOOTSTRAP_LENGTH = 4
 SITE_CODE = re.compile(r"^[A-Za-z0-9]{3}$")
-IMPORT, DRIVE, LOCATION, VERSION = 1, 2, 3, 4
+IMPORT, DRIVE, LOCATION = 1, 2, 3
+VERSION = IMPORT        # -PassThru saves a Get-Module statement (and its marker) in every first round trip
 
 
 def bootstrap_pipeline(site_code: str, provider: str, operation: str, module: str = MODULE_NAME) -> Pipeline:
     pipe = Pipeline(operation=operation)
     pipe.add("Get-Item", ("Path", "Env:%s" % ADMIN_UI_ENV), error_action="SilentlyContinue", label="read SMS_ADMIN_UI_PATH")
-    pipe.add("Import-Module", ("Name", module), label="import the ConfigurationManager module")
+    pipe.add("Import-Module", ("Name", module), ("PassThru", SWITCH), label="import the ConfigurationManager module")
     pipe.add("New-PSDrive", ("Name", site_code), ("PSProvider", "CMSite"), ("Root", provider),
              error_action="SilentlyContinue", label="create the CMSite drive")
     pipe.add("Set-Location", ("Path", "%s:" % site_code), label="enter the CMSite drive")
-    pipe.add("Get-Module", ("Name", MODULE_NAME), label="check the ConfigurationManager module version")
     return pipe
 
 
@@ -59,13 +59,13 @@ def check_bootstrap(result: PipelineResult, start: int, host: str, site_code: st
     modules = result[start + VERSION].output
     if not modules:
         raise BootstrapFailed("the ConfigurationManager module is not loaded after Import-Module", host,
-                              "Get-Module -Name", operation="check the ConfigurationManager module")
+                              "Import-Module -PassThru", operation="check the ConfigurationManager module")
     raw = modules[0].get("Version") if isinstance(modules[0], dict) else None
     version = parse_version(raw)
     text = ".".join(str(x) for x in version) if version else str(raw)
     if version is None or version[:2] < MIN_MODULE_VERSION:
         raise BootstrapFailed("ConfigurationManager module version %s is older than %d.%d; upgrade the console on %s"
-                              % (text, MIN_MODULE_VERSION[0], MIN_MODULE_VERSION[1], host), host, "Get-Module -Name",
+                              % (text, MIN_MODULE_VERSION[0], MIN_MODULE_VERSION[1], host), host, "Import-Module -PassThru",
                               operation="check the ConfigurationManager module")
     return text
 

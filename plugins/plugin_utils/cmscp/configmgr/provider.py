@@ -1,6 +1,7 @@
 """SiteProvider: reads and changes through the ConfigurationManager module on the SMS Provider host."""
 from __future__ import annotations
 
+import ipaddress
 import ntpath
 from datetime import datetime
 from typing import Any, Callable, Optional, Sequence
@@ -36,7 +37,9 @@ class SiteProvider:
         self.session = session
         self.host = session.host
         self.site_code = site_code.upper() if site_code else None
-        self.provider = provider or (session.host if site_code else None)
+        # The CMSite drive root must be the provider's name: an address (ansible_host is often an IP) is not one,
+        # so then the provider is discovered even when the site code is known.
+        self.provider = provider or (session.host if site_code and _is_name(session.host) else None)
         self.check_mode = check_mode
         self.module_version: Optional[str] = None
         self._module: str = "ConfigurationManager"
@@ -302,3 +305,12 @@ def read_log_files(session: Session, path: str, tail: int, rotated: bool = True,
     if progress:
         progress("read %d log file(s) from %s" % (len(texts), session.host))
     return parse_files(texts)
+
+
+def _is_name(host: str) -> bool:
+    """True for a host name, False for an IPv4/IPv6 address or localhost."""
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+        return False
+    except ValueError:
+        return host.lower() not in ("localhost", "")
