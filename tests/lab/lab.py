@@ -150,7 +150,7 @@ class Lab:
         """An Ansible YAML inventory: hosts by FQDN; groups for site servers, the top-tier site server, the rest."""
         hosts = {fqdn: self.host_vars(fqdn) for fqdn in sorted(self.world.hosts)}
         site_servers = {s.server.lower() for s in self.world.hierarchy.sites.values()}
-        top = self.world.hierarchy.top_tier() if hasattr(self.world.hierarchy, "top_tier") else None
+        top = self.world.hierarchy.top_site()
         children: dict[str, Any] = {
             "site_servers": {"hosts": {h: {} for h in sorted(site_servers)}},
             "site_systems": {"hosts": {h: {} for h in sorted(set(hosts) - site_servers)}},

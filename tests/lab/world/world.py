@@ -1,7 +1,6 @@
 """The simulated world: hosts, the ConfigMgr hierarchy, simulated time, the call log, faults."""
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 from tests.lab.ps.convert import LabObject
@@ -30,7 +29,9 @@ class World:
         self.hierarchy = hierarchy or Hierarchy()
         self.calls: list[dict[str, Any]] = []
         self.events: list[dict[str, Any]] = []
-        self.lock = threading.RLock()
+        # One lock for the world and its clock: events fired by the clock change the world, and world code reads
+        # the clock, so two locks could be taken in opposite orders by a cmdlet and the real-time ticker.
+        self.lock = clock.lock
         self.faults = FaultTable()
         self.logs = logs or LogSettings()
         self.executive = Executive(self)

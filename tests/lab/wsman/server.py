@@ -60,8 +60,11 @@ class EndpointConfig:
 
 
 class _EndpointHTTPServer(ThreadingHTTPServer):
-    daemon_threads = False          # so server_close() joins the handler threads
-    block_on_close = True
+    # Handler threads are daemons and server_close() does not wait for them: a client that keeps an idle
+    # keep-alive connection (or stalls in a TLS handshake) must never keep the lab, or the test process, alive.
+    # stop() shuts every tracked socket down, which ends the handlers that matter.
+    daemon_threads = True
+    block_on_close = False
     allow_reuse_address = True
 
     def __init__(self, config: EndpointConfig, backend: Backend, stopping: threading.Event) -> None:
@@ -252,7 +255,7 @@ class WSManServer:
             httpd.close_connections()
             httpd.server_close()
         for thread in self._threads:
-            thread.join()
+            thread.join(timeout=5)
         self._servers.clear()
         self._threads.clear()
         NtlmUserFile.unregister(id(self))
