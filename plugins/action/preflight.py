@@ -1,0 +1,53 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the configmgr.scp collection
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Action plugin of configmgr.scp.preflight: prerequisite checks for a planned SCP server. Never changes anything."""
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from ansible_collections.configmgr.scp.plugins.plugin_utils import _validate as check
+from ansible_collections.configmgr.scp.plugins.plugin_utils._action import ConfigMgrAction, TaskContext, describe_error, to_plain
+from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.prereqs import run_prerequisites, summary
+from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.provider import SiteProvider
+from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.scphost import ScpHost
+from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.errors import HostUnreachable
+
+FAILING = {"error": ("fail",), "warning": ("fail", "warn"), "never": ()}
+
+
+class ActionModule(ConfigMgrAction):
+    MODULE = "preflight"
+
+    def check_args(self, args: dict[str, Any]) -> None:
+        args["server"] = check.fqdn(args.get("server"))
+        args["site_code"] = check.site_code(args.get("site_code"))
+
+    def execute(self, ctx: TaskContext, args: dict[str, Any]) -> dict[str, Any]:
+        provider = SiteProvider(ctx.session(), check_mode=True)          # read-only by construction
+        server = args["server"]
+        scp_host: Optional[ScpHost] = None
+        warnings = []
+        session = ctx.session(ctx.other_host(server))
+        try:
+            session.open()
+            scp_host = ScpHost(session, check_mode=True)
+        except HostUnreachable as err:
+            warnings.append("cannot reach %s, its local checks are skipped: %s" % (server, describe_error(err)))
+        ctx.progress("running the prerequisite checks for %s" % server)
+        results = run_prerequisites(provider, server, scp_host, site_code=args["site_code"],
+                                    mode=args["mode"].capitalize() if args.get("mode") else None,
+                                    allow_move=args["allow_move"])
+        checks = [to_plain(r) for r in results]
+        status = summary(results)
+        bad = [c for c in checks if c["status"] in FAILING[args["fail_on"]]]
+        result: dict[str, Any] = {"changed": False, "server": server, "status": status, "checks": checks,
+                                  "failed_checks": [c["id"] for c in checks if c["status"] == "fail"],
+                                  "warning_checks": [c["id"] for c in checks if c["status"] == "warn"]}
+        if warnings:
+            result["warnings"] = warnings
+        if bad:
+            result["failed"] = True
+            result["msg"] = "prerequisites for the service connection point on %s not met (fail_on=%s): %s" % (
+                server, args["fail_on"], "; ".join("%s: %s" % (c["id"], c["message"]) for c in bad))
+        return result

@@ -1,0 +1,73 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the configmgr.scp collection
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Action plugin of configmgr.scp.service_connection_point: install, move, reconfigure or remove the SCP."""
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from ansible_collections.configmgr.scp.plugins.plugin_utils import _validate as check
+from ansible_collections.configmgr.scp.plugins.plugin_utils._action import ConfigMgrAction, TaskContext, to_plain
+from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.model import SiteSystemSpec
+from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.provider import SiteProvider
+from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.scphost import ScpHost
+from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.executor import execute_plan
+from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.planner import DesiredScp, plan_scp
+
+
+def site_system_spec(server: Optional[str], options: Optional[dict[str, Any]],
+                     site_code: Optional[str] = None) -> Optional[SiteSystemSpec]:
+    if not options or not server:
+        return None
+    return SiteSystemSpec(server=server, site_code=site_code, account_name=options.get("account_name"),
+                          use_site_server_account=bool(options.get("use_site_server_account")),
+                          proxy_server=options.get("proxy_server"), proxy_port=options.get("proxy_port"),
+                          proxy_account=options.get("proxy_account"), public_fqdn=options.get("public_fqdn"))
+
+
+class ActionModule(ConfigMgrAction):
+    MODULE = "service_connection_point"
+
+    def check_args(self, args: dict[str, Any]) -> None:
+        args["server"] = check.fqdn(args.get("server"))
+        args["site_code"] = check.site_code(args.get("site_code"))
+        check.positive(args.get("wait_timeout"), "wait_timeout")
+        if args["state"] == "present" and not args["server"]:
+            raise ValueError("state=present needs server, the FQDN of the server that hosts the service connection point")
+        if args["state"] == "absent":
+            for name in ("mode", "site_system"):
+                if args.get(name):
+                    raise ValueError("%s cannot be used with state=absent" % name)
+            if args.get("allow_move"):
+                raise ValueError("allow_move cannot be used with state=absent")
+        if args.get("site_system"):
+            check.site_system_conflicts(args["site_system"], "site_system.")
+
+    def execute(self, ctx: TaskContext, args: dict[str, Any]) -> dict[str, Any]:
+        provider = SiteProvider(ctx.session(), check_mode=ctx.check_mode)
+        ctx.progress("reading the hierarchy and the service connection point")
+        current = provider.read_state()
+        desired = DesiredScp(state=args["state"], server=args["server"], site_code=args["site_code"],
+                             mode=args["mode"].capitalize() if args.get("mode") else None, allow_move=args["allow_move"],
+                             site_system=site_system_spec(args["server"], args.get("site_system"), args["site_code"]),
+                             wait=args["wait"])
+        plan = plan_scp(current, desired)
+        before = to_plain(plan.before)
+        result: dict[str, Any] = {"changed": plan.changed, "plan": plan.to_list(), "before": before,
+                                  "restart_required": plan.restart_required, "moved_from": plan.moved_from}
+        if plan.changed and not ctx.check_mode:
+            def scp_host(fqdn: str) -> ScpHost:
+                return ScpHost(ctx.session(ctx.other_host(fqdn)), check_mode=ctx.check_mode)
+
+            outcome = execute_plan(plan, provider, scp_host, wait_timeout=args["wait_timeout"],
+                                   progress=lambda step, text: ctx.progress(text))
+            after = to_plain(outcome.after)
+            result["elapsed"] = round(outcome.seconds, 1)
+        else:
+            after = to_plain(plan.predicted_after)
+        result["after"] = after
+        result["mode_changed"] = bool(before and after and before.get("server") == after.get("server")
+                                      and before.get("mode") != after.get("mode"))
+        if ctx.diff:
+            result["diff"] = {"before": before or {}, "after": after or {}}
+        return result

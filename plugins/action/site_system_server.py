@@ -1,0 +1,82 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the configmgr.scp collection
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Action plugin of configmgr.scp.site_system_server: create, configure or remove a site system server."""
+from __future__ import annotations
+
+from typing import Any
+
+from ansible_collections.configmgr.scp.plugins.plugin_utils import _validate as check
+from ansible_collections.configmgr.scp.plugins.plugin_utils._action import ConfigMgrAction, TaskContext, to_plain
+from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.model import SiteSystemServer, SiteSystemSpec
+from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.provider import SiteProvider
+from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.errors import PlanRefused
+
+# Roles every site system has; they go away with the server itself.
+BASE_ROLES = frozenset(("sms site system", "sms component server"))
+
+
+def predicted(spec: SiteSystemSpec, current: Any, changes: dict[str, Any]) -> dict[str, Any]:
+    base = to_plain(current) if current is not None else {"server": spec.server, "site_code": spec.site_code}
+    base.update(changes)
+    return base
+
+
+class ActionModule(ConfigMgrAction):
+    MODULE = "site_system_server"
+
+    def check_args(self, args: dict[str, Any]) -> None:
+        args["server"] = check.fqdn(args.get("server"))
+        args["site_code"] = check.site_code(args.get("site_code"))
+        if args["state"] == "absent":
+            extra = [n for n in ("account_name", "proxy_server", "proxy_port", "proxy_account", "public_fqdn") if args.get(n)]
+            if extra or args.get("use_site_server_account"):
+                raise ValueError("state=absent takes no settings, got %s" % ", ".join(extra or ["use_site_server_account"]))
+        check.site_system_conflicts(args)
+
+    def execute(self, ctx: TaskContext, args: dict[str, Any]) -> dict[str, Any]:
+        provider = SiteProvider(ctx.session(), check_mode=ctx.check_mode)
+        server = args["server"]
+        state = provider.read_state(include=("sites", "site_systems"))
+        current = state.site_system(server)
+        before = to_plain(current) if current is not None else None
+        if args["state"] == "absent":
+            return self._absent(ctx, provider, current, before)
+        spec = SiteSystemSpec(server=server, site_code=args["site_code"] or (current.site_code if current else state.site_code),
+                              account_name=args.get("account_name"), use_site_server_account=args["use_site_server_account"],
+                              proxy_server=args.get("proxy_server"), proxy_port=args.get("proxy_port"),
+                              proxy_account=args.get("proxy_account"), public_fqdn=args.get("public_fqdn"))
+        if current is not None and args["site_code"] and current.site_code != args["site_code"]:
+            raise PlanRefused("%s is a site system of site %s, not %s; remove it there first" % (server, current.site_code,
+                              args["site_code"]), ctx.target.describe(), "configure the site system server")
+        changes = spec.differences(current)
+        changed = current is None or bool(changes)
+        if changed and not ctx.check_mode:
+            ctx.progress("%s the site system server %s" % ("creating" if current is None else "configuring", server))
+            provider.ensure_site_system_server(spec, current, known=True)
+            found = provider.read_state(include=("sites", "site_systems")).site_system(server)
+            after = to_plain(found) if found is not None else None
+        else:
+            after = predicted(spec, current, changes) if changed else before
+        return self._result(ctx, changed, before, after, sorted(changes))
+
+    def _absent(self, ctx: TaskContext, provider: SiteProvider, current: SiteSystemServer, before: Any) -> dict[str, Any]:
+        if current is None:
+            return self._result(ctx, False, None, None, [])
+        roles = [str(r.get("RoleName")) for r in provider.site_roles(current.server) if r.get("RoleName")]
+        remaining = sorted({r for r in roles if r.lower() not in BASE_ROLES})
+        if remaining:
+            raise PlanRefused("%s still has site system roles (%s); remove them first (for the service connection point: "
+                              "configmgr.scp.service_connection_point state=absent)" % (current.server, ", ".join(remaining)),
+                              ctx.target.describe(), "remove the site system server")
+        if not ctx.check_mode:
+            ctx.progress("removing the site system server %s" % current.server)
+            provider.remove_site_system_server(current.server, current.site_code)
+        return self._result(ctx, True, before, None, [])
+
+    @staticmethod
+    def _result(ctx: TaskContext, changed: bool, before: Any, after: Any, changes: list[str]) -> dict[str, Any]:
+        result: dict[str, Any] = {"changed": changed, "before": before, "after": after, "changes": changes}
+        if ctx.diff:
+            result["diff"] = {"before": before or {}, "after": after or {}}
+        return result

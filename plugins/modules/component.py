@@ -1,0 +1,133 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the configmgr.scp collection
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: component
+short_description: Start, stop or restart an SMS_EXECUTIVE thread on a Configuration Manager site system
+version_added: 0.1.0
+description:
+  - Controls a component thread of C(SMS_EXECUTIVE) (by default C(SMS_DMP_DOWNLOADER) of the service connection
+    point) through its registry keys C(Requested Operation) and C(Current State), the way Configuration Manager
+    Service Manager does.
+  - V(started) and V(stopped) are idempotent; V(restarted) always changes.
+  - When the thread does not stop or start in time, V(restarted) falls back to restarting the C(SMS_EXECUTIVE) service.
+  - This is what a handler calls after M(configmgr.scp.service_connection_point) changed the mode.
+author:
+  - configmgr.scp contributors (@configmgr-scp)
+options:
+  name:
+    description: Component (thread) name.
+    type: str
+    default: SMS_DMP_DOWNLOADER
+  server:
+    description:
+      - FQDN of the site system. Default is the server that hosts the service connection point (read through
+        the SMS Provider the task connects to).
+    type: str
+  state:
+    description: Desired state of the thread.
+    type: str
+    required: true
+    choices: [started, stopped, restarted]
+  method:
+    description:
+      - How V(restarted) restarts. V(thread) stops and starts the thread only; V(service) restarts C(SMS_EXECUTIVE)
+        (every component of the server).
+    type: str
+    default: thread
+    choices: [thread, service]
+  timeout:
+    description: Seconds to wait for the thread to reach the state.
+    type: int
+    default: 300
+extends_documentation_fragment:
+  - configmgr.scp.connection
+  - configmgr.scp.attributes
+  - configmgr.scp.attributes.CHANGES
+seealso:
+  - module: configmgr.scp.service_connection_point
+"""
+
+EXAMPLES = r"""
+- name: Restart the downloader on the SCP server so a new mode takes effect
+  configmgr.scp.component:
+    state: restarted
+
+- name: Make sure SMS_DMP_UPLOADER runs on scp01
+  configmgr.scp.component:
+    name: SMS_DMP_UPLOADER
+    server: scp01.contoso.com
+    state: started
+"""
+
+RETURN = r"""
+server:
+  description: The site system the thread runs on.
+  returned: success
+  type: str
+  sample: scp01.contoso.com
+name:
+  description: The component name.
+  returned: success
+  type: str
+  sample: SMS_DMP_DOWNLOADER
+before:
+  description: Thread state before the task.
+  returned: success
+  type: dict
+  contains:
+    host:
+      description: The site system.
+      type: str
+    name:
+      description: Component name.
+      type: str
+    present:
+      description: Whether the thread's registry key exists (the component is installed).
+      type: bool
+    current_state:
+      description: C(Current State) of the thread, such as Running or Stopped.
+      type: str
+    requested_operation:
+      description: C(Requested Operation) of the thread (None, Stop, Start).
+      type: str
+    startup_type:
+      description: C(Startup Type) of the thread.
+      type: str
+    service_status:
+      description: Status of the C(SMS_EXECUTIVE) service.
+      type: str
+  sample: {"host": "scp01.contoso.com", "name": "SMS_DMP_DOWNLOADER", "present": true, "current_state": "Running",
+           "requested_operation": "None", "startup_type": "Automatic", "service_status": "Running"}
+after:
+  description: Thread state after the task (predicted in check mode). Same keys as RV(before).
+  returned: success
+  type: dict
+method:
+  description: How the state was reached (thread, service or none).
+  returned: success
+  type: str
+  sample: thread
+elapsed:
+  description: Seconds it took.
+  returned: success
+  type: float
+  sample: 6.2
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.configmgr.scp.plugins.module_utils._argspec import argument_spec
+
+
+def main() -> None:
+    module = AnsibleModule(argument_spec=argument_spec("component"), supports_check_mode=True)
+    module.fail_json(msg="configmgr.scp.component runs as an action plugin on the controller; "
+                         "this file only documents it. Run it through ansible-playbook with the collection installed.")
+
+
+if __name__ == "__main__":
+    main()

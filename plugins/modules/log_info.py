@@ -1,0 +1,123 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the configmgr.scp collection
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: log_info
+short_description: Read and parse Configuration Manager logs of the service connection point
+version_added: 0.1.0
+description:
+  - Reads a log from the host that writes it and returns structured entries. Both the CMTrace format and the
+    SMS trace format are parsed; the rotated C(.lo_) file is read too.
+  - C(dmpdownloader), C(dmpuploader) and C(srvboot) are read on the service connection point server, C(sitecomp) and
+    C(hman) on the site server of its site (located through the SMS Provider the task connects to).
+author:
+  - configmgr.scp contributors (@configmgr-scp)
+options:
+  name:
+    description: Which log.
+    type: str
+    default: dmpdownloader
+    choices: [dmpdownloader, dmpuploader, sitecomp, srvboot, hman]
+  server:
+    description: FQDN of the server to read the log on, instead of the one chosen from O(name).
+    type: str
+  since:
+    description:
+      - Only entries at or after this time. A duration before now on the controller (V(30m), V(2h), V(1d), V(90s))
+        or an ISO 8601 time (UTC when no offset is given).
+    type: str
+  severity:
+    description: Only entries of at least this severity.
+    type: str
+    choices: [info, warning, error]
+  tail:
+    description: Return at most this many entries, the newest ones.
+    type: int
+    default: 500
+  match:
+    description: Only entries whose message matches this regular expression (case-insensitive).
+    type: str
+extends_documentation_fragment:
+  - configmgr.scp.connection
+  - configmgr.scp.attributes
+  - configmgr.scp.attributes.READ_ONLY
+"""
+
+EXAMPLES = r"""
+- name: Errors of the downloader in the last two hours
+  configmgr.scp.log_info:
+    name: dmpdownloader
+    since: 2h
+    severity: error
+  register: downloader_errors
+
+- name: Did the SCP install finish?
+  configmgr.scp.log_info:
+    name: sitecomp
+    match: "Bootstrap operation"
+    tail: 20
+"""
+
+RETURN = r"""
+server:
+  description: The server the log was read on.
+  returned: success
+  type: str
+  sample: scp01.contoso.com
+path:
+  description: Path of the log on that server.
+  returned: success
+  type: str
+  sample: C:\SMS\Logs\dmpdownloader.log
+read:
+  description: Number of entries read before filtering.
+  returned: success
+  type: int
+entries:
+  description: The entries, oldest first.
+  returned: success
+  type: list
+  elements: dict
+  contains:
+    time:
+      description: Time of the entry in ISO 8601 with offset; null for lines without a timestamp.
+      type: str
+    severity:
+      description: info, warning or error.
+      type: str
+    component:
+      description: Component that wrote the line.
+      type: str
+    thread:
+      description: Thread id.
+      type: int
+    message:
+      description: The message.
+      type: str
+    source:
+      description: File the entry came from (the log or its rotated C(.lo_)).
+      type: str
+    line_number:
+      description: First line of the entry in that file's text.
+      type: int
+    format:
+      description: cmtrace, simple or unparsed.
+      type: str
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.configmgr.scp.plugins.module_utils._argspec import argument_spec
+
+
+def main() -> None:
+    module = AnsibleModule(argument_spec=argument_spec("log_info"), supports_check_mode=True)
+    module.fail_json(msg="configmgr.scp.log_info runs as an action plugin on the controller; "
+                         "this file only documents it. Run it through ansible-playbook with the collection installed.")
+
+
+if __name__ == "__main__":
+    main()

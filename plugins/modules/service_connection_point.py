@@ -1,0 +1,187 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the configmgr.scp collection
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: service_connection_point
+short_description: Install, move, reconfigure or remove the Configuration Manager service connection point
+version_added: 0.1.0
+description:
+  - Manages the service connection point (SCP, role C(SMS Dmp Connector)) of a Configuration Manager hierarchy
+    through the SMS Provider the task connects to.
+  - Reads the hierarchy once, plans the ordered steps (create the site system server, add, change mode, move,
+    remove, wait) and runs them. Returns the plan in every mode.
+  - The SCP can only be installed at the top-tier site (the CAS, or a stand-alone primary site); one per hierarchy.
+  - A mode change takes effect only after C(SMS_DMP_DOWNLOADER) restarts on the SCP server; the module returns
+    RV(restart_required) so a handler can call M(configmgr.scp.component) with O(configmgr.scp.component#module:state=restarted).
+author:
+  - configmgr.scp contributors (@configmgr-scp)
+options:
+  state:
+    description:
+      - V(present) installs the SCP on O(server) (or changes its mode); V(absent) removes it.
+    type: str
+    default: present
+    choices: [present, absent]
+  server:
+    description:
+      - FQDN of the server that hosts (or must host) the SCP. Required with O(state=present).
+      - With O(state=absent) and no O(server), the SCP is removed wherever it is; with O(server), only from that server.
+    type: str
+  site_code:
+    description:
+      - Site of the SCP. Default is the top-tier site. Any other site is refused with a message naming the top-tier site.
+    type: str
+  mode:
+    description:
+      - V(online) or V(offline). Default is V(online) on install and the current mode otherwise.
+    type: str
+    choices: [online, offline]
+  allow_move:
+    description:
+      - When the SCP is installed on another server, move it (remove there, wait, install on O(server)).
+      - When false, that case fails with a message naming the server that has it.
+    type: bool
+    default: false
+  wait:
+    description:
+      - Wait until the role is installed (C(SMS_DMP_DOWNLOADER) runs) or removed on the SCP server.
+      - A move always waits for the removal.
+    type: bool
+    default: true
+  wait_timeout:
+    description:
+      - Seconds to wait for an install or removal to finish on the SCP server.
+    type: int
+    default: 900
+  site_system:
+    description:
+      - Settings for the site system server O(server), used when it must be created or differs.
+      - The same settings as M(configmgr.scp.site_system_server).
+    type: dict
+    suboptions:
+      account_name:
+        description: Site system installation account (an existing ConfigMgr account). Excludes O(site_system.use_site_server_account).
+        type: str
+      use_site_server_account:
+        description: Use the site server's computer account to install the site system.
+        type: bool
+        default: false
+      proxy_server:
+        description: FQDN of the proxy the site system uses to reach the internet.
+        type: str
+      proxy_port:
+        description: Port of O(site_system.proxy_server).
+        type: int
+      proxy_account:
+        description: ConfigMgr account that authenticates to the proxy (an existing account; its password stays in ConfigMgr).
+        type: str
+      public_fqdn:
+        description: Internet FQDN of the site system.
+        type: str
+extends_documentation_fragment:
+  - configmgr.scp.connection
+  - configmgr.scp.attributes
+  - configmgr.scp.attributes.CHANGES
+seealso:
+  - module: configmgr.scp.service_connection_point_info
+  - module: configmgr.scp.component
+  - module: configmgr.scp.preflight
+  - name: About the service connection point
+    description: Microsoft documentation.
+    link: https://learn.microsoft.com/intune/configmgr/core/servers/deploy/configure/about-the-service-connection-point
+"""
+
+EXAMPLES = r"""
+- name: Install the SCP online on scp01 at the top-tier site
+  configmgr.scp.service_connection_point:
+    server: scp01.contoso.com
+    mode: online
+
+- name: Switch to offline mode and restart the downloader through the role's handler
+  configmgr.scp.service_connection_point:
+    server: scp01.contoso.com
+    mode: offline
+  notify: Restart SMS_DMP_DOWNLOADER
+
+- name: Move the SCP to scp02, creating the site system with a proxy
+  configmgr.scp.service_connection_point:
+    server: scp02.contoso.com
+    allow_move: true
+    site_system:
+      use_site_server_account: true
+      proxy_server: proxy.contoso.com
+      proxy_port: 8080
+
+- name: Remove the SCP (before a site expansion)
+  configmgr.scp.service_connection_point:
+    state: absent
+"""
+
+RETURN = r"""
+before:
+  description: The SCP before the task, or null when there was none.
+  returned: always
+  type: dict
+  sample: {"server": "cm01.contoso.com", "site_code": "PS1", "mode": "Online"}
+after:
+  description:
+    - The SCP after the task, or null when there is none. In check mode, the predicted state.
+  returned: always
+  type: dict
+  sample: {"server": "scp01.contoso.com", "site_code": "PS1", "mode": "Offline"}
+plan:
+  description: The ordered steps, also in check mode. Empty when nothing has to change.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    action:
+      description: Step id (ensure_site_system, add_scp, set_mode, remove_scp, wait_removed, wait_installed, verify).
+      type: str
+    description:
+      description: What the step does, naming server and site.
+      type: str
+    mutates:
+      description: Whether the step changes the site.
+      type: bool
+    expects:
+      description: What is true after the step.
+      type: dict
+  sample: [{"action": "set_mode", "description": "set the service connection point on scp01.contoso.com to Offline mode",
+            "mutates": true, "expects": {"mode": "Offline"}}]
+mode_changed:
+  description: Whether the mode of the SCP changed (or would change in check mode).
+  returned: always
+  type: bool
+restart_required:
+  description:
+    - True when the configured mode changed and C(SMS_DMP_DOWNLOADER) must restart for it to take effect.
+  returned: always
+  type: bool
+moved_from:
+  description: The server the SCP was moved away from, else null.
+  returned: always
+  type: str
+  sample: cm01.contoso.com
+elapsed:
+  description: Seconds the changes took, waits included.
+  returned: when changes were made
+  type: float
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.configmgr.scp.plugins.module_utils._argspec import argument_spec
+
+
+def main() -> None:
+    module = AnsibleModule(argument_spec=argument_spec("service_connection_point"), supports_check_mode=True)
+    module.fail_json(msg="configmgr.scp.service_connection_point runs as an action plugin on the controller; "
+                         "this file only documents it. Run it through ansible-playbook with the collection installed.")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,64 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the configmgr.scp collection
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: usage_data
+short_description: Set the diagnostic (usage) data level of a Configuration Manager hierarchy
+version_added: 0.1.0
+description:
+  - Sets the hierarchy setting C(TelemetryLevel) (Basic, Enhanced, Full) that the service connection point uploads.
+  - "It is a hierarchy setting: the task must connect to the SMS Provider of the top-tier site; otherwise it fails
+    naming the top-tier site and its server."
+author:
+  - configmgr.scp contributors (@configmgr-scp)
+options:
+  level:
+    description: Diagnostic data level.
+    type: str
+    required: true
+    choices: [basic, enhanced, full]
+extends_documentation_fragment:
+  - configmgr.scp.connection
+  - configmgr.scp.attributes
+  - configmgr.scp.attributes.CHANGES
+"""
+
+EXAMPLES = r"""
+- name: Send enhanced diagnostic data
+  configmgr.scp.usage_data:
+    level: enhanced
+"""
+
+RETURN = r"""
+before:
+  description: Level before the task.
+  returned: success
+  type: str
+  sample: Full
+after:
+  description: Level after the task (predicted in check mode).
+  returned: success
+  type: str
+  sample: Enhanced
+level:
+  description: Same as RV(after).
+  returned: success
+  type: str
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.configmgr.scp.plugins.module_utils._argspec import argument_spec
+
+
+def main() -> None:
+    module = AnsibleModule(argument_spec=argument_spec("usage_data"), supports_check_mode=True)
+    module.fail_json(msg="configmgr.scp.usage_data runs as an action plugin on the controller; "
+                         "this file only documents it. Run it through ansible-playbook with the collection installed.")
+
+
+if __name__ == "__main__":
+    main()

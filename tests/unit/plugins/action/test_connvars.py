@@ -1,0 +1,120 @@
+"""Connection settings come from the psrp connection plugin's variables, task options win, delegation works."""
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.configmgr.scp.plugins.plugin_utils._connvars import (
+    find_inventory_host, options_from_vars, redact, second_target, task_target)
+
+LAB_VARS = {
+    "inventory_hostname": "cm01.contoso.com",
+    "ansible_host": "127.0.0.1",
+    "ansible_port": 40001,
+    "ansible_user": "CONTOSO\\cmadmin",
+    "ansible_password": "P@ssw0rd!",
+    "ansible_psrp_protocol": "https",
+    "ansible_psrp_auth": "ntlm",
+    "ansible_psrp_ca_cert": "/tmp/ca.pem",
+}
+
+
+def test_reads_the_psrp_plugin_variables():
+    target = task_target(LAB_VARS, {})
+    assert target.name == "cm01.contoso.com"
+    expected = {"host": "127.0.0.1", "port": 40001, "username": "CONTOSO\\cmadmin", "password": "P@ssw0rd!",
+                "protocol": "https", "auth": "ntlm", "ca_cert": "/tmp/ca.pem"}
+    assert target.options == expected
+
+
+def test_later_variable_of_a_list_wins_like_the_config_manager():
+    found = options_from_vars({
+        "ansible_host": "a", "ansible_psrp_host": "b", "ansible_psrp_cert_trust_path": "/x", "ansible_psrp_ca_cert": "/y",
+        "ansible_winrm_password": "pw2", "ansible_password": "pw1",
+        "ansible_psrp_connection_backoff": 3, "ansible_psrp_reconnection_backoff": 5})
+    assert found["host"] == "b"
+    assert found["ca_cert"] == "/y"
+    assert found["password"] == "pw2"
+    assert found["reconnection_backoff"] == 5
+
+
+def test_psrp_password_name_is_not_a_psrp_plugin_variable():
+    # ansible-core's psrp plugin reads ansible_password / ansible_winrm_pass(word), not ansible_psrp_password
+    assert "password" not in options_from_vars({"ansible_psrp_password": "x"})
+
+
+def test_values_are_rendered_and_empty_values_ignored():
+    found = options_from_vars({"ansible_password": "{{ vault_pw }}", "ansible_psrp_proxy": ""},
+                              render=lambda v: "secret" if v == "{{ vault_pw }}" else v)
+    assert found == {"password": "secret"}
+
+
+def test_task_options_override_inventory():
+    target = task_target(LAB_VARS, {"username": "CONTOSO\\other", "auth": "kerberos"})
+    assert target.options["username"] == "CONTOSO\\other"
+    assert target.options["auth"] == "kerberos"
+    assert target.options["port"] == 40001
+
+
+def test_inventory_name_is_the_default_address():
+    target = task_target({"inventory_hostname": "cm01.contoso.com"}, {})
+    assert target.options["host"] == "cm01.contoso.com"
+    assert target.describe() == "cm01.contoso.com"
+
+
+def test_remote_user_keyword_is_a_fallback_only():
+    assert task_target({"inventory_hostname": "h.x.com"}, {}, remote_user="u1").options["username"] == "u1"
+    assert task_target({"inventory_hostname": "h.x.com", "ansible_user": "u2"}, {}, remote_user="u1").options["username"] == "u2"
+
+
+def test_delegate_to_uses_the_delegated_host_vars():
+    task_vars = dict(LAB_VARS, ansible_delegated_vars={"cas01.contoso.com": {
+        "inventory_hostname": "cm01.contoso.com", "ansible_host": "10.0.0.5", "ansible_port": 5986,
+        "ansible_user": "CONTOSO\\casadmin", "ansible_password": "other"}})
+    target = task_target(task_vars, {}, delegate_to="cas01.contoso.com")
+    assert target.name == "cas01.contoso.com"
+    assert target.options["host"] == "10.0.0.5"
+    assert target.options["username"] == "CONTOSO\\casadmin"
+    assert "ca_cert" not in target.options          # nothing leaks from the original host
+
+
+HOSTVARS = {
+    "cm01.contoso.com": {"ansible_host": "127.0.0.1", "ansible_port": 40001, "ansible_user": "u", "ansible_password": "p"},
+    "scp01.contoso.com": {"ansible_host": "127.0.0.1", "ansible_port": 40002, "ansible_user": "u", "ansible_password": "p"},
+    "scpbox": {"ansible_host": "scp02.contoso.com", "ansible_port": 5986},
+}
+
+
+def test_name_match_wins_over_address_match():
+    assert find_inventory_host("SCP01.contoso.com", HOSTVARS.keys(), HOSTVARS.__getitem__) == "scp01.contoso.com"
+    assert find_inventory_host("scp02.contoso.com.", HOSTVARS.keys(), HOSTVARS.__getitem__) == "scpbox"
+    assert find_inventory_host("127.0.0.1", ["a", "b"], lambda n: {"ansible_host": "10.0.0.1"}) is None
+
+
+def test_second_host_in_inventory_uses_its_own_vars():
+    overrides = {"operation_timeout": 10, "host": "10.9.9.9", "port": 1}
+    task = task_target(dict(LAB_VARS), overrides)
+    other = second_target("scp01.contoso.com", task, HOSTVARS, overrides=overrides)
+    assert other.name == "scp01.contoso.com" and other.source == "inventory"
+    assert other.options["port"] == 40002 and other.options["host"] == "127.0.0.1"
+    assert other.options["operation_timeout"] == 10            # task options other than host/port still apply
+
+
+def test_second_host_not_in_inventory_gets_the_same_credentials_on_its_fqdn():
+    task = task_target(dict(LAB_VARS, ansible_psrp_negotiate_hostname_override="cm01"), {})
+    other = second_target("scp09.contoso.com", task, HOSTVARS)
+    assert other.source == "derived"
+    assert other.options["host"] == "scp09.contoso.com"
+    assert "port" not in other.options
+    assert other.options["username"] == "CONTOSO\\cmadmin" and other.options["password"] == "P@ssw0rd!"
+    assert "negotiate_hostname_override" not in other.options
+
+
+@pytest.mark.parametrize("port,protocol", [(5985, "http"), (40001, "https")])
+def test_derived_host_keeps_the_scheme_a_port_implied(port, protocol):
+    task = task_target({"inventory_hostname": "cm01.contoso.com", "ansible_port": port}, {})
+    assert second_target("scp09.contoso.com", task, {}).options["protocol"] == protocol
+
+
+def test_redact_hides_secrets():
+    shown = redact({"password": "p", "certificate_key_pem": "/k", "username": "u"})
+    assert shown == {"password": "********", "certificate_key_pem": "********", "username": "u"}
