@@ -196,6 +196,8 @@ class _Handler(BaseHTTPRequestHandler):
             pass
 
     def _reply(self, status: int, payload: bytes, content_type: str, headers: list[tuple[str, str]], action: str, bytes_in: int) -> None:
+        # Record first: once the answer is on the wire the client may read the log before this thread runs again.
+        self.server.backend.record_request(self.server.config.name, action, bytes_in, len(payload), status)
         self.send_response(status)
         for name, value in headers:
             self.send_header(name, value)
@@ -205,7 +207,6 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if payload:
             self.wfile.write(payload)
-        self.server.backend.record_request(self.server.config.name, action, bytes_in, len(payload), status)
 
 
 class WSManServer:
