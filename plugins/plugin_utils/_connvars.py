@@ -12,40 +12,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Mapping, Optional
 
-# (connection option, inventory variables in the psrp plugin's order). As in Ansible's config manager, when
-# several of the variables are set, the last one in the list wins.
-PSRP_VARIABLES: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("host", ("ansible_host", "ansible_psrp_host")),
-    ("port", ("ansible_port", "ansible_psrp_port")),
-    ("username", ("ansible_user", "ansible_psrp_user")),
-    ("password", ("ansible_password", "ansible_winrm_pass", "ansible_winrm_password")),
-    ("protocol", ("ansible_psrp_protocol",)),
-    ("path", ("ansible_psrp_path",)),
-    ("auth", ("ansible_psrp_auth",)),
-    ("cert_validation", ("ansible_psrp_cert_validation",)),
-    ("ca_cert", ("ansible_psrp_cert_trust_path", "ansible_psrp_ca_cert")),
-    ("connection_timeout", ("ansible_psrp_connection_timeout",)),
-    ("read_timeout", ("ansible_psrp_read_timeout",)),
-    ("operation_timeout", ("ansible_psrp_operation_timeout",)),
-    ("reconnection_retries", ("ansible_psrp_reconnection_retries",)),
-    ("reconnection_backoff", ("ansible_psrp_connection_backoff", "ansible_psrp_reconnection_backoff")),
-    ("message_encryption", ("ansible_psrp_message_encryption",)),
-    ("proxy", ("ansible_psrp_proxy",)),
-    ("ignore_proxy", ("ansible_psrp_ignore_proxy",)),
-    ("configuration_name", ("ansible_psrp_configuration_name",)),
-    ("max_envelope_size", ("ansible_psrp_max_envelope_size",)),
-    ("certificate_pem", ("ansible_psrp_certificate_pem",)),
-    ("certificate_key_pem", ("ansible_psrp_certificate_key_pem",)),
-    ("negotiate_delegate", ("ansible_psrp_negotiate_delegate",)),
-    ("negotiate_hostname_override", ("ansible_psrp_negotiate_hostname_override",)),
-    ("negotiate_send_cbt", ("ansible_psrp_negotiate_send_cbt",)),
-    ("negotiate_service", ("ansible_psrp_negotiate_service",)),
-    ("credssp_auth_mechanism", ("ansible_psrp_credssp_auth_mechanism",)),
-    ("credssp_disable_tlsv1_2", ("ansible_psrp_credssp_disable_tlsv1_2",)),
-    ("credssp_minimum_version", ("ansible_psrp_credssp_minimum_version",)),
-)
-CONNECTION_OPTIONS = tuple(name for name, _vars in PSRP_VARIABLES)
-SECRET_OPTIONS = frozenset(("password", "certificate_key_pem"))
+from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.options import (PSRP_VARIABLE_NAMES, PSRP_VARIABLES,
+                                                                                  SECRET_FIELDS, options_from_variables)
+
+# The variable table and its precedence live in the library (cmscp/options.py); this module adds what only an
+# action plugin has: the templar, delegate_to, play keywords, task options and the inventory of other hosts.
+CONNECTION_OPTIONS = tuple(entry.option for entry in PSRP_VARIABLES)
+SECRET_OPTIONS = SECRET_FIELDS
 
 Render = Callable[[Any], Any]
 
@@ -75,29 +48,32 @@ def _identity(value: Any) -> Any:
     return value
 
 
-def options_from_vars(host_vars: Mapping[str, Any], render: Render = _identity) -> dict[str, Any]:
-    """Connection option values from a host's variables, exactly the psrp plugin's variable names."""
-    found: dict[str, Any] = {}
-    for option, names in PSRP_VARIABLES:
-        for name in names:
-            value = host_vars.get(name)
-            if value is not None:
-                found[option] = render(value)
-    return {k: v for k, v in found.items() if v is not None and v != ""}
+def options_from_vars(host_vars: Mapping[str, Any], render: Render = _identity, inventory_hostname: Optional[str] = None,
+                      keywords: Optional[Mapping[str, Any]] = None) -> dict[str, Any]:
+    """Connection option values from a host's variables, exactly the psrp plugin's names and precedence.
+    Only the variables the plugin reads are rendered. `inventory_hostname` replaces the variable of that name
+    (with delegate_to, Ansible leaves the original host's name in the delegated host's variables)."""
+    variables = {name: render(host_vars[name]) for name in PSRP_VARIABLE_NAMES if host_vars.get(name) is not None}
+    if inventory_hostname is not None:
+        variables["inventory_hostname"] = inventory_hostname
+    return options_from_variables(variables, keywords)
 
 
 def task_target(task_vars: Mapping[str, Any], overrides: Mapping[str, Any], render: Render = _identity,
-                delegate_to: Optional[str] = None, remote_user: Optional[str] = None) -> Target:
-    """The host the task runs for (or is delegated to), with the task options applied over its variables."""
+                delegate_to: Optional[str] = None, remote_user: Optional[str] = None,
+                keywords: Optional[Mapping[str, Any]] = None) -> Target:
+    """The host the task runs for (or is delegated to), with the task options applied over its variables.
+    `remote_user` (or `keywords`: remote_user, port, password) only fill options no variable sets."""
     if delegate_to:
         host_vars = (task_vars.get("ansible_delegated_vars") or {}).get(delegate_to) or {}
         name = str(delegate_to)
     else:
         host_vars = task_vars
         name = str(task_vars.get("inventory_hostname") or "")
-    options = options_from_vars(host_vars, render)
-    if remote_user and "username" not in options:
-        options["username"] = remote_user       # the play's remote_user keyword, as the psrp plugin does
+    play_keywords = dict(keywords or {})
+    if remote_user:
+        play_keywords["remote_user"] = remote_user
+    options = options_from_vars(host_vars, render, inventory_hostname=name, keywords=play_keywords)
     options.update({k: v for k, v in overrides.items() if v is not None})
     options.setdefault("host", name)
     return Target(name=name, options=options)
@@ -126,7 +102,7 @@ def second_target(fqdn: str, task: Target, hostvars: Optional[Mapping[str, Mappi
     if hostvars is not None:
         name = find_inventory_host(fqdn, hostvars.keys(), lambda n: hostvars[n])
         if name is not None:
-            options = options_from_vars(hostvars[name], render)
+            options = options_from_vars(hostvars[name], render, inventory_hostname=name)
             options.update({k: v for k, v in (overrides or {}).items() if v is not None and k not in ("host", "port")})
             options.setdefault("host", name)
             return Target(name=name, options=options)

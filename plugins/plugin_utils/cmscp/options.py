@@ -1,4 +1,5 @@
-"""Connection options, named and defaulted like ansible-core's psrp connection plugin."""
+"""Connection options, named and defaulted like ansible-core's psrp connection plugin, and the one table of the
+inventory variables that plugin reads for them (the action plugins use it too, via plugin_utils/_connvars.py)."""
 from __future__ import annotations
 
 import dataclasses
@@ -10,10 +11,78 @@ from .errors import InvalidOption
 AUTH_METHODS = ("basic", "certificate", "credssp", "kerberos", "negotiate", "ntlm")
 ENCRYPTION = ("auto", "always", "never")
 PROTOCOLS = ("https", "http")
-SECRET_FIELDS = frozenset(("password", "certificate_key_pem"))
+SECRET_FIELDS = frozenset(("password", "certificate_key_pem", "certificate_key_password"))
 _REDACTED = "********"
 _TRUE = ("yes", "true", "on", "1", "y")
 _FALSE = ("no", "false", "off", "0", "n")
+
+
+@dataclass(frozen=True)
+class PsrpVariable:
+    """How ansible-core's psrp connection plugin (ansible-core 2.21) sets one option from a host's variables."""
+
+    option: str                   # ConnectionOptions field (the plugin's remote_addr/remote_user/remote_password are host/username/password)
+    variables: tuple[str, ...]    # lowest precedence first: like Ansible's config manager, the last one that is set wins
+    keyword: Optional[str] = None  # play/task keyword, used only when none of the variables is set
+
+
+# Every option of the plugin except no_profile (the library opens runspaces with their profile). The defaults
+# are the ConnectionOptions field defaults; the plugin's remote_addr defaults to the inventory name, which is
+# why inventory_hostname is its lowest variable.
+PSRP_VARIABLES: tuple[PsrpVariable, ...] = (
+    PsrpVariable("host", ("inventory_hostname", "ansible_host", "ansible_psrp_host")),
+    PsrpVariable("port", ("ansible_port", "ansible_psrp_port"), keyword="port"),
+    PsrpVariable("username", ("ansible_user", "ansible_psrp_user"), keyword="remote_user"),
+    PsrpVariable("password", ("ansible_password", "ansible_winrm_pass", "ansible_winrm_password"), keyword="password"),
+    PsrpVariable("protocol", ("ansible_psrp_protocol",)),
+    PsrpVariable("path", ("ansible_psrp_path",)),
+    PsrpVariable("auth", ("ansible_psrp_auth",)),
+    PsrpVariable("cert_validation", ("ansible_psrp_cert_validation",)),
+    PsrpVariable("ca_cert", ("ansible_psrp_cert_trust_path", "ansible_psrp_ca_cert")),
+    PsrpVariable("connection_timeout", ("ansible_psrp_connection_timeout",)),
+    PsrpVariable("read_timeout", ("ansible_psrp_read_timeout",)),
+    PsrpVariable("operation_timeout", ("ansible_psrp_operation_timeout",)),
+    PsrpVariable("reconnection_retries", ("ansible_psrp_reconnection_retries",)),
+    PsrpVariable("reconnection_backoff", ("ansible_psrp_connection_backoff", "ansible_psrp_reconnection_backoff")),
+    PsrpVariable("message_encryption", ("ansible_psrp_message_encryption",)),
+    PsrpVariable("proxy", ("ansible_psrp_proxy",)),
+    PsrpVariable("ignore_proxy", ("ansible_psrp_ignore_proxy",)),
+    PsrpVariable("configuration_name", ("ansible_psrp_configuration_name",)),
+    PsrpVariable("max_envelope_size", ("ansible_psrp_max_envelope_size",)),
+    PsrpVariable("certificate_pem", ("ansible_psrp_certificate_pem",)),
+    PsrpVariable("certificate_key_pem", ("ansible_psrp_certificate_key_pem",)),
+    PsrpVariable("certificate_key_password", ("ansible_psrp_certificate_key_password",)),
+    PsrpVariable("negotiate_delegate", ("ansible_psrp_negotiate_delegate",)),
+    PsrpVariable("negotiate_hostname_override", ("ansible_psrp_negotiate_hostname_override",)),
+    PsrpVariable("negotiate_send_cbt", ("ansible_psrp_negotiate_send_cbt",)),
+    PsrpVariable("negotiate_service", ("ansible_psrp_negotiate_service",)),
+    PsrpVariable("credssp_auth_mechanism", ("ansible_psrp_credssp_auth_mechanism",)),
+    PsrpVariable("credssp_disable_tlsv1_2", ("ansible_psrp_credssp_disable_tlsv1_2",)),
+    PsrpVariable("credssp_minimum_version", ("ansible_psrp_credssp_minimum_version",)),
+)
+PSRP_VARIABLE_NAMES: tuple[str, ...] = tuple(name for entry in PSRP_VARIABLES for name in entry.variables)
+
+
+def _is_set(value: Any) -> bool:
+    # An empty string means "not set" too: for these options Ansible would pass it on and fail or fall back anyway.
+    return value is not None and value != ""
+
+
+def options_from_variables(variables: Mapping[str, Any], keywords: Optional[Mapping[str, Any]] = None) -> dict[str, Any]:
+    """The option values a host's (already templated) variables set, resolved like the psrp plugin: per option
+    the last listed variable that is set wins, else its play keyword (`remote_user`, `port`, `password`).
+    Options nothing sets are left out, so the ConnectionOptions defaults apply. No validation here."""
+    found: dict[str, Any] = {}
+    for entry in PSRP_VARIABLES:
+        value = None
+        for name in entry.variables:
+            if _is_set(variables.get(name)):
+                value = variables[name]
+        if value is None and entry.keyword and keywords and _is_set(keywords.get(entry.keyword)):
+            value = keywords[entry.keyword]
+        if value is not None:
+            found[entry.option] = value
+    return found
 
 
 @dataclass
@@ -39,10 +108,11 @@ class ConnectionOptions:
     max_envelope_size: int = 153600
     certificate_pem: Optional[str] = None
     certificate_key_pem: Optional[str] = field(default=None, repr=False)
+    certificate_key_password: Optional[str] = field(default=None, repr=False)
     negotiate_delegate: Optional[bool] = None
     negotiate_hostname_override: Optional[str] = None
     negotiate_send_cbt: bool = True
-    negotiate_service: str = "WSMAN"
+    negotiate_service: str = "host"           # the plugin's default since ansible-core 2.21 (was WSMAN)
     credssp_auth_mechanism: str = "auto"
     credssp_disable_tlsv1_2: bool = False
     credssp_minimum_version: int = 2
@@ -66,27 +136,20 @@ class ConnectionOptions:
 
     @classmethod
     def from_host_vars(cls, host_vars: Mapping[str, Any], overrides: Optional[Mapping[str, Any]] = None,
-                       inventory_hostname: Optional[str] = None) -> "ConnectionOptions":
-        """Read the variables the psrp connection plugin reads (ansible_host, ansible_port, ansible_user,
-        ansible_password, ansible_psrp_<option>), then apply task-level overrides."""
-        data: dict[str, Any] = {}
-        names = {f.name for f in fields(cls)}
-        host = host_vars.get("ansible_host") or inventory_hostname
-        if host:
-            data["host"] = host
+                       inventory_hostname: Optional[str] = None,
+                       keywords: Optional[Mapping[str, Any]] = None) -> "ConnectionOptions":
+        """Options from a host's already templated variables, read like the psrp connection plugin reads them
+        (PSRP_VARIABLES), then `overrides` (option names; None values ignored) on top. `inventory_hostname`, when
+        given, replaces the variable of that name: it is the fallback address and how messages name the host.
+        `keywords`: play keywords (remote_user, port, password) used when no variable sets the option."""
+        variables = dict(host_vars)
         if inventory_hostname:
-            data["display_name"] = inventory_hostname
-        for var, opt in (("ansible_port", "port"), ("ansible_user", "username"), ("ansible_password", "password"),
-                         ("ansible_psrp_user", "username"), ("ansible_psrp_password", "password")):
-            if host_vars.get(var) is not None:
-                data[opt] = host_vars[var]
-        for name in names:
-            var = "ansible_psrp_%s" % name
-            if host_vars.get(var) is not None:
-                data[name] = host_vars[var]
-        for key, value in (overrides or {}).items():
-            if value is not None:
-                data[key] = value
+            variables["inventory_hostname"] = inventory_hostname
+        data = options_from_variables(variables, keywords)
+        name = variables.get("inventory_hostname")
+        if _is_set(name):
+            data["display_name"] = str(name)
+        data.update({k: v for k, v in (overrides or {}).items() if v is not None})
         return cls.from_mapping(data)
 
     def for_host(self, host: str) -> "ConnectionOptions":
@@ -199,6 +262,8 @@ class ConnectionOptions:
         )
         if self.auth == "certificate":
             kwargs.update(certificate_pem=self.certificate_pem, certificate_key_pem=self.certificate_key_pem)
+            if self.certificate_key_password:
+                kwargs["certificate_key_password"] = self.certificate_key_password
         if self.auth in ("negotiate", "ntlm", "kerberos"):
             kwargs.update(negotiate_send_cbt=self.negotiate_send_cbt, negotiate_service=self.negotiate_service)
             if self.negotiate_delegate is not None:

@@ -1,10 +1,13 @@
 """Connection settings come from the psrp connection plugin's variables, task options win, delegation works."""
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from ansible_collections.configmgr.scp.plugins.plugin_utils._connvars import (
-    find_inventory_host, options_from_vars, redact, second_target, task_target)
+    CONNECTION_OPTIONS, SECRET_OPTIONS, find_inventory_host, options_from_vars, redact, second_target, task_target)
+from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.options import PSRP_VARIABLES, ConnectionOptions
 
 LAB_VARS = {
     "inventory_hostname": "cm01.contoso.com",
@@ -118,3 +121,61 @@ def test_derived_host_keeps_the_scheme_a_port_implied(port, protocol):
 def test_redact_hides_secrets():
     shown = redact({"password": "p", "certificate_key_pem": "/k", "username": "u"})
     assert shown == {"password": "********", "certificate_key_pem": "********", "username": "u"}
+
+
+def test_uses_the_library_table():
+    assert CONNECTION_OPTIONS == tuple(entry.option for entry in PSRP_VARIABLES)
+    assert SECRET_OPTIONS == {"password", "certificate_key_pem", "certificate_key_password"}
+
+
+@pytest.mark.parametrize("option, variable", [(e.option, n) for e in PSRP_VARIABLES for n in e.variables
+                                              if n != "inventory_hostname"])
+def test_every_psrp_variable_is_read_and_rendered(option, variable):
+    found = options_from_vars({variable: "{{ x }}"}, render=lambda v: "rendered" if v == "{{ x }}" else v)
+    assert found == {option: "rendered"}
+
+
+def test_only_the_psrp_variables_are_rendered():
+    seen = []
+    task_target(dict(LAB_VARS, unrelated="{{ undefined_var }}", ansible_psrp_password="{{ nope }}"), {},
+                render=lambda v: seen.append(v) or v)
+    assert "{{ undefined_var }}" not in seen and "{{ nope }}" not in seen
+    assert "P@ssw0rd!" in seen
+
+
+def test_an_empty_later_alias_does_not_hide_an_earlier_one():
+    found = options_from_vars({"ansible_host": "10.0.0.1", "ansible_psrp_host": ""})
+    assert found == {"host": "10.0.0.1"}
+    target = task_target({"inventory_hostname": "cm01", "ansible_psrp_host": "{{ empty }}"}, {}, render=lambda v: "")
+    assert target.options["host"] == "cm01"
+
+
+def test_delegated_host_is_not_addressed_by_the_original_inventory_name():
+    # Ansible puts the original host's inventory_hostname into the delegated host's variables
+    task_vars = dict(LAB_VARS, ansible_delegated_vars={"cas01.contoso.com": {"inventory_hostname": "cm01.contoso.com"}})
+    target = task_target(task_vars, {}, delegate_to="cas01.contoso.com")
+    assert target.options == {"host": "cas01.contoso.com"}
+
+
+def test_play_keywords_fill_only_unset_options_and_task_options_beat_everything():
+    keywords = {"remote_user": "kw", "port": 5985, "password": "kwpw"}
+    target = task_target({"inventory_hostname": "h"}, {}, keywords=keywords)
+    assert target.options == {"host": "h", "username": "kw", "port": 5985, "password": "kwpw"}
+    target = task_target(dict(LAB_VARS), {"port": 1234}, keywords=keywords, remote_user="ru")
+    assert (target.options["username"], target.options["port"], target.options["password"]) == ("CONTOSO\\cmadmin", 1234, "P@ssw0rd!")
+    assert task_target({"inventory_hostname": "h"}, {}, keywords=keywords, remote_user="ru").options["username"] == "ru"
+
+
+def test_second_host_in_inventory_is_addressed_by_its_own_name():
+    hostvars = {"scp01.contoso.com": {"inventory_hostname": "scp01.contoso.com", "ansible_user": "u"}}
+    other = second_target("scp01.contoso.com", task_target(dict(LAB_VARS), {}), hostvars)
+    assert other.options == {"host": "scp01.contoso.com", "username": "u"}
+
+
+def test_targets_build_valid_connection_options():
+    task = task_target(dict(LAB_VARS, ansible_psrp_connection_backoff="3"), {"operation_timeout": 10})
+    opts = ConnectionOptions.from_mapping(task.options)
+    assert (opts.host, opts.port, opts.auth, opts.reconnection_backoff, opts.operation_timeout) == ("127.0.0.1", 40001, "ntlm", 3.0, 10)
+    # the library entry point reads the same variables to the same result
+    direct = ConnectionOptions.from_host_vars(dict(LAB_VARS, ansible_psrp_connection_backoff="3"), overrides={"operation_timeout": 10})
+    assert dataclasses.replace(direct, display_name=None) == opts
