@@ -11,7 +11,10 @@ pyver=$(.venv/bin/python -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 pipv=$(.venv/bin/python - <<'PY'
 import pathlib, re, ansible_test
 src = (pathlib.Path(ansible_test.__file__).parent / "_internal" / "python_requirements.py").read_text()
-print(re.search(r"pip='([0-9.]+)'", src).group(1).replace(".", "_"))
+match = re.search(r"pip='([0-9.]+)'", src)
+if not match:
+    raise SystemExit("sanity: cannot find the pip version ansible-test bootstraps; update tools/sanity.sh")
+print(match.group(1).replace(".", "_"))
 PY
 )
 mkdir -p ~/.ansible/test/cache

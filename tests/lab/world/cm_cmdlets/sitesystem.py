@@ -24,8 +24,10 @@ SETTINGS = [
 
 
 def _apply(name: str, srv: SiteSystemServer, args: Any) -> None:
-    if args.get("EnableProxy") is True and not (args.get("ProxyServerName") or srv.proxy_server):
-        # [OFFICIAL] -EnableProxy $true needs the proxy settings; inferred wording
+    if args.get("EnableProxy") is True and not ((args.get("ProxyServerName") or srv.proxy_server)
+                                                and (args.get("ProxyServerPort") or srv.proxy_port)):
+        # [OFFICIAL] -EnableProxy $true needs the proxy server name and port; inferred wording. The docs also
+        # list -ProxyAccessAccount, but an anonymous proxy (the computer account) is supported, so it is optional here.
         raise error(name, "EnableProxy requires ProxyServerName and ProxyServerPort.", "InvalidArgument",
                     "System.ArgumentException", "ProxyServerRequired")
     if "AccountName" in args:
