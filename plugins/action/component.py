@@ -5,16 +5,13 @@
 from __future__ import annotations
 
 import dataclasses
-import re
 from typing import Any
 
 from ansible_collections.configmgr.scp.plugins.plugin_utils import _validate as check
 from ansible_collections.configmgr.scp.plugins.plugin_utils._action import ConfigMgrAction, TaskContext, to_plain
 from ansible_collections.configmgr.scp.plugins.plugin_utils._scp import scp_server
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.model import ThreadState
-from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.scphost import ScpHost
-
-_COMPONENT = re.compile(r"^[A-Za-z0-9_]+$")
+from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.scphost import THREAD_NAME_CHARS, ScpHost
 
 
 def predicted(before: ThreadState, state: str) -> ThreadState:
@@ -28,7 +25,7 @@ class ActionModule(ConfigMgrAction):
     MODULE = "component"
 
     def check_args(self, args: dict[str, Any]) -> None:
-        if not _COMPONENT.match(args["name"]):
+        if not args["name"] or not set(args["name"]) <= THREAD_NAME_CHARS:
             raise ValueError("name must be a component name such as SMS_DMP_DOWNLOADER (letters, digits, _), got %r"
                              % args["name"])
         args["name"] = args["name"].upper()
@@ -36,6 +33,8 @@ class ActionModule(ConfigMgrAction):
         check.positive(args.get("timeout"), "timeout")
         if args["method"] == "service" and args["state"] != "restarted":
             raise ValueError("method=service restarts SMS_EXECUTIVE and applies only to state=restarted")
+        if not args["fallback"] and args["method"] == "service":
+            raise ValueError("fallback=false applies to method=thread; method=service always restarts SMS_EXECUTIVE")
 
     def execute(self, ctx: TaskContext, args: dict[str, Any]) -> dict[str, Any]:
         server = args["server"] or scp_server(ctx)
@@ -62,7 +61,8 @@ class ActionModule(ConfigMgrAction):
 
             ctx.progress("%s %s on %s" % ({"started": "starting", "stopped": "stopping"}.get(state, "restarting"), name, server))
             if state == "restarted":
-                change = host.restart_thread(name, timeout=args["timeout"], method=args["method"], progress=say)
+                change = host.restart_thread(name, timeout=args["timeout"], method=args["method"],
+                                             fallback=args["fallback"], progress=say)
             else:
                 change = host.set_thread(name, state, timeout=args["timeout"], progress=say)
             after, changed, method, seconds = change.after, change.changed, change.method, change.seconds

@@ -9,8 +9,7 @@ from typing import Any, Optional
 
 from ansible_collections.configmgr.scp.plugins.plugin_utils import _validate as check
 from ansible_collections.configmgr.scp.plugins.plugin_utils._action import ConfigMgrAction, TaskContext
-from ansible_collections.configmgr.scp.plugins.plugin_utils._scp import entry_dict
-from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.provider import SiteProvider, read_log_files
+from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.provider import read_log_files
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.scphost import ScpHost
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.errors import ConfigMgrError
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.logs import filter_entries
@@ -38,7 +37,7 @@ class ActionModule(ConfigMgrAction):
 
     def execute(self, ctx: TaskContext, args: dict[str, Any]) -> dict[str, Any]:
         file_name, where, component = LOGS[args["name"]]
-        provider = SiteProvider(ctx.session(), check_mode=True)
+        provider = ctx.site_provider(check_mode=True)
         state = provider.read_state(include=("sites", "scp"))
         if args["server"]:
             server = args["server"]
@@ -60,7 +59,7 @@ class ActionModule(ConfigMgrAction):
         entries = read_log_files(session, path, read)
         kept = filter_entries(entries, since=args["since_time"], severity=args.get("severity"), match=args.get("match"),
                               tail=args["tail"])
-        return {"changed": False, "server": server, "path": path, "entries": [entry_dict(e) for e in kept],
+        return {"changed": False, "server": server, "path": path, "entries": [e.to_dict() for e in kept],
                 "read": len(entries)}
 
     @staticmethod

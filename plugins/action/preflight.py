@@ -9,7 +9,7 @@ from typing import Any, Optional
 from ansible_collections.configmgr.scp.plugins.plugin_utils import _validate as check
 from ansible_collections.configmgr.scp.plugins.plugin_utils._action import ConfigMgrAction, TaskContext, describe_error, to_plain
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.prereqs import run_prerequisites, summary
-from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.provider import SiteProvider
+from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.provider import normalise_mode
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.scphost import ScpHost
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.errors import HostUnreachable
 
@@ -24,7 +24,7 @@ class ActionModule(ConfigMgrAction):
         args["site_code"] = check.site_code(args.get("site_code"))
 
     def execute(self, ctx: TaskContext, args: dict[str, Any]) -> dict[str, Any]:
-        provider = SiteProvider(ctx.session(), check_mode=True)          # read-only by construction
+        provider = ctx.site_provider(check_mode=True)          # read-only by construction
         server = args["server"]
         scp_host: Optional[ScpHost] = None
         warnings = []
@@ -36,7 +36,7 @@ class ActionModule(ConfigMgrAction):
             warnings.append("cannot reach %s, its local checks are skipped: %s" % (server, describe_error(err)))
         ctx.progress("running the prerequisite checks for %s" % server)
         results = run_prerequisites(provider, server, scp_host, site_code=args["site_code"],
-                                    mode=args["mode"].capitalize() if args.get("mode") else None,
+                                    mode=normalise_mode(args["mode"]) if args.get("mode") else None,
                                     allow_move=args["allow_move"])
         checks = [to_plain(r) for r in results]
         status = summary(results)

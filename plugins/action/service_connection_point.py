@@ -4,25 +4,15 @@
 """Action plugin of configmgr.scp.service_connection_point: install, move, reconfigure or remove the SCP."""
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 from ansible_collections.configmgr.scp.plugins.plugin_utils import _validate as check
 from ansible_collections.configmgr.scp.plugins.plugin_utils._action import ConfigMgrAction, TaskContext, to_plain
-from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.model import SiteSystemSpec
-from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.provider import SiteProvider
+from ansible_collections.configmgr.scp.plugins.plugin_utils._scp import site_system_spec
+from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.provider import normalise_mode
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.scphost import ScpHost
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.executor import execute_plan
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.planner import DesiredScp, plan_scp
-
-
-def site_system_spec(server: Optional[str], options: Optional[dict[str, Any]],
-                     site_code: Optional[str] = None) -> Optional[SiteSystemSpec]:
-    if not options or not server:
-        return None
-    return SiteSystemSpec(server=server, site_code=site_code, account_name=options.get("account_name"),
-                          use_site_server_account=bool(options.get("use_site_server_account")),
-                          proxy_server=options.get("proxy_server"), proxy_port=options.get("proxy_port"),
-                          proxy_account=options.get("proxy_account"), public_fqdn=options.get("public_fqdn"))
 
 
 class ActionModule(ConfigMgrAction):
@@ -44,11 +34,11 @@ class ActionModule(ConfigMgrAction):
             check.site_system_conflicts(args["site_system"], "site_system.")
 
     def execute(self, ctx: TaskContext, args: dict[str, Any]) -> dict[str, Any]:
-        provider = SiteProvider(ctx.session(), check_mode=ctx.check_mode)
+        provider = ctx.site_provider()
         ctx.progress("reading the hierarchy and the service connection point")
         current = provider.read_state()
         desired = DesiredScp(state=args["state"], server=args["server"], site_code=args["site_code"],
-                             mode=args["mode"].capitalize() if args.get("mode") else None, allow_move=args["allow_move"],
+                             mode=normalise_mode(args["mode"]) if args.get("mode") else None, allow_move=args["allow_move"],
                              site_system=site_system_spec(args["server"], args.get("site_system"), args["site_code"]),
                              wait=args["wait"])
         plan = plan_scp(current, desired)

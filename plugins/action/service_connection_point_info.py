@@ -7,8 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from ansible_collections.configmgr.scp.plugins.plugin_utils._action import ConfigMgrAction, TaskContext, raw_plain, to_plain
-from ansible_collections.configmgr.scp.plugins.plugin_utils._scp import effective_mode, entry_dict
-from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.provider import SiteProvider
+from ansible_collections.configmgr.scp.plugins.plugin_utils._scp import effective_mode
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.scphost import ScpHost
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.errors import ConfigMgrError, HostUnreachable
 
@@ -23,7 +22,7 @@ class ActionModule(ConfigMgrAction):
             raise ValueError("log_tail must be 0 (no log) or a positive number of lines, got %r" % args["log_tail"])
 
     def execute(self, ctx: TaskContext, args: dict[str, Any]) -> dict[str, Any]:
-        provider = SiteProvider(ctx.session(), check_mode=True)      # never changes anything
+        provider = ctx.site_provider(check_mode=True)      # never changes anything
         state = provider.read_state()
         scp = None
         if state.scp is not None:
@@ -68,4 +67,4 @@ class ActionModule(ConfigMgrAction):
             return
         scp["effective_mode"] = effective_mode(entries) if thread.running else None
         if log_tail:
-            scp["log"] = [entry_dict(e) for e in entries[-log_tail:]]
+            scp["log"] = [e.to_dict() for e in entries[-log_tail:]]

@@ -8,6 +8,7 @@ from typing import Any
 
 from ansible_collections.configmgr.scp.plugins.plugin_utils import _validate as check
 from ansible_collections.configmgr.scp.plugins.plugin_utils._action import ConfigMgrAction, TaskContext, to_plain
+from ansible_collections.configmgr.scp.plugins.plugin_utils._scp import changed_settings, site_system_spec
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.model import SiteSystemServer, SiteSystemSpec
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.provider import SiteProvider
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.errors import PlanRefused
@@ -35,25 +36,23 @@ class ActionModule(ConfigMgrAction):
         check.site_system_conflicts(args)
 
     def execute(self, ctx: TaskContext, args: dict[str, Any]) -> dict[str, Any]:
-        provider = SiteProvider(ctx.session(), check_mode=ctx.check_mode)
+        provider = ctx.site_provider()
         server = args["server"]
         state = provider.read_state(include=("sites", "site_systems"))
         current = state.site_system(server)
         before = to_plain(current) if current is not None else None
         if args["state"] == "absent":
             return self._absent(ctx, provider, current, before)
-        spec = SiteSystemSpec(server=server, site_code=args["site_code"] or (current.site_code if current else state.site_code),
-                              account_name=args.get("account_name"), use_site_server_account=args["use_site_server_account"],
-                              proxy_server=args.get("proxy_server"), proxy_port=args.get("proxy_port"),
-                              proxy_account=args.get("proxy_account"), public_fqdn=args.get("public_fqdn"))
+        spec = site_system_spec(server, args, args["site_code"] or (current.site_code if current else state.site_code))
         if current is not None and args["site_code"] and current.site_code != args["site_code"]:
             raise PlanRefused("%s is a site system of site %s, not %s; remove it there first" % (server, current.site_code,
                               args["site_code"]), ctx.target.describe(), "configure the site system server")
-        changes = spec.differences(current)
+        changes = changed_settings(spec, current, args)
         changed = current is None or bool(changes)
         if changed and not ctx.check_mode:
             ctx.progress("%s the site system server %s" % ("creating" if current is None else "configuring", server))
             provider.ensure_site_system_server(spec, current, known=True)
+            ctx.mutated("%s the site system server %s" % ("create" if current is None else "configure", server))
             found = provider.read_state(include=("sites", "site_systems")).site_system(server)
             after = to_plain(found) if found is not None else None
         else:
@@ -72,6 +71,7 @@ class ActionModule(ConfigMgrAction):
         if not ctx.check_mode:
             ctx.progress("removing the site system server %s" % current.server)
             provider.remove_site_system_server(current.server, current.site_code)
+            ctx.mutated("remove the site system server %s" % current.server)
         return self._result(ctx, True, before, None, [])
 
     @staticmethod

@@ -7,28 +7,47 @@ from __future__ import annotations
 from typing import Any
 
 from ansible_collections.configmgr.scp.plugins.plugin_utils._action import ConfigMgrAction, TaskContext
-from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.provider import SiteProvider
-from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.errors import PlanRefused
+from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.model import ProviderState
+from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.errors import ConfigMgrError, PlanRefused
+
+
+def refuse_below_top_tier(ctx: TaskContext, state: ProviderState) -> None:
+    """The level is a hierarchy-wide setting of the top-tier site. A child primary's provider does not list the
+    CAS (Get-CMSite shows the site and those below it), so there top_tier is None: name the parent instead."""
+    top = state.hierarchy.top_tier
+    if top is not None and state.site_code == top.site_code:
+        return
+    site = state.hierarchy.site(state.site_code)
+    if top is not None:
+        where = "the top-tier site is %s on %s" % (top.site_code, top.server)
+    elif site is not None and site.parent:
+        where = "its parent, the top-tier site, is %s" % site.parent
+    else:
+        where = "the top-tier site is not visible from here"
+    raise PlanRefused("the usage data level is a hierarchy setting of the top-tier site; %s is site %s and %s: run the "
+                      "task against the SMS Provider of that site" % (ctx.target.name, state.site_code, where),
+                      ctx.target.describe(), "set the usage data level")
 
 
 class ActionModule(ConfigMgrAction):
     MODULE = "usage_data"
 
     def execute(self, ctx: TaskContext, args: dict[str, Any]) -> dict[str, Any]:
-        provider = SiteProvider(ctx.session(), check_mode=ctx.check_mode)
+        provider = ctx.site_provider()
         state = provider.read_state(include=("sites", "usage"))
-        top = state.hierarchy.top_tier
-        if top is not None and state.site_code != top.site_code:
-            raise PlanRefused("the usage data level is a hierarchy setting of the top-tier site; %s is site %s, the "
-                              "top-tier site is %s on %s: run the task against that server"
-                              % (ctx.target.name, state.site_code, top.site_code, top.server), ctx.target.describe(),
-                              "set the usage data level")
+        refuse_below_top_tier(ctx, state)
         wanted = args["level"].capitalize()
         before = state.usage_data_level
-        changed = (before or "").lower() != wanted.lower()
+        if before is None:
+            raise ConfigMgrError("could not read the current usage data level (Get-CMHierarchySetting returned no "
+                                 "TelemetryLevel for site %s); check that the account may read the hierarchy settings"
+                                 % state.site_code,
+                                 ctx.target.describe(), "read the usage data level")
+        changed = before.lower() != wanted.lower()
         if changed and not ctx.check_mode:
             ctx.progress("setting the usage data level to %s (was %s)" % (wanted, before))
             provider.set_usage_data_level(wanted)
+            ctx.mutated("set the usage data level to %s" % wanted)
             after = provider.read_state(include=("sites", "usage")).usage_data_level
         else:
             after = wanted

@@ -11,22 +11,26 @@ options:
   host:
     description:
       - Address of the Windows host to connect to (the SMS Provider for most modules).
-      - Default is the inventory host's C(ansible_host) or C(ansible_psrp_host), else its inventory name, read
+      - Default is the inventory host's C(ansible_psrp_host), else its C(ansible_host), else its inventory name, read
         exactly like the C(ansible.builtin.psrp) connection plugin does. With C(delegate_to) the delegated host's
         variables are used.
     type: str
   port:
     description:
-      - WinRM port. Default is C(ansible_port) or C(ansible_psrp_port), else 5986 for https and 5985 for http.
+      - WinRM port. Default is C(ansible_psrp_port), else C(ansible_port), else the play's C(port) keyword, else 5986
+        for https and 5985 for http.
     type: int
   username:
     description:
-      - User to log on with. Default is C(ansible_user) or C(ansible_psrp_user), else the play's C(remote_user).
+      - User to log on with. Default is C(ansible_psrp_user), else C(ansible_user), else the play's C(remote_user)
+        (C(-u), an AWX machine credential's user).
     type: str
     aliases: [user]
   password:
     description:
-      - Password of O(username). Default is C(ansible_password) (or C(ansible_winrm_pass), C(ansible_winrm_password)).
+      - Password of O(username). Default is C(ansible_winrm_password), else C(ansible_winrm_pass), else
+        C(ansible_password) (when several are set the first one named here wins), else the play's connection password
+        (an AWX machine credential, C(--ask-pass)).
       - Never returned or logged.
     type: str
   protocol:
@@ -52,8 +56,8 @@ options:
     choices: [validate, ignore]
   ca_cert:
     description:
-      - CA bundle to validate the server certificate with. Default is C(ansible_psrp_ca_cert) or
-        C(ansible_psrp_cert_trust_path).
+      - CA bundle to validate the server certificate with. Default is C(ansible_psrp_ca_cert), else
+        C(ansible_psrp_cert_trust_path) (C(ansible_psrp_ca_cert) wins when both are set).
     type: path
   connection_timeout:
     description:
@@ -74,8 +78,8 @@ options:
     type: int
   reconnection_backoff:
     description:
-      - Base of the exponential backoff between retries, in seconds. Default is C(ansible_psrp_reconnection_backoff)
-        (or C(ansible_psrp_connection_backoff)), else 2.
+      - Base of the exponential backoff between retries, in seconds. Default is C(ansible_psrp_reconnection_backoff),
+        else C(ansible_psrp_connection_backoff) (C(ansible_psrp_reconnection_backoff) wins when both are set), else 2.
     type: float
   message_encryption:
     description:
@@ -121,7 +125,8 @@ options:
     type: bool
   negotiate_service:
     description:
-      - Service part of the SPN. Default is C(ansible_psrp_negotiate_service).
+      - Service part of the SPN. Default is C(ansible_psrp_negotiate_service), else C(host) (the psrp plugin's default
+        since ansible-core 2.21; it was C(WSMAN) before).
     type: str
   credssp_auth_mechanism:
     description:
@@ -139,7 +144,8 @@ options:
 notes:
   - The module runs on the controller and connects to the host itself over PowerShell Remoting; the task's
     connection plugin is not used, so it works with C(gather_facts=false) and any C(ansible_connection).
-  - Task options override the inventory variables; put them in C(module_defaults) with
+  - Task options override the inventory variables, which override the play keywords C(remote_user), C(port) and the
+    connection password (as in the psrp connection plugin); put task options in C(module_defaults) with
     C(group/configmgr.scp.scp) to set them once.
   - When the module must also reach the server that hosts the service connection point, it uses that server's
     inventory variables when the server is in the inventory (matched by inventory name, then by C(ansible_host)),

@@ -76,6 +76,7 @@ COMPONENT = dict(
     server=dict(type="str"),
     state=dict(type="str", required=True, choices=["started", "stopped", "restarted"]),
     method=dict(type="str", default="thread", choices=["thread", "service"]),
+    fallback=dict(type="bool", default=True),
     timeout=dict(type="int", default=300),
 )
 

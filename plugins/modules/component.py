@@ -19,7 +19,7 @@ author:
   - configmgr.scp contributors (@configmgr-scp)
 options:
   name:
-    description: Component (thread) name.
+    description: Component (thread) name, letters, digits and underscores.
     type: str
     default: SMS_DMP_DOWNLOADER
   server:
@@ -39,6 +39,14 @@ options:
     type: str
     default: thread
     choices: [thread, service]
+  fallback:
+    description:
+      - With O(method=thread) and O(state=restarted), when the thread does not stop or start within O(timeout), restart
+        the C(SMS_EXECUTIVE) service instead. That restarts B(every component) of that site system, not only O(name).
+      - V(false) fails the task on the timeout instead; the thread may then be stopped (the result's C(changed) is
+        true when the stop request went through).
+    type: bool
+    default: true
   timeout:
     description: Seconds to wait for the thread to reach the state.
     type: int
@@ -64,6 +72,19 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+ansible_facts:
+  description:
+    - C(configmgr_scp_provider) caches what the module discovered about the host the task connects to (C(host), its
+      inventory name; C(address); C(site_code); C(provider), the SMS Provider machine). Later tasks of this collection
+      for the same host and address read it and skip the discovery round trip. After moving the SMS Provider clear it
+      (C(meta) V(clear_facts)).
+  returned: when the task read the SMS Provider
+  type: dict
+  contains:
+    configmgr_scp_provider:
+      description: Inventory host, address, site code and SMS Provider machine.
+      type: dict
+      sample: {"host": "cm01.contoso.com", "address": "cm01.contoso.com", "site_code": "CAS", "provider": "cm01.contoso.com"}
 server:
   description: The site system the thread runs on.
   returned: success

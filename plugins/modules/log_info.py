@@ -62,6 +62,19 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+ansible_facts:
+  description:
+    - C(configmgr_scp_provider) caches what the module discovered about the host the task connects to (C(host), its
+      inventory name; C(address); C(site_code); C(provider), the SMS Provider machine). Later tasks of this collection
+      for the same host and address read it and skip the discovery round trip. After moving the SMS Provider clear it
+      (C(meta) V(clear_facts)).
+  returned: when the task read the SMS Provider
+  type: dict
+  contains:
+    configmgr_scp_provider:
+      description: Inventory host, address, site code and SMS Provider machine.
+      type: dict
+      sample: {"host": "cm01.contoso.com", "address": "cm01.contoso.com", "site_code": "CAS", "provider": "cm01.contoso.com"}
 server:
   description: The server the log was read on.
   returned: success
@@ -105,6 +118,9 @@ entries:
       type: int
     format:
       description: cmtrace, simple or unparsed.
+      type: str
+    raw:
+      description: The entry's text as read from the file.
       type: str
 """
 

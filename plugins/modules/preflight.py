@@ -61,6 +61,19 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+ansible_facts:
+  description:
+    - C(configmgr_scp_provider) caches what the module discovered about the host the task connects to (C(host), its
+      inventory name; C(address); C(site_code); C(provider), the SMS Provider machine). Later tasks of this collection
+      for the same host and address read it and skip the discovery round trip. After moving the SMS Provider clear it
+      (C(meta) V(clear_facts)).
+  returned: when the task read the SMS Provider
+  type: dict
+  contains:
+    configmgr_scp_provider:
+      description: Inventory host, address, site code and SMS Provider machine.
+      type: dict
+      sample: {"host": "cm01.contoso.com", "address": "cm01.contoso.com", "site_code": "CAS", "provider": "cm01.contoso.com"}
 server:
   description: The planned SCP server.
   returned: success
@@ -78,7 +91,7 @@ checks:
   elements: dict
   contains:
     id:
-      description: Check id (top_tier, single_scp, ha_placement, site_server_admin, internet_endpoints, tls12, usage_data, aad_apps).
+      description: Check id (top_tier_site, single_scp, ha_placement, site_server_admin, internet_endpoints, tls12, usage_data_level, aad_secret_expiry).
       type: str
     status:
       description: pass, warn or fail.

@@ -70,13 +70,15 @@ options:
         type: bool
         default: false
       proxy_server:
-        description: FQDN of the proxy the site system uses to reach the internet.
+        description: Name of the proxy the site system uses to reach the internet. Needs O(site_system.proxy_port).
         type: str
       proxy_port:
-        description: Port of O(site_system.proxy_server).
+        description: Port of O(site_system.proxy_server). Needs O(site_system.proxy_server).
         type: int
       proxy_account:
-        description: ConfigMgr account that authenticates to the proxy (an existing account; its password stays in ConfigMgr).
+        description:
+          - ConfigMgr account that authenticates to the proxy (an existing account; its password stays in ConfigMgr).
+            Optional; needs O(site_system.proxy_server).
         type: str
       public_fqdn:
         description: Internet FQDN of the site system.
@@ -121,6 +123,19 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+ansible_facts:
+  description:
+    - C(configmgr_scp_provider) caches what the module discovered about the host the task connects to (C(host), its
+      inventory name; C(address); C(site_code); C(provider), the SMS Provider machine). Later tasks of this collection
+      for the same host and address read it and skip the discovery round trip. After moving the SMS Provider clear it
+      (C(meta) V(clear_facts)).
+  returned: when the task read the SMS Provider
+  type: dict
+  contains:
+    configmgr_scp_provider:
+      description: Inventory host, address, site code and SMS Provider machine.
+      type: dict
+      sample: {"host": "cm01.contoso.com", "address": "cm01.contoso.com", "site_code": "CAS", "provider": "cm01.contoso.com"}
 before:
   description: The SCP before the task, or null when there was none.
   returned: always

@@ -44,6 +44,19 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+ansible_facts:
+  description:
+    - C(configmgr_scp_provider) caches what the module discovered about the host the task connects to (C(host), its
+      inventory name; C(address); C(site_code); C(provider), the SMS Provider machine). Later tasks of this collection
+      for the same host and address read it and skip the discovery round trip. After moving the SMS Provider clear it
+      (C(meta) V(clear_facts)).
+  returned: when the task read the SMS Provider
+  type: dict
+  contains:
+    configmgr_scp_provider:
+      description: Inventory host, address, site code and SMS Provider machine.
+      type: dict
+      sample: {"host": "cm01.contoso.com", "address": "cm01.contoso.com", "site_code": "CAS", "provider": "cm01.contoso.com"}
 site_code:
   description: Site code of the SMS Provider the task connected to.
   returned: success
@@ -95,7 +108,11 @@ scp:
       description: Mode stored in the site database (C(OfflineMode) property of the role).
       type: str
     effective_mode:
-      description: Mode the running downloader uses, from its log; null when unknown or the thread is not running.
+      description:
+        - Mode the running downloader uses, read from the last line of C(dmpdownloader.log) on the SCP server that
+          names it (the downloader logs its mode when it starts), C(Online) or C(Offline).
+        - V(unknown) when the log says nothing recognisable (for example rotated since the last start); null when the
+          thread is not running or the log was not read.
       type: str
     installed:
       description: Whether the role's thread exists on the server (install finished); null when not read.

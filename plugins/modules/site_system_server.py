@@ -37,7 +37,8 @@ options:
     type: bool
     default: false
   proxy_server:
-    description: FQDN of the proxy the server uses to reach the internet.
+    description:
+      - Name of the proxy the server uses to reach the internet. Needs O(proxy_port) (C(-EnableProxy) takes both).
     type: str
   proxy_port:
     description: Port of O(proxy_server). Needs O(proxy_server).
@@ -45,7 +46,8 @@ options:
   proxy_account:
     description:
       - ConfigMgr account that authenticates to the proxy (an existing account; its password stays in ConfigMgr).
-        Needs O(proxy_server).
+        Needs O(proxy_server). It is optional, C(-EnableProxy) needs only the proxy name and port.
+      - Only the settings you give are compared and changed; the others keep their current values.
     type: str
   public_fqdn:
     description: Internet FQDN of the server.
@@ -71,6 +73,19 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+ansible_facts:
+  description:
+    - C(configmgr_scp_provider) caches what the module discovered about the host the task connects to (C(host), its
+      inventory name; C(address); C(site_code); C(provider), the SMS Provider machine). Later tasks of this collection
+      for the same host and address read it and skip the discovery round trip. After moving the SMS Provider clear it
+      (C(meta) V(clear_facts)).
+  returned: when the task read the SMS Provider
+  type: dict
+  contains:
+    configmgr_scp_provider:
+      description: Inventory host, address, site code and SMS Provider machine.
+      type: dict
+      sample: {"host": "cm01.contoso.com", "address": "cm01.contoso.com", "site_code": "CAS", "provider": "cm01.contoso.com"}
 before:
   description: The site system server before the task, null when it was not one.
   returned: success

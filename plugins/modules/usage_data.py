@@ -11,7 +11,9 @@ version_added: 0.1.0
 description:
   - Sets the hierarchy setting C(TelemetryLevel) (Basic, Enhanced, Full) that the service connection point uploads.
   - "It is a hierarchy setting: the task must connect to the SMS Provider of the top-tier site; otherwise it fails
-    naming the top-tier site and its server."
+    naming the top-tier site and its server. A child primary's SMS Provider does not list the CAS; there the task
+    fails naming the parent site (the top-tier site above it)."
+  - When the current level cannot be read the task fails rather than reporting a change on every run.
 author:
   - configmgr.scp contributors (@configmgr-scp)
 options:
@@ -33,6 +35,19 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+ansible_facts:
+  description:
+    - C(configmgr_scp_provider) caches what the module discovered about the host the task connects to (C(host), its
+      inventory name; C(address); C(site_code); C(provider), the SMS Provider machine). Later tasks of this collection
+      for the same host and address read it and skip the discovery round trip. After moving the SMS Provider clear it
+      (C(meta) V(clear_facts)).
+  returned: when the task read the SMS Provider
+  type: dict
+  contains:
+    configmgr_scp_provider:
+      description: Inventory host, address, site code and SMS Provider machine.
+      type: dict
+      sample: {"host": "cm01.contoso.com", "address": "cm01.contoso.com", "site_code": "CAS", "provider": "cm01.contoso.com"}
 before:
   description: Level before the task.
   returned: success

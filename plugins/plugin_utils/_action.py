@@ -4,8 +4,9 @@
 """FOR INTERNAL COLLECTION USE ONLY.
 
 The base of every action plugin of the collection: option validation, connection settings from the
-inventory, one session per host per task, and the single place where library errors become Ansible results
-(HostUnreachable -> unreachable, any other ConfigMgrError -> failed with a message naming host and object).
+inventory, one session per host per task, the cached provider discovery, and the single place where library
+errors become Ansible results (HostUnreachable of the task's own host -> unreachable, any other ConfigMgrError ->
+failed with a message naming host and object; `changed` stays true when a mutating step ran before the error).
 """
 from __future__ import annotations
 
@@ -20,8 +21,9 @@ from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
 from ansible_collections.configmgr.scp.plugins.module_utils._argspec import CONNECTION_ARGSPEC, argument_spec
-from ansible_collections.configmgr.scp.plugins.plugin_utils import _validate as check
 from ansible_collections.configmgr.scp.plugins.plugin_utils._connvars import SECRET_OPTIONS, Target, second_target, task_target
+from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.bootstrap import SITE_CODE
+from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.provider import SiteProvider
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.errors import (CommandFailed, ConfigMgrError,
                                                                                  HostUnreachable, InvalidOption)
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.options import ConnectionOptions
@@ -56,9 +58,10 @@ class TaskSession(Session):
             _tag(err, self.target)
             raise
 
-    def run(self, pipeline: Any, *, idempotent: bool = False, timeout: Optional[float] = None) -> Any:
+    def run(self, pipeline: Any, *args: Any, **kwargs: Any) -> Any:
+        # forwards whatever the library's Session.run takes (its keywords grow: idempotent, timeout, rebuild, ...)
         try:
-            return super().run(pipeline, idempotent=idempotent, timeout=timeout)
+            return super().run(pipeline, *args, **kwargs)
         except ConfigMgrError as err:
             _tag(err, self.target)
             raise
@@ -67,6 +70,28 @@ class TaskSession(Session):
 def _tag(err: ConfigMgrError, target: Target) -> None:
     if getattr(err, "target_name", None) is None:
         setattr(err, "target_name", target.describe())
+        setattr(err, "target_key", target.name.lower())     # which session failed: the task's host or a second one
+
+
+# Facts key of the cached provider discovery (site code and SMS Provider machine of the host a task connects to).
+PROVIDER_FACT = "configmgr_scp_provider"
+
+
+def cached_provider(task_vars: Mapping[str, Any], target: Target) -> tuple[Optional[str], Optional[str]]:
+    """(site_code, provider) from the fact an earlier task of this collection returned for the same host and
+    address, else (None, None). A malformed fact is ignored: discovery then runs as usual."""
+    facts = task_vars.get("ansible_facts")
+    fact = facts.get(PROVIDER_FACT) if isinstance(facts, Mapping) else None
+    if not isinstance(fact, Mapping):
+        fact = task_vars.get(PROVIDER_FACT)
+    if not isinstance(fact, Mapping) or str(fact.get("host") or "").lower() != target.name.lower():
+        return None, None
+    if fact.get("address") is not None and str(fact["address"]).lower() != target.address.lower():
+        return None, None
+    site_code, provider = fact.get("site_code"), fact.get("provider")
+    if not isinstance(site_code, str) or not SITE_CODE.match(site_code) or not isinstance(provider, str) or not provider:
+        return None, None
+    return site_code.upper(), provider
 
 
 class TaskContext:
@@ -79,10 +104,24 @@ class TaskContext:
         self.diff = bool(action._task.diff)
         self.overrides = {k: args.get(k) for k in CONNECTION_ARGSPEC if args.get(k) is not None}
         delegate_to = action._task.delegate_to or None
-        remote_user = getattr(action._play_context, "remote_user", None) if not delegate_to else None
-        self.target = task_target(task_vars, self.overrides, self.render, delegate_to=delegate_to, remote_user=remote_user)
+        self.target = task_target(task_vars, self.overrides, self.render, delegate_to=delegate_to,
+                                  keywords=play_keywords(action, delegated=bool(delegate_to)))
         self._sessions: dict[str, TaskSession] = {}
+        self._providers: list[SiteProvider] = []
         self.secrets: set[str] = set()
+        self.steps_run: list[str] = []       # mutations the action itself made (the library reports its own on errors)
+        self.options(self.target)           # the library's option checks, before any remote call
+
+    def options(self, target: Target) -> ConnectionOptions:
+        """Validated connection options of `target` (InvalidOption names the option and the host)."""
+        for name in SECRET_OPTIONS:
+            if target.options.get(name):
+                self.secrets.add(str(target.options[name]))
+        try:
+            return ConnectionOptions.from_mapping(target.options)
+        except InvalidOption as err:
+            _tag(err, target)
+            raise
 
     def render(self, value: Any) -> Any:
         if isinstance(value, str) and ("{{" in value or "{%" in value):
@@ -94,18 +133,32 @@ class TaskContext:
         target = target or self.target
         key = target.name.lower()
         if key not in self._sessions:
-            for name in SECRET_OPTIONS:
-                if target.options.get(name):
-                    self.secrets.add(str(target.options[name]))
-            try:
-                options = ConnectionOptions.from_mapping(target.options)
-            except InvalidOption as err:
-                _tag(err, target)
-                raise
+            options = self.options(target)
             display.vvv("configmgr.scp: connecting to %s as %s" % (target.describe(), options.username or "(current user)"),
                         host=self.target.name)
             self._sessions[key] = TaskSession(target, options)
         return self._sessions[key]
+
+    def site_provider(self, check_mode: Optional[bool] = None) -> SiteProvider:
+        """A SiteProvider on the task's host. With the fact of an earlier task for this host it skips the
+        discovery round trip (bootstrap and reads go in one pipeline); what it discovers is returned as that fact."""
+        site_code, provider = cached_provider(self.task_vars, self.target)
+        made = SiteProvider(self.session(), site_code=site_code, provider=provider,
+                            check_mode=self.check_mode if check_mode is None else check_mode)
+        self._providers.append(made)
+        return made
+
+    def provider_fact(self) -> Optional[dict[str, Any]]:
+        """The fact to return: site code and provider machine known after this task, if any."""
+        for made in self._providers:
+            if made.site_code and made.provider:
+                return {"host": self.target.name, "address": self.target.address, "site_code": made.site_code,
+                        "provider": made.provider}
+        return None
+
+    def mutated(self, description: str) -> None:
+        """Record a change the action made, so a later error still reports changed=true."""
+        self.steps_run.append(description)
 
     def other_host(self, fqdn: str) -> Target:
         """Connection settings for another server (the SCP host): inventory first, else derived."""
@@ -146,35 +199,90 @@ class ConfigMgrAction(ActionBase):
             return {"failed": True, "msg": missing_required_lib("pypsrp"), "exception": PYPSRP_IMPORT_ERROR}
         ctx: Optional[TaskContext] = None
         try:
-            check_connection_args(args)
             self.check_args(args)
             ctx = TaskContext(self, task_vars, args)
             result = self.execute(ctx, args)
         except ValueError as err:
             result = {"failed": True, "changed": False, "msg": "invalid input: %s" % err}
-        except HostUnreachable as err:
-            result = {"unreachable": True, "changed": False, "msg": describe_error(err)}
+        except InvalidOption as err:
+            result = {"failed": True, "changed": False, "msg": "invalid input: %s" % describe_error(err)}
         except ConfigMgrError as err:
-            result = {"failed": True, "changed": False, "msg": describe_error(err), "exception": traceback.format_exc()}
-            for name in ("waited", "last_state", "fully_qualified_error_id", "category"):
-                if getattr(err, name, None) is not None:
-                    result[name] = to_plain(getattr(err, name))
+            result = error_result(err, ctx)
         finally:
             if ctx is not None:
                 ctx.close()
                 no_log_values |= ctx.secrets
+        if ctx is not None and isinstance(result, dict):
+            fact = ctx.provider_fact()
+            if fact is not None:
+                result.setdefault("ansible_facts", {})[PROVIDER_FACT] = fact
         return remove_values(result, no_log_values) if no_log_values else result
 
 
-def check_connection_args(args: Mapping[str, Any]) -> None:
-    for name in ("connection_timeout", "read_timeout", "operation_timeout"):
-        check.positive(args.get(name), name)
-    check.port(args.get("port"), "port")
-    if args.get("reconnection_retries") is not None and args["reconnection_retries"] < 0:
-        raise ValueError("reconnection_retries must not be negative")
-    read, operation = args.get("read_timeout"), args.get("operation_timeout")
-    if read is not None and operation is not None and read <= operation:
-        raise ValueError("read_timeout (%s) must be greater than operation_timeout (%s)" % (read, operation))
+def error_result(err: ConfigMgrError, ctx: Optional[TaskContext]) -> dict[str, Any]:
+    """A library error as a task result. Only the task's own host is reported unreachable: Ansible drops an
+    unreachable host from the play, which is wrong when only a second host (the SCP server) cannot be reached."""
+    result: dict[str, Any]
+    own = ctx is None or getattr(err, "target_key", None) in (None, ctx.target.name.lower())
+    if isinstance(err, HostUnreachable) and own:
+        result = {"unreachable": True, "msg": describe_error(err)}
+    elif isinstance(err, HostUnreachable):
+        result = {"failed": True, "msg": "the second host %s is unreachable (failed here rather than marking the task's "
+                  "host %s unreachable): %s" % (getattr(err, "target_name", None) or err.host, ctx.target.name if ctx else "",
+                                                describe_error(err))}
+    else:
+        result = {"failed": True, "msg": describe_error(err), "exception": traceback.format_exc()}
+        for name in ("waited", "last_state", "fully_qualified_error_id", "category"):
+            if getattr(err, name, None) is not None:
+                result[name] = to_plain(getattr(err, name))
+    steps, mutated = partial_steps(err, ctx)
+    result["changed"] = mutated
+    if mutated:
+        result["steps_run"] = steps
+    return result
+
+
+def partial_steps(err: ConfigMgrError, ctx: Optional[TaskContext]) -> tuple[list[Any], bool]:
+    """What ran before `err` and whether any of it changed something. The library attaches `steps_run` (or
+    `partial_changes`: Step objects, dicts or strings) and `changed`; read defensively, since a step that says
+    nothing about `mutates` counts as a change only when the error does not carry `changed` itself. The
+    action's own recorded mutations always count."""
+    library_changed = getattr(err, "changed", None)
+    found: list[Any] = []
+    mutated = library_changed is True
+    for name in ("steps_run", "partial_changes"):
+        for step in getattr(err, name, None) or ():
+            flag = step.get("mutates") if isinstance(step, Mapping) else getattr(step, "mutates", None)
+            if flag is False:
+                continue
+            mutated = mutated or flag is True or not isinstance(library_changed, bool)
+            plain = to_plain(step)
+            if plain not in found:
+                found.append(plain)
+    if ctx is not None and ctx.steps_run:
+        mutated = True
+        found.extend(d for d in ctx.steps_run if d not in found)
+    return found, mutated
+
+
+def play_keywords(action: ActionBase, delegated: bool = False) -> dict[str, Any]:
+    """remote_user, port and the connection password as the play sets them (an AWX machine credential gives
+    `-u` and the connection password). Inventory variables win over them, as in the psrp plugin."""
+    task, play_context = action._task, action._play_context
+    found: dict[str, Any] = {}
+    user = getattr(task, "remote_user", None)
+    if not isinstance(user, str) and not delegated:
+        user = getattr(play_context, "remote_user", None)
+    if isinstance(user, str) and user:
+        found["remote_user"] = user
+    # the task's (or play's) keyword only: play_context.port may hold the global ANSIBLE_REMOTE_PORT meant for ssh
+    port = getattr(task, "port", None)
+    if isinstance(port, int) and not isinstance(port, bool):
+        found["port"] = port
+    password = getattr(play_context, "password", None)
+    if isinstance(password, str) and password:
+        found["password"] = password
+    return found
 
 
 def describe_error(err: ConfigMgrError) -> str:
@@ -211,7 +319,3 @@ def to_plain(value: Any) -> Any:
 def raw_plain(value: Any) -> Any:
     """The `raw` object kept by a library model, JSON-friendly."""
     return to_plain(getattr(value, "raw", None))
-
-
-def site_code_arg(args: Mapping[str, Any]) -> Optional[str]:
-    return check.site_code(args.get("site_code"))

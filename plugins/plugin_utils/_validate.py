@@ -11,7 +11,8 @@ import re
 from datetime import datetime, timedelta, timezone
 from typing import Any, Mapping, Optional
 
-SITE_CODE = re.compile(r"^[A-Z0-9]{3}$")
+from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.bootstrap import SITE_CODE
+
 _LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
 _RELATIVE = re.compile(r"^(\d+)\s*([smhd])$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
@@ -78,10 +79,13 @@ def regex(value: Optional[str], option: str = "match") -> Optional["re.Pattern[s
 
 def site_system_conflicts(args: Mapping[str, Any], prefix: str = "") -> None:
     """An installation account and the site server's computer account exclude each other; a proxy port or
-    account needs a proxy server."""
+    account needs a proxy server, and a proxy server needs its port (Set-CMSiteSystemServer -EnableProxy takes
+    both; the proxy account is optional)."""
     if args.get("account_name") and args.get("use_site_server_account"):
         raise ValueError("%saccount_name and %suse_site_server_account are mutually exclusive" % (prefix, prefix))
-    if (args.get("proxy_port") or args.get("proxy_account")) and not args.get("proxy_server"):
+    if (args.get("proxy_port") is not None or args.get("proxy_account")) and not args.get("proxy_server"):
         raise ValueError("%sproxy_port and %sproxy_account need %sproxy_server" % (prefix, prefix, prefix))
+    if args.get("proxy_server") and args.get("proxy_port") is None:
+        raise ValueError("%sproxy_server needs %sproxy_port (the proxy's TCP port, for example 8080)" % (prefix, prefix))
     port(args.get("proxy_port"), prefix + "proxy_port")
     fqdn(args.get("public_fqdn"), prefix + "public_fqdn")

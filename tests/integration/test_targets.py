@@ -5,26 +5,14 @@ on the top-tier site server with `lab_control_url` as an extra variable.
 """
 from __future__ import annotations
 
-import os
-import re
-import subprocess
-import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import pytest
-
-pytestmark = pytest.mark.timeout(300)
-import yaml
-
+from tests.integration.runner import assert_no_secret, assert_ok, mutating, playbook, run_playbook
 from tests.lab.lab import Lab
 
-ROOT = Path(__file__).resolve().parents[2]
-TARGETS = ROOT / "tests" / "integration" / "targets"
-PLAYBOOK_BIN = Path(sys.executable).parent / "ansible-playbook"
-# Cmdlets that change a site or a host. Set-Location / New-PSDrive of the ConfigMgr bootstrap only change the runspace.
-MUTATING = re.compile(r"^((Add|Set|Remove|New|Import|Invoke)-CM|(Set|New|Remove)-Item|Restart-Service|Start-Service|Stop-Service)",
-                      re.I)
+pytestmark = pytest.mark.timeout(300)
 
 # target -> scenario it starts from
 CASES = {
@@ -35,33 +23,26 @@ CASES = {
     "usage_data": "standalone-primary",
     "site_system_server": "standalone-primary",
     "log_info": "standalone-with-scp",
+    "preflight": "standalone-primary",
+    "input_errors": "standalone-primary",
 }
 
 
-def top_tier_server(lab: Lab) -> str:
-    sites = lab.state()["hierarchy"]["sites"].values()
-    top = [s for s in sites if s["type"] == 4] or [s for s in sites if s["type"] == 2 and not s.get("reporting_site_code")]
-    return top[0]["server"].lower()
+def no_changing_call(lab: Lab) -> None:
+    assert lab.calls(), "the target read through the lab"
+    assert mutating(lab.calls()) == []
 
 
-def write_inventory(lab: Lab, path: Path) -> Path:
-    """The lab's inventory, with the top_tier_site_server group added when the lab does not write it yet."""
-    data = lab.inventory()
-    children = data["all"].setdefault("children", {})
-    children.setdefault("top_tier_site_server", {"hosts": {top_tier_server(lab): {}}})
-    path.write_text("---\n" + yaml.safe_dump(data, default_flow_style=False, sort_keys=False), encoding="utf-8")
-    return path
+def no_remote_call(lab: Lab) -> None:
+    assert lab.calls() == []
+    assert lab.requests() == [], "no WS-Management request reached the lab"
 
 
-def run_playbook(lab: Lab, tmp_path: Path, body: str, *args: str) -> subprocess.CompletedProcess:
-    inventory = write_inventory(lab, tmp_path / "inventory.yml")
-    playbook = tmp_path / "play.yml"
-    playbook.write_text(body, encoding="utf-8")
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(ROOT / "build" / "pythonpath"), ANSIBLE_ROLES_PATH=str(TARGETS),
-               ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0", ANSIBLE_RETRY_FILES_ENABLED="0",
-               ANSIBLE_LOCAL_TEMP=str(tmp_path / "tmp"), ANSIBLE_HOME=str(tmp_path / "home"))
-    cmd = [str(PLAYBOOK_BIN), "-i", str(inventory), str(playbook), "-e", "lab_control_url=%s" % lab.control_url, *args]
-    return subprocess.run(cmd, env=env, cwd=str(tmp_path), capture_output=True, text=True, timeout=600, check=False)
+# target -> what the driver checks in the lab after the run, besides a clean recap and no password in the output
+LAB_CHECKS: dict[str, Callable[[Lab], None]] = {
+    "preflight": no_changing_call,
+    "input_errors": no_remote_call,
+}
 
 
 def target_play(name: str) -> str:
@@ -69,30 +50,19 @@ def target_play(name: str) -> str:
             "  roles:\n    - role: %s\n" % (name, name))
 
 
-def mutating(calls: list[dict[str, Any]]) -> list[str]:
-    return [c["cmdlet"] for c in calls if MUTATING.match(str(c.get("cmdlet", "")))]
-
-
-def assert_ok(proc: subprocess.CompletedProcess) -> None:
-    assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-3000:]
-    assert "failed=0" in proc.stdout and "unreachable=0" in proc.stdout, proc.stdout[-6000:]
-
-
 @pytest.mark.parametrize("target", sorted(CASES))
 def test_target(target: str, tmp_path: Path) -> None:
     with Lab(CASES[target], scale=120) as lab:
         proc = run_playbook(lab, tmp_path, target_play(target))
         assert_ok(proc)
-        secret = lab.admin_account()[1]
-        assert secret not in proc.stdout and secret not in proc.stderr
+        assert_no_secret(lab, proc)
+        LAB_CHECKS.get(target, lambda _lab: None)(lab)
 
 
-@pytest.mark.parametrize("playbook", ["demo.yml"])
-def test_check_mode_run_makes_no_changing_call(playbook: str, tmp_path: Path) -> None:
+def test_check_mode_run_makes_no_changing_call(tmp_path: Path) -> None:
     with Lab("standalone-primary", scale=120) as lab:
         before = lab.state()["scp"]["configured"]
-        body = (ROOT / "playbooks" / playbook).read_text(encoding="utf-8")
-        proc = run_playbook(lab, tmp_path, body, "--check")
+        proc = run_playbook(lab, tmp_path, playbook("demo.yml"), "--check")
         assert_ok(proc)
         assert mutating(lab.calls()) == []
         assert lab.state()["scp"]["configured"] == before
@@ -100,7 +70,7 @@ def test_check_mode_run_makes_no_changing_call(playbook: str, tmp_path: Path) ->
 
 def test_demo_playbook_installs_then_switches_offline(tmp_path: Path) -> None:
     with Lab("standalone-primary", scale=120) as lab:
-        proc = run_playbook(lab, tmp_path, (ROOT / "playbooks" / "demo.yml").read_text(encoding="utf-8"))
+        proc = run_playbook(lab, tmp_path, playbook("demo.yml"))
         assert_ok(proc)
         scp = lab.state()["scp"]
         assert scp["configured"] == {"server": "scp01.contoso.com", "site_code": "PS1", "mode": "Offline"}
@@ -112,17 +82,16 @@ def test_demo_playbook_installs_then_switches_offline(tmp_path: Path) -> None:
 
 def test_unreachable_host_is_reported_as_unreachable(tmp_path: Path) -> None:
     with Lab("standalone-primary") as lab:
-        inventory = lab.inventory()
-        inventory["all"]["hosts"]["cm01.contoso.com"]["ansible_port"] = 1     # nothing listens there
+        real_inventory = lab.inventory
+
+        def refused() -> dict[str, Any]:
+            data = real_inventory()
+            data["all"]["hosts"]["cm01.contoso.com"]["ansible_port"] = 1     # nothing listens there
+            return data
+
+        lab.inventory = refused  # type: ignore[method-assign]
         body = ("---\n- name: Unreachable\n  hosts: cm01.contoso.com\n  gather_facts: false\n  tasks:\n"
                 "    - name: Read\n      configmgr.scp.service_connection_point_info:\n        connection_timeout: 3\n")
-        path = tmp_path / "inventory.yml"
-        path.write_text(yaml.safe_dump(inventory), encoding="utf-8")
-        playbook = tmp_path / "play.yml"
-        playbook.write_text(body, encoding="utf-8")
-        env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(ROOT / "build" / "pythonpath"), ANSIBLE_NOCOLOR="1",
-                   ANSIBLE_LOCAL_TEMP=str(tmp_path / "tmp"), ANSIBLE_HOME=str(tmp_path / "home"))
-        proc = subprocess.run([str(PLAYBOOK_BIN), "-i", str(path), str(playbook)], env=env, cwd=str(tmp_path),
-                              capture_output=True, text=True, timeout=300, check=False)
+        proc = run_playbook(lab, tmp_path, body)
         assert "unreachable=1" in proc.stdout, proc.stdout
         assert "failed=0" in proc.stdout

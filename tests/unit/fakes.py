@@ -42,7 +42,8 @@ class FakeSession:
     def names(self) -> list[str]:
         return [name for name, _params in self.commands]
 
-    def run(self, pipeline: Pipeline, *, idempotent: bool = False, timeout: Any = None) -> PipelineResult:
+    def run(self, pipeline: Pipeline, *, idempotent: bool = False, timeout: Any = None,
+            rebuild: Optional[Callable[[], Pipeline]] = None) -> PipelineResult:
         self.open()
         self.pipelines.append(pipeline)
         results = []

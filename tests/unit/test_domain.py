@@ -1,6 +1,8 @@
 """SiteProvider / ScpHost / executor against a FakeSession that records structured commands."""
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 import pytest
 
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.model import SiteSystemSpec
@@ -191,8 +193,26 @@ def test_logs_read_with_tail_and_rotation():
     assert all(g["Tail"] == 50 for g in gets)
 
 
+T0 = datetime(2023, 7, 15, 9, 0, tzinfo=timezone.utc)
+
+
+def sitecomp_lines(*sequences):
+    """SMS-trace sitecomp.log lines at 09:10: (server, verb) -> the remote bootstrap sequence (facts section 8)."""
+    lines = []
+    for server, verb in sequences:
+        short = server.split(".")[0].upper()
+        for text in ("Synchronizing component server %s..." % server, "Starting bootstrap operations...",
+                     'Starting service SMS_SERVER_BOOTSTRAP_%s with command-line arguments "PS1 C:\\SMS /%s '
+                     'C:\\SMS\\bin\\x64\\rolesetup.exe SMS_DMP_CONNECTOR"' % (short, verb),
+                     "Bootstrap operation successful.", "Deinstalled service SMS_SERVER_BOOTSTRAP_%s." % short,
+                     "Bootstrap operations completed."):
+            lines.append("%s $$<SMS_SITE_COMPONENT_MANAGER><07-15-2023 09:10:00.000+000><thread=1 (0x1)>" % text)
+    return lines
+
+
 def test_executor_runs_move_plan_with_progress():
-    s = FakeSession(answers=provider_answers())
+    log = sitecomp_lines(("scp01.contoso.com", "deinstall"), ("scp02.contoso.com", "install"))
+    s = FakeSession(answers=provider_answers(**{"Get-Date": [T0], "Get-Content": lambda p: log if p["LiteralPath"].endswith(".log") else []}))
     prov = SiteProvider(s, site_code="PS1")
     state = prov.read_state()
     plan = plan_scp(state, DesiredScp(server="scp02.contoso.com", allow_move=True))
@@ -210,6 +230,8 @@ def test_executor_runs_move_plan_with_progress():
     assert any("step 1/" in t for t in seen)
     order = [n for n in s.names if n in ("Remove-CMServiceConnectionPoint", "New-CMSiteSystemServer", "Add-CMServiceConnectionPoint")]
     assert order == ["Remove-CMServiceConnectionPoint", "New-CMSiteSystemServer", "Add-CMServiceConnectionPoint"]
+    reads = [p["LiteralPath"] for n, p in s.commands if n == "Get-Content"]
+    assert reads and all(r.startswith("C:\\Program Files\\Microsoft Configuration Manager\\Logs\\sitecomp.lo") for r in reads)
 
 
 def test_executor_in_check_mode_refuses_first_mutation():

@@ -113,3 +113,49 @@ def test_plan_serialises():
     listed = plan.to_list()
     assert listed[0] == {"action": "remove_scp", "description": "remove the service connection point from scp01.contoso.com",
                          "mutates": True, "expects": {"scp_on": None}}
+
+
+def test_scp_stranded_at_a_child_site_is_refused_or_moved():
+    stranded = ScpInfo("scp01.contoso.com", "PS1", "Online")
+    with pytest.raises(PlanRefused) as info:
+        plan_scp(state(scp=stranded), DesiredScp(server="scp01.contoso.com"))
+    assert "site PS1" in str(info.value) and "top-tier site CAS" in str(info.value) and "allow_move" in str(info.value)
+    plan = plan_scp(state(scp=stranded), DesiredScp(server="scp01.contoso.com", allow_move=True))
+    assert actions(plan) == ["remove_scp", "wait_removed", "add_scp", "wait_installed", "verify"]
+    assert plan.steps[0].params == {"server": "scp01.contoso.com", "site_code": "PS1"}
+    assert plan.steps[2].params["site_code"] == "CAS" and plan.predicted_after["site_code"] == "CAS"
+
+
+def test_conflicting_site_code_is_refused():
+    with pytest.raises(PlanRefused) as info:
+        plan_scp(state(scp=SCP_A), DesiredScp(server="scp01.contoso.com", site_code="PS1"))
+    assert "top-tier site CAS" in str(info.value)
+
+
+def test_child_primary_provider_names_the_parent_as_top_tier():
+    child = ProviderState("PS1", "ps01.contoso.com", "5.2107", Hierarchy([PRI]), None, [SS_A])
+    with pytest.raises(PlanRefused) as info:
+        plan_scp(child, DesiredScp(server="scp01.contoso.com"))
+    assert "reports to CAS" in str(info.value) and "top-tier site CAS" in str(info.value)
+    with pytest.raises(PlanRefused) as info:
+        plan_scp(child, DesiredScp(server="scp01.contoso.com", site_code="CAS"))
+    assert "top-tier site CAS" in str(info.value)
+
+
+def test_unreadable_mode_refuses_instead_of_replanning_forever():
+    unknown = ScpInfo("scp01.contoso.com", "CAS", None)
+    with pytest.raises(PlanRefused) as info:
+        plan_scp(state(scp=unknown), DesiredScp(server="scp01.contoso.com", mode="Offline"))
+    assert "could not read the current mode" in str(info.value)
+    plan = plan_scp(state(scp=unknown), DesiredScp(server="scp01.contoso.com"))
+    assert not plan.changed and plan.predicted_after["mode"] is None
+
+
+def test_one_normalise_mode():
+    from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp import planner
+    from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr import model, provider
+    assert planner.normalise_mode is model.normalise_mode is provider.normalise_mode
+    assert not hasattr(planner, "_mode")
+    assert model.normalise_mode("OFFLINE") == "Offline"
+    with pytest.raises(InvalidOption):
+        model.normalise_mode("sometimes")

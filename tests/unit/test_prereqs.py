@@ -142,3 +142,18 @@ def test_given_state_without_roles_reads_only_the_roles_and_no_host_means_not_ch
     statuses = {r.id: r.status for r in results}
     assert statuses["tls12"] == statuses["internet_endpoints"] == statuses["site_server_admin"] == "warn"
     assert statuses["usage_data_level"] == "pass"
+
+
+def test_authenticated_proxy_is_not_probed_and_warns():
+    from tests.unit.test_domain import SS
+    props = SS["Props"] + [{"PropertyName": "ProxyUserName", "Value1": "CONTOSO\\proxyuser"}]
+    checks, _prov, host = run(prov_extra={"Get-CMSiteSystemServer": [dict(SS, Props=props)]},
+                              host_extra={"Test-NetConnection": [False]}, endpoints=("go.microsoft.com",))
+    check = checks["internet_endpoints"]
+    assert check.status == "warn" and "authenticated proxy not probed" in check.message
+    assert "CONTOSO\\proxyuser" in check.message and check.evidence["proxy"] == "http://proxy.contoso.com:8080"
+    assert "Invoke-WebRequest" not in host.names
+    # the same proxy without an account is probed, and a failure there fails in online mode
+    checks, _prov, host = run(host_extra={"Test-NetConnection": [False], "Invoke-WebRequest": Terminating("407")},
+                              endpoints=("go.microsoft.com",), mode="Online")
+    assert checks["internet_endpoints"].status == "fail" and "Invoke-WebRequest" in host.names

@@ -4,10 +4,10 @@ from __future__ import annotations
 import pytest
 import requests
 
-from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.errors import CommandFailed, HostUnreachable
+from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.errors import CommandFailed, HostUnreachable, RemoteFault
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.options import ConnectionOptions
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.pipeline import SWITCH, Command, Pipeline
-from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.session import Session, classify_transport_error
+from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.session import RETRY_REASONS, Session, classify_transport_error
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.transport import RawOutcome
 
 OPTS = ConnectionOptions.from_mapping({"host": "cm01.contoso.com", "username": "u", "password": "Pw0rd!",
@@ -144,3 +144,54 @@ def test_no_script_possible():
         Command("Get-Item; Remove-Item C:\\")
     with pytest.raises(ValueError):
         Command("Get-Item").param("Path; x")
+
+
+def _fault(code, reason):
+    from pypsrp.exceptions import WSManFaultError
+    return WSManFaultError(code, "cm01", reason, None, None, None)
+
+
+@pytest.mark.parametrize("code, kind, reason", [
+    (0x803381A4, "fault", None),                 # quota exceeded: a failure of this call, not an unreachable host
+    (0x8033805B, "fault", None),                 # shell not found
+    (0x80070005, "unreachable", "auth"),         # access denied
+    (5, "unreachable", "auth"),
+    (0x80338012, "unreachable", "connection"),   # the client cannot connect
+    (0x80338029, "unreachable", "timeout"),
+])
+def test_wsman_faults_are_failures_unless_auth_or_connection(code, kind, reason):
+    t = FakeTransport([_fault(code, "The WS-Management service cannot process the request (Pw0rd!).")] * 2)
+    with pytest.raises(Exception) as info:
+        session_with(t).run(pipeline3(), idempotent=True)
+    err = info.value
+    assert "Pw0rd!" not in str(err) and "cm01.contoso.com" in str(err) and "read things" in str(err)
+    if kind == "fault":
+        assert isinstance(err, RemoteFault) and isinstance(err, CommandFailed) and not isinstance(err, HostUnreachable)
+        assert err.fault_code == code and "0x%08X" % code in str(err)
+        assert t.opens == 1                          # not retried: the same request would fail again
+    else:
+        assert isinstance(err, HostUnreachable) and err.reason == reason
+        assert t.opens == (2 if reason == "connection" else 1)   # only the connection fault is worth one retry
+
+
+def test_one_retry_rule_and_rebuild_on_the_new_pool():
+    drop = requests.exceptions.ConnectionError("Connection aborted. RemoteDisconnected")
+    t = FakeTransport([drop, _ok])
+    session = session_with(t)
+    session.open()
+    generation = session.generation
+    seen = []
+
+    def rebuild():
+        seen.append(session.generation)
+        return pipeline3()
+    session.run(pipeline3(), idempotent=True, rebuild=rebuild)
+    assert seen == [generation + 1] and t.opens == 2
+    assert RETRY_REASONS == {"connection", "protocol"}
+    for exc in (requests.exceptions.SSLError("certificate verify failed"),
+                requests.exceptions.ConnectionError("NameResolutionError: Name or service not known"),
+                requests.exceptions.ReadTimeout("read timed out")):
+        t2 = FakeTransport([exc, _ok])
+        with pytest.raises(HostUnreachable):
+            session_with(t2).run(pipeline3(), idempotent=True)
+        assert t2.opens == 1

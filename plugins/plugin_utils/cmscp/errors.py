@@ -9,12 +9,18 @@ from typing import Any, Optional
 
 
 class ConfigMgrError(Exception):
-    """Base of every error the library raises."""
+    """Base of every error the library raises.
+
+    `steps_run` lists what already ran before the failure (dicts with "action" and "description"), `changed` is
+    True when one of them wrote something: the caller must report changed=true even though the task failed.
+    Set by execute_plan and by ScpHost's thread control when they fail after a write; empty/False otherwise."""
 
     def __init__(self, message: str, host: Optional[str] = None, operation: Optional[str] = None) -> None:
         self.host = host
         self.operation = operation
         self.detail = message
+        self.steps_run: list[dict[str, Any]] = []
+        self.changed = False
         super().__init__(self._compose(message))
 
     def _compose(self, message: str) -> str:
@@ -65,6 +71,18 @@ class CommandFailed(ConfigMgrError):
         if extra:
             text += " (%s)" % ", ".join(extra)
         super().__init__(text, host=host, operation=operation)
+
+
+class RemoteFault(CommandFailed):
+    """The WinRM service answered with a WSManFault that is neither an authentication nor a connection problem
+    (quota exceeded, shell not found, ...): `.fault_code` is the WSMan/Win32 code, `.fault_reason` its text."""
+
+    def __init__(self, message: str, host: Optional[str], operation: Optional[str], fault_code: Any,
+                 reason: Optional[str] = None) -> None:
+        self.fault_code = fault_code
+        self.fault_reason = reason
+        code = "0x%08X" % fault_code if isinstance(fault_code, int) else str(fault_code)
+        super().__init__("WSManFault %s: %s" % (code, message), host, None, operation=operation)
 
 
 class BootstrapFailed(CommandFailed):

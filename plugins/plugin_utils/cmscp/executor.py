@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Callable, Optional
 
 from .configmgr.provider import SiteProvider
@@ -25,9 +26,14 @@ def execute_plan(plan: Plan, provider: SiteProvider, scp_host_for: Callable[[str
                  wait_timeout: float = 900, thread_timeout: float = 120,
                  progress: Optional[ProgressCallback] = None,
                  clock: Callable[[], float] = time.monotonic) -> ExecutionResult:
-    """Run every step in order. Mutating steps go through SiteProvider/ScpHost, which refuse in check mode."""
+    """Run every step in order. Mutating steps go through SiteProvider/ScpHost, which refuse in check mode.
+
+    A ConfigMgrError raised by a step leaves with `steps_run` (the completed steps as Step.to_dict()) and `changed`
+    (True when a completed step mutated, or the failing step itself wrote something). Waits after an Add/Remove
+    need both the thread state on the SCP host and the sitecomp.log completion after the time of the change."""
     start = clock()
     done: list[Step] = []
+    changes: dict[str, tuple[datetime, Optional[str]]] = {}     # server -> (time of the Add/Remove, site code)
 
     def say(step: Optional[Step], text: str) -> None:
         if progress:
@@ -35,25 +41,13 @@ def execute_plan(plan: Plan, provider: SiteProvider, scp_host_for: Callable[[str
 
     for number, step in enumerate(plan.steps, 1):
         say(step, "step %d/%d: %s" % (number, len(plan.steps), step.description))
-        p = step.params
-        if step.action == "ensure_site_system":
-            provider.ensure_site_system_server(p["spec"])
-        elif step.action == "add_scp":
-            provider.add_scp(p["server"], p["mode"], p["site_code"])
-        elif step.action == "set_mode":
-            provider.set_scp_mode(p["server"], p["mode"], p["site_code"])
-        elif step.action == "remove_scp":
-            provider.remove_scp(p["server"], p["site_code"])
-        elif step.action == "wait_removed":
-            scp_host_for(p["server"]).wait_removed(timeout=wait_timeout, progress=lambda t, s=step: say(s, t))
-        elif step.action == "wait_installed":
-            scp_host_for(p["server"]).wait_installed(timeout=wait_timeout, progress=lambda t, s=step: say(s, t))
-        elif step.action == "restart_thread":
-            scp_host_for(p["server"]).restart_thread(timeout=thread_timeout, progress=lambda t, s=step: say(s, t))
-        elif step.action == "verify":
-            _verify(provider, step)
-        else:
-            raise ConfigMgrError("unknown plan step %r" % step.action, provider.host, "execute the plan")
+        try:
+            _run_step(step, provider, scp_host_for, changes, wait_timeout, thread_timeout, say)
+        except ConfigMgrError as err:
+            inner = err.steps_run
+            err.steps_run = [s.to_dict() for s in done] + [s for s in inner if s not in [d.to_dict() for d in done]]
+            err.changed = bool(err.changed or any(s.mutates for s in done))
+            raise
         done.append(step)
     after = plan.before
     if plan.steps:
@@ -61,6 +55,46 @@ def execute_plan(plan: Plan, provider: SiteProvider, scp_host_for: Callable[[str
         after = state.scp.to_dict() if state.scp else None
     say(None, "done in %.1f s" % (clock() - start))
     return ExecutionResult(before=plan.before, after=after, steps_run=done, seconds=clock() - start)
+
+
+def _run_step(step: Step, provider: SiteProvider, scp_host_for: Callable[[str], ScpHost],
+              changes: dict[str, tuple[datetime, Optional[str]]], wait_timeout: float, thread_timeout: float,
+              say: ProgressCallback) -> None:
+    p = step.params
+
+    def report(text: str) -> None:
+        say(step, text)
+
+    if step.action == "ensure_site_system":
+        provider.ensure_site_system_server(p["spec"])
+    elif step.action == "add_scp":
+        changes[p["server"]] = (provider.add_scp(p["server"], p["mode"], p["site_code"]), p["site_code"])
+    elif step.action == "set_mode":
+        provider.set_scp_mode(p["server"], p["mode"], p["site_code"])
+    elif step.action == "remove_scp":
+        changes[p["server"]] = (provider.remove_scp(p["server"], p["site_code"]), p["site_code"])
+    elif step.action in ("wait_removed", "wait_installed"):
+        server = p["server"]
+        finished = _completion(provider, step.action, server, *changes[server]) if server in changes else None
+        host = scp_host_for(server)
+        waiter = host.wait_installed if step.action == "wait_installed" else host.wait_removed
+        waiter(timeout=wait_timeout, progress=report, finished=finished)
+    elif step.action == "restart_thread":
+        scp_host_for(p["server"]).restart_thread(timeout=thread_timeout, progress=report)
+    elif step.action == "verify":
+        _verify(provider, step)
+    else:
+        raise ConfigMgrError("unknown plan step %r" % step.action, provider.host, "execute the plan")
+
+
+def _completion(provider: SiteProvider, action: str, server: str, since: datetime,
+                site_code: Optional[str]) -> Callable[[], bool]:
+    """The sitecomp.log half of a wait: markers for `server` after the time of its Add / Remove."""
+    check = provider.install_finished if action == "wait_installed" else provider.removal_finished
+
+    def finished() -> bool:
+        return check(server, since, site_code=site_code)
+    return finished
 
 
 def _verify(provider: SiteProvider, step: Step) -> None:

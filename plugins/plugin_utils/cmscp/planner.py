@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
-from .configmgr.model import ProviderState, SiteSystemSpec
+from .configmgr.model import ProviderState, SiteSystemSpec, check_top_tier, normalise_mode
 from .errors import InvalidOption, PlanRefused
 
 ACTIONS = ("ensure_site_system", "add_scp", "set_mode", "remove_scp", "wait_removed", "wait_installed",
@@ -52,15 +52,6 @@ class Plan:
         return [s.to_dict() for s in self.steps]
 
 
-def _mode(value: Optional[str]) -> Optional[str]:
-    if value is None:
-        return None
-    for known in ("Online", "Offline"):
-        if str(value).lower() == known.lower():
-            return known
-    raise InvalidOption("mode", "must be online or offline, got %r" % (value,))
-
-
 def plan_scp(current: ProviderState, desired: DesiredScp) -> Plan:
     """Decide what to do. Raises PlanRefused (with where/why) or InvalidOption."""
     if desired.state not in ("present", "absent"):
@@ -74,7 +65,7 @@ def plan_scp(current: ProviderState, desired: DesiredScp) -> Plan:
         raise PlanRefused("the hierarchy has %d service connection points (%s); only one is supported: fix it by hand"
                           % (len(current.scps), ", ".join(s.server for s in current.scps)), host, "plan")
     server = desired.server.lower() if desired.server else None
-    mode = _mode(desired.mode)
+    mode = normalise_mode(desired.mode) if desired.mode is not None else None
 
     if desired.state == "absent":
         if scp is None or (server and scp.server != server):
@@ -89,24 +80,28 @@ def plan_scp(current: ProviderState, desired: DesiredScp) -> Plan:
 
     if not server:
         raise InvalidOption("server", "state=present needs the FQDN of the server that hosts the SCP")
-    if top is None:
-        raise PlanRefused("no top-tier site found in the hierarchy (no CAS and no stand-alone primary)", host, "plan")
-    site_code = (desired.site_code or top.site_code).upper()
-    if hierarchy.site(site_code) is None:
+    site_code = (desired.site_code or (top.site_code if top else current.site_code) or "").upper()
+    if top is not None and hierarchy.site(site_code) is None:
         raise PlanRefused("site %s does not exist in this hierarchy (sites: %s)"
                           % (site_code, ", ".join(s.site_code for s in hierarchy.sites)), host, "plan")
-    if site_code != top.site_code:
-        raise PlanRefused("site %s is not the top-tier site: the service connection point can only be installed at the "
-                          "top-tier site %s (%s)" % (site_code, top.site_code, top.type_name), host, "plan")
+    verdict = check_top_tier(hierarchy, site_code)
+    if not verdict.ok and top is None and hierarchy.site(site_code) is None and current.site_code:
+        verdict = check_top_tier(hierarchy, current.site_code.upper())    # a child's provider: name its parent
+    if not verdict.ok:
+        raise PlanRefused(verdict.message, host, "plan")
 
     steps: list[Step] = []
     restart = False
     moved_from = None
     target_mode = mode or (scp.mode if scp and scp.server == server else None) or "Online"
-    after = {"server": server, "site_code": site_code, "mode": target_mode}
+    after: dict[str, Optional[str]] = {"server": server, "site_code": site_code, "mode": target_mode}
 
-    if scp is not None and scp.server == server:
+    if scp is not None and scp.server == server and scp.site_code == site_code:
         steps += _site_system_steps(current, desired, server, site_code, required=False)
+        if mode and scp.mode is None:
+            raise PlanRefused("could not read the current mode of the service connection point on %s (no OfflineMode "
+                              "property): refusing to set %s mode on every run; check the role in the console"
+                              % (server, mode), host, "plan")
         if mode and scp.mode != mode:
             _refuse_expansion(current, host, "change the service connection point mode")
             steps.append(Step("set_mode", "set the service connection point on %s to %s mode (was %s)"
@@ -117,10 +112,14 @@ def plan_scp(current: ProviderState, desired: DesiredScp) -> Plan:
                 steps.append(Step("restart_thread", "restart SMS_DMP_DOWNLOADER on %s so the new mode takes effect"
                                   % server, True, {"thread": "Running"}, {"server": server}))
                 restart = False
-        after["site_code"] = scp.site_code
+        after["mode"] = mode or scp.mode
         return Plan(steps, before, after, restart_required=restart)
 
     if scp is not None:
+        if not desired.allow_move and scp.server == server:
+            raise PlanRefused("the service connection point on %s is at site %s, not at the top-tier site %s: set "
+                              "allow_move=true to remove it and add it again at %s"
+                              % (server, scp.site_code, site_code, site_code), host, "plan")
         if not desired.allow_move:
             raise PlanRefused("the service connection point is already installed on %s (site %s); one is allowed per "
                               "hierarchy. Set allow_move=true to move it to %s" % (scp.server, scp.site_code, server),

@@ -6,13 +6,20 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
-from .errors import CommandFailed, HostUnreachable
+from .errors import CommandFailed, ConfigMgrError, HostUnreachable, RemoteFault
 from .options import ConnectionOptions
 from .pipeline import Pipeline, Statement
 from .transport import PypsrpTransport, RawOutcome, Transport
 from .values import ErrorInfo, error_info, to_python
 
 MARKER_PREFIX = "cmscp-end-of-statement-"
+# The one retry rule of the library: an idempotent pipeline is run once more, on a fresh pool, after a failure
+# with one of these HostUnreachable reasons. auth / tls / dns / timeout would fail the same way again.
+RETRY_REASONS = frozenset(("connection", "protocol"))
+# WSManFault codes that are transport problems, not command failures (Win32 / WSMan codes).
+AUTH_FAULTS = frozenset((5, 0x80070005, 0x8009030C, 0x8009030E))           # access denied, logon denied, no credentials
+CONNECTION_FAULTS = frozenset((0x80338012, 0x80338126))                      # the client cannot connect / reach the host
+TIMEOUT_FAULTS = frozenset((0x80338029,))                                    # operation timed out
 
 
 @dataclass
@@ -76,9 +83,11 @@ class Session:
             try:
                 transport.open()
             except Exception as err:   # noqa: BLE001 - classified below, re-raised as our own type
-                failure = classify_transport_error(err, self.host, "open a PowerShell session", self._secrets)
+                failure = classify_error(err, self.host, "open a PowerShell session", self._secrets)
                 if failure is None:
                     raise
+                if not isinstance(failure, HostUnreachable):
+                    raise failure from err
                 if failure.reason == "auth" or attempt >= retries:
                     raise failure from err
                 self._sleep(self.options.reconnection_backoff * (2 ** attempt))
@@ -97,9 +106,12 @@ class Session:
                 pass
 
     # -- running -------------------------------------------------------------------------------------
-    def run(self, pipeline: Pipeline, *, idempotent: bool = False, timeout: Optional[float] = None) -> PipelineResult:
+    def run(self, pipeline: Pipeline, *, idempotent: bool = False, timeout: Optional[float] = None,
+            rebuild: Optional[Callable[[], Pipeline]] = None) -> PipelineResult:
         """Run all statements in one round trip. `idempotent` pipelines (reads) are retried once on a fresh
-        pool after a dropped connection; mutations never are."""
+        pool after a failure whose reason is in RETRY_REASONS; mutations never are. The fresh pool has a new
+        `generation`; `rebuild` (called after it opened) returns the pipeline to run on it, so a caller that keeps
+        runspace state (the provider's module bootstrap) can put that state back in the same round trip."""
         if not pipeline.statements:
             return PipelineResult([])
         self.open()
@@ -108,10 +120,12 @@ class Session:
         try:
             outcome = self._invoke(pipeline, marker, limit)
         except HostUnreachable as err:
-            if not idempotent or err.reason in ("auth", "timeout"):
+            if not idempotent or err.reason not in RETRY_REASONS:
                 raise
             self.close()
             self.open()
+            if rebuild is not None:
+                pipeline = rebuild()
             outcome = self._invoke(pipeline, marker, limit)
         self.pipelines_run += 1
         return split_outcome(outcome, pipeline, marker, self.host, limit)
@@ -123,7 +137,7 @@ class Session:
         try:
             return self._transport.invoke(pipeline.statements, marker, deadline)
         except Exception as err:   # noqa: BLE001 - classified below
-            failure = classify_transport_error(err, self.host, pipeline.operation, self._secrets)
+            failure = classify_error(err, self.host, pipeline.operation, self._secrets)
             if failure is None:
                 raise
             self.close()         # the pool is in an unknown state: the next run opens a new one
@@ -176,15 +190,46 @@ def _owner(info: ErrorInfo, statements: list[Statement]) -> int:
     return tolerant[-1]
 
 
+def classify_error(err: BaseException, host: str, operation: str,
+                   secrets: tuple[Optional[str], ...] = ()) -> Optional[ConfigMgrError]:
+    """classify_fault, then classify_transport_error: our exception for a pypsrp / requests / pyspnego error."""
+    return classify_fault(err, host, operation, secrets) or classify_transport_error(err, host, operation, secrets)
+
+
+def classify_fault(err: BaseException, host: str, operation: str,
+                   secrets: tuple[Optional[str], ...] = ()) -> Optional[ConfigMgrError]:
+    """A WSManFault: RemoteFault (failed, with its code) unless it is an authentication / access, connection or
+    timeout fault, which stay HostUnreachable. None when `err` is not a WSManFault."""
+    if "WSManFaultError" not in {c.__name__ for c in type(err).__mro__}:
+        return None
+    code = getattr(err, "code", None)
+    try:
+        number: Optional[int] = int(code) if code is not None else None
+    except (TypeError, ValueError):
+        number = None
+    reason = _redact(str(getattr(err, "reason", None) or err), secrets)
+    if number in AUTH_FAULTS:
+        return HostUnreachable("access denied for the configured user (%s)" % _short(reason), host, operation, "auth")
+    if number in CONNECTION_FAULTS:
+        return HostUnreachable("connection failed: %s" % _short(reason), host, operation, "connection")
+    if number in TIMEOUT_FAULTS:
+        return HostUnreachable("timed out: %s" % _short(reason), host, operation, "timeout")
+    return RemoteFault(_short(reason), host, operation, number if number is not None else code, reason=reason)
+
+
+def _redact(text: str, secrets: tuple[Optional[str], ...]) -> str:
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "********")
+    return text
+
+
 def classify_transport_error(err: BaseException, host: str, operation: str,
                              secrets: tuple[Optional[str], ...] = ()) -> Optional[HostUnreachable]:
     """Map pypsrp / requests / pyspnego exceptions to HostUnreachable; None when it is not a transport error."""
     module = type(err).__module__ or ""
     name = type(err).__name__
-    text = str(err)
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "********")
+    text = _redact(str(err), secrets)
     lowered = text.lower()
     names = {c.__name__ for c in type(err).__mro__}
     if "AuthenticationError" in names or (name == "WinRMTransportError" and getattr(err, "code", None) == 401) \

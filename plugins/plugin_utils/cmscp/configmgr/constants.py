@@ -34,6 +34,8 @@ ADMINISTRATORS_SID = "S-1-5-32-544"
 
 # sitecomp.log lines that mark a finished role bootstrap on a server (facts section 8).
 BOOTSTRAP_DONE_MARKERS = ("Bootstrap operation successful", "Bootstrap operations completed")
+# On the site server itself there is no bootstrap service: the local install ends with this line (facts section 8).
+LOCAL_INSTALL_MARKERS = ("All files installed",)
 
 # Endpoints the SCP needs for updates and servicing (facts section 6); wildcards cannot be probed.
 SCP_ENDPOINTS = (

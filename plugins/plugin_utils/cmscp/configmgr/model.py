@@ -5,8 +5,18 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any, Optional
 
-from .constants import (OFFLINE_MODE_PROPERTY, SITE_MODE_EXPANSION, SITE_TYPES, TELEMETRY_LEVELS,
+from ..errors import InvalidOption
+from .constants import (OFFLINE_MODE_PROPERTY, SCP_MODES, SITE_MODE_EXPANSION, SITE_TYPES, TELEMETRY_LEVELS,
                         UPDATE_INSTALLING_STATES)
+
+
+def normalise_mode(mode: str) -> str:
+    """"online"/"OFFLINE"/... -> "Online" | "Offline"; InvalidOption otherwise. The one definition (the provider,
+    the planner and the action plugins use it)."""
+    for known in SCP_MODES:
+        if str(mode).lower() == known.lower():
+            return known
+    raise InvalidOption("mode", "must be online or offline, got %r" % (mode,))
 
 
 def server_from_path(path: Optional[str]) -> Optional[str]:
@@ -97,6 +107,34 @@ class Hierarchy:
         top = self.top_tier
         return {"sites": [s.to_dict() for s in self.sites], "top_tier_site_code": top.site_code if top else None,
                 "standalone": self.is_standalone}
+
+
+@dataclass(frozen=True)
+class TopTierCheck:
+    """Whether a site is the top-tier site; when not, `message` says where to go and `top_tier_site` names it."""
+    ok: bool
+    message: str
+    top_tier_site: Optional[str]
+    child_of: Optional[str] = None        # set when the provider only sees a child primary: its parent
+
+
+def check_top_tier(hierarchy: Hierarchy, target: str) -> TopTierCheck:
+    """The one top-tier rule (planner and prerequisite checks). A child primary's SMS Provider does not list the
+    CAS (Get-CMSite returns its own site): then the child's ReportingSiteCode is named as the top-tier site."""
+    top = hierarchy.top_tier
+    site = hierarchy.site(target)
+    if top is None and site is not None and site.parent:
+        return TopTierCheck(False, "site %s is a child %s site that reports to %s: install the service connection "
+                            "point at the top-tier site %s, through its SMS Provider"
+                            % (target, site.type_name.lower(), site.parent, site.parent), site.parent, site.parent)
+    if top is None:
+        return TopTierCheck(False, "no top-tier site found in the hierarchy (no CAS and no stand-alone primary)", None)
+    if target != top.site_code:
+        return TopTierCheck(False, "site %s is not the top-tier site: the service connection point can only be installed "
+                            "at the top-tier site %s (%s, site server %s)" % (target, top.site_code, top.type_name, top.server),
+                            top.site_code)
+    kind = "stand-alone primary site" if hierarchy.is_standalone else "central administration site"
+    return TopTierCheck(True, "site %s is the top-tier site (%s)" % (target, kind), top.site_code)
 
 
 @dataclass

@@ -16,7 +16,7 @@ from ..pipeline import SWITCH, Pipeline
 from ..session import Session
 from .constants import (ADMINISTRATORS_SID, DOC_ENDPOINTS, DOC_HA, DOC_SCP, DOC_TLS, NET_FRAMEWORK_KEYS, SCP_ENDPOINTS,
                         SITE_SERVER_ROLE)
-from .model import AadApp, ProviderState, SiteSystemServer, SiteSystemSpec, server_from_path
+from .model import AadApp, ProviderState, SiteSystemServer, SiteSystemSpec, check_top_tier, server_from_path
 from .provider import OPTIONAL_READS, READS, SiteProvider
 from .scphost import ScpHost
 
@@ -60,6 +60,7 @@ def run_prerequisites(provider: SiteProvider, server: str, scp_host: Optional[Sc
     target = (site_code or state.site_code or "").upper()
     current = state.site_system(server)
     proxy = _proxy(current, site_system)
+    proxy_account = _proxy_account(current, site_system) if proxy else None
     effective_mode = mode or (state.scp.mode if state.scp else None) or "Online"
     site_servers = _site_servers(state, target)
 
@@ -68,10 +69,12 @@ def run_prerequisites(provider: SiteProvider, server: str, scp_host: Optional[Sc
         results += [CheckResult(cid, WARN, "not checked: no connection to %s" % server, {}, ref) for cid, ref in
                     (("site_server_admin", DOC_SCP), ("internet_endpoints", DOC_ENDPOINTS), ("tls12", DOC_TLS))]
     else:
-        probe = HostProbe(scp_host.session, endpoints, port, proxy)
+        # An authenticated proxy cannot be probed without the account's password (ConfigMgr keeps it): probe directly
+        # only and report the proxied path as not probed.
+        probe = HostProbe(scp_host.session, endpoints, port, None if proxy_account else proxy)
         probe.run()
         results.append(_admin(probe, server, site_servers, current, site_system))
-        results.append(_endpoints(probe, server, effective_mode))
+        results.append(_endpoints(probe, server, effective_mode, proxy if proxy_account else None, proxy_account))
         results.append(_tls(probe, server, effective_mode))
     results.append(_usage(state))
     results.append(_aad(state, server, now, secret_warn_days))
@@ -162,6 +165,13 @@ def _proxy(current: Optional[SiteSystemServer], planned: Optional[SiteSystemSpec
     return None
 
 
+def _proxy_account(current: Optional[SiteSystemServer], planned: Optional[SiteSystemSpec]) -> Optional[str]:
+    """The proxy account of the proxy that _proxy() picked (planned settings win)."""
+    if planned is not None and planned.proxy_server:
+        return planned.proxy_account or None
+    return current.proxy_account if current is not None else None
+
+
 def _site_servers(state: ProviderState, site_code: str) -> list[str]:
     """Site server(s) of the site: the Site's ServerName plus every server with the site server role (HA)."""
     servers = []
@@ -179,24 +189,10 @@ def _site_servers(state: ProviderState, site_code: str) -> list[str]:
 # -- provider-side checks ------------------------------------------------------------------------------------
 def _top_tier(state: ProviderState, target: str) -> CheckResult:
     top = state.hierarchy.top_tier
-    evidence = {"target_site": target, "top_tier_site": top.site_code if top else None,
+    verdict = check_top_tier(state.hierarchy, target)
+    evidence = {"target_site": target, "top_tier_site": verdict.top_tier_site,
                 "top_tier_server": top.server if top else None, "standalone": state.hierarchy.is_standalone}
-    site = state.hierarchy.site(target)
-    if top is None and site is not None and site.parent:
-        # A child primary's provider does not list its parent: name the parent, the top-tier site above it.
-        evidence["top_tier_site"] = site.parent
-        return CheckResult("top_tier_site", FAIL, "site %s is a child %s site that reports to %s: install the service "
-                           "connection point at the top-tier site %s, through its SMS Provider"
-                           % (target, site.type_name.lower(), site.parent, site.parent), evidence, DOC_TOP_TIER)
-    if top is None:
-        return CheckResult("top_tier_site", FAIL, "no top-tier site found (no CAS and no stand-alone primary)", evidence,
-                           DOC_TOP_TIER)
-    if target != top.site_code:
-        return CheckResult("top_tier_site", FAIL, "site %s is not the top-tier site: install the service connection point "
-                           "at %s (%s, site server %s)" % (target, top.site_code, top.type_name, top.server), evidence,
-                           DOC_TOP_TIER)
-    kind = "stand-alone primary site" if state.hierarchy.is_standalone else "central administration site"
-    return CheckResult("top_tier_site", PASS, "site %s is the top-tier site (%s)" % (target, kind), evidence, DOC_TOP_TIER)
+    return CheckResult("top_tier_site", PASS if verdict.ok else FAIL, verdict.message, evidence, DOC_TOP_TIER)
 
 
 def _single_scp(state: ProviderState, server: str, allow_move: bool) -> CheckResult:
@@ -295,15 +291,22 @@ def _admin(probe: HostProbe, server: str, site_servers: list[str], current: Opti
                        evidence, DOC_ACCOUNTS)
 
 
-def _endpoints(probe: HostProbe, server: str, mode: str) -> CheckResult:
+def _endpoints(probe: HostProbe, server: str, mode: str, unprobed_proxy: Optional[str] = None,
+               proxy_account: Optional[str] = None) -> CheckResult:
     direct, proxied = probe.direct(), probe.proxied()
     unreachable = [e for e in probe.endpoints if not direct.get(e) and proxied.get(e) is not True]
-    evidence = {"port": probe.port, "proxy": probe.proxy, "direct": direct, "proxy_results": proxied,
+    evidence = {"port": probe.port, "proxy": probe.proxy or unprobed_proxy, "direct": direct, "proxy_results": proxied,
                 "unreachable": unreachable}
     if not unreachable:
         via = "directly or through %s" % probe.proxy if probe.proxy else "directly"
         return CheckResult("internet_endpoints", PASS, "all %d endpoints reachable from %s %s"
                            % (len(probe.endpoints), server, via), evidence, DOC_ENDPOINTS)
+    if unprobed_proxy:
+        evidence["proxy_account"] = proxy_account
+        return CheckResult("internet_endpoints", WARN, "authenticated proxy not probed: %d endpoint(s) not reachable "
+                           "directly from %s (%s); the proxy %s needs the password of %s, which cannot be read"
+                           % (len(unreachable), server, ", ".join(unreachable), unprobed_proxy, proxy_account),
+                           evidence, DOC_ENDPOINTS)
     status = FAIL if mode == "Online" else WARN
     return CheckResult("internet_endpoints", status, "%d endpoint(s) not reachable from %s%s: %s"
                        % (len(unreachable), server, " (directly or through %s)" % probe.proxy if probe.proxy else "",

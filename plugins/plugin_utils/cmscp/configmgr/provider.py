@@ -3,28 +3,30 @@ from __future__ import annotations
 
 import ipaddress
 import ntpath
-from datetime import datetime
+import re
+from datetime import datetime, timezone
 from typing import Any, Callable, Optional, Sequence
 
-from ..errors import CheckModeViolation, CommandFailed, ConfigMgrError, HostUnreachable, InvalidOption
+from ..errors import CheckModeViolation, CommandFailed, ConfigMgrError, InvalidOption
 from ..logs import LogEntry, filter_entries, parse_files
 from ..pipeline import SWITCH, Pipeline
 from ..session import PipelineResult, Session
 from .bootstrap import (BOOTSTRAP_LENGTH, IMPORT, SITE_CODE, bootstrap_pipeline, check_bootstrap, explain_failure,
                         module_path_from_env)
-from .constants import BOOTSTRAP_DONE_MARKERS, PROVIDER_CLASS, PROVIDER_NAMESPACE, SCP_MODES, TELEMETRY_LEVELS
+from .constants import (BOOTSTRAP_DONE_MARKERS, LOCAL_INSTALL_MARKERS, PROVIDER_CLASS, PROVIDER_NAMESPACE,
+                        TELEMETRY_LEVELS)
 from .model import (AadApp, Hierarchy, ProviderState, ScpInfo, Site, SiteSystemServer, SiteSystemSpec, SiteUpdate,
-                    telemetry_level)
+                    normalise_mode, telemetry_level)
 
 READS = ("sites", "scp", "site_systems", "usage", "aad", "updates")
 OPTIONAL_READS = ("roles",)       # opt-in: Get-CMSiteRole -AllSite (prerequisite checks need it, a no-op check does not)
+# A server name in a sitecomp.log line: "... server <name>", "SMS_SERVER_BOOTSTRAP_<NETBIOS>", "\\\\<name>".
+_NAMED_SERVER = (re.compile(r"\bserver \\*([A-Za-z0-9][A-Za-z0-9.-]*[A-Za-z0-9])"),
+                 re.compile(r"SMS_SERVER_BOOTSTRAP_([A-Za-z0-9-]+)", re.I),
+                 re.compile(r"\\\\([A-Za-z0-9][A-Za-z0-9.-]*[A-Za-z0-9])"))
+_VERB = re.compile(r" /(install|deinstall) ", re.I)
 
-
-def normalise_mode(mode: str) -> str:
-    for known in SCP_MODES:
-        if str(mode).lower() == known.lower():
-            return known
-    raise InvalidOption("mode", "must be online or offline, got %r" % (mode,))
+__all__ = ["SiteProvider", "READS", "OPTIONAL_READS", "normalise_mode", "bootstrap_done", "read_log_files"]
 
 
 class SiteProvider:
@@ -44,6 +46,7 @@ class SiteProvider:
         self.module_version: Optional[str] = None
         self._module: str = "ConfigurationManager"
         self._ready: Optional[tuple[int, int]] = None     # (session id, pool generation) once bootstrapped
+        self._sites: dict[str, Site] = {}                   # site code -> Site, for log locations
 
     # -- plumbing ---------------------------------------------------------------------------------------
     def discover(self) -> tuple[str, str]:
@@ -53,13 +56,27 @@ class SiteProvider:
         pipe = Pipeline(operation="discover the site code")
         pipe.add("Get-CimInstance", ("Namespace", PROVIDER_NAMESPACE), ("ClassName", PROVIDER_CLASS))
         rows = [r for r in self.session.run(pipe, idempotent=True)[0].output if isinstance(r, dict)]
-        local = [r for r in rows if r.get("ProviderForLocalSite")] or rows
-        if not local:
+        row = self._pick_provider(rows)
+        if row is None:
             raise ConfigMgrError("no SMS_ProviderLocation instance in root\\SMS: %s is not an SMS Provider; give "
                                  "site_code and connect to the SMS Provider host" % self.host, self.host, "discover the site code")
-        self.site_code = self.site_code or str(local[0].get("SiteCode") or "").upper()
-        self.provider = self.provider or str(local[0].get("Machine") or self.host).lower()
+        self.site_code = self.site_code or str(row.get("SiteCode") or "").upper()
+        self.provider = self.provider or str(row.get("Machine") or self.host).lower()
         return self.site_code, self.provider
+
+    def _pick_provider(self, rows: list[dict]) -> Optional[dict]:
+        """With several SMS Providers: the row for the host we are connected to (its name or display name), then
+        the one for the local site, then the first."""
+        options = getattr(self.session, "options", None)
+        names = {str(n).lower() for n in (self.host, getattr(options, "host", None), getattr(options, "display_name", None))
+                 if n}
+        names |= {n.split(".", maxsplit=1)[0] for n in names if _is_name(n)}
+        for row in rows:
+            machine = str(row.get("Machine") or "").lower()
+            if machine and (machine in names or machine.split(".", maxsplit=1)[0] in names):
+                return row
+        local = [r for r in rows if r.get("ProviderForLocalSite")]
+        return (local or rows or [None])[0]
 
     def _bootstrapped(self) -> bool:
         return self._ready is not None and self._ready == self._session_key()
@@ -69,34 +86,35 @@ class SiteProvider:
 
     def run(self, body: Pipeline, *, idempotent: bool = False) -> PipelineResult:
         """Run `body`, preceded by the bootstrap statements when this runspace has not been bootstrapped yet
-        (same round trip). The result holds the body's statements only."""
-        try:
-            return self._run_once(body)
-        except HostUnreachable as err:
-            # A read may be repeated on a fresh pool; the new runspace needs the bootstrap again.
-            if not idempotent or err.reason in ("auth", "timeout", "tls", "dns"):
-                raise
-            self.session.close()
-            return self._run_once(body)
-
-    def _run_once(self, body: Pipeline) -> PipelineResult:
+        (same round trip). The result holds the body's statements only. Retrying is the Session's job (one rule:
+        session.RETRY_REASONS, idempotent pipelines only); a retry runs on a new pool, so the pipeline is rebuilt
+        there and carries the bootstrap again."""
         site_code, provider = self.discover()
         self.session.open()
-        if self._bootstrapped():
-            return self.session.run(body)
-        pipe = bootstrap_pipeline(site_code, provider, body.operation, self._module)
-        start = pipe.extend(body)
+        built: dict[str, Optional[int]] = {}
+
+        def build() -> Pipeline:
+            if self._bootstrapped():
+                built["start"] = None
+                return body
+            pipe = bootstrap_pipeline(site_code, provider, body.operation, self._module)
+            built["start"] = pipe.extend(body)
+            return pipe
+
         try:
-            result = self.session.run(pipe)
+            result = self.session.run(build(), idempotent=idempotent, rebuild=build)
         except CommandFailed as err:
-            if err.statement_index is not None and err.statement_index < BOOTSTRAP_LENGTH:
+            if built.get("start") is not None and err.statement_index is not None and err.statement_index < BOOTSTRAP_LENGTH:
                 if err.statement_index == IMPORT and self._module == "ConfigurationManager":
                     fallback = module_path_from_env(err.partial[0] if err.partial else [])
                     if fallback:
                         self._module = fallback       # retry once, importing by path
-                        return self._run_once(body)
+                        return self.run(body, idempotent=idempotent)
                 raise explain_failure(err, 0, self.host, site_code, provider) from err
             raise
+        start = built.get("start")
+        if start is None:
+            return result
         self.module_version = check_bootstrap(result, 0, self.host, site_code, provider)
         self._ready = self._session_key()
         return PipelineResult(result.statements[start:], result.warnings)
@@ -157,13 +175,15 @@ class SiteProvider:
         return [o for o in result[0].output if isinstance(o, dict)]
 
     # -- SCP mutations ----------------------------------------------------------------------------------
-    def add_scp(self, server: str, mode: str, site_code: Optional[str] = None) -> None:
+    def add_scp(self, server: str, mode: str, site_code: Optional[str] = None) -> datetime:
+        """Add the role; returns the provider host's time just before the Add (for install_finished)."""
         operation = "add the service connection point on %s" % server
         self._mutate(operation)
         pipe = Pipeline(operation=operation)
+        pipe.add("Get-Date", label="read the time of the change")
         pipe.add("Add-CMServiceConnectionPoint", ("SiteSystemServerName", server),
                  ("SiteCode", self._site(site_code)), ("Mode", normalise_mode(mode)))
-        self.run(pipe)
+        return _remote_time(self.run(pipe))
 
     def set_scp_mode(self, server: str, mode: str, site_code: Optional[str] = None) -> None:
         operation = "set the service connection point mode on %s" % server
@@ -173,13 +193,15 @@ class SiteProvider:
                  ("SiteCode", self._site(site_code)), ("Mode", normalise_mode(mode)))
         self.run(pipe)
 
-    def remove_scp(self, server: str, site_code: Optional[str] = None) -> None:
+    def remove_scp(self, server: str, site_code: Optional[str] = None) -> datetime:
+        """Remove the role; returns the provider host's time just before the Remove (for removal_finished)."""
         operation = "remove the service connection point from %s" % server
         self._mutate(operation)
         pipe = Pipeline(operation=operation)
+        pipe.add("Get-Date", label="read the time of the change")
         pipe.add("Remove-CMServiceConnectionPoint", ("SiteSystemServerName", server),
                  ("SiteCode", self._site(site_code)), ("Force", SWITCH))
-        self.run(pipe)
+        return _remote_time(self.run(pipe))
 
     def _site(self, site_code: Optional[str]) -> str:
         code = site_code or self.discover()[0]
@@ -252,35 +274,91 @@ class SiteProvider:
                       rotated: bool = True) -> list[LogEntry]:
         """Read `<InstallDir>\\Logs\\<name>` on this host (the site server when it is also the SMS Provider)."""
         if install_dir is None:
-            site = self.hierarchy().site(self.discover()[0])
+            site = self._site_info()
             install_dir = site.install_dir if site else None
         if not install_dir:
             raise ConfigMgrError("the site's InstallDir is unknown; cannot locate %s" % name, self.host, "read %s" % name)
         path = ntpath.join(install_dir, "Logs", name)
         return read_log_files(self.session, path, tail, rotated)
 
+    def _site_info(self, site_code: Optional[str] = None) -> Optional[Site]:
+        """The Site row (server, InstallDir) of `site_code` (default: the provider's site); read once, cached."""
+        code = (site_code or self.discover()[0]).upper()
+        if code not in self._sites:
+            for site in self.hierarchy().sites:
+                self._sites[site.site_code] = site
+        return self._sites.get(code)
+
     def install_markers(self, server: str, since: datetime) -> bool:
         """Name used in docs/architecture.md: same as install_finished()."""
         return self.install_finished(server, since)
 
-    def install_finished(self, server: str, since: datetime, entries: Optional[list[LogEntry]] = None) -> bool:
-        """sitecomp.log shows a finished bootstrap for `server` after `since`."""
-        entries = entries if entries is not None else self.read_site_log("sitecomp.log")
-        return bootstrap_done(entries, server, since)
+    def install_finished(self, server: str, since: datetime, entries: Optional[list[LogEntry]] = None,
+                         site_code: Optional[str] = None) -> bool:
+        """sitecomp.log shows a finished install for `server` after `since`: the bootstrap markers of a remote
+        server, or "All files installed." when `server` is the site server itself (no bootstrap service there)."""
+        site = self._site_info(site_code)
+        local = site is not None and site.server == server.lower()
+        if entries is None:
+            entries = self.read_site_log("sitecomp.log", install_dir=site.install_dir if site else None)
+        if local:
+            return bootstrap_done(entries, server, since, markers=LOCAL_INSTALL_MARKERS)
+        return bootstrap_done(entries, server, since, verb="install")
 
-
-def bootstrap_done(entries: list[LogEntry], server: str, since: datetime) -> bool:
-    """A bootstrap marker after `since` for the server: the marker lines do not name the server, so look for the
-    last line naming it before the marker (the sitecomp sequence for one server is contiguous)."""
-    current: Optional[str] = None
-    name = server.lower()
-    short = name.split(".")[0]
-    for entry in filter_entries(entries, since=since):
-        text = entry.message.lower()
-        if name in text or ("\\\\%s" % short) in text or (" %s" % short) in text:
-            current = name
-        if current == name and any(marker.lower() in text for marker in BOOTSTRAP_DONE_MARKERS):
+    def removal_finished(self, server: str, since: datetime, entries: Optional[list[LogEntry]] = None,
+                         site_code: Optional[str] = None) -> bool:
+        """sitecomp.log shows a finished de-install bootstrap (rolesetup /deinstall) for a remote `server` after
+        `since`. The site server itself has no bootstrap: True there (the thread key being gone is the signal)."""
+        site = self._site_info(site_code)
+        if site is not None and site.server == server.lower():
             return True
+        if entries is None:
+            entries = self.read_site_log("sitecomp.log", install_dir=site.install_dir if site else None)
+        return bootstrap_done(entries, server, since, verb="deinstall")
+
+
+def _remote_time(result: PipelineResult) -> datetime:
+    """The Get-Date value of a mutation pipeline (statement 0); the controller's time if the host sent none."""
+    value = result[0].first
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return datetime.now(timezone.utc)
+
+
+def named_server(message: str) -> Optional[str]:
+    """The server a sitecomp.log line names (lower case; FQDN or NetBIOS name), the last one when it names several."""
+    found, position = None, -1
+    for pattern in _NAMED_SERVER:
+        for match in pattern.finditer(message):
+            if match.start() > position:
+                found, position = match.group(1).lower(), match.start()
+    return found
+
+
+def _same_server(named: str, fqdn: str) -> bool:
+    return named == fqdn or ("." not in named and named == fqdn.split(".")[0])
+
+
+def bootstrap_done(entries: list[LogEntry], server: str, since: datetime, markers: Sequence[str] = BOOTSTRAP_DONE_MARKERS,
+                   verb: Optional[str] = None) -> bool:
+    """A completion marker after `since` that belongs to `server`. The marker lines do not name a server, so each
+    one belongs to the server the latest line naming a server named (sitecomp works on one server at a time);
+    the tracked server is cleared on every marker. `verb` ("install" | "deinstall") also requires the latest
+    bootstrap command line (`... /install ...`) to be of that kind, when there is one."""
+    current: Optional[str] = None
+    seen_verb: Optional[str] = None
+    name = server.lower()
+    wanted = [m.lower() for m in markers]
+    for entry in filter_entries(entries, since=since):
+        text = entry.message
+        current = named_server(text) or current
+        match = _VERB.search(text)
+        if match:
+            seen_verb = match.group(1).lower()
+        if any(m in text.lower() for m in wanted):
+            if current is not None and _same_server(current, name) and (verb is None or seen_verb in (None, verb)):
+                return True
+            current = None
     return False
 
 

@@ -2,9 +2,12 @@
 
 Stop/Start protocol (facts section 4): set `Requested Operation` = Stop, wait for `Current State` = Stopped and
 `Requested Operation` = None, set it to Start, wait for Running. Fallback: restart the SMS_EXECUTIVE service.
+Restarting the service also stops every other component of the site system: refusing it while an update is
+installing (ProviderState.updates_in_progress) is the caller's business, this class does not read the site.
 """
 from __future__ import annotations
 
+import re
 import time
 from typing import Callable, Optional
 
@@ -17,13 +20,28 @@ from .model import ThreadChange, ThreadState
 from .provider import read_log_files
 
 Progress = Callable[[str], None]
-THREAD_NAME_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
+Finished = Callable[[], bool]
+THREAD_NAME = re.compile(r"^[A-Za-z0-9_]+$")     # the one rule for component / thread names (public)
+THREAD_NAME_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")   # same rule, as a set
 
 
-def _check_name(name: str) -> str:
-    if not name or not set(name) <= THREAD_NAME_CHARS:
+def check_thread_name(name: str) -> str:
+    """The name when it matches THREAD_NAME (it becomes part of a registry path); InvalidOption otherwise."""
+    if not isinstance(name, str) or not THREAD_NAME.match(name):
         raise InvalidOption("name", "a component name is letters, digits and underscores, got %r" % (name,))
     return name
+
+
+_check_name = check_thread_name
+
+
+def _reached(state: ThreadState, want: str) -> bool:
+    return state.present and (state.current_state or "").lower() == want.lower() \
+        and (state.requested_operation or "None").lower() == "none"
+
+
+def _step(action: str, description: str) -> dict[str, str]:
+    return {"action": action, "description": description}
 
 
 class ScpHost:
@@ -91,9 +109,7 @@ class ScpHost:
         start = self._clock()
         state = self.thread_state(name)
         while True:
-            done = state.present and (state.current_state or "").lower() == want.lower() \
-                and (state.requested_operation or "None").lower() == "none"
-            if done:
+            if _reached(state, want):
                 return state
             waited = self._clock() - start
             if waited >= timeout:
@@ -106,7 +122,7 @@ class ScpHost:
             state = self.thread_state(name)
 
     def set_thread(self, name: str, state: str, timeout: float = 120, progress: Optional[Progress] = None) -> ThreadChange:
-        """started | stopped, idempotent."""
+        """started | stopped, idempotent. A failure after the request was written has changed=True and steps_run."""
         if state not in ("started", "stopped"):
             raise InvalidOption("state", "must be started or stopped, got %r" % (state,), self.host)
         begin = self._clock()
@@ -115,34 +131,53 @@ class ScpHost:
         if (state == "started" and before.running) or (state == "stopped" and before.stopped):
             return ThreadChange(before, before, "none", 0.0, False)
         want = "Running" if state == "started" else "Stopped"
-        self.request(name, "Start" if state == "started" else "Stop")
-        after = self.wait_for(name, want, timeout, progress)
+        verb = "Start" if state == "started" else "Stop"
+        done: list[dict[str, str]] = []
+        try:
+            self.request(name, verb)
+            done.append(_step("request_%s" % verb.lower(), "set Requested Operation = %s for %s on %s" % (verb, name, self.host)))
+            after = self.wait_for(name, want, timeout, progress)
+        except ConfigMgrError as err:
+            _record(err, done)
+            raise
         return ThreadChange(before, after, "thread", self._clock() - begin, True)
 
     def restart_thread(self, name: str = DOWNLOADER_THREAD, timeout: float = 120, method: str = "thread",
                        fallback: bool = True, progress: Optional[Progress] = None) -> ThreadChange:
-        """Stop then Start through the registry; on timeout (and with `fallback`) restart the service."""
+        """Stop then Start through the registry; on a timeout or a failed write (and with `fallback`) restart the
+        SMS_EXECUTIVE service. With fallback=False the WaitTimeout / CommandFailed is raised as is. Any error raised
+        after a write carries changed=True and steps_run (what was written). The caller decides whether a service
+        restart is acceptable (not while an update installs)."""
         if method not in ("thread", "service"):
             raise InvalidOption("method", "must be thread or service, got %r" % (method,), self.host)
         begin = self._clock()
         before = self.thread_state(name)
         self._require_present(before)
         self._mutate("restart the %s thread" % name)
+        done: list[dict[str, str]] = []
         if method == "thread":
             try:
                 if not before.stopped:
                     self.request(name, "Stop")
+                    done.append(_step("request_stop", "set Requested Operation = Stop for %s on %s" % (name, self.host)))
                     self.wait_for(name, "Stopped", timeout / 2, progress)
                 self.request(name, "Start")
+                done.append(_step("request_start", "set Requested Operation = Start for %s on %s" % (name, self.host)))
                 after = self.wait_for(name, "Running", timeout / 2, progress)
                 return ThreadChange(before, after, "thread", self._clock() - begin, True)
             except (WaitTimeout, CommandFailed) as err:
                 if not fallback:
+                    _record(err, done)
                     raise
                 if progress:
                     progress("thread restart failed on %s (%s); restarting the %s service" % (self.host, err, EXECUTIVE_SERVICE))
-        self.restart_service()
-        after = self.wait_for(name, "Running", timeout, progress)
+        try:
+            self.restart_service()
+            done.append(_step("restart_service", "restart the %s service on %s" % (EXECUTIVE_SERVICE, self.host)))
+            after = self.wait_for(name, "Running", timeout, progress)
+        except ConfigMgrError as err:
+            _record(err, done)
+            raise
         return ThreadChange(before, after, "service", self._clock() - begin, True)
 
     def restart_service(self) -> None:
@@ -153,29 +188,57 @@ class ScpHost:
         self.session.run(pipe)
 
     def wait_installed(self, name: str = DOWNLOADER_THREAD, timeout: float = 900,
-                       progress: Optional[Progress] = None) -> ThreadState:
-        """Wait until the role's thread key exists and runs (the role finished installing here)."""
-        return self.wait_for(name, "Running", timeout, progress)
+                       progress: Optional[Progress] = None, finished: Optional[Finished] = None) -> ThreadState:
+        """Wait until the role's thread key exists and runs and, when given, `finished()` is True. A thread key left
+        from an earlier install is Running at once: the executor passes
+        `lambda: provider.install_finished(server, t0)` (sitecomp.log markers after the Add) so both must hold."""
+        return self._wait(name, timeout, progress, finished, installed=True)
 
     def wait_removed(self, name: str = DOWNLOADER_THREAD, timeout: float = 900,
-                     progress: Optional[Progress] = None) -> ThreadState:
+                     progress: Optional[Progress] = None, finished: Optional[Finished] = None) -> ThreadState:
+        """Wait until the thread key is gone and, when given, `finished()` (provider.removal_finished) is True."""
+        return self._wait(name, timeout, progress, finished, installed=False)
+
+    def _wait(self, name: str, timeout: float, progress: Optional[Progress], finished: Optional[Finished],
+              installed: bool) -> ThreadState:
         start = self._clock()
         while True:
             state = self.thread_state(name)
-            if not state.present:
+            here = _reached(state, "Running") if installed else not state.present
+            confirmed = here and (finished is None or finished())
+            if confirmed:
                 return state
             waited = self._clock() - start
             if waited >= timeout:
-                raise WaitTimeout("%s is still installed" % name, self.host, "wait for the role removal", waited,
-                                  state.current_state)
+                what = "installed" if installed else "removed"
+                detail = "the thread is %s but sitecomp.log has no completion for it yet" % (
+                    "Running" if installed else "gone") if here else (
+                    "%s did not reach Running" % name if installed else "%s is still installed" % name)
+                raise WaitTimeout("the role was not %s: %s" % (what, detail), self.host,
+                                  "wait for the role %s" % ("installation" if installed else "removal"), waited,
+                                  state.current_state if state.present else "absent")
             if progress:
-                progress("%s still present on %s, waited %.0f s" % (name, self.host, waited))
+                if here:
+                    progress("%s on %s: thread %s, waiting for the sitecomp.log completion, waited %.0f s"
+                             % (name, self.host, "Running" if installed else "gone", waited))
+                elif installed:
+                    progress("%s on %s: %s (requested %s), waited %.0f s" % (name, self.host, state.current_state,
+                                                                             state.requested_operation, waited))
+                else:
+                    progress("%s still present on %s, waited %.0f s" % (name, self.host, waited))
             self._sleep(min(self.poll_interval, max(0.0, timeout - waited)))
 
     def _require_present(self, state: ThreadState) -> None:
         if not state.present:
             raise ConfigMgrError("the %s thread is not installed (no registry key under %s)" % (state.name, THREADS_KEY),
                                  self.host, "control the %s thread" % state.name)
+
+
+def _record(err: ConfigMgrError, done: list[dict[str, str]]) -> None:
+    """Tell the caller what was already written before `err`."""
+    if done:
+        err.steps_run = list(done) + [s for s in err.steps_run if s not in done]
+        err.changed = True
 
 
 def _text(value: object) -> Optional[str]:

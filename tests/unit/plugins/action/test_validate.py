@@ -56,6 +56,8 @@ def test_regex():
 @pytest.mark.parametrize("args,message", [
     ({"account_name": "CONTOSO\\inst", "use_site_server_account": True}, "mutually exclusive"),
     ({"proxy_port": 8080}, "need proxy_server"),
+    ({"proxy_server": "proxy.contoso.com"}, "proxy_server needs proxy_port"),
+    ({"proxy_server": "proxy.contoso.com", "proxy_account": "CONTOSO\\proxy"}, "proxy_server needs proxy_port"),
     ({"proxy_server": "proxy.contoso.com", "proxy_port": 0}, "proxy_port must be a TCP port"),
     ({"public_fqdn": "scp01"}, "public_fqdn must be a fully qualified"),
 ])

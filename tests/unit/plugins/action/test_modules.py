@@ -1,0 +1,161 @@
+"""Module behaviour that needs no lab: usage_data below the top tier, component's fallback and name check, the
+cached provider discovery, site system settings compared only when set, the effective mode from the log."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any, Optional
+from unittest.mock import MagicMock
+
+import pytest
+
+from ansible_collections.configmgr.scp.plugins.action import component, service_connection_point_info, usage_data
+from ansible_collections.configmgr.scp.plugins.plugin_utils import _action, _scp
+from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.model import (Hierarchy, ProviderState, Site,
+                                                                                          SiteSystemServer, ThreadChange,
+                                                                                          ThreadState)
+from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.logs import LogEntry
+
+TASK_VARS = {"inventory_hostname": "cm01.contoso.com", "ansible_host": "127.0.0.1", "ansible_port": 40001,
+             "ansible_user": "CONTOSO\\cmadmin", "ansible_password": "Inv3ntorySecret", "ansible_psrp_auth": "ntlm"}
+CAS = Site("CAS", "Central", 4, None, "cm01.contoso.com", "C:\\SMS", "5.0", 0)
+PS1 = Site("PS1", "Primary", 2, "CAS", "ps1.contoso.com", "C:\\SMS", "5.0", 0)
+
+
+def make(plugin_module, args, check_mode=False):
+    task = MagicMock()
+    task.args = args
+    task.check_mode = check_mode
+    task.diff = False
+    task.async_val = 0
+    task.delegate_to = None
+    task.remote_user = None
+    task.port = None
+    play_context = MagicMock()
+    play_context.remote_user = None
+    play_context.port = None
+    play_context.password = None
+    return plugin_module.ActionModule(task, MagicMock(), play_context, MagicMock(), MagicMock(), MagicMock())
+
+
+class FakeProvider:
+    """Records how it was built; read_state "discovers" like the library does when a value is missing."""
+
+    built: list[tuple[Optional[str], Optional[str], bool]] = []
+    state: ProviderState
+    levels_set: list[str] = []
+
+    def __init__(self, session: Any, site_code: Optional[str] = None, provider: Optional[str] = None,
+                 check_mode: bool = False) -> None:
+        FakeProvider.built.append((site_code, provider, check_mode))
+        self.site_code, self.provider = site_code, provider
+
+    def read_state(self, include: Any = ()) -> ProviderState:
+        self.site_code = self.site_code or self.state.site_code
+        self.provider = self.provider or self.state.provider
+        return self.state
+
+    def set_usage_data_level(self, level: str) -> None:
+        FakeProvider.levels_set.append(level)
+
+
+def state_of(site_code: str, sites: list[Site], level: Optional[str] = "Enhanced") -> ProviderState:
+    return ProviderState(site_code=site_code, provider="%s.contoso.com" % site_code.lower(), module_version="5.0",
+                         hierarchy=Hierarchy(sites), scp=None, site_systems=[], usage_data_level=level)
+
+
+@pytest.fixture(name="provider")
+def fixture_provider(monkeypatch):
+    FakeProvider.built, FakeProvider.levels_set = [], []
+    FakeProvider.state = state_of("CAS", [CAS, PS1])
+    monkeypatch.setattr(_action, "SiteProvider", FakeProvider)
+    return FakeProvider
+
+
+def test_usage_data_refuses_on_a_child_primary_and_names_its_parent(provider):
+    provider.state = state_of("PS1", [PS1])           # a child primary's Get-CMSite does not list the CAS
+    result = make(usage_data, {"level": "full"}).run(task_vars=dict(TASK_VARS))
+    assert result["failed"] is True and result["changed"] is False
+    assert "top-tier site, is CAS" in result["msg"]
+    assert provider.levels_set == []
+
+
+def test_usage_data_fails_when_the_level_cannot_be_read(provider):
+    provider.state = state_of("CAS", [CAS, PS1], level=None)
+    result = make(usage_data, {"level": "full"}).run(task_vars=dict(TASK_VARS))
+    assert result["failed"] is True and "could not read the current usage data level" in result["msg"]
+    assert provider.levels_set == []
+
+
+def test_usage_data_at_the_top_tier_sets_the_level(provider):
+    result = make(usage_data, {"level": "full"}).run(task_vars=dict(TASK_VARS))
+    assert result["changed"] is True and provider.levels_set == ["Full"]
+
+
+def test_discovered_provider_is_returned_as_a_fact_and_reused(provider):
+    first = make(usage_data, {"level": "enhanced"}).run(task_vars=dict(TASK_VARS))
+    fact = first["ansible_facts"]["configmgr_scp_provider"]
+    assert fact["host"] == "cm01.contoso.com" and fact["site_code"] == "CAS" and fact["provider"] == "cas.contoso.com"
+    assert provider.built == [(None, None, False)]
+    make(usage_data, {"level": "enhanced"}).run(task_vars=dict(TASK_VARS, ansible_facts={"configmgr_scp_provider": fact}))
+    assert provider.built[1] == ("CAS", "cas.contoso.com", False)
+
+
+@pytest.mark.parametrize("fact", [
+    {"host": "other.contoso.com", "site_code": "CAS", "provider": "cas.contoso.com"},
+    {"host": "cm01.contoso.com", "address": "10.0.0.9", "site_code": "CAS", "provider": "cas.contoso.com"},
+    {"host": "cm01.contoso.com", "site_code": "C-S", "provider": "cas.contoso.com"},
+    {"host": "cm01.contoso.com", "site_code": "CAS"},
+])
+def test_a_fact_for_another_host_or_a_malformed_one_is_ignored(provider, fact):
+    make(service_connection_point_info, {"thread": False}).run(task_vars=dict(TASK_VARS, ansible_facts={"configmgr_scp_provider": fact}))
+    assert provider.built == [(None, None, True)]
+
+
+class FakeHost:
+    calls: list[dict[str, Any]] = []
+
+    def __init__(self, session: Any, check_mode: bool = False) -> None:
+        self.check_mode = check_mode
+
+    def thread_state(self, name: str = "SMS_DMP_DOWNLOADER") -> ThreadState:
+        return ThreadState("scp01.contoso.com", name, True, "Running", "None")
+
+    def restart_thread(self, name: str, **kwargs: Any) -> ThreadChange:
+        FakeHost.calls.append(dict(kwargs, name=name))
+        state = self.thread_state(name)
+        return ThreadChange(state, state, "thread", 1.0, True)
+
+
+@pytest.mark.parametrize("args,fallback", [({}, True), ({"fallback": False}, False)])
+def test_component_passes_the_fallback_choice(monkeypatch, args, fallback):
+    FakeHost.calls = []
+    monkeypatch.setattr(component, "ScpHost", FakeHost)
+    result = make(component, dict(args, state="restarted", server="scp01.contoso.com")).run(task_vars=dict(TASK_VARS))
+    assert result["changed"] is True
+    assert FakeHost.calls[0]["fallback"] is fallback
+
+
+@pytest.mark.parametrize("name", ["SMS-DMP", "SMS DMP", "SMS_DMP;x"])
+def test_component_name_is_checked_with_the_library_characters(monkeypatch, name):
+    monkeypatch.setattr(component, "ScpHost", FakeHost)
+    result = make(component, {"state": "started", "name": name, "server": "scp01.contoso.com"}).run(task_vars=dict(TASK_VARS))
+    assert result["failed"] is True and "name must be a component name" in result["msg"]
+
+
+def test_site_system_changes_only_compare_what_the_user_set():
+    current = SiteSystemServer("scp01.contoso.com", "CAS", public_fqdn="scp.contoso.com", proxy_enabled=True,
+                               proxy_server="proxy.contoso.com", proxy_port=8080, proxy_account="CONTOSO\\proxy")
+    same_proxy = {"proxy_server": "PROXY.contoso.com", "proxy_port": 8080, "use_site_server_account": False}
+    spec = _scp.site_system_spec("scp01.contoso.com", same_proxy, "CAS")
+    assert _scp.changed_settings(spec, current, same_proxy) == {}
+    new_port = dict(same_proxy, proxy_port=3128)
+    assert _scp.changed_settings(_scp.site_system_spec("scp01.contoso.com", new_port, "CAS"), current, new_port) == {"proxy_port": 3128}
+
+
+def _entry(message: str) -> LogEntry:
+    return LogEntry(message, datetime(2025, 1, 1, tzinfo=timezone.utc), "SMS_DMP_DOWNLOADER", 1, "info", "cmtrace", 1)
+
+
+def test_effective_mode_is_read_from_the_log_or_unknown():
+    assert _scp.effective_mode([_entry("Running in online mode"), _entry("Running in OFFLINE mode")]) == "Offline"
+    assert _scp.effective_mode([_entry("Heartbeat")]) == "unknown"

@@ -1,0 +1,147 @@
+"""How the action base turns a task's outcome into an Ansible result: partial changes, which host is
+unreachable, play keywords (AWX machine credential) and the library's option checks before any remote call."""
+from __future__ import annotations
+
+from unittest.mock import MagicMock
+
+from ansible_collections.configmgr.scp.plugins.action import service_connection_point
+from ansible_collections.configmgr.scp.plugins.plugin_utils import _action
+from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.errors import CommandFailed, HostUnreachable, WaitTimeout
+from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.planner import Step
+
+TASK_VARS = {"inventory_hostname": "cm01.contoso.com", "ansible_host": "127.0.0.1", "ansible_port": 40001,
+             "ansible_user": "CONTOSO\\cmadmin", "ansible_password": "Inv3ntorySecret", "ansible_psrp_auth": "ntlm"}
+SCP = "scp01.contoso.com"
+
+
+def make(plugin_module, args, remote_user=None, port=None, password=None):
+    task = MagicMock()
+    task.args = args
+    task.check_mode = False
+    task.diff = False
+    task.async_val = 0
+    task.delegate_to = None
+    task.remote_user = remote_user
+    task.port = port
+    play_context = MagicMock()
+    play_context.remote_user = None
+    play_context.port = None
+    play_context.password = password
+    return plugin_module.ActionModule(task, MagicMock(), play_context, MagicMock(), MagicMock(), MagicMock())
+
+
+def run_with(monkeypatch, execute, task_vars=None, **kwargs):
+    monkeypatch.setattr(service_connection_point.ActionModule, "execute", execute)
+    return make(service_connection_point, {"server": SCP}, **kwargs).run(task_vars=dict(task_vars or TASK_VARS))
+
+
+def test_wait_timeout_after_add_reports_changed_and_the_steps_that_ran(monkeypatch):
+    def execute(self, ctx, args):
+        err = WaitTimeout("SMS_DMP_DOWNLOADER did not reach Running", SCP, "wait for the install", 900.0, "absent")
+        err.changed = None           # an older library without the flag: the steps' own `mutates` decides
+        err.steps_run = [Step("add_scp", "add the SCP on %s" % SCP, True), Step("verify", "verify", False)]
+        raise err
+
+    result = run_with(monkeypatch, execute)
+    assert result["failed"] is True and result["changed"] is True
+    assert [s["action"] for s in result["steps_run"]] == ["add_scp"]
+    assert result["waited"] == 900.0
+
+
+def test_error_flagged_changed_by_the_library_reports_changed(monkeypatch):
+    def execute(self, ctx, args):
+        err = CommandFailed("Start timed out", SCP, "Set-ItemProperty")
+        err.changed = True           # ScpHost: Stop went through, Start did not
+        err.partial_changes = ["request Stop of SMS_DMP_DOWNLOADER"]
+        raise err
+
+    result = run_with(monkeypatch, execute)
+    assert result["changed"] is True and result["steps_run"] == ["request Stop of SMS_DMP_DOWNLOADER"]
+
+
+def test_error_before_any_mutation_reports_unchanged(monkeypatch):
+    def execute(self, ctx, args):
+        err = CommandFailed("denied", "127.0.0.1", "Get-CMSite")
+        err.steps_run = [Step("verify", "verify", False).to_dict()]
+        raise err
+
+    result = run_with(monkeypatch, execute)
+    assert result["failed"] is True and result["changed"] is False and "steps_run" not in result
+
+
+def test_mutation_recorded_by_the_action_survives_a_later_error(monkeypatch):
+    def execute(self, ctx, args):
+        ctx.mutated("remove the SCP from %s" % SCP)
+        raise CommandFailed("not found", "127.0.0.1", "Get-CMServiceConnectionPoint")
+
+    result = run_with(monkeypatch, execute)
+    assert result["changed"] is True and result["steps_run"] == ["remove the SCP from %s" % SCP]
+
+
+def _unreachable(self, pipeline, **kwargs):
+    raise HostUnreachable("connection refused", self.host, "open a PowerShell session")
+
+
+def test_unreachable_second_host_fails_the_task_but_keeps_its_host(monkeypatch):
+    monkeypatch.setattr(_action.Session, "run", _unreachable)
+
+    def execute(self, ctx, args):
+        ctx.session(ctx.other_host(SCP)).run(None)
+
+    result = run_with(monkeypatch, execute)
+    assert result.get("unreachable") is None
+    assert result["failed"] is True
+    assert "second host %s is unreachable" % SCP in result["msg"] and "refused" in result["msg"]
+
+
+def test_unreachable_own_host_is_unreachable(monkeypatch):
+    monkeypatch.setattr(_action.Session, "run", _unreachable)
+
+    def execute(self, ctx, args):
+        ctx.session().run(None)
+
+    result = run_with(monkeypatch, execute)
+    assert result["unreachable"] is True and "failed" not in result
+
+
+def test_awx_machine_credential_fills_what_the_inventory_leaves_out(monkeypatch):
+    seen = {}
+
+    def execute(self, ctx, args):
+        seen.update(ctx.target.options)
+        raise CommandFailed("Access is denied for AwxS3cret", "127.0.0.1", "Get-CMSite")
+
+    bare = {"inventory_hostname": "cm01.contoso.com", "ansible_psrp_auth": "ntlm"}
+    result = run_with(monkeypatch, execute, bare, remote_user="CONTOSO\\awx", port=5986, password="AwxS3cret")
+    assert seen["username"] == "CONTOSO\\awx" and seen["password"] == "AwxS3cret" and seen["port"] == 5986
+    assert "AwxS3cret" not in result["msg"] and "AwxS3cret" not in result["exception"]
+
+
+def test_inventory_variables_win_over_play_keywords(monkeypatch):
+    seen = {}
+
+    def execute(self, ctx, args):
+        seen.update(ctx.target.options)
+        return {"changed": False}
+
+    run_with(monkeypatch, execute, remote_user="CONTOSO\\awx", port=5986, password="AwxS3cret")
+    assert seen["username"] == "CONTOSO\\cmadmin" and seen["password"] == "Inv3ntorySecret" and seen["port"] == 40001
+
+
+def test_connection_options_are_checked_by_the_library_before_any_session(monkeypatch):
+    opened = []
+    monkeypatch.setattr(_action.TaskContext, "session", lambda self, target=None: opened.append(target))
+    result = make(service_connection_point, {"server": SCP, "connection_timeout": 0}).run(task_vars=dict(TASK_VARS))
+    assert result["failed"] is True and "connection_timeout" in result["msg"] and result["msg"].startswith("invalid input")
+    assert opened == []
+
+
+def test_library_changed_false_with_unflagged_steps_reports_unchanged(monkeypatch):
+    def execute(self, ctx, args):
+        err = CommandFailed("denied", SCP, "Set-ItemProperty")
+        err.changed = False
+        err.steps_run = [{"action": "read", "description": "read the thread state"}]
+        raise err
+
+    result = run_with(monkeypatch, execute)
+    assert result["changed"] is False and "steps_run" not in result
