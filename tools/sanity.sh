@@ -5,6 +5,8 @@ cd "$(dirname "$0")/.."
 root=$(pwd)
 export PATH="$root/.venv/bin:$PATH"
 coll=$(tools/collection-copy.sh)
+colls_path=$(cd "$coll/../../.." && pwd)
+trap 'rm -rf "$colls_path"' EXIT
 pyver=$(.venv/bin/python -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 
 # ansible-test downloads get-pip.py from a host that is not reachable here: give it the stand-in.
@@ -34,7 +36,7 @@ echo "== ansible-test sanity (python $pyver)"
 (cd "$coll" && ansible-test sanity --venv --python "$pyver" --color no)
 
 echo "== ansible-lint --profile production"
-(cd "$coll" && ANSIBLE_COLLECTIONS_PATH="$root/build/ac" ansible-lint --profile production --offline -q)
+(cd "$coll" && ANSIBLE_COLLECTIONS_PATH="$colls_path" ansible-lint --profile production --offline -q)
 
 echo "== antsibull-docs lint-collection-docs"
 (cd "$coll" && antsibull-docs lint-collection-docs --plugin-docs .)
