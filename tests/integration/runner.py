@@ -10,6 +10,7 @@ from typing import Any
 
 import yaml
 
+from tests.collection_path import collections_path
 from tests.lab.lab import Lab
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,7 +43,7 @@ def run_playbook(lab: Lab, tmp_path: Path, body: str, *args: str) -> subprocess.
     inventory = write_inventory(lab, tmp_path / "inventory.yml")
     playbook = tmp_path / "play.yml"
     playbook.write_text(body, encoding="utf-8")
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(ROOT / "build" / "pythonpath"), ANSIBLE_ROLES_PATH=str(TARGETS),
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(collections_path()), ANSIBLE_ROLES_PATH=str(TARGETS),
                ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0", ANSIBLE_RETRY_FILES_ENABLED="0",
                ANSIBLE_LOCAL_TEMP=str(tmp_path / "tmp"), ANSIBLE_HOME=str(tmp_path / "home"))
     cmd = [str(PLAYBOOK_BIN), "-i", str(inventory), str(playbook), "-e", "lab_control_url=%s" % lab.control_url, *args]

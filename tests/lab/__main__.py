@@ -10,6 +10,7 @@ import sys
 import threading
 from pathlib import Path
 
+from tests.collection_path import collections_path
 from tests.lab.lab import Lab, scenario_names
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -28,22 +29,13 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def collections_path() -> str:
-    """A path where ``configmgr.scp`` resolves to this checkout (the same link tests/conftest.py makes)."""
-    link = ROOT / "build" / "pythonpath" / "ansible_collections" / "configmgr" / "scp"
-    if not link.exists():
-        link.parent.mkdir(parents=True, exist_ok=True)
-        link.symlink_to(ROOT)
-    return str(ROOT / "build" / "pythonpath")
-
-
 def _demo(args: argparse.Namespace) -> int:
-    """Start the lab on the hierarchy scenario and run the main playbook against it."""
+    """Start the lab on a scenario and run the main playbook against it."""
     workdir = ROOT / "build" / "demo"
     with Lab(args.scenario, scale=args.scale) as lab:
         inventory = lab.write_inventory(workdir / "inventory.yml")
         print(f"lab: {len(lab.world.hosts)} simulated hosts, control API {lab.control_url}", flush=True)
-        env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=collections_path(), ANSIBLE_HOST_KEY_CHECKING="False",
+        env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(collections_path()), ANSIBLE_HOST_KEY_CHECKING="False",
                    ANSIBLE_FORCE_COLOR="0", ANSIBLE_NOCOLOR="1", ANSIBLE_RETRY_FILES_ENABLED="False",
                    LAB_CONTROL_URL=lab.control_url)
         cmd = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", str(inventory), str(ROOT / args.playbook)]
@@ -66,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--http", action="store_true", help="plain HTTP instead of HTTPS")
     serve.set_defaults(func=_serve)
     demo = sub.add_parser("demo", help="run the main playbook against the lab")
-    demo.add_argument("--scenario", default="hierarchy")
+    demo.add_argument("--scenario", default="standalone-primary", help="the install happens here; hierarchy has one already")
     demo.add_argument("--playbook", default="playbooks/demo.yml")
     demo.add_argument("--scale", type=float, default=120.0)
     demo.add_argument("-v", "--verbose", action="store_true")
