@@ -45,6 +45,9 @@ BARE_NOOP: list[tuple[str, dict[str, Any], str]] = [
     ("Get-CMAADApplication", {}, "Stop"),
     ("Get-CMSiteUpdate", {"Fast": None}, "Stop"),
 ]
+BARE_DISCOVER: list[tuple[str, dict[str, Any], str]] = [
+    ("Get-CimInstance", {"Namespace": "root\\SMS", "ClassName": "SMS_ProviderLocation"}, "Stop"),
+]
 BARE_THREAD: list[tuple[str, dict[str, Any], str]] = [
     ("Get-ItemProperty", {"Path": THREADS_KEY}, "SilentlyContinue"),
     ("Get-Service", {"Name": "SMS_EXECUTIVE"}, "SilentlyContinue"),
@@ -59,32 +62,42 @@ class Figures:
     median_ms: float
 
 
-def bare_read(lab: Lab, fqdn: str, statements: list[tuple[str, dict[str, Any], str]]) -> Callable[[], Callable[[], None]]:
-    """One run of the bare pypsrp script; returns the closer (not timed)."""
+Statements = list[tuple[str, dict[str, Any], str]]
+PIPELINES: dict[str, int] = {}      # operation name -> pipelines the library ran in its last run
+
+
+def bare_read(lab: Lab, fqdn: str, *trips: Statements) -> Callable[[], Callable[[], None]]:
+    """One run of the bare pypsrp script (one PowerShell per trip, one pool); returns the closer (not timed)."""
     def run() -> Callable[[], None]:
         pool = RunspacePool(WSMan(**lab.connection(fqdn)))
         pool.open()
-        ps = PowerShell(pool)
-        for name, params, action in statements:
-            ps.add_cmdlet(name)
-            for key, value in params.items():
-                if value is None:
-                    ps.add_parameter(key)
-                else:
-                    ps.add_parameter(key, value)
-            ps.add_parameter("ErrorAction", action)
-            ps.add_statement()
-        ps.invoke()
-        if ps.had_errors:
-            raise RuntimeError("bare script failed on %s: %s" % (fqdn, ps.streams.error))
+        for statements in trips:
+            ps = PowerShell(pool)
+            for name, params, action in statements:
+                ps.add_cmdlet(name)
+                for key, value in params.items():
+                    if value is None:
+                        ps.add_parameter(key)
+                    else:
+                        ps.add_parameter(key, value)
+                ps.add_parameter("ErrorAction", action)
+                ps.add_statement()
+            ps.invoke()
+            if ps.had_errors:
+                raise RuntimeError("bare script failed on %s: %s" % (fqdn, ps.streams.error))
         return pool.close
     return run
 
 
-def library_noop(lab: Lab) -> Callable[[], Callable[[], None]]:
+def library_noop(lab: Lab, site_code: Optional[str] = SITE_CODE) -> Callable[[], Callable[[], None]]:
+    """The module path of a no-op check: with the site code known (bootstrap + reads: one pipeline) or without it
+    (SMS_ProviderLocation discovery first: two pipelines)."""
+    key = "noop-%s" % ("known" if site_code else "discover")
+
     def run() -> Callable[[], None]:
         session = Session(ConnectionOptions.from_host_vars(lab.host_vars(PROVIDER), inventory_hostname=PROVIDER))
-        SiteProvider(session, site_code=SITE_CODE).read_state()
+        SiteProvider(session, site_code=site_code).read_state()
+        PIPELINES[key] = session.pipelines_run
         return session.close
     return run
 
@@ -144,14 +157,18 @@ def table(rows: list[tuple[str, Figures, Figures, Optional[int]]]) -> str:
 def main(runs: int = 20) -> int:
     with Lab(SCENARIO) as lab:
         rows = [
-            ("no-op check: open + bootstrap + full read",
+            ("no-op, site code known (1 pipeline)",
              *measure_pair(lab, library_noop(lab), bare_read(lab, PROVIDER, BARE_NOOP), runs), NOOP_REQUEST_TARGET),
+            ("no-op, site code discovered (2 pipelines)",
+             *measure_pair(lab, library_noop(lab, None), bare_read(lab, PROVIDER, BARE_DISCOVER, BARE_NOOP), runs), None),
             ("SCP host thread read: open + read",
              *measure_pair(lab, library_thread(lab), bare_read(lab, SCP_HOST, BARE_THREAD), runs), None),
         ]
     print("Library vs bare pypsrp against the lab (scenario %s, NTLM over HTTPS, median of %d runs; requests and bytes "
           "include the NTLM handshake, pool close excluded)" % (SCENARIO, runs))
     print(table(rows))
+    print("library pipelines per no-op check: site code known %s, discovered %s (expected 1 and 2)"
+          % (PIPELINES.get("noop-known"), PIPELINES.get("noop-discover")))
     return 0
 
 

@@ -118,7 +118,8 @@ class TaskContext:
             if target.options.get(name):
                 self.secrets.add(str(target.options[name]))
         try:
-            return ConnectionOptions.from_mapping(target.options)
+            # Messages name the inventory host, not the address it is reached at (often an IP).
+            return ConnectionOptions.from_mapping({"display_name": target.name, **target.options})
         except InvalidOption as err:
             _tag(err, target)
             raise
@@ -227,9 +228,8 @@ def error_result(err: ConfigMgrError, ctx: Optional[TaskContext]) -> dict[str, A
     if isinstance(err, HostUnreachable) and own:
         result = {"unreachable": True, "msg": describe_error(err)}
     elif isinstance(err, HostUnreachable):
-        result = {"failed": True, "msg": "the second host %s is unreachable (failed here rather than marking the task's "
-                  "host %s unreachable): %s" % (getattr(err, "target_name", None) or err.host, ctx.target.name if ctx else "",
-                                                describe_error(err))}
+        result = {"failed": True, "msg": "%s (a second host: reported as failed so that the task's host %s stays in the play)"
+                  % (describe_error(err), ctx.target.name if ctx else "")}
     else:
         result = {"failed": True, "msg": describe_error(err), "exception": traceback.format_exc()}
         for name in ("waited", "last_state", "fully_qualified_error_id", "category"):

@@ -6,7 +6,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, Optional
 
 import yaml
 
@@ -29,18 +29,23 @@ def top_tier_server(lab: Lab) -> str:
     return top[0]["server"].lower()
 
 
-def write_inventory(lab: Lab, path: Path) -> Path:
-    """The lab's inventory, with the top_tier_site_server group added when the lab does not write it yet."""
+def write_inventory(lab: Lab, path: Path, edit: Optional[Callable[[dict[str, Any]], None]] = None) -> Path:
+    """The lab's inventory, with the top_tier_site_server group added when the lab does not write it yet;
+    `edit` changes it in place first (a dead port, a host without credentials)."""
     data = lab.inventory()
+    if edit is not None:
+        edit(data)
     children = data["all"].setdefault("children", {})
     children.setdefault("top_tier_site_server", {"hosts": {top_tier_server(lab): {}}})
     path.write_text("---\n" + yaml.safe_dump(data, default_flow_style=False, sort_keys=False), encoding="utf-8")
     return path
 
 
-def run_playbook(lab: Lab, tmp_path: Path, body: str, *args: str) -> subprocess.CompletedProcess:
-    """Write the inventory and the playbook `body` to tmp_path and run it with `-e lab_control_url=...` plus `args`."""
-    inventory = write_inventory(lab, tmp_path / "inventory.yml")
+def run_playbook(lab: Lab, tmp_path: Path, body: str, *args: str,
+                 edit: Optional[Callable[[dict[str, Any]], None]] = None) -> subprocess.CompletedProcess:
+    """Write the inventory (changed by `edit`) and the playbook `body` to tmp_path and run it with
+    `-e lab_control_url=...` plus `args`."""
+    inventory = write_inventory(lab, tmp_path / "inventory.yml", edit)
     playbook = tmp_path / "play.yml"
     playbook.write_text(body, encoding="utf-8")
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(collections_path()), ANSIBLE_ROLES_PATH=str(TARGETS),

@@ -240,3 +240,22 @@ def test_executor_in_check_mode_refuses_first_mutation():
     plan = plan_scp(prov.read_state(), DesiredScp(server="scp01.contoso.com"))
     with pytest.raises(CheckModeViolation):
         execute_plan(plan, prov, lambda f: ScpHost(FakeSession(f), check_mode=True))
+
+
+def test_thread_messages_use_the_display_name_and_say_not_installed_yet():
+    from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.options import ConnectionOptions
+    from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.session import Session
+    opts = ConnectionOptions.from_host_vars({"ansible_host": "127.0.0.1", "ansible_user": "u", "ansible_password": "p"},
+                                            inventory_hostname="scp01.contoso.com")
+    assert Session(opts).display_name == "scp01.contoso.com"
+    bare = ConnectionOptions.from_mapping({"host": "127.0.0.1", "username": "u", "password": "p"})
+    assert Session(bare, display_name="scp01.contoso.com").host == "scp01.contoso.com"
+    s = thread_session([None])
+    s.host, s.display_name = "127.0.0.1", "scp01.contoso.com"
+    clock = Clock()
+    messages: list = []
+    with pytest.raises(WaitTimeout) as info:
+        ScpHost(s, sleep=clock.sleep, clock=clock).wait_installed(timeout=6, progress=messages.append)
+    assert messages and all("SMS_DMP_DOWNLOADER on scp01.contoso.com: not installed yet" in m for m in messages), messages
+    assert "None (requested None)" not in " ".join(messages)
+    assert "scp01.contoso.com" in str(info.value) and "127.0.0.1" not in str(info.value)

@@ -157,3 +157,19 @@ def test_authenticated_proxy_is_not_probed_and_warns():
     checks, _prov, host = run(host_extra={"Test-NetConnection": [False], "Invoke-WebRequest": Terminating("407")},
                               endpoints=("go.microsoft.com",), mode="Online")
     assert checks["internet_endpoints"].status == "fail" and "Invoke-WebRequest" in host.names
+
+
+def test_unknown_site_code_fails_top_tier_and_warns_admin():
+    for server in ("scp01.contoso.com", "cm01.contoso.com"):
+        checks, _p, _h = run(server=server, site_code="ZZZ")
+        top, admin = checks["top_tier_site"], checks["site_server_admin"]
+        assert top.status == "fail" and "ZZZ does not exist" in top.message and "PS1" in top.message, top.message
+        assert admin.status == "warn" and "site unknown" in admin.message and "itself" not in admin.message, admin.message
+
+
+def test_site_server_itself_only_when_it_is_one_of_the_sites_servers():
+    members = {"Get-LocalGroupMember": [{"Name": "CONTOSO\\cmadmin"}]}
+    checks, _p, _h = run(server="cm01.contoso.com", host_extra=members, site_code="PS1")
+    assert checks["site_server_admin"].status == "pass" and "site server itself" in checks["site_server_admin"].message
+    checks, _p, _h = run(server="scp01.contoso.com", host_extra=members, site_code="PS1")
+    assert checks["site_server_admin"].status == "fail"

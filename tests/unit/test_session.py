@@ -195,3 +195,68 @@ def test_one_retry_rule_and_rebuild_on_the_new_pool():
         with pytest.raises(HostUnreachable):
             session_with(t2).run(pipeline3(), idempotent=True)
         assert t2.opens == 1
+
+
+def test_quiet_statement_shares_a_segment_and_failures_are_named_by_cmdlet():
+    from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.pipeline import segment_starts, segments
+    p = Pipeline(operation="enter the drive")
+    p.add("New-PSDrive", ("Name", "PS1"), error_action="SilentlyContinue")
+    p.add("Set-Location", ("Path", "PS1:"), quiet=True)
+    p.add("Get-CMSite")
+    p.add("Set-Location", ("Path", "C:"), quiet=True)      # same cmdlet as in an earlier segment: fine
+    p.add("Set-Location", ("Path", "D:"), quiet=True)      # twice in one segment: a new segment
+    assert segments(p.statements) == [[0, 1], [2, 3], [4]]
+    assert segment_starts(p.statements) == [True, False, True, False, True]
+    t = FakeTransport([lambda s, m: RawOutcome(output=["drive", m, "site", m])])
+    res = session_with(t).run(p)
+    assert [r.output for r in res.statements] == [["drive"], [], ["site"], [], []]
+    # a terminating error inside the first segment belongs to the statement running the error's cmdlet
+    t = FakeTransport([lambda s, m: RawOutcome(output=["drive"], errors=[Rec()], failed=True)])
+    with pytest.raises(CommandFailed) as info:
+        session_with(t).run(p)
+    assert info.value.statement_index == 1 and info.value.partial == [["drive"]]
+
+    class NoName(Rec):
+        invocation_name = None
+    t = FakeTransport([lambda s, m: RawOutcome(output=["drive", m, "site"], errors=[NoName()], failed=True)])
+    with pytest.raises(CommandFailed) as info:
+        session_with(t).run(p)
+    assert info.value.statement_index == 2          # no name: the first statement of the segment that stops on errors
+
+
+def test_transport_sends_no_marker_before_a_quiet_statement_nor_after_the_last():
+    from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.bootstrap import bootstrap_pipeline
+    from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.transport import PypsrpTransport
+    sent = []
+
+    class Recorder:
+        def __init__(self, pool):
+            self.commands = sent
+            self.state = "Completed"
+            self.output, self.had_errors = [], False
+            self.streams = type("S", (), {"error": [], "warning": []})()
+
+        def add_cmdlet(self, name):
+            sent.append(name)
+            return self
+
+        def add_parameter(self, *args):
+            return self
+
+        def add_statement(self):
+            sent.append(";")
+            return self
+
+        def begin_invoke(self):
+            pass
+    import pypsrp.powershell
+    original = pypsrp.powershell.PowerShell
+    pypsrp.powershell.PowerShell = Recorder
+    try:
+        pipe = bootstrap_pipeline("PS1", "cm01.contoso.com", "read")
+        pipe.add("Get-CMSite")
+        PypsrpTransport(OPTS).invoke(pipe.statements, "mark", None)
+    finally:
+        pypsrp.powershell.PowerShell = original
+    assert sent == ["Get-Item", ";", "Write-Output", ";", "Import-Module", ";", "Write-Output", ";", "New-PSDrive", ";",
+                    "Set-Location", ";", "Write-Output", ";", "Get-CMSite", ";"]

@@ -49,6 +49,7 @@ class Statement:
     commands: list[Command]
     error_action: str = "Stop"
     label: Optional[str] = None         # what the statement reads, for messages ("read the SCP")
+    quiet: bool = False                 # cannot write output (Set-Location without -PassThru): may share a segment
 
     def __post_init__(self) -> None:
         if not self.commands:
@@ -59,6 +60,10 @@ class Statement:
     def describe(self) -> str:
         return " | ".join(c.describe() for c in self.commands)
 
+    @property
+    def names(self) -> set[str]:
+        return {c.name.lower() for c in self.commands}
+
 
 @dataclass
 class Pipeline:
@@ -68,10 +73,11 @@ class Pipeline:
     operation: str = "run PowerShell"     # what the caller is doing, for error messages
 
     def add(self, name: str, *params: tuple[str, Any], error_action: str = "Stop", label: Optional[str] = None,
-            pipe_to: Optional[list[Command]] = None) -> int:
-        """Append a statement of one command (optionally piped to more); returns its index."""
+            pipe_to: Optional[list[Command]] = None, quiet: bool = False) -> int:
+        """Append a statement of one command (optionally piped to more); returns its index. `quiet`: the
+        statement cannot write output, so no marker is needed to tell its output from a neighbour's."""
         commands = [Command(name, list(params))] + list(pipe_to or [])
-        self.statements.append(Statement(commands, error_action=error_action, label=label))
+        self.statements.append(Statement(commands, error_action=error_action, label=label, quiet=quiet))
         return len(self.statements) - 1
 
     def add_statement(self, statement: Statement) -> int:
@@ -86,6 +92,32 @@ class Pipeline:
 
     def __len__(self) -> int:
         return len(self.statements)
+
+
+def segments(statements: list[Statement]) -> list[list[int]]:
+    """Statement indexes grouped by the output segment they share (the session sends a marker between segments).
+    A segment holds at most one statement that can write output, so every output object has one owner, and no
+    cmdlet twice, so a terminating error names its statement through its command name."""
+    groups: list[list[int]] = []
+    names: set[str] = set()
+    loud = False
+    for index, statement in enumerate(statements):
+        joins = bool(groups) and (statement.quiet or not loud) and not names & statement.names
+        if not joins:
+            groups.append([])
+            names, loud = set(), False
+        groups[-1].append(index)
+        names |= statement.names
+        loud = loud or not statement.quiet
+    return groups
+
+
+def segment_starts(statements: list[Statement]) -> list[bool]:
+    """True for each statement that opens a new segment (a marker goes before it unless it is the first)."""
+    starts = [False] * len(statements)
+    for group in segments(statements):
+        starts[group[0]] = True
+    return starts
 
 
 def cmd(name: str, **params: Any) -> Command:

@@ -8,7 +8,7 @@ from typing import Any, Callable, Optional
 
 from .errors import CommandFailed, ConfigMgrError, HostUnreachable, RemoteFault
 from .options import ConnectionOptions
-from .pipeline import Pipeline, Statement
+from .pipeline import Pipeline, Statement, segments
 from .transport import PypsrpTransport, RawOutcome, Transport
 from .values import ErrorInfo, error_info, to_python
 
@@ -49,10 +49,12 @@ class Session:
     """A PSRP session to one host. Open lazily, reuse for every pipeline, close at the end."""
 
     def __init__(self, options: ConnectionOptions, *, transport_factory: Optional[Callable[[ConnectionOptions], Transport]] = None,
-                 sleep: Callable[[float], None] = time.sleep, command_timeout: Optional[float] = None) -> None:
+                 sleep: Callable[[float], None] = time.sleep, command_timeout: Optional[float] = None,
+                 display_name: Optional[str] = None) -> None:
         options.validate()
         self.options = options
-        self.host = options.label
+        # How messages name the host: `display_name`, else options.display_name (the inventory name), else the address.
+        self.host = display_name or options.label
         self._factory = transport_factory or PypsrpTransport
         self._sleep = sleep
         self.command_timeout = command_timeout
@@ -67,6 +69,11 @@ class Session:
 
     def __exit__(self, *exc: Any) -> None:
         self.close()
+
+    @property
+    def display_name(self) -> str:
+        """The name messages use for this host (same as `host`)."""
+        return self.host
 
     @property
     def is_open(self) -> bool:
@@ -146,24 +153,29 @@ class Session:
 
 def split_outcome(outcome: RawOutcome, pipeline: Pipeline, marker: str, host: str,
                   limit: Optional[float] = None) -> PipelineResult:
-    """Split the output stream on the markers; turn a failure into CommandFailed for the failing statement."""
+    """Split the output stream on the markers (one per segment, see pipeline.segments); turn a failure into
+    CommandFailed for the failing statement."""
     results = [StatementResult(i) for i in range(len(pipeline.statements))]
+    groups = segments(pipeline.statements)
+    owners = [next((i for i in group if not pipeline.statements[i].quiet), group[0]) for group in groups]
     current = 0
     for item in outcome.output:
         if isinstance(item, str) and item == marker:
             current += 1
             continue
-        if current < len(results):
-            results[current].output.append(to_python(item))
-    statement = pipeline.statements[min(current, len(results) - 1)]
+        if current < len(owners):
+            results[owners[current]].output.append(to_python(item))
+    group = groups[min(current, len(groups) - 1)]
+    errors = [error_info(rec) for rec in outcome.errors]
     if outcome.timed_out:
+        statement = pipeline.statements[group[0]]
         raise HostUnreachable("no answer within %s s while running %s" % (limit, statement.describe()),
                               host=host, operation=pipeline.operation, reason="timeout")
-    errors = [error_info(rec) for rec in outcome.errors]
     if outcome.failed:
         info = errors[-1] if errors else ErrorInfo("the pipeline failed without an error record", "NotSpecified", "",
                                                    None, None, None)
-        failing = min(current, len(results) - 1)
+        failing = _failing(info, group, pipeline.statements)
+        statement = pipeline.statements[failing]
         raise CommandFailed(info.message, host, statement.describe(), category=info.category,
                             fully_qualified_error_id=info.fully_qualified_error_id, target=info.target,
                             script_position=info.script_position,
@@ -172,6 +184,16 @@ def split_outcome(outcome: RawOutcome, pipeline: Pipeline, marker: str, host: st
     for info in errors:
         results[_owner(info, pipeline.statements)].errors.append(info)
     return PipelineResult(results, warnings=list(outcome.warnings))
+
+
+def _failing(info: ErrorInfo, group: list[int], statements: list[Statement]) -> int:
+    """The statement of a segment that ended the pipeline: the one running the error's cmdlet (names are unique
+    within a segment); without a name, the first that stops on errors."""
+    name = (info.command or "").lower()
+    for i in group:
+        if name in statements[i].names:
+            return i
+    return next((i for i in group if statements[i].error_action == "Stop"), group[0])
 
 
 def _operation(pipeline: Pipeline, statement: Statement) -> str:

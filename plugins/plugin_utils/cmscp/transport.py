@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any, Optional, Protocol
 
 from .options import ConnectionOptions
-from .pipeline import SWITCH, Statement
+from .pipeline import SWITCH, Statement, segment_starts
 from .values import PSDict
 
 
@@ -63,9 +63,11 @@ class PypsrpTransport:
         from pypsrp.powershell import PowerShell
 
         ps = PowerShell(self._pool)
+        starts = segment_starts(statements)
         for index, statement in enumerate(statements):
-            if index:
-                # Statement boundary: a constant marker string, never user text.
+            if index and starts[index]:
+                # Segment boundary: a constant marker string, never user text. None before a quiet statement
+                # (it writes no output) nor after the last one.
                 ps.add_cmdlet("Write-Output").add_parameter("InputObject", marker).add_statement()
             for command in statement.commands:
                 ps.add_cmdlet(command.name)

@@ -31,7 +31,8 @@ def bootstrap_pipeline(site_code: str, provider: str, operation: str, module: st
     pipe.add("Import-Module", ("Name", module), ("PassThru", SWITCH), label="import the ConfigurationManager module")
     pipe.add("New-PSDrive", ("Name", site_code), ("PSProvider", "CMSite"), ("Root", provider),
              error_action="SilentlyContinue", label="create the CMSite drive")
-    pipe.add("Set-Location", ("Path", "%s:" % site_code), label="enter the CMSite drive")
+    # quiet: Set-Location writes nothing, so it shares New-PSDrive's output segment (one marker less per first trip)
+    pipe.add("Set-Location", ("Path", "%s:" % site_code), label="enter the CMSite drive", quiet=True)
     return pipe
 
 

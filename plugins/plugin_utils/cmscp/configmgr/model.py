@@ -123,6 +123,13 @@ def check_top_tier(hierarchy: Hierarchy, target: str) -> TopTierCheck:
     CAS (Get-CMSite returns its own site): then the child's ReportingSiteCode is named as the top-tier site."""
     top = hierarchy.top_tier
     site = hierarchy.site(target)
+    if site is None and target and not any(s.parent == target.upper() for s in hierarchy.sites):
+        # a child's provider does not list the CAS, but names it as its parent: that one exists
+        above = top.site_code if top else next((s.parent for s in hierarchy.sites if s.parent), None)
+        where = " (site server %s)" % top.server if top else ""
+        return TopTierCheck(False, "site %s does not exist in this hierarchy (sites: %s)%s"
+                            % (target, ", ".join(s.site_code for s in hierarchy.sites) or "none",
+                               "; the top-tier site is %s%s" % (above, where) if above else ""), above)
     if top is None and site is not None and site.parent:
         return TopTierCheck(False, "site %s is a child %s site that reports to %s: install the service connection "
                             "point at the top-tier site %s, through its SMS Provider"

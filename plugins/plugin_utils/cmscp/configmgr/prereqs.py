@@ -73,7 +73,8 @@ def run_prerequisites(provider: SiteProvider, server: str, scp_host: Optional[Sc
         # only and report the proxied path as not probed.
         probe = HostProbe(scp_host.session, endpoints, port, None if proxy_account else proxy)
         probe.run()
-        results.append(_admin(probe, server, site_servers, current, site_system))
+        known = state.hierarchy.site(target) is not None
+        results.append(_admin(probe, server, site_servers, current, site_system, target if not known else None))
         results.append(_endpoints(probe, server, effective_mode, proxy if proxy_account else None, proxy_account))
         results.append(_tls(probe, server, effective_mode))
     results.append(_usage(state))
@@ -266,7 +267,8 @@ def _aad(state: ProviderState, server: str, now: datetime, warn_days: int) -> Ch
 
 # -- SCP-host checks -----------------------------------------------------------------------------------------
 def _admin(probe: HostProbe, server: str, site_servers: list[str], current: Optional[SiteSystemServer],
-           planned: Optional[SiteSystemSpec]) -> CheckResult:
+           planned: Optional[SiteSystemSpec], unknown_site: Optional[str] = None) -> CheckResult:
+    """`unknown_site`: the target site code when the hierarchy does not list it (then nothing is known to check)."""
     members = probe.admins
     lowered = [m.lower() for m in members]
     wanted = ["%s$" % s.split(".")[0] for s in site_servers if s != server]
@@ -274,7 +276,12 @@ def _admin(probe: HostProbe, server: str, site_servers: list[str], current: Opti
     account = (planned.account_name if planned is not None and planned.account_name else None) or \
         (current.account_name if current is not None and current.has_installation_account else None)
     evidence = {"administrators": members, "site_server_accounts": wanted, "installation_account": account}
-    if not wanted:
+    if unknown_site is not None or not site_servers:
+        what = "site unknown: site %s does not exist in this hierarchy" % unknown_site if unknown_site is not None \
+            else "site unknown: no site server is known for the site"
+        return CheckResult("site_server_admin", WARN, "%s, so the computer account that must be a local Administrator "
+                           "of %s cannot be named" % (what, server), evidence, DOC_ACCOUNTS)
+    if not wanted:      # the server is the site's only site server
         return CheckResult("site_server_admin", PASS, "%s is the site server itself" % server, evidence, DOC_ACCOUNTS)
     if not missing:
         return CheckResult("site_server_admin", PASS, "the site server computer account (%s) is in the local Administrators "

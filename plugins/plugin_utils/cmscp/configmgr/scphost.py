@@ -50,11 +50,16 @@ class ScpHost:
     def __init__(self, session: Session, check_mode: bool = False, sleep: Callable[[float], None] = time.sleep,
                  clock: Callable[[], float] = time.monotonic, poll_interval: float = 2.0) -> None:
         self.session = session
-        self.host = session.host
         self.check_mode = check_mode
         self._sleep = sleep
         self._clock = clock
         self.poll_interval = poll_interval
+
+    @property
+    def host(self) -> str:
+        """The session's display name (the inventory name when known), read when needed: never the bare address
+        when the session knows a name."""
+        return str(getattr(self.session, "display_name", None) or self.session.host)
 
     def _mutate(self, operation: str) -> None:
         if self.check_mode:
@@ -116,8 +121,7 @@ class ScpHost:
                 raise WaitTimeout("%s did not reach %s" % (name, want), self.host, "wait for %s" % name, waited,
                                   state.current_state)
             if progress:
-                progress("%s on %s: %s (requested %s), waited %.0f s" % (name, self.host, state.current_state,
-                                                                         state.requested_operation, waited))
+                progress("%s on %s: %s, waited %.0f s" % (name, self.host, _describe(state), waited))
             self._sleep(min(self.poll_interval, max(0.0, timeout - waited)))
             state = self.thread_state(name)
 
@@ -222,8 +226,7 @@ class ScpHost:
                     progress("%s on %s: thread %s, waiting for the sitecomp.log completion, waited %.0f s"
                              % (name, self.host, "Running" if installed else "gone", waited))
                 elif installed:
-                    progress("%s on %s: %s (requested %s), waited %.0f s" % (name, self.host, state.current_state,
-                                                                             state.requested_operation, waited))
+                    progress("%s on %s: %s, waited %.0f s" % (name, self.host, _describe(state), waited))
                 else:
                     progress("%s still present on %s, waited %.0f s" % (name, self.host, waited))
             self._sleep(min(self.poll_interval, max(0.0, timeout - waited)))
@@ -239,6 +242,13 @@ def _record(err: ConfigMgrError, done: list[dict[str, str]]) -> None:
     if done:
         err.steps_run = list(done) + [s for s in err.steps_run if s not in done]
         err.changed = True
+
+
+def _describe(state: ThreadState) -> str:
+    """Progress text for a thread state; a missing thread key is a role that is not installed yet."""
+    if not state.present:
+        return "not installed yet"
+    return "%s (requested %s)" % (state.current_state or "unknown", state.requested_operation or "None")
 
 
 def _text(value: object) -> Optional[str]:

@@ -91,7 +91,8 @@ def test_unreachable_second_host_fails_the_task_but_keeps_its_host(monkeypatch):
     result = run_with(monkeypatch, execute)
     assert result.get("unreachable") is None
     assert result["failed"] is True
-    assert "second host %s is unreachable" % SCP in result["msg"] and "refused" in result["msg"]
+    assert SCP in result["msg"] and "refused" in result["msg"] and "a second host" in result["msg"]
+    assert result["msg"].count(SCP) == 1, "the second host is named once"
 
 
 def test_unreachable_own_host_is_unreachable(monkeypatch):
