@@ -58,5 +58,7 @@ def test_no_call_is_a_script(make_lab, monkeypatch):
     assert added and all(" " not in name and "$" not in name and ";" not in name for name in added)
     log = kit.lab.calls()
     assert log and not [c for c in log if str(c["outcome"]).startswith("failed: ScriptsRefused")]
-    user_values = {SCP01, "Online"}
-    assert not [name for name in added if name in user_values]            # user text only as parameter values
+    # User text travels only as parameter values: the lab bound them to the documented parameters.
+    adds = [c for c in log if c["cmdlet"] == "Add-CMServiceConnectionPoint"]
+    assert len(adds) == 1 and adds[0]["outcome"] == "ok"
+    assert adds[0]["parameters"]["SiteSystemServerName"] == SCP01 and adds[0]["parameters"]["Mode"] == "Online"
