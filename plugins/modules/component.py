@@ -139,15 +139,11 @@ elapsed:
   sample: 6.2
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.configmgr.scp.plugins.module_utils._argspec import argument_spec
+from ansible_collections.configmgr.scp.plugins.module_utils._documented_only import run_documented_only
 
 
 def main() -> None:
-    module = AnsibleModule(argument_spec=argument_spec("component"), supports_check_mode=True)
-    module.fail_json(msg="configmgr.scp.component runs as an action plugin on the controller; "
-                         "this file only documents it. Run it through ansible-playbook with the collection installed.")
+    run_documented_only("component")
 
 
 if __name__ == "__main__":

@@ -124,15 +124,11 @@ entries:
       type: str
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.configmgr.scp.plugins.module_utils._argspec import argument_spec
+from ansible_collections.configmgr.scp.plugins.module_utils._documented_only import run_documented_only
 
 
 def main() -> None:
-    module = AnsibleModule(argument_spec=argument_spec("log_info"), supports_check_mode=True)
-    module.fail_json(msg="configmgr.scp.log_info runs as an action plugin on the controller; "
-                         "this file only documents it. Run it through ansible-playbook with the collection installed.")
+    run_documented_only("log_info")
 
 
 if __name__ == "__main__":

@@ -152,15 +152,11 @@ raw:
   type: dict
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.configmgr.scp.plugins.module_utils._argspec import argument_spec
+from ansible_collections.configmgr.scp.plugins.module_utils._documented_only import run_documented_only
 
 
 def main() -> None:
-    module = AnsibleModule(argument_spec=argument_spec("service_connection_point_info"), supports_check_mode=True)
-    module.fail_json(msg="configmgr.scp.service_connection_point_info runs as an action plugin on the controller; "
-                         "this file only documents it. Run it through ansible-playbook with the collection installed.")
+    run_documented_only("service_connection_point_info")
 
 
 if __name__ == "__main__":

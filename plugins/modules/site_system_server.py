@@ -105,15 +105,11 @@ changes:
   sample: [proxy_port]
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.configmgr.scp.plugins.module_utils._argspec import argument_spec
+from ansible_collections.configmgr.scp.plugins.module_utils._documented_only import run_documented_only
 
 
 def main() -> None:
-    module = AnsibleModule(argument_spec=argument_spec("site_system_server"), supports_check_mode=True)
-    module.fail_json(msg="configmgr.scp.site_system_server runs as an action plugin on the controller; "
-                         "this file only documents it. Run it through ansible-playbook with the collection installed.")
+    run_documented_only("site_system_server")
 
 
 if __name__ == "__main__":
