@@ -5,13 +5,18 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import Any, Optional
 
 from ansible_collections.configmgr.scp.plugins.plugin_utils import _validate as check
-from ansible_collections.configmgr.scp.plugins.plugin_utils._action import ConfigMgrAction, TaskContext, to_plain
-from ansible_collections.configmgr.scp.plugins.plugin_utils._scp import scp_server
+from ansible_collections.configmgr.scp.plugins.plugin_utils._action import ConfigMgrAction, TaskContext, error_result, to_plain
+from ansible_collections.configmgr.scp.plugins.plugin_utils._scp import THREAD_START_FACT, host_time, scp_server, thread_starts
+from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.constants import EXECUTIVE_SERVICE
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.model import ThreadState
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.scphost import THREAD_NAME_CHARS, ScpHost
+from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.errors import ConfigMgrError
+
+ALL_COMPONENTS = "all"           # restarted_components when SMS_EXECUTIVE itself was restarted
+NO_COMPONENT = "none"
 
 
 def predicted(before: ThreadState, state: str) -> ThreadState:
@@ -19,6 +24,13 @@ def predicted(before: ThreadState, state: str) -> ThreadState:
     if state == "stopped":
         return dataclasses.replace(before, current_state="Stopped", requested_operation="None")
     return dataclasses.replace(before, current_state="Running", requested_operation="None")
+
+
+def service_warning(server: str, name: str, why: str, check_mode: bool = False) -> str:
+    """The warning for an SMS_EXECUTIVE service restart: it restarts every component of the server, not only `name`."""
+    return ("%s: %s the %s service on %s, which %s every Configuration Manager component on that host, not only %s"
+            % (server, "would restart" if check_mode else "restarted", EXECUTIVE_SERVICE, server,
+               "restarts" if check_mode else "restarted", name)) + (" (%s)" % why if why else "")
 
 
 class ActionModule(ConfigMgrAction):
@@ -48,29 +60,97 @@ class ActionModule(ConfigMgrAction):
                 # in a check-mode run an earlier task may only have predicted the install: report, do not fail
                 return {"changed": state != "stopped", "server": server, "name": name, "before": _state(before, server),
                         "after": _state(before, server), "method": "none", "elapsed": 0.0,
+                        "restarted_components": NO_COMPONENT, "confirmed_running_at": None,
                         "warnings": [msg + " (check mode: nothing to compare with)"]}
             return {"failed": True, "changed": False, "server": server, "msg": msg}
         result: dict[str, Any] = {"server": server, "name": name}
+        warnings: list[str] = []
+        running_at: Optional[str] = None
         if ctx.check_mode:
             unchanged = (state == "started" and before.running) or (state == "stopped" and before.stopped)
             after, changed, method, seconds = (before if unchanged else predicted(before, state)), not unchanged, \
                 ("none" if unchanged else args["method"] if state == "restarted" else "thread"), 0.0
+            if method == "service":
+                warnings.append(service_warning(server, name, "method=service", check_mode=True))
         else:
             def say(text: str) -> None:
                 ctx.progress(text)
 
             ctx.progress("%s %s on %s" % ({"started": "starting", "stopped": "stopping"}.get(state, "restarting"), name, server))
-            if state == "restarted":
-                change = host.restart_thread(name, timeout=args["timeout"], method=args["method"],
-                                             fallback=args["fallback"], progress=say)
-            else:
-                change = host.set_thread(name, state, timeout=args["timeout"], progress=say)
+            try:
+                if state == "restarted":
+                    change = host.restart_thread(name, timeout=args["timeout"], method=args["method"],
+                                                 fallback=args["fallback"], progress=say)
+                else:
+                    change = host.set_thread(name, state, timeout=args["timeout"], progress=say)
+            except ConfigMgrError as err:
+                failed = self._failed_after_service_restart(err, ctx, server, name)
+                if failed is None:
+                    raise
+                return failed
             after, changed, method, seconds = change.after, change.changed, change.method, change.seconds
+            if method == "service":
+                why = "method=service" if args["method"] == "service" else \
+                    "fallback: the thread did not stop or start within the timeout, or its registry write failed"
+                warnings.append(service_warning(server, name, why))
+            if changed and after.running:
+                running_at = self._record_start(ctx, host, result, server, name)
+            elif changed and state == "stopped":
+                self._forget_start(ctx, result, server, name)
         result.update(changed=changed, method=method, elapsed=round(seconds, 1),
-                      before=_state(before, server), after=_state(after, server))
+                      before=_state(before, server), after=_state(after, server),
+                      restarted_components=_restarted(method, name, state, changed), confirmed_running_at=running_at)
+        if warnings:
+            result["warnings"] = warnings
         if ctx.diff:
             result["diff"] = {"before": result["before"], "after": result["after"]}
         return result
+
+    @staticmethod
+    def _failed_after_service_restart(err: ConfigMgrError, ctx: TaskContext, server: str, name: str) -> Optional[dict]:
+        """A failure after SMS_EXECUTIVE was restarted (the wait for Running timed out): the failed result says that
+        every component of the server was restarted. None for other failures (reported as usual)."""
+        steps = getattr(err, "steps_run", None) or []
+        if not any((s.get("action") if isinstance(s, dict) else getattr(s, "action", None)) == "restart_service" for s in steps):
+            return None
+        result = error_result(err, ctx)
+        result["restarted_components"] = ALL_COMPONENTS
+        result["warnings"] = [service_warning(server, name, "then the task failed")]
+        return result
+
+    @staticmethod
+    def _record_start(ctx: TaskContext, host: ScpHost, result: dict[str, Any], server: str, name: str) -> Optional[str]:
+        """Read the SCP host's clock now that the thread runs again and keep it as a fact: log lines at or after it were
+        written by this run of the thread (service_connection_point_info uses it for the effective mode)."""
+        session = getattr(host, "session", None)
+        if session is None:
+            return None
+        try:
+            when = host_time(session)
+        except ConfigMgrError as err:       # the change is done: not knowing the time only costs the effective mode
+            ctx.progress("cannot read the time on %s: %s" % (server, err))
+            return None
+        if when is None:
+            return None
+        stamp = when.isoformat()
+        starts = thread_starts(ctx.task_vars)
+        starts.setdefault(server.lower(), {})[name] = stamp
+        result.setdefault("ansible_facts", {})[THREAD_START_FACT] = starts
+        return stamp
+
+    @staticmethod
+    def _forget_start(ctx: TaskContext, result: dict[str, Any], server: str, name: str) -> None:
+        starts = thread_starts(ctx.task_vars)
+        if starts.get(server.lower(), {}).pop(name, None) is not None:
+            result.setdefault("ansible_facts", {})[THREAD_START_FACT] = starts
+
+
+def _restarted(method: str, name: str, state: str, changed: bool) -> str:
+    if method == "service":
+        return ALL_COMPONENTS
+    if state == "restarted" and changed:
+        return name
+    return NO_COMPONENT
 
 
 def _state(state: ThreadState, server: str) -> dict[str, Any]:

@@ -9,9 +9,9 @@ from typing import Any
 from ansible_collections.configmgr.scp.plugins.plugin_utils import _validate as check
 from ansible_collections.configmgr.scp.plugins.plugin_utils._action import ConfigMgrAction, TaskContext, to_plain
 from ansible_collections.configmgr.scp.plugins.plugin_utils._scp import site_system_spec
-from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.provider import normalise_mode
+from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.provider import READS, normalise_mode
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.scphost import ScpHost
-from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.executor import execute_plan
+from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.executor import execute_plan, observe_hosts
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.planner import DesiredScp, plan_scp
 
 
@@ -36,28 +36,34 @@ class ActionModule(ConfigMgrAction):
     def execute(self, ctx: TaskContext, args: dict[str, Any]) -> dict[str, Any]:
         provider = ctx.site_provider()
         ctx.progress("reading the hierarchy and the service connection point")
-        current = provider.read_state()
+        current = provider.read_state(include=READS + ("roles",))      # roles: the HA rule needs them
         desired = DesiredScp(state=args["state"], server=args["server"], site_code=args["site_code"],
                              mode=normalise_mode(args["mode"]) if args.get("mode") else None, allow_move=args["allow_move"],
                              site_system=site_system_spec(args["server"], args.get("site_system"), args["site_code"]),
                              wait=args["wait"])
-        plan = plan_scp(current, desired)
+
+        def scp_host(fqdn: str) -> ScpHost:
+            return ScpHost(ctx.session(ctx.other_host(fqdn)), check_mode=ctx.check_mode)
+
+        installed, warnings = observe_hosts(current, desired, scp_host)
+        plan = plan_scp(current, desired, installed)
         before = to_plain(plan.before)
         result: dict[str, Any] = {"changed": plan.changed, "plan": plan.to_list(), "before": before,
                                   "restart_required": plan.restart_required, "moved_from": plan.moved_from}
-        if plan.changed and not ctx.check_mode:
-            def scp_host(fqdn: str) -> ScpHost:
-                return ScpHost(ctx.session(ctx.other_host(fqdn)), check_mode=ctx.check_mode)
-
+        if warnings:
+            result["warnings"] = warnings
+        if plan.steps and not ctx.check_mode:
             outcome = execute_plan(plan, provider, scp_host, wait_timeout=args["wait_timeout"],
                                    progress=lambda step, text: ctx.progress(text))
             after = to_plain(outcome.after)
             result["elapsed"] = round(outcome.seconds, 1)
+            pending = None if any(s.action in ("wait_installed", "wait_removed") for s in plan.steps) else plan.pending
         else:
             after = to_plain(plan.predicted_after)
+            pending = plan.pending
         result["after"] = after
-        result["mode_changed"] = bool(before and after and before.get("server") == after.get("server")
-                                      and before.get("mode") != after.get("mode"))
+        result["pending"] = pending
+        result["mode_changed"] = bool(before and after and before.get("mode") != after.get("mode"))
         if ctx.diff:
             result["diff"] = {"before": before or {}, "after": after or {}}
         return result

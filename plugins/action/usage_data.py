@@ -12,8 +12,8 @@ from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.errors import 
 
 
 def refuse_below_top_tier(ctx: TaskContext, state: ProviderState) -> None:
-    """The level is a hierarchy-wide setting of the top-tier site. A child primary's provider does not list the
-    CAS (Get-CMSite shows the site and those below it), so there top_tier is None: name the parent instead."""
+    """The level is a hierarchy-wide setting of the top-tier site. Through a child primary's provider the top tier
+    is named; should that provider not list the CAS (top_tier None), the child's parent is named instead."""
     top = state.hierarchy.top_tier
     if top is not None and state.site_code == top.site_code:
         return

@@ -14,6 +14,11 @@ description:
     Service Manager does.
   - V(started) and V(stopped) are idempotent; V(restarted) always changes.
   - When the thread does not stop or start in time, V(restarted) falls back to restarting the C(SMS_EXECUTIVE) service.
+    That restarts B(every Configuration Manager component on that host), not only O(name); the result says so in
+    RV(restarted_components) (V(all)) and in a warning, also when the task fails after the service restart.
+  - After it started or restarted the thread it reads the server's clock and keeps it as the fact
+    C(configmgr_scp_thread_starts), from which M(configmgr.scp.service_connection_point_info) ties log lines to the
+    running thread (its effective mode).
   - This is what a handler calls after M(configmgr.scp.service_connection_point) changed the mode.
 author:
   - configmgr.scp contributors (@configmgr-scp)
@@ -78,13 +83,20 @@ ansible_facts:
       inventory name; C(address); C(site_code); C(provider), the SMS Provider machine). Later tasks of this collection
       for the same host and address read it and skip the discovery round trip. After moving the SMS Provider clear it
       (C(meta) V(clear_facts)).
-  returned: when the task read the SMS Provider
+    - C(configmgr_scp_thread_starts) records when this collection last started a thread, per server and thread.
+  returned: when the task read the SMS Provider, or started, restarted or stopped a thread
   type: dict
   contains:
     configmgr_scp_provider:
       description: Inventory host, address, site code and SMS Provider machine.
       type: dict
       sample: {"host": "cm01.contoso.com", "address": "cm01.contoso.com", "site_code": "CAS", "provider": "cm01.contoso.com"}
+    configmgr_scp_thread_starts:
+      description:
+        - Server FQDN -> thread name -> RV(confirmed_running_at) of the last start or restart this collection made in
+          the play (a stop removes the entry). Earlier entries of the fact are kept.
+      type: dict
+      sample: {"scp01.contoso.com": {"SMS_DMP_DOWNLOADER": "2026-11-02T09:05:07.123000+00:00"}}
 server:
   description: The site system the thread runs on.
   returned: success
@@ -128,10 +140,40 @@ after:
   returned: success
   type: dict
 method:
-  description: How the state was reached (thread, service or none).
+  description:
+    - How the state was reached (thread, service or none). V(service) means the C(SMS_EXECUTIVE) service was restarted
+      (O(method=service) or the fallback), which restarted every Configuration Manager component on that host.
   returned: success
   type: str
   sample: thread
+restarted_components:
+  description:
+    - What was restarted. V(all) when the C(SMS_EXECUTIVE) service was restarted (O(method=service) or the fallback of
+      O(method=thread)), which restarts every Configuration Manager component on RV(server), not only O(name); the
+      thread name when only that thread was stopped and started; V(none) when nothing was restarted (O(state=started),
+      O(state=stopped), or nothing to do). Predicted in check mode.
+    - Also returned with the failure when the task fails after the service restart.
+  returned: success, and on a failure after the service restart
+  type: str
+  sample: all
+warnings:
+  description:
+    - When the C(SMS_EXECUTIVE) service was (or in check mode would be) restarted, a warning that every Configuration
+      Manager component on that host was restarted, with why (O(method=service), or the fallback).
+  returned: when there is something to warn about
+  type: list
+  elements: str
+  sample: ["scp01.contoso.com: restarted the SMS_EXECUTIVE service on scp01.contoso.com, which restarted every
+            Configuration Manager component on that host, not only SMS_DMP_DOWNLOADER (fallback: the thread did not
+            stop or start within the timeout, or its registry write failed)"]
+confirmed_running_at:
+  description:
+    - The server's clock (ISO 8601) when the thread was seen running again after this task started or restarted it;
+      every C(dmpdownloader.log) line at or after it was written by this run of the thread. Null in check mode, when
+      nothing was started, or when the time could not be read.
+  returned: success
+  type: str
+  sample: "2026-11-02T09:05:07.123000+00:00"
 elapsed:
   description: Seconds it took.
   returned: success

@@ -30,7 +30,14 @@ options:
         or an ISO 8601 time (UTC when no offset is given).
     type: str
   severity:
-    description: Only entries of at least this severity.
+    description:
+      - Only entries of at least this severity.
+      - A CMTrace-format line has a C(type) field (1 info, 2 warning, 3 error) and that decides. SMS trace lines
+        (C(... $$<component><time><thread=...>)) and unparsed lines have none; their severity is derived from the
+        text as CMTrace highlights such lines, a case-insensitive search for C(error) (error), then C(warn) (warning).
+        This module also counts a line that matches neither but contains C(fail) as an error (for example
+        C(Bootstrap operation failed.)), which CMTrace does not document. RV(entries[].severity_source) tells
+        which rule applied.
     type: str
     choices: [info, warning, error]
   tail:
@@ -99,8 +106,16 @@ entries:
       description: Time of the entry in ISO 8601 with offset; null for lines without a timestamp.
       type: str
     severity:
-      description: info, warning or error.
+      description:
+        - info, warning or error.
+        - From the CMTrace C(type) field when the line has one, else derived from the text (see O(severity)).
       type: str
+    severity_source:
+      description:
+        - V(type) when RV(entries[].severity) comes from the CMTrace C(type) field; V(text) when it was derived from
+          the message text (SMS trace and unparsed lines, or a CMTrace line without a type value).
+      type: str
+      sample: text
     component:
       description: Component that wrote the line.
       type: str

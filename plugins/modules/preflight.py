@@ -15,6 +15,12 @@ description:
     administrator rights of the site server computer account or the installation account, internet endpoints
     (direct or through the site system proxy), .NET TLS 1.2 settings, usage data level, Azure AD app secrets."
   - Each check is V(pass), V(warn) or V(fail) with evidence and a documentation link. Never changes anything.
+  - "C(site_server_admin) reads the direct members of the local Administrators of O(server) (C(Get-LocalGroupMember));
+    it does not expand groups. The site server computer account (or the configured installation account) listed there
+    passes. When it is not listed but a group is (a domain group such as C(CONTOSO\\Domain Admins), a well-known group,
+    or a member whose kind is not returned), the account may be an Administrator through that group: the check warns
+    and names those groups in its evidence (C(groups)) with C(administrators) and C(not_listed). It fails only when the
+    absence is proven: the list was read and holds no such account and no group. An empty list (not readable) warns."
   - When O(server) cannot be reached, its local checks are reported as warnings.
 author:
   - configmgr.scp contributors (@configmgr-scp)

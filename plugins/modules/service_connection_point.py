@@ -14,6 +14,19 @@ description:
   - Reads the hierarchy once, plans the ordered steps (create the site system server, add, change mode, move,
     remove, wait) and runs them. Returns the plan in every mode.
   - The SCP can only be installed at the top-tier site (the CAS, or a stand-alone primary site); one per hierarchy.
+  - Every change (install, mode change, move, removal, site system settings) goes through the SMS Provider of the
+    top-tier site; through a child primary's provider it is refused with a message naming the top-tier site and its
+    server. Reading (a run with nothing to change) works through any provider.
+  - The task may target the top-tier site server or its SMS Provider. When the provider is another server (a remote
+    SMS Provider), the module finds it in C(root\SMS) (C(SMS_ProviderLocation)) on the site server and connects to it
+    directly, with its inventory variables when it is in the inventory, else with the task host's.
+  - The desired state is the effective one. A role that is configured but not installed yet (an earlier run gave up
+    waiting) is waited for again, and a role removed from the site but still installed on O(server) is waited for
+    until it is gone; RV(pending) says which. Install and removal completion is read where it is written, in the thread
+    key on the SCP server and in C(sitecomp.log) on the site server of the site that owns the role (a child site's
+    server for an SCP stranded there).
+  - The SCP is never planned on a site server configured for high availability (active or passive), since Microsoft
+    says not to host it on either server of an HA pair. The module reads the site roles to tell.
   - A mode change takes effect only after C(SMS_DMP_DOWNLOADER) restarts on the SCP server; the module returns
     RV(restart_required) so a handler can call M(configmgr.scp.component) with O(configmgr.scp.component#module:state=restarted).
 author:
@@ -28,7 +41,9 @@ options:
   server:
     description:
       - FQDN of the server that hosts (or must host) the SCP. Required with O(state=present).
-      - With O(state=absent) and no O(server), the SCP is removed wherever it is; with O(server), only from that server.
+      - With O(state=absent) and no O(server), the SCP is removed wherever it is (also at a child site, where it does
+        not belong); with O(server), only from that server, and the task also waits for a removal that an earlier run
+        started on that server to finish.
     type: str
   site_code:
     description:
@@ -36,7 +51,8 @@ options:
     type: str
   mode:
     description:
-      - V(online) or V(offline). Default is V(online) on install and the current mode otherwise.
+      - V(online) or V(offline). Default is V(online) on a first install and the current mode otherwise, also when
+        the SCP moves to another server.
     type: str
     choices: [online, offline]
   allow_move:
@@ -168,7 +184,8 @@ plan:
   sample: [{"action": "set_mode", "description": "set the service connection point on scp01.contoso.com to Offline mode",
             "mutates": true, "expects": {"mode": "Offline"}}]
 mode_changed:
-  description: Whether the mode of the SCP changed (or would change in check mode).
+  description:
+    - Whether the configured mode of the SCP changed (or would change in check mode), also across a move.
   returned: always
   type: bool
 restart_required:
@@ -181,6 +198,15 @@ moved_from:
   returned: always
   type: str
   sample: cm01.contoso.com
+pending:
+  description:
+    - What is configured but not in effect yet when the task ends, else null. V(install) - the role is configured on
+      O(server) but its C(SMS_DMP_DOWNLOADER) thread key does not exist yet (with O(wait=false), or in check mode);
+      V(removal) - removed from the site but still installed on O(server).
+    - With O(wait=true) the task waits instead and fails when the wait gives up, so running it again finishes it.
+  returned: always
+  type: str
+  sample: install
 elapsed:
   description: Seconds the changes took, waits included.
   returned: when changes were made

@@ -11,8 +11,12 @@ version_added: 0.1.0
 description:
   - Returns the sites of the hierarchy (types, parents, the top-tier site), the service connection point (server,
     site, configured and effective mode, install state, thread state) and optionally the tail of its log.
-  - The configured mode is what the site database holds; the effective mode is what the running
-    C(SMS_DMP_DOWNLOADER) announced in C(dmpdownloader.log) when it last started. They differ until the thread restarts.
+  - The configured mode is what the site database holds; the effective mode is the mode the running
+    C(SMS_DMP_DOWNLOADER) uses, which differs from the configured mode until the thread restarts. The downloader logs
+    no line that names its mode, so the effective mode is derived from the C(dmpdownloader.log) lines Microsoft
+    documents (see RV(scp.effective_mode)); it is often V(unknown).
+  - The roles of the SCP's site system server (and of every site system) are read with C(Get-CMSiteRole -AllSite) in
+    the same pipeline as the other reads.
 author:
   - configmgr.scp contributors (@configmgr-scp)
 options:
@@ -40,7 +44,15 @@ EXAMPLES = r"""
 
 - name: Show configured and effective mode
   ansible.builtin.debug:
-    msg: "{{ scp_info.scp.configured_mode }} / {{ scp_info.scp.effective_mode }}"
+    msg: "{{ scp_info.scp.configured_mode }} / {{ scp_info.scp.effective_mode }} ({{ scp_info.scp.effective_mode_evidence.reason | default('') }})"
+
+- name: Restart the downloader; then the effective mode can be tied to the running thread
+  configmgr.scp.component:
+    state: restarted
+
+- name: Read the SCP again
+  configmgr.scp.service_connection_point_info:
+  register: scp_info
 """
 
 RETURN = r"""
@@ -109,11 +121,47 @@ scp:
       type: str
     effective_mode:
       description:
-        - Mode the running downloader uses, read from the last line of C(dmpdownloader.log) on the SCP server that
-          names it (the downloader logs its mode when it starts), C(Online) or C(Offline).
-        - V(unknown) when the log says nothing recognisable (for example rotated since the last start); null when the
-          thread is not running or the log was not read.
+        - Mode the running C(SMS_DMP_DOWNLOADER) uses, V(Online) or V(unknown), derived from documented
+          C(dmpdownloader.log) lines only. No documented line names the mode, so the module never reads one.
+        - V(Online) when a documented online-sync line (the update manifest download from the Microsoft cloud service,
+          C(Easysetup fwlink to download the manifest), C(Get manifest.cab url), C(Download manifest.cab),
+          C(Redirected to URL https://...), C(The flighting request url is ...), as the Microsoft support article
+          "Understand and troubleshoot Updates and Servicing" shows them) was logged at or after the thread's last
+          start. In offline mode the SCP does not connect to the cloud service, so such a line shows online mode.
+        - The thread's last start is known when M(configmgr.scp.component) started or restarted it earlier in the play
+          (it records the SCP server's time as the fact C(configmgr_scp_thread_starts)); otherwise no line can be tied
+          to the running thread and the result is V(unknown).
+        - Never V(Offline), because no documented line shows offline mode (C(Successfully Dropped the state message 4) is
+          also logged after a service connection tool import, in either mode), so offline mode is V(unknown).
+        - Null when the thread is not running or the log was not read. RV(scp.effective_mode_evidence) shows why.
       type: str
+    effective_mode_evidence:
+      description:
+        - What RV(scp.effective_mode) was derived from; null when it was not derived.
+      type: dict
+      contains:
+        reason:
+          description: Why the mode is V(Online) or V(unknown).
+          type: str
+        thread_started_at:
+          description: The thread's last start used (the SCP server's clock, ISO 8601), or null when not known.
+          type: str
+        online_sync_lines:
+          description: The last documented online-sync lines at or after that start (time, message, source).
+          type: list
+          elements: dict
+        latest_online_sync_line:
+          description: The latest documented online-sync line in the lines read, whenever it was logged; null if none.
+          type: dict
+        documented_lines:
+          description:
+            - The last documented lines seen (online-sync lines and C(Hasn't synced recently.), C(Generating state
+              message), C(Successfully Dropped the state message) lines, which do not decide).
+          type: list
+          elements: dict
+        lines_read:
+          description: Number of timed log entries read.
+          type: int
     installed:
       description: Whether the role's thread exists on the server (install finished); null when not read.
       type: bool
@@ -121,7 +169,10 @@ scp:
       description: State of C(SMS_DMP_DOWNLOADER), as returned by M(configmgr.scp.component); null when not read.
       type: dict
     site_system:
-      description: The site system server of the SCP (proxy, accounts, public FQDN, roles).
+      description:
+        - The site system server of the SCP (proxy, accounts, public FQDN, roles).
+        - C(roles) lists the C(RoleName) of every role of that server at its site as C(Get-CMSiteRole -AllSite)
+          returns them, for example V(SMS Site System), V(SMS Dmp Connector) (the SCP), V(SMS Site Server).
       type: dict
     log:
       description: The last O(log_tail) entries of C(dmpdownloader.log) (time, severity, component, thread, message, source).
@@ -129,7 +180,7 @@ scp:
       elements: dict
       returned: when O(log_tail) > 0
 site_systems:
-  description: All site system servers (server, site_code, proxy, account, public FQDN).
+  description: All site system servers (server, site_code, proxy, account, public FQDN, roles as in RV(scp.site_system)).
   returned: success
   type: list
   elements: dict

@@ -11,8 +11,8 @@ version_added: 0.1.0
 description:
   - Sets the hierarchy setting C(TelemetryLevel) (Basic, Enhanced, Full) that the service connection point uploads.
   - "It is a hierarchy setting: the task must connect to the SMS Provider of the top-tier site; otherwise it fails
-    naming the top-tier site and its server. A child primary's SMS Provider does not list the CAS; there the task
-    fails naming the parent site (the top-tier site above it)."
+    naming the top-tier site and its server. Through a child primary's SMS Provider the task fails naming the
+    top-tier site (or, when that provider does not list it, the child's parent site)."
   - When the current level cannot be read the task fails rather than reporting a change on every run.
 author:
   - configmgr.scp contributors (@configmgr-scp)

@@ -145,7 +145,8 @@ class TaskContext:
         discovery round trip (bootstrap and reads go in one pipeline); what it discovers is returned as that fact."""
         site_code, provider = cached_provider(self.task_vars, self.target)
         made = SiteProvider(self.session(), site_code=site_code, provider=provider,
-                            check_mode=self.check_mode if check_mode is None else check_mode)
+                            check_mode=self.check_mode if check_mode is None else check_mode,
+                            sessions=lambda fqdn: self.session(self.other_host(fqdn)))
         self._providers.append(made)
         return made
 

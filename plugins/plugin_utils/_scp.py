@@ -8,17 +8,48 @@ Small reads and builders shared by several action plugins.
 from __future__ import annotations
 
 import re
-from typing import Any, Mapping, Optional
+from datetime import datetime, timezone
+from typing import Any, Iterable, Mapping, Optional
 
 from ansible_collections.configmgr.scp.plugins.plugin_utils._action import TaskContext
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.model import SiteSystemSpec
-from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.provider import SiteProvider, normalise_mode
+from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.provider import SiteProvider
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.errors import ConfigMgrError
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.logs import LogEntry
+from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.pipeline import Pipeline
 
-# The downloader logs its mode when the thread starts; the last such line is the mode it actually uses.
-_MODE_LINE = re.compile(r"\b(online|offline)\s+mode\b", re.I)
 UNKNOWN_MODE = "unknown"
+ONLINE = "Online"
+
+# -- effective mode: what DMPDownloader.log documents -------------------------------------------------------------
+# No documented DMPDownloader.log line names the mode ("online mode" / "offline mode"): the mode is derived from the
+# lines Microsoft documents instead. [OFFICIAL] SupportArticles "Understand and troubleshoot Updates and Servicing"
+# (support/mem/configmgr/setup-migrate-backup-recovery/understand-troubleshoot-updates-servicing.md), "Step 1:
+# DMPDownloader: Sync", shows the lines an *online* service connection point logs when it downloads the update
+# manifest from Microsoft; memdocs "About the service connection point" says that in offline mode the SCP "doesn't
+# connect to the Microsoft cloud service". A manifest download line written by the running thread therefore shows it
+# runs online. These are the decisive lines (message text after the trailing "~~" is stripped):
+ONLINE_SYNC_LINES = (
+    re.compile(r"^Easysetup fwlink to download the manifest\b", re.I),
+    re.compile(r"^Get manifest\.cab (url|from download center)", re.I),
+    re.compile(r"^The flighting request url is https?://", re.I),
+    re.compile(r"^Download manifest\.cab\b", re.I),
+    re.compile(r"^Redirected to URL https?://", re.I),     # manifest, flighting service, Admin UI content downloads
+    re.compile(r"^manifest\.cab \(http response\) size is\b", re.I),
+)
+# Documented lines that are reported but decide nothing: "Successfully Dropped the state message 4" is also what the
+# downloader logs after a service connection tool import in offline mode (same article, "For the SCP configured to
+# Offline mode"), and the others are not shown to need the cloud service.
+CONSIDERED_LINES = (
+    re.compile(r"^Hasn't synced recently\.", re.I),
+    re.compile(r"^Generating state message: \d+ for package\b", re.I),
+    re.compile(r"^Successfully Dropped the state message \d+", re.I),
+)
+# No documented line shows offline mode: the downloader is never reported Offline from its log (only unknown).
+NO_OFFLINE_LINE = "no documented DMPDownloader.log line shows offline mode"
+# Set by configmgr.scp.component after it (re)started a thread: {server: {thread name: ISO time on that server}}.
+THREAD_START_FACT = "configmgr_scp_thread_starts"
+EVIDENCE_LINES = 5
 SITE_SYSTEM_FIELDS = ("account_name", "use_site_server_account", "proxy_server", "proxy_port", "proxy_account", "public_fqdn")
 
 
@@ -32,13 +63,89 @@ def scp_server(ctx: TaskContext, provider: Optional[SiteProvider] = None) -> str
     return state.scp.server
 
 
-def effective_mode(entries: list[LogEntry]) -> str:
-    """Online/Offline from the last "... online|offline mode" line of dmpdownloader.log, else `unknown`."""
-    for entry in reversed(entries):
-        match = _MODE_LINE.search(entry.message or "")
-        if match:
-            return normalise_mode(match.group(1))
-    return UNKNOWN_MODE
+def effective_mode(entries: list[LogEntry], started_at: Optional[datetime] = None) -> str:
+    """`Online` or `unknown` (see effective_mode_evidence)."""
+    return str(effective_mode_evidence(entries, started_at)["mode"])
+
+
+def effective_mode_evidence(entries: Iterable[LogEntry], started_at: Optional[datetime] = None) -> dict[str, Any]:
+    """The mode the running SMS_DMP_DOWNLOADER uses, from documented DMPDownloader.log lines only.
+
+    `started_at` is a time at or after the thread's last start, on the SCP host's clock (what configmgr.scp.component
+    records when it starts or restarts the thread). Online: a documented manifest download line (ONLINE_SYNC_LINES)
+    at or after `started_at`. Otherwise `unknown`: without `started_at` a line cannot be told apart from one written
+    before the last restart, and no documented line shows offline mode. The evidence says what was considered."""
+    if started_at is not None and started_at.tzinfo is None:
+        started_at = started_at.replace(tzinfo=timezone.utc)
+    timed = [e for e in entries if e.time is not None]
+    online = [e for e in timed if _matches(ONLINE_SYNC_LINES, e.message)]
+    other = [e for e in timed if _matches(CONSIDERED_LINES, e.message)]
+    after = [e for e in online if started_at is not None and e.time is not None and e.time >= started_at]
+    if after:
+        mode, reason = ONLINE, ("a documented online-sync line (manifest download from the Microsoft cloud service) was "
+                                "logged after the thread's start")
+    elif started_at is None:
+        mode, reason = UNKNOWN_MODE, ("the thread's last start is not known (configmgr.scp.component records it when it "
+                                      "starts or restarts the thread), so no log line can be tied to the running thread; "
+                                      + NO_OFFLINE_LINE)
+    elif online:
+        mode, reason = UNKNOWN_MODE, ("the documented online-sync lines all precede the thread's start, and " + NO_OFFLINE_LINE)
+    else:
+        mode, reason = UNKNOWN_MODE, ("no documented online-sync line since the thread's start (the downloader syncs "
+                                      "every 24 hours in online mode), and " + NO_OFFLINE_LINE)
+    considered = sorted(online + other, key=lambda e: (e.time, e.line_number))
+    return {
+        "mode": mode,
+        "reason": reason,
+        "thread_started_at": started_at.isoformat() if started_at is not None else None,
+        "online_sync_lines": [_line(e) for e in after[-EVIDENCE_LINES:]],
+        "latest_online_sync_line": _line(online[-1]) if online else None,
+        "documented_lines": [_line(e) for e in considered[-EVIDENCE_LINES:]],
+        "lines_read": len(timed),
+    }
+
+
+def _matches(patterns: Iterable["re.Pattern[str]"], message: Optional[str]) -> bool:
+    text = (message or "").strip()
+    return any(p.search(text) for p in patterns)
+
+
+def _line(entry: LogEntry) -> dict[str, Any]:
+    return {"time": entry.time.isoformat() if entry.time else None, "message": entry.message, "source": entry.source}
+
+
+def thread_start(task_vars: Mapping[str, Any], server: str, name: str) -> Optional[datetime]:
+    """The start time configmgr.scp.component recorded for `name` on `server` in this play (THREAD_START_FACT)."""
+    value = thread_starts(task_vars).get(server.lower(), {}).get(name.upper())
+    if not isinstance(value, str):
+        return None
+    try:
+        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+
+
+def thread_starts(task_vars: Mapping[str, Any]) -> dict[str, dict[str, str]]:
+    """The THREAD_START_FACT of the task's host (a malformed fact counts as none)."""
+    facts = task_vars.get("ansible_facts")
+    fact = facts.get(THREAD_START_FACT) if isinstance(facts, Mapping) else None
+    if not isinstance(fact, Mapping):
+        fact = task_vars.get(THREAD_START_FACT)
+    if not isinstance(fact, Mapping):
+        return {}
+    return {str(server).lower(): {str(k).upper(): v for k, v in threads.items() if isinstance(v, str)}
+            for server, threads in fact.items() if isinstance(threads, Mapping)}
+
+
+def host_time(session: Any) -> Optional[datetime]:
+    """The host's clock (Get-Date), the clock its log lines are written with; None when it returns no time."""
+    pipe = Pipeline(operation="read the time on %s" % getattr(session, "host", "the host"))
+    pipe.add("Get-Date", label="read the time")
+    value = session.run(pipe, idempotent=True)[0].first
+    if not isinstance(value, datetime):
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
 def site_system_spec(server: Optional[str], options: Optional[Mapping[str, Any]],

@@ -1,5 +1,6 @@
 """Fixtures for the library's functional tests: in-process labs, sessions built from the lab's host vars, and two
-guards on every test: pypsrp's add_script is never called, and the lab never refused a script."""
+guards on every test: pypsrp's add_script is called only with a registered constant script (configmgr/scripts.py),
+and the lab never refused a script."""
 from __future__ import annotations
 
 from typing import Any, Callable, Iterator, Optional
@@ -10,6 +11,7 @@ from pypsrp.powershell import PowerShell
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.provider import SiteProvider
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.scphost import ScpHost
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.options import ConnectionOptions
+from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.pipeline import registered_script
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.session import Session
 from tests.lab.lab import Lab
 
@@ -54,12 +56,23 @@ class LabKit:
             session.close()
 
 
+SCRIPTS_SENT: list[str] = []       # registered constant scripts the library sent during the current test
+
+
 @pytest.fixture(autouse=True)
 def no_add_script(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The library must never send script text: fail the test on any call of pypsrp's add_script."""
-    def refuse(self: Any, *args: Any, **kwargs: Any) -> Any:
-        raise AssertionError("PowerShell.add_script was called with %r" % (args[:1],))
-    monkeypatch.setattr(PowerShell, "add_script", refuse)
+    """The library sends no script text but the registered constant scripts: fail the test on any other call of
+    pypsrp's add_script (the lab would refuse it too; see the make_lab teardown)."""
+    original = PowerShell.add_script
+    SCRIPTS_SENT.clear()
+
+    def guard(self: Any, script: Any, *args: Any, **kwargs: Any) -> Any:
+        if registered_script(script) is None:
+            raise AssertionError("PowerShell.add_script was called with a script that is not a registered constant: %r"
+                                 % (str(script)[:200],))
+        SCRIPTS_SENT.append(script)
+        return original(self, script, *args, **kwargs)
+    monkeypatch.setattr(PowerShell, "add_script", guard)
 
 
 @pytest.fixture

@@ -50,3 +50,18 @@ def test_rotated_log_is_read_too(make_lab):
     entries = host.read_log(tail=500)
     sources = {e.source for e in entries}
     assert "dmpdownloader.lo_" in sources and "dmpdownloader.log" in sources
+
+
+def test_failed_bootstrap_in_sms_trace_format_is_found_by_severity_error(make_lab):
+    """sitecomp.log is in SMS trace format (no type field): "Bootstrap operation failed." counts as an error."""
+    kit = make_lab("standalone-primary")
+    kit.lab.add_fault("install_fail", host=SCP01, nth=1)
+    prov = kit.provider()
+    prov.add_scp(SCP01, "Online")
+    kit.lab.advance(600)                          # Site Component Manager's cycle tries the install and fails
+    entries = prov.read_site_log("sitecomp.log", tail=500)
+    failed = [e for e in entries if e.message == "Bootstrap operation failed."]
+    assert failed and failed[-1].format == "simple" and failed[-1].severity_source == "text"
+    errors = filter_entries(entries, severity="error")
+    assert "Bootstrap operation failed." in [e.message for e in errors]
+    assert all(e.severity_source == "text" for e in errors)

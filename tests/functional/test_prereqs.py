@@ -69,3 +69,20 @@ def test_child_primary_and_existing_scp_are_refused(make_lab):
     moved = by_id(run_prerequisites(kit.provider(), "pri01.contoso.com", site_code="CAS", allow_move=True))
     assert moved["single_scp"].status == "warn"
     assert moved["aad_secret_expiry"].evidence["move"] is True
+
+
+def test_site_server_account_through_a_domain_group_is_a_warning_not_a_failure(make_lab):
+    """scp01 lists CONTOSO\\Domain Admins but not CM01$ itself: CM01$ may be an Administrator through that group
+    (Get-LocalGroupMember does not expand domain groups), so the check cannot prove it absent."""
+    data = load_scenario("standalone-primary")
+    hosts = [h if h["fqdn"] != SCP01 else dict(h, site_server_admin=False) for h in data["hosts"]]
+    kit = make_lab(dict(data, hosts=hosts))
+    host = kit.scp_host(SCP01)
+    results = run_prerequisites(kit.provider(), SCP01, host)
+    admin = by_id(results)["site_server_admin"]
+    assert admin.status == "warn", admin.to_dict()
+    assert "cm01$" in admin.message and "contoso\\domain admins" in admin.message.lower()     # the lab lower-cases names
+    assert [g.lower() for g in admin.evidence["groups"]] == ["contoso\\domain admins"]
+    assert sorted(a.lower() for a in admin.evidence["administrators"]) == ["contoso\\cmadmin", "contoso\\domain admins"]
+    assert admin.evidence["not_listed"] == ["cm01$"]
+    assert summary(results) == "warn" and host.session.pipelines_run == 1

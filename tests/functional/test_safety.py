@@ -1,4 +1,4 @@
-"""Check mode never mutates; no call is ever a script."""
+"""Check mode never mutates; no call is a script (the constant scripts only serve -ProxyAccessAccount)."""
 from __future__ import annotations
 
 import pytest
@@ -39,7 +39,8 @@ def test_check_mode_makes_no_mutating_call(make_lab):
 
 
 def test_no_call_is_a_script(make_lab, monkeypatch):
-    """Spy on pypsrp: every command the library adds goes through add_cmdlet, never add_script; the lab log agrees."""
+    """Spy on pypsrp: without a proxy account every command goes through add_cmdlet, never add_script (the conftest
+    guard refuses any non-constant script); the lab log agrees."""
     added = []
     original = PowerShell.add_cmdlet
 

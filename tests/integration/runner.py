@@ -73,11 +73,14 @@ def output(proc: subprocess.CompletedProcess) -> str:
     return proc.stdout[-6000:] + proc.stderr[-3000:]
 
 
-def assert_ok(proc: subprocess.CompletedProcess) -> None:
+def assert_ok(proc: subprocess.CompletedProcess, changed: Optional[int] = None) -> None:
+    """A clean recap (no failed, no unreachable host); with `changed`, that many changed tasks per host."""
     assert proc.returncode == 0, output(proc)
     hosts = recap(proc)
     assert hosts, output(proc)
     assert all(h["failed"] == 0 and h["unreachable"] == 0 for h in hosts.values()), output(proc)
+    if changed is not None:
+        assert all(h["changed"] == changed for h in hosts.values()), output(proc)
 
 
 def assert_no_secret(lab: Lab, *procs: subprocess.CompletedProcess) -> None:

@@ -24,6 +24,7 @@ from tests.lab.control import ControlServer
 from tests.lab.wsman.certs import make_pki
 from tests.lab.wsman.server import EndpointConfig, WSManServer
 from tests.lab.world.clock import Clock
+from tests.lab.world.scenario import scenario_start
 from tests.lab.world.world import World
 
 SCENARIO_DIR = Path(__file__).resolve().parent / "world" / "scenarios"
@@ -60,7 +61,8 @@ class Lab:
         self._own_workdir = workdir is None
         self.workdir = Path(workdir or tempfile.mkdtemp(prefix="cmlab-"))
         self.workdir.mkdir(parents=True, exist_ok=True)
-        self.world = World.from_scenario(self.data, Clock(scale=scale))
+        # The clock starts at the controller's UTC now unless the scenario pins it (clock: {start: ...}).
+        self.world = World.from_scenario(self.data, Clock(start=scenario_start(self.data), scale=scale))
         self.backend = LabBackend(self.world)
         self.pki = make_pki(str(self.workdir / "pki"), list(self.world.hosts))
         self.endpoints = [EndpointConfig(name=fqdn, https=https, certs=self.pki if https else None,
@@ -147,14 +149,22 @@ class Lab:
         return kwargs
 
     def inventory(self) -> dict[str, Any]:
-        """An Ansible YAML inventory: hosts by FQDN; groups for site servers, the top-tier site server, the rest."""
+        """An Ansible YAML inventory: hosts by FQDN; groups ``site_servers`` (active and passive site servers),
+        ``passive_site_servers``, ``sms_providers`` (every SMS Provider host), ``top_tier_site_server`` (the top-tier
+        site's active site server) and ``site_systems`` (every other host: neither a site server nor an SMS Provider)."""
         hosts = {fqdn: self.host_vars(fqdn) for fqdn in sorted(self.world.hosts)}
-        site_servers = {s.server.lower() for s in self.world.hierarchy.sites.values()}
+        sites = list(self.world.hierarchy.sites.values())
+        site_servers = {fqdn for s in sites for fqdn in s.site_servers if fqdn in hosts}
+        passive = {s.passive_server for s in sites if s.passive_server in hosts}
+        providers = {fqdn for s in sites for fqdn in s.providers if fqdn in hosts}
         top = self.world.hierarchy.top_site()
         children: dict[str, Any] = {
             "site_servers": {"hosts": {h: {} for h in sorted(site_servers)}},
-            "site_systems": {"hosts": {h: {} for h in sorted(set(hosts) - site_servers)}},
+            "site_systems": {"hosts": {h: {} for h in sorted(set(hosts) - site_servers - providers)}},
+            "sms_providers": {"hosts": {h: {} for h in sorted(providers)}},
         }
+        if passive:
+            children["passive_site_servers"] = {"hosts": {h: {} for h in sorted(passive)}}
         if top is not None:
             children["top_tier_site_server"] = {"hosts": {top.server.lower(): {}}}
         return {"all": {"hosts": hosts, "children": children}}

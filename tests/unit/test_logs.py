@@ -67,3 +67,35 @@ def test_rotated_first_and_filters():
 def test_to_dict():
     (e,) = parse_log(CMTRACE)
     assert e.to_dict()["time"] == "2023-07-15T09:12:45.332000+00:00"
+
+
+# -- severity of lines without a type field (SMS trace, unparsed) -------------------------------------------------
+SITECOMP_FAILED = ("Bootstrap operation failed.  $$<SMS_SITE_COMPONENT_MANAGER><11-02-2026 09:05:07.123+000>"
+                   "<thread=4116 (0x1014)>")
+
+
+def test_sms_trace_failure_line_is_an_error_derived_from_text():
+    (e,) = parse_log(SITECOMP_FAILED)
+    assert e.format == "simple" and e.severity == "error" and e.severity_source == "text"
+    assert [x.message for x in filter_entries(parse_log(SIMPLE + "\n" + SITECOMP_FAILED), severity="error")] == \
+        ["Bootstrap operation failed."]
+
+
+def test_cmtrace_rule_first_then_fail():
+    # CMTrace's documented rule: "error" -> error, "warn" -> warning; a warning that mentions a failure stays a warning
+    (warn,) = parse_log(SIMPLE_WARN)
+    assert warn.severity == "warning" and warn.severity_source == "text"
+    (err,) = parse_log("ERROR: Failed to call X $$<C><01-02-2024 00:00:00.000+000><thread=1 (0x1)>")
+    assert err.severity == "error"
+    (info,) = parse_log("Successfully Dropped the state message 4~~  $$<C><01-02-2024 00:00:00.000+000><thread=1 (0x1)>")
+    assert info.severity == "info" and info.severity_source == "text"
+    (garbage,) = parse_log("Install failed with 0x80004005")
+    assert garbage.format == "unparsed" and garbage.severity == "error" and garbage.severity_source == "text"
+
+
+def test_cmtrace_type_field_wins_over_text_and_is_marked():
+    (e,) = parse_log(CMTRACE_ERR.replace('type="3"', 'type="1"'))       # "Failed ..." text, but type 1 says info
+    assert e.severity == "info" and e.severity_source == "type"
+    (e,) = parse_log(CMTRACE_ERR.replace('type="3"', 'type=""'))        # no type value: derived from the text
+    assert e.severity == "error" and e.severity_source == "text"
+    assert parse_log(CMTRACE)[0].to_dict()["severity_source"] == "type"

@@ -18,9 +18,13 @@ SS_A = SiteSystemServer("scp01.contoso.com", "CAS")
 SS_B = SiteSystemServer("scp02.contoso.com", "CAS")
 
 
-def state(sites=(CAS, PRI), scp=None, systems=(SS_A, SS_B), updates=()):
-    return ProviderState("CAS", "cas01.contoso.com", "5.2107", Hierarchy(list(sites)), scp, list(systems),
-                         updates=list(updates), scps=[scp] if scp else [])
+def state(sites=(CAS, PRI), scp=None, systems=(SS_A, SS_B), updates=(), provider_site=None, roles=None):
+    """The provider's site defaults to the top-tier site of `sites` (the provider answering is the top tier's)."""
+    hierarchy = Hierarchy(list(sites))
+    top = hierarchy.top_tier
+    code = provider_site or (top.site_code if top else "CAS")
+    return ProviderState(code, "cas01.contoso.com", "5.2107", hierarchy, scp, list(systems),
+                         updates=list(updates), scps=[scp] if scp else [], site_roles=roles)
 
 
 def actions(plan):
@@ -169,3 +173,90 @@ def test_check_top_tier_names_an_unknown_site_and_the_sites_that_exist():
     assert not verdict.ok and "ZZZ does not exist" in verdict.message and "CAS, PR1" in verdict.message
     # a child's provider lists only its own site: its parent still exists
     assert "does not exist" not in check_top_tier(Hierarchy([child]), "CAS").message
+
+
+# -- topologies (issue: correct in every real topology) -------------------------------------------------------------
+SCP_CHILD = ScpInfo("scp02.contoso.com", "PS1", "Online")
+
+
+def test_removal_through_a_child_primary_provider_is_refused():
+    """Remove-CMServiceConnectionPoint -SiteCode CAS sent through a child's provider: the same top-tier rule as install."""
+    with pytest.raises(PlanRefused) as info:
+        plan_scp(state(scp=SCP_A, provider_site="PS1"), DesiredScp(state="absent"))
+    text = str(info.value)
+    assert "SMS Provider of site PS1" in text and "top-tier site CAS" in text and "cas01.contoso.com" in text
+
+
+@pytest.mark.parametrize("desired", [DesiredScp(server="scp01.contoso.com", mode="Offline"),
+                                     DesiredScp(server="scp02.contoso.com", allow_move=True),
+                                     DesiredScp(server="scp01.contoso.com",
+                                                site_system=SiteSystemSpec("scp01.contoso.com", public_fqdn="x.contoso.com"))])
+def test_every_change_through_a_child_provider_is_refused(desired):
+    with pytest.raises(PlanRefused) as info:
+        plan_scp(state(scp=SCP_A, provider_site="PS1"), desired)
+    assert "SMS Provider of site PS1" in str(info.value)
+
+
+def test_noop_through_a_child_provider_is_fine():
+    assert plan_scp(state(scp=SCP_A, provider_site="PS1"), DesiredScp(server="scp01.contoso.com")).steps == []
+
+
+def test_stranded_scp_at_a_child_site_is_removed_from_the_top_tier():
+    plan = plan_scp(state(scp=SCP_CHILD), DesiredScp(state="absent"))
+    assert actions(plan) == ["remove_scp", "wait_removed"]
+    assert plan.steps[0].params == {"server": "scp02.contoso.com", "site_code": "PS1"}
+    assert plan.steps[1].params["site_code"] == "PS1"         # the wait reads the child site server's sitecomp.log
+
+
+@pytest.mark.parametrize("mode", ["Offline", "Online"])
+def test_a_move_keeps_the_current_mode(mode):
+    current = ScpInfo("scp01.contoso.com", "CAS", mode)
+    plan = plan_scp(state(scp=current), DesiredScp(server="scp02.contoso.com", allow_move=True))
+    add = next(s for s in plan.steps if s.action == "add_scp")
+    assert add.params["mode"] == mode and plan.predicted_after["mode"] == mode
+
+
+def test_a_move_with_mode_uses_it():
+    plan = plan_scp(state(scp=SCP_A_OFF), DesiredScp(server="scp02.contoso.com", allow_move=True, mode="online"))
+    assert next(s for s in plan.steps if s.action == "add_scp").params["mode"] == "Online"
+
+
+def test_a_move_with_an_unreadable_mode_needs_mode():
+    unknown = ScpInfo("scp01.contoso.com", "CAS", None)
+    with pytest.raises(PlanRefused) as info:
+        plan_scp(state(scp=unknown), DesiredScp(server="scp02.contoso.com", allow_move=True))
+    assert "give mode" in str(info.value)
+
+
+def test_configured_but_not_installed_waits_again():
+    """A re-run after a timed-out wait: the role is configured, its thread key does not exist: wait, do not report ok."""
+    plan = plan_scp(state(scp=SCP_A), DesiredScp(server="scp01.contoso.com"), {"scp01.contoso.com": False})
+    assert actions(plan) == ["wait_installed"] and not plan.changed and plan.pending == "install"
+    plan = plan_scp(state(scp=SCP_A), DesiredScp(server="scp01.contoso.com", wait=False), {"scp01.contoso.com": False})
+    assert actions(plan) == [] and plan.pending == "install"
+    plan = plan_scp(state(scp=SCP_A), DesiredScp(server="scp01.contoso.com"), {"scp01.contoso.com": True})
+    assert actions(plan) == [] and plan.pending is None
+    plan = plan_scp(state(scp=SCP_A), DesiredScp(server="scp01.contoso.com"), {"scp01.contoso.com": None})
+    assert actions(plan) == []                     # unknown: nothing claimed, the action warns
+
+
+def test_removed_but_still_installed_waits_again():
+    plan = plan_scp(state(), DesiredScp(state="absent", server="scp01.contoso.com"), {"scp01.contoso.com": True})
+    assert actions(plan) == ["wait_removed"] and not plan.changed and plan.pending == "removal"
+    assert actions(plan_scp(state(), DesiredScp(state="absent", server="scp01.contoso.com"),
+                            {"scp01.contoso.com": False})) == []
+
+
+HA_ROLES = [{"RoleName": "SMS Site Server", "NetworkOSPath": "\\\\cas01.contoso.com", "SiteCode": "CAS"},
+            {"RoleName": "SMS Site Server", "NetworkOSPath": "\\\\cas02.contoso.com", "SiteCode": "CAS"}]
+
+
+@pytest.mark.parametrize("server", ["cas01.contoso.com", "cas02.contoso.com", "CAS02"])
+def test_ha_site_servers_are_refused(server):
+    with pytest.raises(PlanRefused) as info:
+        plan_scp(state(roles=HA_ROLES), DesiredScp(server=server))
+    assert "high availability" in str(info.value) and "cas01.contoso.com, cas02.contoso.com" in str(info.value)
+
+
+def test_ha_pair_does_not_block_another_server():
+    assert actions(plan_scp(state(roles=HA_ROLES), DesiredScp(server="scp01.contoso.com", wait=False))) == ["add_scp"]

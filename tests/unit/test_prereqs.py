@@ -23,8 +23,17 @@ def role(server, name, site="PS1"):
 ROLES = [role("cm01.contoso.com", "SMS Site Server"), role("scp01.contoso.com", "SMS Dmp Connector")]
 
 
+def member(name, kind="User", source="ActiveDirectory"):
+    """One Get-LocalGroupMember object (Microsoft.PowerShell.Commands.LocalPrincipal)."""
+    return {"Name": name, "ObjectClass": kind, "PrincipalSource": source, "SID": "S-1-5-21-1-%d" % len(name)}
+
+
+USERS_ONLY = {"Get-LocalGroupMember": [member("SCP01\\Administrator", source="Local"), member("CONTOSO\\cmadmin")]}
+WITH_GROUP = {"Get-LocalGroupMember": USERS_ONLY["Get-LocalGroupMember"] + [member("CONTOSO\\Domain Admins", "Group")]}
+
+
 def host_answers(**extra):
-    answers = {"Get-LocalGroupMember": [{"Name": "CONTOSO\\CM01$"}, {"Name": "CONTOSO\\cmadmin"}],
+    answers = {"Get-LocalGroupMember": [member("CONTOSO\\CM01$"), member("CONTOSO\\cmadmin")],
                "Get-ItemProperty": TLS_OK, "Test-NetConnection": [True], "Invoke-WebRequest": [{"StatusCode": 200}]}
     answers.update(extra)
     return answers
@@ -78,13 +87,16 @@ def test_no_proxy_means_direct_probes_only_and_offline_mode_warns():
 
 
 def test_site_server_account_missing_and_installation_account():
-    members = {"Get-LocalGroupMember": [{"Name": "CONTOSO\\cmadmin"}]}
+    members = USERS_ONLY                  # users only: nothing could hold the account, its absence is proven
     checks, _p, _h = run(host_extra=members)
     assert checks["site_server_admin"].status == "fail" and "cm01$" in checks["site_server_admin"].message
     checks, _p, _h = run(host_extra=members, site_system=SiteSystemSpec("scp01.contoso.com", account_name="CONTOSO\\cmadmin"))
     assert checks["site_server_admin"].status == "pass"
     checks, _p, _h = run(host_extra=members, site_system=SiteSystemSpec("scp01.contoso.com", account_name="CONTOSO\\inst"))
-    assert checks["site_server_admin"].status == "warn" and "CONTOSO\\inst" in checks["site_server_admin"].message
+    assert checks["site_server_admin"].status == "fail" and "CONTOSO\\inst" in checks["site_server_admin"].message
+    checks, _p, _h = run(host_extra=WITH_GROUP, site_system=SiteSystemSpec("scp01.contoso.com", account_name="CONTOSO\\inst"))
+    admin = checks["site_server_admin"]
+    assert admin.status == "warn" and "CONTOSO\\inst" in admin.message and "CONTOSO\\Domain Admins" in admin.message
     checks, _p, _h = run(server="cm01.contoso.com", host_extra=members)
     assert checks["site_server_admin"].status == "pass" and "site server itself" in checks["site_server_admin"].message
 
@@ -168,8 +180,42 @@ def test_unknown_site_code_fails_top_tier_and_warns_admin():
 
 
 def test_site_server_itself_only_when_it_is_one_of_the_sites_servers():
-    members = {"Get-LocalGroupMember": [{"Name": "CONTOSO\\cmadmin"}]}
+    members = USERS_ONLY
     checks, _p, _h = run(server="cm01.contoso.com", host_extra=members, site_code="PS1")
     assert checks["site_server_admin"].status == "pass" and "site server itself" in checks["site_server_admin"].message
     checks, _p, _h = run(server="scp01.contoso.com", host_extra=members, site_code="PS1")
     assert checks["site_server_admin"].status == "fail"
+
+
+# -- site_server_admin: only a proven absence fails ---------------------------------------------------------------
+def test_account_not_listed_but_a_domain_group_is_a_warning_with_the_evidence():
+    """CM01$ may be an Administrator through CONTOSO\\Domain Admins: Get-LocalGroupMember does not expand groups."""
+    checks, _p, host = run(host_extra=WITH_GROUP)
+    admin = checks["site_server_admin"]
+    assert admin.status == "warn", admin.to_dict()
+    assert "cm01$" in admin.message and "CONTOSO\\Domain Admins" in admin.message and "group" in admin.message
+    assert admin.evidence["administrators"] == ["SCP01\\Administrator", "CONTOSO\\cmadmin", "CONTOSO\\Domain Admins"]
+    assert admin.evidence["groups"] == ["CONTOSO\\Domain Admins"]
+    assert admin.evidence["not_listed"] == ["cm01$"] and admin.evidence["administrators_read"] is True
+    assert summary(list(checks.values())) == "warn"          # fail_on: error no longer stops the play
+    assert len(host.pipelines) == 1                          # still one pipeline: nothing extra is read
+
+
+def test_well_known_or_unclassified_members_may_contain_the_account():
+    for extra in ([member("NT AUTHORITY\\Authenticated Users", "Group", "Unknown")],
+                  [{"Name": "CONTOSO\\SCCM-Servers"}]):              # no ObjectClass returned: cannot tell
+        members = {"Get-LocalGroupMember": USERS_ONLY["Get-LocalGroupMember"] + extra}
+        admin = run(host_extra=members)[0]["site_server_admin"]
+        assert admin.status == "warn" and extra[0]["Name"] in admin.evidence["groups"], admin.to_dict()
+
+
+def test_unread_administrators_are_a_warning_not_a_failure():
+    admin = run(host_extra={"Get-LocalGroupMember": []})[0]["site_server_admin"]
+    assert admin.status == "warn" and "could not be read" in admin.message
+    assert admin.evidence["administrators_read"] is False
+
+
+def test_installation_account_as_upn_cannot_be_compared():
+    planned = SiteSystemSpec("scp01.contoso.com", account_name="inst@contoso.com")
+    admin = run(host_extra=USERS_ONLY, site_system=planned)[0]["site_server_admin"]
+    assert admin.status == "warn" and "inst@contoso.com" in admin.message

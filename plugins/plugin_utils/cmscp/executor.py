@@ -6,10 +6,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Callable, Optional
 
+from .configmgr.model import ProviderState
 from .configmgr.provider import SiteProvider
 from .configmgr.scphost import ScpHost
 from .errors import ConfigMgrError
-from .planner import Plan, Step
+from .planner import DesiredScp, Plan, Step
 
 ProgressCallback = Callable[[Optional[Step], str], None]
 
@@ -20,6 +21,25 @@ class ExecutionResult:
     after: Optional[dict]
     steps_run: list[Step] = field(default_factory=list)
     seconds: float = 0.0
+
+
+def observe_hosts(current: ProviderState, desired: DesiredScp,
+                  scp_host_for: Callable[[str], ScpHost]) -> tuple[dict[str, Optional[bool]], list[str]]:
+    """Read what plan_scp needs beyond the site database: whether the role's thread key exists on the server it is
+    configured on (present) or was removed from (absent with `server`). Returns ({server: bool | None}, warnings);
+    None with a warning when that host cannot be read, so the plan does not claim an effective state it has not seen."""
+    server = desired.server.lower() if desired.server else None
+    scp = current.scp
+    if not server:
+        return {}, []
+    wanted = (desired.state == "present" and scp is not None and scp.server == server) or \
+             (desired.state == "absent" and (scp is None or scp.server != server))
+    if not wanted:
+        return {}, []
+    try:
+        return {server: scp_host_for(server).thread_state().present}, []
+    except ConfigMgrError as err:
+        return {server: None}, ["could not read whether the role is installed on %s: %s" % (server, err)]
 
 
 def execute_plan(plan: Plan, provider: SiteProvider, scp_host_for: Callable[[str], ScpHost], *,

@@ -5,8 +5,16 @@ Two line formats are recognised per line:
   (the message may span several physical lines)
 - SMS trace:    msg  $$<COMPONENT><MM-DD-YYYY HH:MM:SS.mmm+BIAS><thread=N (0xHEX)>
 BIAS is the Windows time-zone bias in minutes (UTC = local time + bias), so +000 is UTC and -60 is UTC+01:00.
-Lines in neither format are kept as `unparsed` entries. Severity: CMTrace `type` (1 info, 2 warning, 3 error);
-for other lines, like CMTrace itself, the text "error" / "warn" (case-insensitive).
+Lines in neither format are kept as `unparsed` entries.
+
+Severity (`severity_source` tells which rule decided it):
+- "type": a CMTrace line with a `type` of 1 (info), 2 (warning) or 3 (error).
+- "text": every other line (SMS trace and unparsed lines have no severity field). CMTrace's documented rule first: "For
+  other log formats, CMTrace does a case-insensitive search in each entry for any text string matching "error"" (shown
+  as an error) and "warn" (a warning) (memdocs configmgr/core/support/cmtrace.md, "Log pane"). CMTrace documents no
+  other word. This parser adds one rule of its own for lines that rule leaves at info: text matching "fail" is an
+  error, so that server lines such as "Bootstrap operation failed." are found by a severity filter. A line CMTrace
+  would show as a warning ("WARNING: Failed to download ...") stays a warning.
 """
 from __future__ import annotations
 
@@ -23,8 +31,11 @@ _CMTRACE = re.compile(
 _SIMPLE = re.compile(
     r'^(?P<msg>.*?)\s*\$\$<(?P<component>[^>]*)><(?P<date>\d{2}-\d{2}-\d{4}) (?P<time>\d{1,2}:\d{2}:\d{2}(?:\.\d+)?)'
     r'(?P<bias>[+-]\d+)?><thread=(?P<thread>\d+)(?: \(0x[0-9A-Fa-f]+\))?>\s*$')
-_ERROR_WORD = re.compile(r"error", re.I)
-_WARN_WORD = re.compile(r"warn", re.I)
+_ERROR_WORD = re.compile(r"error", re.I)     # [OFFICIAL] CMTrace's rule for logs without a type field
+_WARN_WORD = re.compile(r"warn", re.I)       # [OFFICIAL] same
+_FAIL_WORD = re.compile(r"fail", re.I)       # this collection's addition, applied only where CMTrace's rule says info
+TYPE, TEXT = "type", "text"                  # severity_source values
+_TYPES = {"1": "info", "2": "warning", "3": "error"}     # CMTrace type field
 
 
 @dataclass
@@ -38,6 +49,7 @@ class LogEntry:
     line_number: int                # 1-based first physical line in the text given to the parser
     source: Optional[str] = None    # file name the text came from
     raw: str = ""
+    severity_source: str = TEXT     # type (CMTrace type field) | text (derived from the message text)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -58,10 +70,13 @@ def _timestamp(date_text: str, time_text: str, bias: Optional[str]) -> Optional[
 
 
 def text_severity(message: str) -> str:
+    """Severity of a line without a type field: CMTrace's documented "error" / "warn" search, then "fail" -> error."""
     if _ERROR_WORD.search(message):
         return "error"
     if _WARN_WORD.search(message):
         return "warning"
+    if _FAIL_WORD.search(message):
+        return "error"
     return "info"
 
 
@@ -108,12 +123,12 @@ def parse_log(text: str, source: Optional[str] = None) -> list[LogEntry]:
 
 def _from_cmtrace(match: "re.Match[str]", line_number: int, source: Optional[str], raw: str) -> LogEntry:
     message = _clean(match.group("msg"))
-    kind = match.group("type")
-    severity = {"1": "info", "2": "warning", "3": "error"}.get(kind or "", text_severity(message))
+    kind = _TYPES.get(match.group("type") or "")
     thread = match.group("thread")
     return LogEntry(message=message, time=_timestamp(match.group("date"), match.group("time"), match.group("bias")),
                     component=match.group("component") or None, thread=int(thread) if thread else None,
-                    severity=severity, format="cmtrace", line_number=line_number, source=source, raw=raw)
+                    severity=kind or text_severity(message), format="cmtrace", line_number=line_number, source=source,
+                    raw=raw, severity_source=TYPE if kind else TEXT)
 
 
 def parse_files(files: Iterable[tuple[str, str]]) -> list[LogEntry]:

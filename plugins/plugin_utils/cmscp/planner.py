@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any, Mapping, Optional
 
 from .configmgr.model import ProviderState, SiteSystemSpec, check_top_tier, normalise_mode
+from .configmgr.topology import Topology
 from .errors import InvalidOption, PlanRefused
 
 ACTIONS = ("ensure_site_system", "add_scp", "set_mode", "remove_scp", "wait_removed", "wait_installed",
@@ -43,6 +44,7 @@ class Plan:
     predicted_after: Optional[dict]
     restart_required: bool = False
     moved_from: Optional[str] = None
+    pending: Optional[str] = None                # "install" | "removal": configured but not in effect yet
 
     @property
     def changed(self) -> bool:
@@ -52,13 +54,20 @@ class Plan:
         return [s.to_dict() for s in self.steps]
 
 
-def plan_scp(current: ProviderState, desired: DesiredScp) -> Plan:
-    """Decide what to do. Raises PlanRefused (with where/why) or InvalidOption."""
+def plan_scp(current: ProviderState, desired: DesiredScp,
+             installed: Optional[Mapping[str, Optional[bool]]] = None) -> Plan:
+    """Decide what to do. Raises PlanRefused (with where/why) or InvalidOption.
+
+    `installed` maps a server FQDN to whether the role's thread key exists on it (ScpHost.thread_state().present),
+    None when it could not be read. It makes the effective state part of the current state: a role that is
+    configured but not installed yet (an earlier run gave up waiting) is waited for again, and so is a role that
+    was removed from the site but is still installed on its server."""
     if desired.state not in ("present", "absent"):
         raise InvalidOption("state", "must be present or absent, got %r" % (desired.state,))
     host = current.provider
     hierarchy = current.hierarchy
     top = hierarchy.top_tier
+    topology = Topology.from_state(current)
     scp = current.scp
     before = scp.to_dict() if scp else None
     if len(current.scps) > 1:
@@ -66,16 +75,24 @@ def plan_scp(current: ProviderState, desired: DesiredScp) -> Plan:
                           % (len(current.scps), ", ".join(s.server for s in current.scps)), host, "plan")
     server = desired.server.lower() if desired.server else None
     mode = normalise_mode(desired.mode) if desired.mode is not None else None
+    known = {k.lower(): v for k, v in (installed or {}).items()}
 
     if desired.state == "absent":
         if scp is None or (server and scp.server != server):
+            if server and known.get(server) is True and desired.wait:
+                # removed from the site earlier, still installed on the server: finish waiting for the removal
+                return Plan([Step("wait_removed", "wait until the role is uninstalled from %s (removed from the site "
+                                  "earlier, still installed)" % server, False, {"installed": False},
+                                  {"server": server, "site_code": None})], before, before, pending="removal")
             return Plan([], before, before)
+        _refuse_not_top_tier(current, topology, "remove the service connection point from %s (site %s)"
+                             % (scp.server, scp.site_code))
         _refuse_busy(current, host, "remove the service connection point")
         steps = [Step("remove_scp", "remove the service connection point from %s (site %s)" % (scp.server, scp.site_code),
                       True, {"scp": None}, {"server": scp.server, "site_code": scp.site_code})]
         if desired.wait:
             steps.append(Step("wait_removed", "wait until the role is uninstalled from %s" % scp.server, False,
-                              {"installed": False}, {"server": scp.server}))
+                              {"installed": False}, {"server": scp.server, "site_code": scp.site_code}))
         return Plan(steps, before, None)
 
     if not server:
@@ -89,20 +106,33 @@ def plan_scp(current: ProviderState, desired: DesiredScp) -> Plan:
         verdict = check_top_tier(hierarchy, current.site_code.upper())    # a child's provider: name its parent
     if not verdict.ok:
         raise PlanRefused(verdict.message, host, "plan")
+    partner = topology.ha_partner(server)
+    if partner is not None:
+        raise PlanRefused("%s is a site server configured for high availability at site %s (site servers %s): "
+                          "Microsoft says not to host the service connection point on either site server of an HA "
+                          "pair; choose another site system server" % (server, partner[0], ", ".join(partner[1])),
+                          host, "plan")
 
     steps: list[Step] = []
     restart = False
     moved_from = None
-    target_mode = mode or (scp.mode if scp and scp.server == server else None) or "Online"
+    if mode is None and scp is not None and scp.server != server and scp.mode is None:
+        raise PlanRefused("could not read the current mode of the service connection point on %s (no OfflineMode "
+                          "property): give mode to move it to %s" % (scp.server, server), host, "plan")
+    # the documented default of `mode`: the current mode, also when the role moves; Online on a first install
+    target_mode = mode or (scp.mode if scp else None) or "Online"
     after: dict[str, Optional[str]] = {"server": server, "site_code": site_code, "mode": target_mode}
 
     if scp is not None and scp.server == server and scp.site_code == site_code:
         steps += _site_system_steps(current, desired, server, site_code, required=False)
+        if steps:
+            _refuse_not_top_tier(current, topology, "configure the site system server %s" % server)
         if mode and scp.mode is None:
             raise PlanRefused("could not read the current mode of the service connection point on %s (no OfflineMode "
                               "property): refusing to set %s mode on every run; check the role in the console"
                               % (server, mode), host, "plan")
         if mode and scp.mode != mode:
+            _refuse_not_top_tier(current, topology, "change the service connection point mode")
             _refuse_expansion(current, host, "change the service connection point mode")
             steps.append(Step("set_mode", "set the service connection point on %s to %s mode (was %s)"
                               % (server, mode, scp.mode), True, {"mode": mode},
@@ -113,9 +143,19 @@ def plan_scp(current: ProviderState, desired: DesiredScp) -> Plan:
                                   % server, True, {"thread": "Running"}, {"server": server}))
                 restart = False
         after["mode"] = mode or scp.mode
-        return Plan(steps, before, after, restart_required=restart)
+        pending = None
+        if known.get(server) is False:
+            # configured but its thread key does not exist yet: not installed (an earlier wait gave up, or
+            # Site Component Manager has not run): the desired state is the installed role, so wait again
+            pending = "install"
+            if desired.wait:
+                steps.append(Step("wait_installed", "wait until SMS_DMP_DOWNLOADER runs on %s (configured, not "
+                                  "installed yet)" % server, False, {"thread": "Running"},
+                                  {"server": server, "site_code": site_code}))
+        return Plan(steps, before, after, restart_required=restart, pending=pending)
 
     if scp is not None:
+        _refuse_not_top_tier(current, topology, "move the service connection point")
         if not desired.allow_move and scp.server == server:
             raise PlanRefused("the service connection point on %s is at site %s, not at the top-tier site %s: set "
                               "allow_move=true to remove it and add it again at %s"
@@ -129,15 +169,16 @@ def plan_scp(current: ProviderState, desired: DesiredScp) -> Plan:
         steps.append(Step("remove_scp", "remove the service connection point from %s" % scp.server, True,
                           {"scp_on": None}, {"server": scp.server, "site_code": scp.site_code}))
         steps.append(Step("wait_removed", "wait until the role is uninstalled from %s" % scp.server, False,
-                          {"installed": False}, {"server": scp.server}))
+                          {"installed": False}, {"server": scp.server, "site_code": scp.site_code}))
     else:
+        _refuse_not_top_tier(current, topology, "install the service connection point")
         _refuse_busy(current, host, "install the service connection point")
     steps += _site_system_steps(current, desired, server, site_code, required=True)
     steps.append(Step("add_scp", "add the service connection point on %s (site %s, %s mode)" % (server, site_code, target_mode),
                       True, {"scp": after}, {"server": server, "site_code": site_code, "mode": target_mode}))
     if desired.wait or moved_from:
         steps.append(Step("wait_installed", "wait until SMS_DMP_DOWNLOADER runs on %s" % server, False,
-                          {"thread": "Running"}, {"server": server}))
+                          {"thread": "Running"}, {"server": server, "site_code": site_code}))
     if moved_from:
         steps.append(Step("verify", "verify that the hierarchy has one service connection point, on %s" % server, False,
                           {"scp": after}, {"server": server}))
@@ -159,6 +200,21 @@ def _site_system_steps(current: ProviderState, desired: DesiredScp, server: str,
     else:
         text = "configure the site system server %s (%s)" % (server, ", ".join(sorted(diff)))
     return [Step("ensure_site_system", text, True, {"site_system": server}, {"spec": spec})]
+
+
+def _refuse_not_top_tier(current: ProviderState, topology: Topology, what: str) -> None:
+    """The one rule for every change: it goes through the top-tier site's SMS Provider. Site system roles of a site
+    are changed through that site's provider or its parent's; the SCP belongs to the top-tier site, and a stranded
+    SCP at a child site is removed from the top tier too (inferred from the CAS managing its child sites)."""
+    if topology.at_top_tier() or not topology.provider_site:
+        return
+    verdict = check_top_tier(current.hierarchy, topology.provider_site)
+    top = topology.top_tier_site or verdict.top_tier_site
+    server = topology.site_server(top) if top else None
+    raise PlanRefused("cannot %s through the SMS Provider of site %s (%s): %s. Run the task against the top-tier site%s"
+                      % (what, topology.provider_site, topology.provider, verdict.message,
+                         " %s (site server %s)" % (top, server) if top and server else (" %s" % top if top else "")),
+                      current.provider, "plan")
 
 
 def _refuse_expansion(current: ProviderState, host: str, what: str) -> None:

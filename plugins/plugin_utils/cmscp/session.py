@@ -8,7 +8,7 @@ from typing import Any, Callable, Optional
 
 from .errors import CommandFailed, ConfigMgrError, HostUnreachable, RemoteFault
 from .options import ConnectionOptions
-from .pipeline import Pipeline, Statement, segments
+from .pipeline import Pipeline, Statement, check_scripts, segments
 from .transport import PypsrpTransport, RawOutcome, Transport
 from .values import ErrorInfo, error_info, to_python
 
@@ -121,6 +121,7 @@ class Session:
         runspace state (the provider's module bootstrap) can put that state back in the same round trip."""
         if not pipeline.statements:
             return PipelineResult([])
+        check_scripts(pipeline.statements)
         self.open()
         marker = MARKER_PREFIX + uuid.uuid4().hex
         limit = timeout if timeout is not None else self.command_timeout
@@ -133,6 +134,7 @@ class Session:
             self.open()
             if rebuild is not None:
                 pipeline = rebuild()
+                check_scripts(pipeline.statements)
             outcome = self._invoke(pipeline, marker, limit)
         self.pipelines_run += 1
         return split_outcome(outcome, pipeline, marker, self.host, limit)
@@ -207,7 +209,7 @@ def _owner(info: ErrorInfo, statements: list[Statement]) -> int:
     tolerant = [i for i, s in enumerate(statements) if s.error_action == "Continue"] or list(range(len(statements)))
     name = (info.command or "").lower()
     for i in tolerant:
-        if any(c.name.lower() == name for c in statements[i].commands):
+        if name in statements[i].names:
             return i
     return tolerant[-1]
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any, Optional, Protocol
 
 from .options import ConnectionOptions
-from .pipeline import SWITCH, Statement, segment_starts
+from .pipeline import SWITCH, ScriptCommand, Statement, check_scripts, segment_starts
 from .values import PSDict
 
 
@@ -38,6 +38,33 @@ def parameter_value(value: Any) -> Any:
     return value
 
 
+def add_statements(ps: Any, statements: list[Statement], marker: str) -> None:
+    """Put `statements` on a pypsrp PowerShell: structured commands with add_cmdlet (+ -ErrorAction), registered
+    constant scripts with add_script(TEXT) + add_parameter (no -ErrorAction: the script sets its preference), and
+    the constant marker between segments (pipeline.segments). The marker is a constant string, never user text;
+    none goes before a quiet statement (it writes no output) nor after the last one."""
+    check_scripts(statements)
+    starts = segment_starts(statements)
+    for index, statement in enumerate(statements):
+        if index and starts[index]:
+            ps.add_cmdlet("Write-Output").add_parameter("InputObject", marker).add_statement()
+        for command in statement.commands:
+            if isinstance(command, ScriptCommand):
+                ps.add_script(command.spec.text)
+                for name, value in command.parameters:
+                    ps.add_parameter(name, value)
+                continue
+            ps.add_cmdlet(command.name)
+            for name, value in command.parameters:
+                if value is SWITCH:
+                    ps.add_parameter(name)
+                else:
+                    ps.add_parameter(name, parameter_value(value))
+            if not command.has("ErrorAction"):
+                ps.add_parameter("ErrorAction", statement.error_action)
+        ps.add_statement()
+
+
 class PypsrpTransport:
     """One WSMan connection + one RunspacePool (pypsrp 0.x API)."""
 
@@ -63,22 +90,7 @@ class PypsrpTransport:
         from pypsrp.powershell import PowerShell
 
         ps = PowerShell(self._pool)
-        starts = segment_starts(statements)
-        for index, statement in enumerate(statements):
-            if index and starts[index]:
-                # Segment boundary: a constant marker string, never user text. None before a quiet statement
-                # (it writes no output) nor after the last one.
-                ps.add_cmdlet("Write-Output").add_parameter("InputObject", marker).add_statement()
-            for command in statement.commands:
-                ps.add_cmdlet(command.name)
-                for name, value in command.parameters:
-                    if value is SWITCH:
-                        ps.add_parameter(name)
-                    else:
-                        ps.add_parameter(name, parameter_value(value))
-                if not command.has("ErrorAction"):
-                    ps.add_parameter("ErrorAction", statement.error_action)
-            ps.add_statement()
+        add_statements(ps, statements, marker)
         outcome = RawOutcome()
         ps.begin_invoke()
         while ps.state == PSInvocationState.RUNNING:

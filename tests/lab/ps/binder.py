@@ -19,6 +19,9 @@ from tests.lab.ps.spec import CmdletSpec, P
 from tests.lab.wsman.backend import TerminatingError
 
 PBVE = "System.Management.Automation.ParameterBindingValidationException"
+# An explicit $null argument (`-Name $null`, a splatted key whose value is $null). A plain None in ``parameters``
+# means a bare parameter (no argument), as in the PSRP command metadata.
+NULL = type("NullArgument", (), {"__repr__": lambda self: "$null"})()
 INT_RANGES = {"int32": (-2**31, 2**31 - 1), "uint32": (0, 2**32 - 1), "int64": (-2**63, 2**63 - 1)}
 INT_NAMES = {"int32": "Int32", "uint32": "UInt32", "int64": "Int64"}
 
@@ -141,7 +144,7 @@ class _Binding:
 
     def scalar(self, p: P, kind: str, value: Any) -> Any:
         if kind == "object":
-            return value
+            return self.require_live(p, value) if p.live_type else value
         if kind == "string":
             text = " ".join(_text(v) for v in value) if isinstance(value, list) else _text(value)
             return self.validate_set(p, text) if p.values else text
@@ -161,6 +164,17 @@ class _Binding:
                                           f'"{_net_of(value)}" to type "System.Collections.Hashtable".')
             return value
         return _text(value)                                          # uri, scriptblock
+
+    def require_live(self, p: P, value: Any) -> Any:
+        """A live-typed parameter takes only a live object of that type. A Deserialized.* property bag (what a client
+        sends back after reading an object over remoting) is not converted to the live type: PowerShell fails with
+        ExtendedTypeSystem's InvalidCastException text inside CannotConvertArgumentNoMessage, as for any value that
+        is not of the type (remoting serialization: live objects come back as property bags)."""
+        want = p.live_type or ""
+        if isinstance(value, LabObject) and not value.deserialized and want in value.type_names:
+            return value
+        raise self.cannot_convert(p, f'Cannot convert the "{_text(value)}" value of type "{_type_of(value)}" to type '
+                                  f'"{want}".')
 
     def validate_set(self, p: P, value: str) -> str:
         if p.values and value.lower() not in (v.lower() for v in p.values):
@@ -313,7 +327,10 @@ def bind(spec: CmdletSpec, parameters: list[tuple[str | None, Any]], has_input: 
             positional.append(value)
             continue
         text = str(name).lstrip("-").rstrip(":")
-        state.add(state.match(text), value, bare=value is None)
+        if value is NULL:
+            state.add(state.match(text), None)
+        else:
+            state.add(state.match(text), value, bare=value is None)
     state.bind_positional(positional)
     set_name = state.choose_set(has_input, sample)
     missing = state.missing(set_name, has_input)
@@ -348,6 +365,17 @@ def _text(value: Any) -> str:
     if value is None:
         return ""
     return str(value)
+
+
+def _type_of(value: Any) -> str:
+    """The type PowerShell names in a conversion error: an object's first type name (``Deserialized.`` kept)."""
+    if isinstance(value, LabObject):
+        return value.ps_type_name
+    if isinstance(value, list):
+        return "System.Object[]"
+    if isinstance(value, dict):
+        return "System.Collections.Hashtable"
+    return _net_of(value)
 
 
 def _net_of(value: Any) -> str:

@@ -15,12 +15,24 @@ class LabObject:
 
     ``adapted=True`` sends the props as .NET (adapted) properties, as Windows does for real .NET types;
     otherwise they are note properties (a PSCustomObject).
+
+    ``deserialized=True``: the object came from a client (its wire type names had the ``Deserialized.`` prefix,
+    which ``type_names`` no longer carries, so ordinary type matching works). It is a property bag: the binder
+    refuses it for a parameter typed with a live .NET type (spec.P.live_type), as PowerShell does. Objects the
+    lab's own cmdlets create are live (False).
     """
 
     type_names: list[str]
     props: dict[str, Any] = field(default_factory=dict)
     to_string: str | None = None
     adapted: bool = False
+    deserialized: bool = field(default=False, compare=False)
+
+    @property
+    def ps_type_name(self) -> str:
+        """The first type name as PowerShell shows it (``Deserialized.`` prefix for a property bag)."""
+        first = self.type_names[0] if self.type_names else "System.Management.Automation.PSCustomObject"
+        return f"{DESERIALIZED}{first}" if self.deserialized else first
 
     def __getitem__(self, name: str) -> Any:
         for key, value in self.props.items():
@@ -62,6 +74,7 @@ class Credential:
 
 
 CUSTOM_OBJECT = ["System.Management.Automation.PSCustomObject", "System.Object"]
+DESERIALIZED = "Deserialized."
 _ENUM_CLASSES: dict[tuple[str, str, int], type] = {}
 
 
@@ -147,6 +160,13 @@ def from_ps(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [from_ps(v) for v in value]
     if isinstance(value, PSObject):
-        names = [t.removeprefix("Deserialized.") for t in value.PSObject.type_names]
-        return LabObject(names, _props(value), value.PSObject.to_string)
+        wire = list(value.PSObject.type_names)
+        return LabObject([_undeserialized(t) for t in wire], _props(value), value.PSObject.to_string,
+                         deserialized=any(t.startswith(DESERIALIZED) for t in wire))
     return value
+
+
+def _undeserialized(type_name: str) -> str:
+    while type_name.startswith(DESERIALIZED):       # a bag sent back and forth may carry the prefix more than once
+        type_name = type_name[len(DESERIALIZED):]
+    return type_name

@@ -6,7 +6,8 @@ import types
 from typing import Any, Iterable
 
 import tests.lab.ps.builtins  # noqa: F401  pylint: disable=unused-import  # registers the built-in cmdlets
-from tests.lab.ps.binder import BoundArgs, bind, bind_input, pipeline_param
+from tests.lab.ps import scripts
+from tests.lab.ps.binder import NULL, BoundArgs, bind, bind_input, pipeline_param
 from tests.lab.ps.context import CallContext, RunspaceState
 from tests.lab.ps.convert import LabObject, from_ps, to_ps
 from tests.lab.ps.errors import command_not_found, fail, not_on_cm_drive
@@ -17,6 +18,8 @@ from tests.lab.wsman.backend import Command, ErrorSpec, PipelineRequest, Pipelin
 REDACTED = "********"
 SCRIPTS_REFUSED = ("The lab accepts structured cmdlet calls only (AddCommand/AddParameter); "
                    "script text (AddScript) is refused.")
+# inferred: PowerShell's RuntimeException for `throw 'text'` (category OperationStopped, FQID = the text).
+THROW_EXCEPTION = "System.Management.Automation.RuntimeException"
 
 
 def split_statements(commands: list[Command]) -> list[list[Command]]:
@@ -29,6 +32,8 @@ def split_statements(commands: list[Command]) -> list[list[Command]]:
 
 
 def _redact_raw(name: str | None, value: Any, spec: CmdletSpec | None) -> Any:
+    if value is NULL:
+        return None
     param = spec.param(name) if spec is not None and name else None
     if param is not None and param.is_secret:
         return REDACTED
@@ -57,6 +62,12 @@ class PSRuntime:
         surfaces the exception; not measured against Windows)."""
         pipeline_input = [from_ps(v) for v in request.input]
         for index, statement in enumerate(split_statements(request.commands)):
+            if len(statement) > 1 and any(c.is_script for c in statement):
+                # inferred: the lab runs a constant script only alone in its statement (nothing piped in or out)
+                script = next(c for c in statement if c.is_script)
+                self._record(script.name[:80], {}, "failed: ScriptsRefused,Lab")
+                raise fail(SCRIPTS_REFUSED, "PermissionDenied", "ScriptsRefused,Lab",
+                           "System.Management.Automation.RuntimeException", activity=None, target=script.name[:200])
             data: list[Any] = pipeline_input if index == 0 else []
             for position, command in enumerate(statement):
                 if writer.stopped:
@@ -67,11 +78,18 @@ class PSRuntime:
                 data = sink
 
     # -- one command --------------------------------------------------------------------------------------------
-    def run_command(self, command: Command, data: list[Any], writer: PipelineWriter, emit: Any) -> None:
+    def run_command(self, command: Command, data: list[Any], writer: PipelineWriter, emit: Any,
+                    preference: str = "Continue") -> None:
+        """Run one command. `preference`: the caller's $ErrorActionPreference (a constant script's), used when the
+        command has no -ErrorAction of its own."""
         if command.is_script:
-            self._record(command.name[:80], {}, "failed: ScriptsRefused,Lab")
-            raise fail(SCRIPTS_REFUSED, "PermissionDenied", "ScriptsRefused,Lab",
-                       "System.Management.Automation.RuntimeException", activity=None, target=command.name[:200])
+            script = scripts.lookup(command.name)
+            if script is None or data:
+                self._record(command.name[:80], {}, "failed: ScriptsRefused,Lab")
+                raise fail(SCRIPTS_REFUSED, "PermissionDenied", "ScriptsRefused,Lab",
+                           "System.Management.Automation.RuntimeException", activity=None, target=command.name[:200])
+            self.run_script(script, command, writer, emit)
+            return
         spec = self.table.lookup(command.name, self.state.imported_modules)
         raw_params = {(n if n else f"#{i}"): _redact_raw(n, v, spec) for i, (n, v) in enumerate(command.parameters)}
         if spec is None:
@@ -84,7 +102,7 @@ class PSRuntime:
             self._record(spec.name, raw_params, f"failed: {exc.spec.fqid}")
             raise
         params = {k: (REDACTED if (p := spec.param(k)) is not None and p.is_secret else v) for k, v in args.items()}
-        ctx = self._context(spec, args, data, writer)
+        ctx = self._context(spec, args, data, writer, preference)
         try:
             with self._lock():
                 if self._take_fault(spec.name) == "fail_cmdlet":
@@ -99,8 +117,46 @@ class PSRuntime:
         outcome = f"error: {ctx.errors[0].fqid}" if ctx.errors else "ok"
         self._record(spec.name, params, outcome)
 
-    def _context(self, spec: CmdletSpec, args: BoundArgs, data: list[Any], writer: PipelineWriter) -> CallContext:
-        error_action = args.get("ErrorAction", "Continue")
+    # -- a registered constant script -----------------------------------------------------------------------------
+    def run_script(self, script: "scripts.ConstantScript", command: Command, writer: PipelineWriter, emit: Any) -> None:
+        """Bind the script's param block with the binder, then run its steps: every inner cmdlet through run_command
+        (lookup, binder, call log, faults, -ErrorAction from the script's $ErrorActionPreference). Output of a call
+        that is not assigned goes to the script's output; an assignment keeps $null, the object, or a list."""
+        raw_params = {(n if n else f"#{i}"): _redact_raw(n, v, script.spec) for i, (n, v) in enumerate(command.parameters)}
+        try:
+            args = bind(script.spec, command.parameters)
+        except TerminatingError as exc:
+            self._record(script.name, raw_params, f"failed: {exc.spec.fqid}")
+            raise
+        variables: dict[str, Any] = {k.lower(): v for k, v in args.items()}
+        preference = str(args.get("ErrorAction", "Continue"))
+        for step in script.steps:
+            if writer.stopped:
+                raise PipelineStopped()
+            if step.kind == "preference":
+                preference = str(step.text)
+            elif step.kind == "throw_if_null":
+                if variables.get(str(step.variable).lower()) is None:
+                    self._record(script.name, raw_params, f"failed: {step.text}")
+                    raise fail(str(step.text), "OperationStopped", str(step.text), THROW_EXCEPTION, activity=None,
+                               target=step.text)
+            else:
+                call = step.call
+                assert call is not None
+                try:
+                    params = scripts.arguments(call, variables)
+                except TypeError as exc:
+                    self._record(script.name, raw_params, "failed: CannotSplat,Lab")
+                    raise fail(str(exc), "InvalidArgument", "CannotSplat,Lab", THROW_EXCEPTION) from None
+                sink: list[Any] = []
+                inner = Command(call.cmdlet, False, params, True)
+                self.run_command(inner, [], writer, sink.append if step.variable else emit, preference=preference)
+                if step.variable:
+                    variables[step.variable.lower()] = None if not sink else sink[0] if len(sink) == 1 else list(sink)
+
+    def _context(self, spec: CmdletSpec, args: BoundArgs, data: list[Any], writer: PipelineWriter,
+                 preference: str = "Continue") -> CallContext:
+        error_action = args.get("ErrorAction", preference)
 
         def on_error(record: ErrorSpec) -> None:
             if error_action == "Stop":

@@ -9,6 +9,9 @@ CM_MODULE = "configurationmanager"
 ACTION_PREFERENCE = ("SilentlyContinue", "Stop", "Continue", "Inquire", "Ignore", "Suspend", "Break")
 ACTION_PREFERENCE_TYPE = "System.Management.Automation.ActionPreference"
 
+# ConfigMgr's result object interface (-InputObject, -ProxyAccessAccount <IResultObject> in the cmdlet reference).
+IRESULT_OBJECT = "Microsoft.ConfigurationManagement.ManagementProvider.IResultObject"
+
 # .NET type names, for conversion error messages.
 NET_TYPES = {
     "string": "System.String", "string[]": "System.String[]", "int32": "System.Int32", "uint32": "System.UInt32",
@@ -27,6 +30,9 @@ class P:
 
     ``type="enum"`` with ``values`` converts like a .NET enum (``type_name`` names the enum type);
     ``type="string"`` with ``values`` validates like ``[ValidateSet()]``.
+    ``type="object"`` (or ``"object[]"``) with ``type_name`` is a parameter typed with a live .NET type
+    (``type_name=IRESULT_OBJECT``): it takes only live objects of that type, never a ``Deserialized.*`` property
+    bag from a client (PowerShell does not rehydrate those; see ``live_type``).
     """
 
     name: str
@@ -50,6 +56,13 @@ class P:
     @property
     def net_type(self) -> str:
         return self.type_name or NET_TYPES[self.type]
+
+    @property
+    def live_type(self) -> str | None:
+        """The live .NET type an object parameter requires (None: any object, System.Object)."""
+        if self.type in ("object", "object[]") and self.type_name:
+            return self.type_name.removesuffix("[]")
+        return None
 
     @property
     def is_secret(self) -> bool:

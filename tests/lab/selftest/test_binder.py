@@ -151,3 +151,45 @@ def test_module_gating():
     assert TABLE.lookup("add-cmserviceconnectionpoint", ["configurationmanager"]) is ADD
     assert ADD.param("ForceWildcardHandling") is not None and THING.param("DisableWildcardHandling") is None
     assert ADD.param("Confirm") is not None and THING.param("WhatIf") is None
+
+
+@cmdlet("Set-LiveThing", module="ConfigurationManager", table=TABLE, impl_type="Lab.SetLiveThing", params=[
+    P("Account", "object", type_name="Microsoft.ConfigurationManagement.ManagementProvider.IResultObject"),
+    P("Any", "object"),
+])
+def _live(_ctx, _args):
+    return None
+
+
+LIVE = TABLE.lookup("Set-LiveThing", ["ConfigurationManager"])
+
+
+def test_live_typed_parameter_refuses_a_deserialized_bag_with_powershells_error():
+    from psrpcore.types import PSObject, add_note_property
+    from tests.lab.ps.convert import LabObject, from_ps
+    iresult = "Microsoft.ConfigurationManagement.ManagementProvider.IResultObject"
+    live = LabObject(["IResultObject#SMS_SCI_Reserved", iresult, "System.Object"], {"UserName": "CONTOSO\\p"},
+                     to_string="instance of SMS_SCI_Reserved")
+    assert bind(LIVE, [("Account", live)])["Account"] is live
+    # What psrpcore makes of an object a client sends: type names with the Deserialized. prefix.
+    wire = PSObject()
+    wire.PSObject.type_names = ["Deserialized.IResultObject#SMS_SCI_Reserved", "Deserialized." + iresult,
+                                "Deserialized.System.Object"]
+    wire.PSObject.to_string = "instance of SMS_SCI_Reserved"
+    add_note_property(wire, "UserName", "CONTOSO\\p")
+    bag = from_ps(wire)
+    assert bag.deserialized and bag.type_names[0] == "IResultObject#SMS_SCI_Reserved" and bag == live
+    err = fails(LIVE, [("Account", wire)]).spec
+    assert (err.fqid, err.category, err.exception_type) == (
+        "CannotConvertArgumentNoMessage,Lab.SetLiveThing", "InvalidArgument",
+        "System.Management.Automation.ParameterBindingException")
+    assert err.message == ("Cannot bind parameter 'Account'. Cannot convert the \"instance of SMS_SCI_Reserved\" value "
+                           "of type \"Deserialized.IResultObject#SMS_SCI_Reserved\" to type \"" + iresult + "\".")
+    assert bind(LIVE, [("Any", wire)])["Any"].deserialized            # System.Object takes the bag as it is
+    assert "of type \"System.String\" to type" in fails(LIVE, [("Account", "CONTOSO\\p")]).spec.message
+    other = LabObject(["System.Diagnostics.Process", "System.Object"], {}, to_string="p")
+    assert "value of type \"System.Diagnostics.Process\" to type" in fails(LIVE, [("Account", other)]).spec.message
+    assert "\"System.Object[]\" value of type \"System.Object[]\"" in fails(LIVE, [("Account", [live, live])]).spec.message
+    from tests.lab.ps.binder import NULL
+    assert bind(LIVE, [("Account", NULL)])["Account"] is None           # explicit $null: not mandatory, binds
+    assert fails(LIVE, [("Account", None)]).spec.fqid == "MissingArgument,Lab.SetLiveThing"   # bare

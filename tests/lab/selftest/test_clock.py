@@ -4,7 +4,7 @@ from tests.lab.world.clock import START, Clock
 
 
 def test_manual_clock_fires_events_in_time_order():
-    clock = Clock()
+    clock = Clock(start=START)
     fired = []
     clock.schedule(30, lambda: fired.append(("b", clock.now())))
     clock.schedule(10, lambda: fired.append(("a", clock.now())))
@@ -18,7 +18,7 @@ def test_manual_clock_fires_events_in_time_order():
 
 
 def test_event_scheduled_by_an_event_runs_in_the_same_advance():
-    clock = Clock()
+    clock = Clock(start=START)
     fired = []
 
     def first():
@@ -35,7 +35,7 @@ def test_scaled_clock_moves_with_real_time(monkeypatch):
 
     now = [1000.0]
     monkeypatch.setattr(mod.time, "monotonic", lambda: now[0])
-    clock = Clock(scale=60)
+    clock = Clock(scale=60, start=START)
     fired = []
     clock.schedule(120, lambda: fired.append(True))
     now[0] += 1.0

@@ -160,7 +160,7 @@ def test_info_cmdlets() -> None:
     run(rt, "Set-CMHierarchySetting", ("DiagnosticLevel", "Full"))
     assert world.hierarchy.settings.telemetry_level == 3
     app = run(rt, "Get-CMAADApplication").output[0]
-    assert app.SecretKeyExpiry.year == 2027
+    assert abs((app.SecretKeyExpiry - world.clock.start).days - 119) <= 1     # secret_expiry_days: 119
     assert run(rt, "Get-CMAccount", (None, "CONTOSO\\svc-cmproxy")).output[0].UserName == "CONTOSO\\svc-cmproxy"
     upd = run(rt, "Get-CMSiteUpdate")
     assert upd.warnings and upd.output[0].State == 327682

@@ -1,4 +1,8 @@
-"""Simulated time: tests move it by hand, `serve` lets it run at a scaled real-time rate."""
+"""Simulated time: tests move it by hand, `serve` lets it run at a scaled real-time rate.
+
+The clock starts at the controller's current time (UTC, whole seconds) unless a start is given; a scenario pins
+it with ``clock: {start: ISO-8601}`` (applied by ``World.from_scenario`` through :meth:`Clock.pin`).
+"""
 from __future__ import annotations
 
 import heapq
@@ -8,12 +12,20 @@ import time
 from datetime import datetime, timedelta, timezone
 from typing import Callable
 
+# A fixed instant for tests that want a reproducible start (Clock(start=START)); not the default any more.
 START = datetime(2026, 11, 2, 9, 0, 0, tzinfo=timezone.utc)
 
 
+def utc_now() -> datetime:
+    """The controller's current time, UTC, to the whole second."""
+    return datetime.now(timezone.utc).replace(microsecond=0)
+
+
 class Clock:
-    def __init__(self, start: datetime = START, scale: float | None = None) -> None:
-        """``scale`` None: manual; otherwise simulated seconds per real second."""
+    def __init__(self, start: datetime | None = None, scale: float | None = None) -> None:
+        """``start`` None: UTC now. ``scale`` None: manual; otherwise simulated seconds per real second."""
+        start = utc_now() if start is None else _aware(start)
+        self._start = start
         self._now = start
         self._scale = scale
         self._real_anchor = time.monotonic()
@@ -21,6 +33,18 @@ class Clock:
         self._events: list[tuple[datetime, int, Callable[[], None]]] = []
         self._seq = itertools.count()
         self.lock = threading.RLock()
+
+    @property
+    def start(self) -> datetime:
+        return self._start
+
+    def pin(self, start: datetime) -> None:
+        """Move the start of a clock that has no event scheduled yet (before a world is built on it)."""
+        with self.lock:
+            if self._events:
+                raise RuntimeError("the clock is already running; pin its start before building the world")
+            self._start = self._now = self._sim_anchor = _aware(start)
+            self._real_anchor = time.monotonic()
 
     @property
     def scale(self) -> float | None:
@@ -64,3 +88,7 @@ class Clock:
             self._now = max(self._now, at)
             fn()
         self._now = max(self._now, target)
+
+
+def _aware(when: datetime) -> datetime:
+    return when if when.tzinfo is not None else when.replace(tzinfo=timezone.utc)

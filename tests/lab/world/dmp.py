@@ -2,6 +2,15 @@
 
 [OFFICIAL] A mode change takes effect only after SMS_DMP_DOWNLOADER restarts; so the configured OfflineMode is
 read when the thread starts and kept as the effective mode until the next start.
+
+What DMPDownloader.log says: only lines Microsoft documents, in the documented form (trailing "~~" included), from
+SupportArticles "Understand and troubleshoot Updates and Servicing"
+(support/mem/configmgr/setup-migrate-backup-recovery/understand-troubleshoot-updates-servicing.md, "Step 1:
+DMPDownloader: Sync", an online SCP's manifest download). No documented line names the mode ("... online mode" /
+"... offline mode"), so the lab writes none. Offline mode: the SCP "doesn't connect to the Microsoft cloud service"
+(memdocs about-the-service-connection-point) and no documented line shows what the downloader logs meanwhile, so an
+offline cycle writes nothing (inferred). The only documented offline-mode line, "Successfully Dropped the state
+message 4~~" after a service connection tool import, is not simulated (the lab has no import).
 """
 from __future__ import annotations
 
@@ -11,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from tests.lab.windows.host import WindowsHost
 from tests.lab.world import paths
-from tests.lab.world.logs import ERROR, INFO, WARNING
+from tests.lab.world.logs import ERROR, INFO, SIMPLE, WARNING
 from tests.lab.world.model import SCP_ROLE, StatusMessage
 
 if TYPE_CHECKING:
@@ -21,6 +30,12 @@ MANIFEST_HOSTS = ("go.microsoft.com", "download.microsoft.com")        # [OFFICI
 PAYLOAD_HOST = "configmgrbits.cdn.manage.microsoft.com"                 # [OFFICIAL] payload CDN (since March 2025)
 UPLOAD_HOST = "sccm.manage.microsoft.com"                               # [OFFICIAL] SCCMConnectedService.svc host
 FULL_SYNC_AGE = timedelta(hours=24)                                     # [OFFICIAL] "Every 24 hours"
+# [OFFICIAL] URLs as DMPDownloader.log shows them in the updates-and-servicing support article (examples).
+MANIFEST_FWLINK = "https://go.microsoft.com/fwlink/?LinkId=2309745"
+FLIGHTING_URL = "https://sccm.manage.microsoft.com/SCCMConnectedService.svc"
+MANIFEST_URL = ("https://download.microsoft.com/download/6e09da86-4e81-4c36-a2f4-98b7bc4e261c/"
+                "70.KB33177653_CM2403_9128.1033_CM2409_9132.1027_CM2503_9135.1006/ConfigMgr.Update.Manifest.cab")
+NULL_PACKAGE = "00000000-0000-0000-0000-000000000000"
 UNREACHABLE = "Unable to connect to the remote server"                  # inferred: .NET WebException text
 TLS_FAILURE = "The underlying connection was closed: An unexpected error occurred on a send."   # inferred
 
@@ -70,14 +85,15 @@ class DmpDownloader:
         now = self.world.clock.now()
         if action == "stop":
             st.running = False
-            log.write("SMS_DMP_DOWNLOADER is stopping.", now)      # inferred wording
+            log.write("SMS_DMP_DOWNLOADER is stopping.", now)      # inferred wording, not mode-specific (see above)
             return
         st.running = True
         st.started_at = now
         st.effective_mode = self.configured_mode(host) or st.effective_mode or "Online"
         st.force_next = True          # inferred: the first cycle after a start always talks to the service
-        log.write("SMS_DMP_DOWNLOADER started.", now)               # inferred wording
-        log.write(f"Service connection point is in {st.effective_mode.lower()} mode.", now)   # inferred wording
+        # inferred wording, and not mode-specific: the collection must not rely on it (nothing documents a start line).
+        # The thread logs no line naming its mode: none is documented.
+        log.write("SMS_DMP_DOWNLOADER started.", now)
         self._schedule(host, st, self.first_delay)
 
     def request_sync(self, host: WindowsHost, delay: float = 5.0) -> bool:
@@ -110,31 +126,50 @@ class DmpDownloader:
         down = self.world.log(host, "dmpdownloader.log", paths.DMP_DOWNLOADER)
         up = self.world.log(host, "dmpuploader.log", paths.DMP_UPLOADER)
         if st.effective_mode == "Offline":
-            # inferred wording: no documented line for the offline cycle.
-            down.write("Service connection point is in offline mode. No download from the cloud service; "
-                       "use the service connection tool to import updates.", now)
-            up.write("Service connection point is in offline mode. Usage data is exported with the service connection tool.", now)
+            # inferred: nothing documented shows what the downloader or the uploader logs in offline mode, so nothing
+            # mode-specific is written (never an "... is in offline mode." line).
             st.last_result = "offline"
             return
         recent = st.last_sync is not None and now - st.last_sync < FULL_SYNC_AGE and not self._sync_reset(host)
         if recent and not st.force_next:
-            down.write(f"Synced recently. Next sync after {(st.last_sync + FULL_SYNC_AGE).isoformat()}.", now)   # inferred
-            st.last_result = "skipped"
+            st.last_result = "skipped"      # inferred: waits for the 24-hour interval; the wording it logs is not documented
             return
         st.force_next = False
-        down.write("Hasn't synced recently.", now)                          # [OFFICIAL] marker
+        doc = _Documented(down, now, self._inbox(host))
+        doc.write("Hasn't synced recently.")                                 # [OFFICIAL] lines from here on
+        doc.state_message(0)
+        doc.write("Checking for preview version~~")
+        doc.write("Site is preview? no~~")
+        doc.write("Is it a fast channel? :False~~")
+        doc.write(f"Easysetup fwlink to download the manifest: {MANIFEST_FWLINK}~~")
+        doc.write("Download Easy setup payloads~~")
+        doc.write("Get manifest.cab url~~")
+        doc.write("Get manifest.cab from download center.~~")
         problem = self._connect_problem(host, MANIFEST_HOSTS)
         if problem:
-            # inferred wording and severity; the status message ID 11488 is OFFICIAL.
+            # inferred wording and severity (no documented line for a failed manifest download); 11488 is OFFICIAL.
             down.write(f"ERROR: Failed to download the manifest with exception: {problem}", now, ERROR)
             up.write(f"ERROR: Failed to upload usage data with exception: {problem}", now, ERROR)
             self._status(host, "SMS_SERVICE_CONNECTOR", 11488, "Error",
                          "The service connection point can't connect to the required internet endpoints.")
             st.last_result = "failed"
             return
-        down.write("Download manifest.cab", now)                             # [OFFICIAL] marker
-        for number in (1, 2, 3, 4):                                          # [OFFICIAL] state messages 1-4
-            down.write(f"Successfully Dropped the state message {number}", now)
+        doc.write("GetSABranchInfo: Site is at 1 branch.~~")
+        doc.write(f"Redirected to URL {FLIGHTING_URL}~~")
+        doc.write("Flighting is not configured, fallback to default setting.~~")
+        doc.state_message(1)
+        doc.write("Download manifest.cab~~")
+        doc.write(f"Redirected to URL {MANIFEST_URL}~~")
+        doc.write("Got fwdlink and recreating the httprequest/response~~")
+        doc.write("manifest.cab (http response) size is 11526232~~")
+        doc.state_message(2)
+        manifest = f"{self._install_dir(host)}\\EasySetupPayload\\ConfigMgr.Update.Manifest.cab"
+        doc.write(f"File '{manifest}' is signed and trusted.")
+        doc.write(f"File '{manifest}' is signed with MS root cert.")
+        doc.write("Finished calling verify manifest~~")
+        doc.state_message(3)
+        doc.write("Manifest.cab was successfully moved to the connector outbox~~")
+        doc.state_message(4)
         payload = self._connect_problem(host, (PAYLOAD_HOST,))
         if payload:
             down.write(f"WARNING: Failed to download easy setup payload with exception: {payload}", now, WARNING)   # [OFFICIAL] prefix
@@ -150,6 +185,16 @@ class DmpDownloader:
         st.last_result = "synced"
 
     # -- helpers -------------------------------------------------------------------------------------------
+    def _install_dir(self, host: WindowsHost) -> str:
+        site = self.world.site_of_host(host.fqdn)
+        if site is not None and site.server.lower() == host.fqdn.lower() and getattr(site, "install_dir", None):
+            return str(site.install_dir)
+        return paths.REMOTE_INSTALL_DIR
+
+    def _inbox(self, host: WindowsHost) -> str:
+        # [OFFICIAL] "Write the state message in E:\ConfigMgr\inboxes\auth\statesys.box\incoming\high\___CMU....SMX"
+        return f"{self._install_dir(host)}\\inboxes\\auth\\statesys.box\\incoming\\high"
+
     def _sync_reset(self, host: WindowsHost) -> bool:
         found = host.registry.get_value(paths.DMP_COMPONENT_KEY, "LastSyncedTime")
         return found is not None and not found[0]           # [COMMUNITY] memlabs forces a sync by writing 0
@@ -189,3 +234,26 @@ class DmpDownloader:
 
     def to_json(self) -> dict[str, Any]:
         return {fqdn: st.to_json() for fqdn, st in self.states.items()}
+
+
+class _Documented:
+    """Writes documented DMPDownloader.log lines as the support article shows them. The trailing "~~" of the SMS
+    trace lines is kept in that format and left out of a CMTrace record, whose message has no such end marker."""
+
+    def __init__(self, log: Any, when: datetime, inbox: str) -> None:
+        self.log, self.when, self.inbox = log, when, inbox
+        self.count = 0
+
+    def write(self, text: str) -> None:
+        if getattr(self.log, "fmt", SIMPLE) != SIMPLE:
+            text = text.rstrip("~")
+        self.log.write(text, self.when)
+
+    def state_message(self, number: int) -> None:
+        """[OFFICIAL] the three lines of each state message (0 START_PROCESS ... 4 MANIFEST_DOWNLOADED)."""
+        self.count += 1
+        name = "___CMU" + "".join("abcdefghijklmnopqrstuvwxyz0123456789"[(number * 7 + self.count * 13 + i * 5) % 36]
+                                  for i in range(8))
+        self.write(f"Generating state message: {number} for package {NULL_PACKAGE}~~")
+        self.write(f"Write the state message in {self.inbox}\\{name}.SMX~~")
+        self.write(f"Successfully Dropped the state message {number}~~")

@@ -10,8 +10,13 @@ from typing import Any
 
 # SMS_Site.Type [OFFICIAL]
 SITE_SECONDARY, SITE_PRIMARY, SITE_CAS = 1, 2, 4
-# SMS_Site.Mode 5 = site expansion in progress [OFFICIAL]; 0 = normal (inferred: the usual value)
+# SMS_Site.Mode [OFFICIAL] (SMS_Site class reference): 1 replication maintenance, 2 recovery in progress, 3 upgrade in
+# progress, 4 evaluation expired, 5 site expansion in progress, 6/7 interop modes. No documented value means "normal".
+# inferred: 0 (the UInt32 default, none of the documented states) for a site in none of those states.
 MODE_NORMAL, MODE_EXPANSION = 0, 5
+DOCUMENTED_MODES = {1: "Replication maintenance", 2: "Recovery in progress", 3: "Upgrade in progress",
+                    4: "Evaluation has expired", 5: "Site expansion in progress",
+                    6: "Interop mode (primary sites not upgraded)", 7: "Interop mode (secondary sites not upgraded)"}
 # SMS_SCI_SysResUse.Type [OFFICIAL]: 1 secondary site server, 2 primary site server, 4 CAS site server, 8 not colocated
 ROLE_TYPE_NOT_COLOCATED = 8
 
@@ -51,18 +56,49 @@ class Site:
     code: str
     name: str
     type: int                       # SITE_SECONDARY / SITE_PRIMARY / SITE_CAS
-    server: str                     # site server FQDN
-    provider: str                   # SMS Provider host FQDN
+    server: str                     # site server FQDN (the site server in active mode)
+    provider: str                   # the first (primary) SMS Provider host FQDN; always providers[0]
     reporting_site_code: str = ""   # parent site; empty = standalone primary or CAS
     install_dir: str = "C:\\Program Files\\Microsoft Configuration Manager"
     version: str = "5.00.9132.1000"
     build: int = 9132
     mode: int = MODE_NORMAL
-    status: int = 1                 # SMS_Site.Status 1 = active (inferred value)
+    status: int = 1                 # SMS_Site.Status 1 = ACTIVE [OFFICIAL]
+    providers: list[str] = field(default_factory=list)   # every SMS Provider host of the site, provider first
+    passive_server: str = ""        # site server in passive mode (HA) [OFFICIAL feature], "" = none
+
+    def __post_init__(self) -> None:
+        self.server = self.server.lower()
+        self.provider = self.provider.lower()
+        self.passive_server = self.passive_server.lower()
+        rest = [p.lower() for p in self.providers if p.lower() != self.provider]
+        self.providers = [self.provider] + list(dict.fromkeys(rest))
 
     @property
     def logs_dir(self) -> str:
         return self.install_dir + "\\Logs"   # [OFFICIAL] <InstallDir>\Logs
+
+    @property
+    def site_servers(self) -> list[str]:
+        """The active site server, then the passive one (HA) when there is one."""
+        return [self.server] + ([self.passive_server] if self.passive_server else [])
+
+    def is_site_server(self, fqdn: str) -> bool:
+        """Active or passive site server of this site."""
+        return _same_host(fqdn, *self.site_servers)
+
+    def is_provider(self, fqdn: str) -> bool:
+        return _same_host(fqdn, *self.providers)
+
+    def add_provider(self, fqdn: str) -> None:
+        if not self.is_provider(fqdn):
+            self.providers.append(fqdn.lower())
+
+
+def _same_host(name: str, *fqdns: str) -> bool:
+    """``name`` (FQDN or NetBIOS, any case) names one of ``fqdns``."""
+    key = (name or "").strip().strip("\\").lower()
+    return bool(key) and any(key in (f.lower(), f.split(".")[0].lower()) for f in fqdns if f)
 
 
 @dataclass
@@ -196,6 +232,36 @@ class Hierarchy:
     def site(self, code: str | None) -> Site | None:
         return self.sites.get((code or "").upper())
 
+    def subtree(self, code: str | None) -> list[Site]:
+        """The site ``code`` and every site below it (children, their children ...)."""
+        root = self.site(code)
+        if root is None:
+            return []
+        found, queue = [root], [root.code]
+        while queue:
+            parent = queue.pop()
+            for site in self.sites.values():
+                if site.reporting_site_code == parent and site not in found:
+                    found.append(site)
+                    queue.append(site.code)
+        return found
+
+    def sites_of_server(self, fqdn: str) -> list[Site]:
+        """Sites whose active or passive site server is ``fqdn``."""
+        return [s for s in self.sites.values() if s.is_site_server(fqdn)]
+
+    def sites_of_provider(self, fqdn: str) -> list[Site]:
+        """Sites that have an SMS Provider on ``fqdn``."""
+        return [s for s in self.sites.values() if s.is_provider(fqdn)]
+
+    def provider_site(self, root: str) -> tuple[Site, str] | None:
+        """(site, provider FQDN) for a CMSite drive root naming one of the site's SMS Providers."""
+        for site in self.sites.values():
+            for fqdn in site.providers:
+                if _same_host(root, fqdn):
+                    return site, fqdn
+        return None
+
     def top_site(self) -> Site | None:
         """The top-tier site: the CAS, else the standalone primary (no parent)."""
         tops = [s for s in self.sites.values() if not s.reporting_site_code and s.type in (SITE_CAS, SITE_PRIMARY)]
@@ -221,8 +287,10 @@ class Hierarchy:
 
     def role_type_for(self, fqdn: str, site_code: str) -> int:
         site = self.site(site_code)
-        if site and site.server.lower() == fqdn.lower():
-            return site.type     # 1/2/4 match SMS_Site.Type when colocated on the site server [OFFICIAL]
+        if site and site.is_site_server(fqdn):
+            # 1/2/4 match SMS_Site.Type when colocated on the site server [OFFICIAL]; inferred: the passive site
+            # server counts as a site server here too.
+            return site.type
         return ROLE_TYPE_NOT_COLOCATED
 
     def bump(self) -> int:

@@ -1,7 +1,7 @@
 """Scenario data (parsed YAML) -> World. The schema is documented in scenarios/README.md."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 from tests.lab.windows.host import WindowsHost
@@ -9,10 +9,10 @@ from tests.lab.windows.network import Network
 from tests.lab.world import paths
 from tests.lab.world.clock import Clock
 from tests.lab.world.logs import DEFAULT_MAX_SIZE, LogSettings
-from tests.lab.world.model import (COMPONENT_SERVER_ROLE, PROVIDER_ROLE, SCP_ROLE, SITE_CAS, SITE_PRIMARY, SITE_SECONDARY,
-                                   SITE_SERVER_ROLE, UPDATE_APPLICABILITY_SUCCESS, UPDATE_INSTALL_IN_PROGRESS,
-                                   UPDATE_INSTALL_SUCCESS, AadApp, Account, Hierarchy, Role, Site, SiteSystemServer,
-                                   SiteUpdate, scp_props)
+from tests.lab.world.model import (COMPONENT_SERVER_ROLE, DOCUMENTED_MODES, MODE_NORMAL, PROVIDER_ROLE, SCP_ROLE,
+                                   SITE_CAS, SITE_PRIMARY, SITE_SECONDARY, SITE_SERVER_ROLE, UPDATE_APPLICABILITY_SUCCESS,
+                                   UPDATE_INSTALL_IN_PROGRESS, UPDATE_INSTALL_SUCCESS, AadApp, Account, Hierarchy, Role,
+                                   Site, SiteSystemServer, SiteUpdate, scp_props)
 from tests.lab.world.sitecomp import apply_install
 
 if TYPE_CHECKING:
@@ -27,7 +27,19 @@ CM_MODULE_VERSION = "5.2509.1101.1000"          # inferred: a plausible module v
 SITE_SERVER_THREADS = ("SMS_HIERARCHY_MANAGER", "SMS_DISTRIBUTION_MANAGER", "SMS_STATUS_MANAGER")
 
 
+def scenario_start(data: dict[str, Any]) -> datetime | None:
+    """The pinned start of the simulated clock (``clock: {start: ISO-8601}``), or None: start at UTC now."""
+    start = (data.get("clock") or {}).get("start")
+    if start is None:
+        return None
+    when = start if isinstance(start, datetime) else datetime.fromisoformat(str(start).replace("Z", "+00:00"))
+    return when if when.tzinfo is not None else when.replace(tzinfo=timezone.utc)
+
+
 def build_world(cls: type["World"], data: dict[str, Any], clock: Clock) -> "World":
+    pinned = scenario_start(data)
+    if pinned is not None:
+        clock.pin(pinned)
     logs = data.get("logs") or {}
     world = cls(clock, Hierarchy(), LogSettings(logs.get("formats"), int(logs.get("max_size", DEFAULT_MAX_SIZE))))
     domain = (data.get("domain") or {}).get("netbios", "CONTOSO")
@@ -94,26 +106,62 @@ def install_console(host: WindowsHost) -> None:
 
 def _make_site(spec: dict[str, Any]) -> Site:
     site_type = spec.get("type", "primary")
+    providers = _names(spec.get("provider")) + _names(spec.get("providers"))
+    if not providers:
+        providers = [spec["server"]]
     site = Site(code=spec["code"].upper(), name=spec.get("name", spec["code"]),
                 type=SITE_TYPES[site_type.lower()] if isinstance(site_type, str) else int(site_type),
-                server=spec["server"].lower(), provider=spec.get("provider", spec["server"]).lower(),
-                reporting_site_code=(spec.get("parent") or "").upper())
+                server=spec["server"], provider=providers[0], providers=providers,
+                reporting_site_code=(spec.get("parent") or "").upper(), passive_server=spec.get("passive_server") or "")
     for attr in ("install_dir", "version", "build", "mode", "status"):
         if attr in spec:
             setattr(site, attr, spec[attr])
+    if site.mode != MODE_NORMAL and site.mode not in DOCUMENTED_MODES:
+        raise ValueError(f"site {site.code}: mode {site.mode} is not a documented SMS_Site.Mode value "
+                         f"({', '.join(map(str, DOCUMENTED_MODES))}) nor {MODE_NORMAL} (normal, inferred)")
+    if site.passive_server and site.type == SITE_SECONDARY:
+        # [OFFICIAL] "A site server in passive mode isn't supported at a secondary site."
+        raise ValueError(f"site {site.code}: a site server in passive mode isn't supported at a secondary site")
+    if site.passive_server:
+        # [OFFICIAL] site-server-high-availability: "When you add the site server in passive mode, setup installs an
+        # instance of the SMS Provider on this server."
+        site.add_provider(site.passive_server)
     return site
 
 
+def _names(value: Any) -> list[str]:
+    """A scenario value that is one FQDN or a list of them."""
+    if not value:
+        return []
+    return [str(v).lower() for v in (value if isinstance(value, (list, tuple)) else [value])]
+
+
 def setup_site_server(world: "World", site: Site) -> None:
-    """Site control roles, registry, services and folders of a site server (and its SMS Provider)."""
+    """Site control roles, registry, services and folders of a site server (active and passive) and its SMS Providers."""
     hier = world.hierarchy
-    for role_name, fqdn in ((SITE_SERVER_ROLE, site.server), (COMPONENT_SERVER_ROLE, site.server), (PROVIDER_ROLE, site.provider)):
+    wanted = [(SITE_SERVER_ROLE, site.server), (COMPONENT_SERVER_ROLE, site.server)]
+    if site.passive_server:
+        # [COMMUNITY] memlabs InstallPassiveSiteServer.ps1 finds an installed passive site server with
+        # Get-CMSiteRole -SiteSystemServerName <passive> -RoleName "SMS Site Server". inferred: same RoleName, no
+        # passive marker the lab could show (none is documented), and no SMS Component Server role.
+        wanted.append((SITE_SERVER_ROLE, site.passive_server))
+    wanted += [(PROVIDER_ROLE, fqdn) for fqdn in site.providers]
+    for role_name, fqdn in wanted:
         if not any(r.role_name == role_name and r.fqdn == fqdn and r.site_code == site.code for r in hier.roles):
             hier.roles.append(Role(role_name, fqdn, site.code, hier.role_type_for(fqdn, site.code)))
-    for fqdn in sorted({site.server, site.provider}):
+    for fqdn in dict.fromkeys([site.server, *site.providers, *site.site_servers]):
         if hier.server(fqdn, site.code) is None:
             hier.servers.append(SiteSystemServer(fqdn, site.code))
-    host = world.host(site.server)
+    _setup_server_host(world, site, site.server, console=True)
+    if site.passive_server:
+        # [OFFICIAL] "The Configuration Manager console doesn't automatically install on the site server in passive
+        # mode" and "All Configuration Manager site server components are in standby ... The Windows services are still
+        # running." inferred: the components are installed like on the active server (the lab has no standby state).
+        _setup_server_host(world, site, site.passive_server, console=False)
+
+
+def _setup_server_host(world: "World", site: Site, fqdn: str, console: bool) -> None:
+    host = world.host(fqdn)
     if host is None:
         return
     host.registry.set_value(paths.SETUP_KEY, "Full Version", site.version)
@@ -126,7 +174,7 @@ def setup_site_server(world: "World", site: Site) -> None:
     for thread in SITE_SERVER_THREADS:
         world.executive.install(host, thread, f"{site.install_dir}\\bin\\x64\\{thread.lower()}.dll", notify=False)
     host.files.mkdir(site.logs_dir)
-    if "configurationmanager" not in host.modules:
+    if console and "configurationmanager" not in host.modules:
         install_console(host)
 
 
@@ -144,13 +192,21 @@ def _add_site_system(world: "World", spec: dict[str, Any]) -> None:
 
 
 def _grant_site_server_admin(world: "World", host_specs: list[dict[str, Any]]) -> None:
-    """[OFFICIAL] site server computer accounts are local admins on their site systems, unless a host opts out."""
+    """[OFFICIAL] site server computer accounts are local admins on their site systems, unless a host opts out.
+
+    With HA [OFFICIAL, site-server-high-availability]: the passive server's computer account is a local admin on the
+    active site server (a prerequisite) and, like the active one, on the site's remote site systems.
+    """
     opt_out = {h["fqdn"].lower() for h in host_specs if h.get("site_server_admin") is False}
     for srv in world.hierarchy.servers:
         site = world.hierarchy.site(srv.site_code)
-        target, server_host = world.host(srv.fqdn), world.host(site.server) if site else None
-        if target is not None and server_host is not None and srv.fqdn not in opt_out:
-            target.admins.add(server_host.computer_account.lower())
+        target = world.host(srv.fqdn)
+        if site is None or target is None or srv.fqdn in opt_out:
+            continue
+        for fqdn in site.site_servers:
+            server_host = world.host(fqdn)
+            if server_host is not None:
+                target.admins.add(server_host.computer_account.lower())
 
 
 def _make_aad_app(spec: dict[str, Any], clock: Clock) -> AadApp:

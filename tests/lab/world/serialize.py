@@ -14,7 +14,8 @@ if TYPE_CHECKING:
 def hierarchy_json(hier: Hierarchy) -> dict[str, Any]:
     return {
         "sites": {code: {"name": s.name, "type": s.type, "reporting_site_code": s.reporting_site_code, "server": s.server,
-                         "provider": s.provider, "install_dir": s.install_dir, "version": s.version, "build": s.build,
+                         "provider": s.provider, "providers": list(s.providers), "passive_server": s.passive_server or None,
+                         "install_dir": s.install_dir, "version": s.version, "build": s.build,
                          "mode": s.mode, "status": s.status} for code, s in hier.sites.items()},
         "site_systems": [{"fqdn": s.fqdn, "site_code": s.site_code, "use_site_server_account": s.use_site_server_account,
                           "account": s.account, "proxy": s.proxy, "proxy_account": s.proxy_account,

@@ -160,6 +160,8 @@ class SiteComponentManager:
         return bool(accounts & {a.lower() for a in target.admins})
 
     def _sitecomp_log(self, site: Site) -> Any:
+        """sitecomp.log of the site that owns the role: on that site's (active) site server, <InstallDir>\\Logs
+        [OFFICIAL]; never on a remote SMS Provider host, never on another site's server."""
         server = self.world.host(site.server)
         if server is None:
             raise LookupError(f"site server {site.server} is not a lab host")

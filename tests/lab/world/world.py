@@ -56,10 +56,11 @@ class World:
         return next((h for h in self.hosts.values() if h.netbios.lower() == key), None)
 
     def site_of_host(self, fqdn: str) -> Site | None:
-        """The site a server belongs to: the site it is the site server of, else its site system's site."""
-        for site in self.hierarchy.sites.values():
-            if site.server.lower() == fqdn.lower():
-                return site
+        """The site a server belongs to: the site it is the (active or passive) site server of, else the site it is
+        an SMS Provider of, else its site system's site."""
+        found = self.hierarchy.sites_of_server(fqdn) or self.hierarchy.sites_of_provider(fqdn)
+        if found:
+            return found[0]
         srv = self.hierarchy.server(fqdn)
         return self.hierarchy.site(srv.site_code) if srv else None
 
@@ -75,9 +76,12 @@ class World:
 
     # -- logs and events -----------------------------------------------------------------------------------
     def log_dir(self, host: WindowsHost) -> str:
-        for site in self.hierarchy.sites.values():
-            if site.server.lower() == host.fqdn.lower():
-                return site.logs_dir            # [OFFICIAL] <InstallDir>\Logs on a site server
+        """Where ConfigMgr components on ``host`` log: ``<InstallDir>\\Logs`` on a site server (active, or passive:
+        inferred, same install dir), else the remote site system folder. A remote SMS Provider host gets no site logs:
+        Site Component Manager logs on the site server of the site that owns the role (sitecomp.py)."""
+        sites = self.hierarchy.sites_of_server(host.fqdn)
+        if sites:
+            return sites[0].logs_dir            # [OFFICIAL] <InstallDir>\Logs on a site server
         return REMOTE_LOG_DIR                   # inferred
 
     def log(self, host: WindowsHost, name: str, component: str) -> LogFile:
@@ -99,20 +103,23 @@ class World:
 
     # -- CMSite drive -------------------------------------------------------------------------------------
     def connect_site_drive(self, ctx: Any, name: str, root: str) -> Site:
-        """Validate ``New-PSDrive -PSProvider CMSite -Name <name> -Root <root>``; return the site or raise."""
-        root_key = root.strip().strip("\\").lower()
-        site = next((s for s in self.hierarchy.sites.values()
-                     if root_key in (s.provider.lower(), s.provider.split(".")[0].lower())), None)
-        if site is None:
+        """Validate ``New-PSDrive -PSProvider CMSite -Name <name> -Root <root>``; return the site or raise.
+
+        ``root`` may name any SMS Provider of the site (FQDN or NetBIOS name). inferred: a site server that is not
+        itself an SMS Provider is refused like any other non-provider host.
+        """
+        found = self.hierarchy.provider_site(root)
+        if found is None:
             # inferred wording: the provider host is not an SMS Provider or can't be reached.
             raise fail(f"The SMS Provider on '{root}' could not be reached or is not an SMS Provider.", "ConnectionError",
                        f"DriveCreateFailed,{NEW_PSDRIVE}", "System.Management.ManagementException", "New-PSDrive", root)
+        site, provider = found
         if name.upper() != site.code:
             # inferred: the CMSite provider uses the drive name as the site code.
             raise fail(f"The site code '{name}' doesn't match the site code '{site.code}' of the SMS Provider on '{root}'.",
                        "InvalidArgument", f"DriveCreateFailed,{NEW_PSDRIVE}", "System.ArgumentException", "New-PSDrive", name)
         here = getattr(ctx.host, "fqdn", "").lower()
-        if here != site.provider.lower() and str(getattr(ctx, "auth", "")).lower() not in DELEGATING_AUTH:
+        if here != provider.lower() and str(getattr(ctx, "auth", "")).lower() not in DELEGATING_AUTH:
             # inferred: a double hop without delegation reaches the remote provider as ANONYMOUS.
             raise fail("Access is denied. (Exception from HRESULT: 0x80070005 (E_ACCESSDENIED))", "PermissionDenied",
                        f"DriveCreateFailed,{NEW_PSDRIVE}", "System.UnauthorizedAccessException", "New-PSDrive", root)
@@ -122,20 +129,44 @@ class World:
                        f"DriveCreateFailed,{NEW_PSDRIVE}", "System.UnauthorizedAccessException", "New-PSDrive", root)
         return site
 
-    # -- WMI on the SMS Provider ---------------------------------------------------------------------------
+    # -- WMI: root\SMS --------------------------------------------------------------------------------------
+    def sms_namespace_sites(self, fqdn: str) -> list[Site]:
+        """The sites whose ``root\\SMS`` namespace exists on ``fqdn``: it is their site server (active or passive)
+        or one of their SMS Providers. Empty: the namespace does not exist on that host."""
+        found: list[Site] = []
+        for site in self.hierarchy.sites_of_server(fqdn) + self.hierarchy.sites_of_provider(fqdn):
+            if all(site is not seen for seen in found):
+                found.append(site)
+        return found
+
+    def provider_locations(self, fqdn: str) -> list[dict[str, Any]]:
+        """``SMS_ProviderLocation`` rows as seen in ``root\\SMS`` on ``fqdn``: one per SMS Provider of each site
+        whose namespace is there.
+
+        [OFFICIAL] class and properties (SMS_ProviderLocation reference); [OFFICIAL] "The Configuration Manager console
+        requests the list of available SMS Providers from WMI on the site server" (site-server-high-availability);
+        [COMMUNITY] scripts query it on the site server (-ComputerName <site server>). inferred: the same rows on
+        every provider host of the site, ProviderForLocalSite True on each of them, Machine in upper case.
+        """
+        rows = []
+        for site in self.sms_namespace_sites(fqdn):
+            for provider in site.providers:
+                machine = provider.upper()
+                rows.append({"Machine": machine, "NamespacePath": f"\\\\{machine}\\root\\sms\\site_{site.code}",
+                             "ProviderForLocalSite": True, "SiteCode": site.code})
+        return rows
+
     def cim_instances(self, ctx: Any, namespace: str, class_name: str | None) -> list[Any] | None:
-        """``root\\SMS`` answers ``SMS_ProviderLocation`` on an SMS Provider host [OFFICIAL class]; else not handled."""
+        """``root\\SMS`` on site servers and SMS Provider hosts answers ``SMS_ProviderLocation``; else not handled."""
         if namespace.strip("\\").lower() != "root\\sms":
             return None
         here = getattr(ctx.host, "fqdn", "").lower()
-        sites = [s for s in self.hierarchy.sites.values() if s.provider.lower() == here]
-        if not sites:
-            return None         # not a provider: the namespace does not exist here
+        if not self.sms_namespace_sites(here):
+            return None         # neither a site server nor a provider: the namespace does not exist here
         if str(class_name).lower() != "sms_providerlocation":
             return []
-        return [LabObject(["Microsoft.Management.Infrastructure.CimInstance#root/SMS/SMS_ProviderLocation"],
-                          {"Machine": here.upper(), "NamespacePath": f"\\\\{here.upper()}\\root\\sms\\site_{s.code}",
-                           "ProviderForLocalSite": True, "SiteCode": s.code}) for s in sites]
+        return [LabObject(["Microsoft.Management.Infrastructure.CimInstance#root/SMS/SMS_ProviderLocation"], row)
+                for row in self.provider_locations(here)]
 
     # -- site expansion -----------------------------------------------------------------------------------
     def expand(self, cas_site_code: str, cas_server: str, cas_site_name: str = "Central Administration Site") -> None:

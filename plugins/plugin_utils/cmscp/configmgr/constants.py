@@ -37,11 +37,26 @@ BOOTSTRAP_DONE_MARKERS = ("Bootstrap operation successful", "Bootstrap operation
 # On the site server itself there is no bootstrap service: the local install ends with this line (facts section 8).
 LOCAL_INSTALL_MARKERS = ("All files installed",)
 
-# Endpoints the SCP needs for updates and servicing (facts section 6); wildcards cannot be probed.
+# Hosts the SCP needs for updates and servicing, probed by the preflight (TCP 443 / HTTPS HEAD). Source: Microsoft's
+# "Internet access requirements", section "Updates and servicing": MicrosoftDocs/memdocs
+# intune/configmgr/core/plan-design/network/internet-endpoints.md, published as DOC_ENDPOINTS with ms.date 2026-06-08
+# (the version with the 2603 management-point section; the repository copy of the same list still reads ms.date
+# 04/08/2022, the older memdocs/configmgr/... path had sccmconnected-a01). Usage data has no list of its own:
+# the SCP "submits this information when it checks for updates" (.../diagnostics/how-diagnostics-and-usage-data-is-
+# collected.md), so the same hosts apply. aka.ms and go.microsoft.com: URL forwarders the page says to "always allow".
+# Not probed: the wildcards *.akamaiedge.net, *.akamaitechnologies.com, *.manage.microsoft.com (this one holds the
+# uploader's sccm.manage.microsoft.com) and *-umwatsonc.events.data.microsoft.com; configmgrbits.azureedge.net, still
+# listed but "Starting March 2025 ... migrates to configmgrbits.cdn.manage.microsoft.com. No action is required if
+# *.manage.microsoft.com traffic is already allowed", so a firewall that follows the page may block it.
+# sccmconnected-a01.cloudapp.net is no longer on the page.
 SCP_ENDPOINTS = (
-    "go.microsoft.com", "download.microsoft.com", "download.windowsupdate.com",
-    "download.visualstudio.microsoft.com", "sccmconnected-a01.cloudapp.net", "definitionupdates.microsoft.com",
-    "configmgrbits.cdn.manage.microsoft.com", "cmbitsstore.blob.core.windows.net", "aka.ms",
+    "aka.ms", "go.microsoft.com", "download.microsoft.com", "download.windowsupdate.com",
+    "download.visualstudio.microsoft.com", "definitionupdates.microsoft.com",
+    "configmgrbits.cdn.manage.microsoft.com", "cmbitsstore.blob.core.windows.net",
+    "ceuswatcab01.blob.core.windows.net", "ceuswatcab02.blob.core.windows.net",
+    "eaus2watcab01.blob.core.windows.net", "eaus2watcab02.blob.core.windows.net",
+    "weus2watcab01.blob.core.windows.net", "weus2watcab02.blob.core.windows.net",
+    "umwatsonc.events.data.microsoft.com",
 )
 DOC_SCP = "https://learn.microsoft.com/intune/configmgr/core/servers/deploy/configure/about-the-service-connection-point"
 DOC_ENDPOINTS = "https://learn.microsoft.com/intune/configmgr/core/plan-design/network/internet-endpoints"

@@ -119,12 +119,14 @@ class TopTierCheck:
 
 
 def check_top_tier(hierarchy: Hierarchy, target: str) -> TopTierCheck:
-    """The one top-tier rule (planner and prerequisite checks). A child primary's SMS Provider does not list the
-    CAS (Get-CMSite returns its own site): then the child's ReportingSiteCode is named as the top-tier site."""
+    """The one top-tier rule (planner and prerequisite checks). Site definitions are shared across the hierarchy
+    (memdocs database-replication; whether every provider lists every site is UNVERIFIED, docs/lab.md), so a child's
+    provider normally lists the CAS; when a provider lists only its own site, the child's ReportingSiteCode is
+    named as the top-tier site."""
     top = hierarchy.top_tier
     site = hierarchy.site(target)
     if site is None and target and not any(s.parent == target.upper() for s in hierarchy.sites):
-        # a child's provider does not list the CAS, but names it as its parent: that one exists
+        # a provider that does not list the CAS still names it as the child's parent: that one exists
         above = top.site_code if top else next((s.parent for s in hierarchy.sites if s.parent), None)
         where = " (site server %s)" % top.server if top else ""
         return TopTierCheck(False, "site %s does not exist in this hierarchy (sites: %s)%s"

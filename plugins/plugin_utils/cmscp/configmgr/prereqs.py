@@ -19,6 +19,7 @@ from .constants import (ADMINISTRATORS_SID, DOC_ENDPOINTS, DOC_HA, DOC_SCP, DOC_
 from .model import AadApp, ProviderState, SiteSystemServer, SiteSystemSpec, check_top_tier, server_from_path
 from .provider import OPTIONAL_READS, READS, SiteProvider
 from .scphost import ScpHost
+from .topology import ha_site_servers, same_machine
 
 PASS, WARN, FAIL = "pass", "warn", "fail"
 TLS_VALUES = ("SystemDefaultTlsVersions", "SchUseStrongCrypto")
@@ -133,7 +134,20 @@ class HostProbe:
     # -- accessors ---
     @property
     def admins(self) -> list[str]:
-        return [str(m.get("Name") if isinstance(m, dict) else m) for m in self.outputs[0]]
+        return [member["name"] for member in self.admin_members]
+
+    @property
+    def admin_members(self) -> list[dict[str, Any]]:
+        """Members of the local Administrators: name, object_class (User, Group, ... or None when not returned),
+        principal_source (Local, ActiveDirectory, AzureAD, ...)."""
+        members = []
+        for item in self.outputs[0]:
+            if isinstance(item, dict):
+                members.append({"name": str(item.get("Name")), "object_class": _text(item.get("ObjectClass")),
+                                "principal_source": _text(item.get("PrincipalSource"))})
+            else:
+                members.append({"name": str(item), "object_class": None, "principal_source": None})
+        return members
 
     def tls(self) -> dict[str, dict[str, Any]]:
         values = {}
@@ -217,20 +231,12 @@ def _single_scp(state: ProviderState, server: str, allow_move: bool) -> CheckRes
 
 
 def _ha(state: ProviderState, server: str) -> CheckResult:
-    """Site server HA: a site with more than one server holding the site server role (active + passive). Passive role
-    names are matched loosely ("passive" in RoleName) because the exact name is not documented (inferred)."""
-    by_site: dict[str, list[str]] = {}
-    passive: list[str] = []
-    for row in state.site_roles or []:
-        name = server_from_path(row.get("NetworkOSPath")) or ""
-        role = str(row.get("RoleName") or "")
-        if role == SITE_SERVER_ROLE:
-            by_site.setdefault(str(row.get("SiteCode") or "").upper(), []).append(name)
-        if "passive" in role.lower():
-            passive.append(name)
-    ha_servers = sorted({s for servers in by_site.values() if len(set(servers)) > 1 for s in servers} | set(passive))
+    """Site server HA: the same rule the planner refuses by (topology.ha_site_servers: more than one site server role
+    at a site, or a role name containing "passive", which is inferred)."""
+    pairs = ha_site_servers(state)
+    ha_servers = sorted({s for servers in pairs.values() for s in servers})
     evidence = {"high_availability_site_servers": ha_servers, "roles_read": state.site_roles is not None}
-    if server in ha_servers:
+    if any(same_machine(server, s) for s in ha_servers):
         return CheckResult("ha_placement", FAIL, "%s is a site server configured for high availability (active or passive); "
                            "host the service connection point on another site system server" % server, evidence, DOC_HA)
     return CheckResult("ha_placement", PASS, "%s is not a site server in high availability mode" % server, evidence, DOC_HA)
@@ -268,14 +274,22 @@ def _aad(state: ProviderState, server: str, now: datetime, warn_days: int) -> Ch
 # -- SCP-host checks -----------------------------------------------------------------------------------------
 def _admin(probe: HostProbe, server: str, site_servers: list[str], current: Optional[SiteSystemServer],
            planned: Optional[SiteSystemSpec], unknown_site: Optional[str] = None) -> CheckResult:
-    """`unknown_site`: the target site code when the hierarchy does not list it (then nothing is known to check)."""
-    members = probe.admins
-    lowered = [m.lower() for m in members]
+    """The site server computer account (or the site system installation account) must be a local Administrator of
+    `server`. Get-LocalGroupMember lists direct members only: an account that is an Administrator through a group
+    (a domain group such as CONTOSO\\Domain Admins, or a well-known group) is not listed, and the members of domain
+    groups are not read here. So a missing account is a proven absence (fail) only when the list was read and holds no
+    group (nor a member whose kind is unknown); otherwise it is a warning with the groups that might contain it.
+    `unknown_site`: the target site code when the hierarchy does not list it (then nothing is known to check)."""
+    members = probe.admin_members
+    names = [m["name"] for m in members]
+    lowered = [n.lower() for n in names]
+    groups = [m["name"] for m in members if _may_contain(m)]
     wanted = ["%s$" % s.split(".")[0] for s in site_servers if s != server]
     missing = [w for w in wanted if not any(m.endswith("\\" + w) or m == w for m in lowered)]
     account = (planned.account_name if planned is not None and planned.account_name else None) or \
         (current.account_name if current is not None and current.has_installation_account else None)
-    evidence = {"administrators": members, "site_server_accounts": wanted, "installation_account": account}
+    evidence = {"administrators": names, "administrators_read": bool(members), "groups": groups,
+                "site_server_accounts": wanted, "not_listed": missing, "installation_account": account}
     if unknown_site is not None or not site_servers:
         what = "site unknown: site %s does not exist in this hierarchy" % unknown_site if unknown_site is not None \
             else "site unknown: no site server is known for the site"
@@ -286,16 +300,51 @@ def _admin(probe: HostProbe, server: str, site_servers: list[str], current: Opti
     if not missing:
         return CheckResult("site_server_admin", PASS, "the site server computer account (%s) is in the local Administrators "
                            "of %s" % (", ".join(wanted), server), evidence, DOC_ACCOUNTS)
-    if account:
-        if account.lower() in lowered:
-            return CheckResult("site_server_admin", PASS, "the installation account %s is a local Administrator of %s"
-                               % (account, server), evidence, DOC_ACCOUNTS)
-        return CheckResult("site_server_admin", WARN, "the installation account %s is configured but is not listed in the "
-                           "local Administrators of %s (it may be a member through a group)" % (account, server),
+    if account and account.lower() in lowered:
+        return CheckResult("site_server_admin", PASS, "the installation account %s is a local Administrator of %s"
+                           % (account, server), evidence, DOC_ACCOUNTS)
+    ssa = "the site server computer account (%s)" % ", ".join(missing)
+    if not members:
+        return CheckResult("site_server_admin", WARN, "the local Administrators of %s could not be read (Get-LocalGroupMember "
+                           "returned no member): whether %s%s is a local Administrator is not known"
+                           % (server, ssa, " or the installation account %s" % account if account else ""),
                            evidence, DOC_ACCOUNTS)
-    return CheckResult("site_server_admin", FAIL, "the site server computer account (%s) is not a local Administrator of %s "
-                       "and no site system installation account is configured" % (", ".join(missing), server),
-                       evidence, DOC_ACCOUNTS)
+    if account and not _comparable(account):
+        return CheckResult("site_server_admin", WARN, "the installation account %s cannot be compared with the local "
+                           "Administrators of %s (they are named DOMAIN\\name), and %s is not listed there"
+                           % (account, server, ssa), evidence, DOC_ACCOUNTS)
+    subject = "neither the installation account %s nor %s" % (account, ssa) if account else ssa
+    if groups:
+        return CheckResult("site_server_admin", WARN, "%s %s listed in the local Administrators of %s, but %s be a member "
+                           "through a group whose members are not read here: %s" % (
+                               _upper(subject), "is" if account else "is not", server, "either may" if account else "it may",
+                               ", ".join(groups)), evidence, DOC_ACCOUNTS)
+    if account:
+        return CheckResult("site_server_admin", FAIL, "%s is a local Administrator of %s: the local Administrators (%d "
+                           "members) hold neither account and no group that could contain them"
+                           % (_upper(subject), server, len(members)), evidence, DOC_ACCOUNTS)
+    return CheckResult("site_server_admin", FAIL, "%s is not a local Administrator of %s and no site system installation "
+                       "account is configured: the local Administrators (%d members) hold no such account and no group that "
+                       "could contain it" % (ssa, server, len(members)), evidence, DOC_ACCOUNTS)
+
+
+def _may_contain(member: dict[str, Any]) -> bool:
+    """A member that may have other accounts in it: a group, or a member whose kind was not returned."""
+    kind = (member.get("object_class") or "").lower()
+    return kind != "user" and kind != "computer"
+
+
+def _comparable(account: str) -> bool:
+    """A DOMAIN\\name account compares with Get-LocalGroupMember names; a UPN (name@domain) does not."""
+    return "\\" in account and "@" not in account
+
+
+def _upper(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _text(value: Any) -> Optional[str]:
+    return None if value is None or value == "" else str(value)
 
 
 def _endpoints(probe: HostProbe, server: str, mode: str, unprobed_proxy: Optional[str] = None,

@@ -17,6 +17,7 @@ from .constants import (BOOTSTRAP_DONE_MARKERS, LOCAL_INSTALL_MARKERS, PROVIDER_
                         TELEMETRY_LEVELS)
 from .model import (AadApp, Hierarchy, ProviderState, ScpInfo, Site, SiteSystemServer, SiteSystemSpec, SiteUpdate,
                     normalise_mode, telemetry_level)
+from .topology import same_machine
 
 READS = ("sites", "scp", "site_systems", "usage", "aad", "updates")
 OPTIONAL_READS = ("roles",)       # opt-in: Get-CMSiteRole -AllSite (prerequisite checks need it, a no-op check does not)
@@ -33,11 +34,16 @@ class SiteProvider:
     """ConfigMgr operations on the SMS Provider host reached by `session`."""
 
     def __init__(self, session: Session, site_code: Optional[str] = None, provider: Optional[str] = None,
-                 check_mode: bool = False) -> None:
+                 check_mode: bool = False, sessions: Optional[Callable[[str], Session]] = None) -> None:
+        """`sessions(fqdn)` gives a Session to another machine of the site (the remote SMS Provider when `session` is
+        the site server, a site server whose sitecomp.log a wait reads); without it only `session` is used."""
         if site_code is not None and not SITE_CODE.match(site_code):
             raise InvalidOption("site_code", "must be 3 letters or digits, got %r" % (site_code,), session.host)
         self.session = session
         self.host = session.host
+        self.connected_to = session.host            # the host the caller gave us (the task's host)
+        self._sessions_for = sessions
+        self._others: dict[str, Session] = {}         # machine -> session from `sessions`, one each
         self.site_code = site_code.upper() if site_code else None
         # The CMSite drive root must be the provider's name: an address (ansible_host is often an IP) is not one,
         # so then the provider is discovered even when the site code is known.
@@ -55,14 +61,64 @@ class SiteProvider:
             return self.site_code, self.provider
         pipe = Pipeline(operation="discover the site code")
         pipe.add("Get-CimInstance", ("Namespace", PROVIDER_NAMESPACE), ("ClassName", PROVIDER_CLASS))
-        rows = [r for r in self.session.run(pipe, idempotent=True)[0].output if isinstance(r, dict)]
+        try:
+            rows = [r for r in self.session.run(pipe, idempotent=True)[0].output if isinstance(r, dict)]
+        except CommandFailed as err:
+            if "namespace" not in str(err.error_message or err).lower():
+                raise
+            raise ConfigMgrError("%s has no root\\SMS namespace: it is neither a site server nor an SMS Provider; "
+                                 "target the task at the site server or the SMS Provider of the top-tier site"
+                                 % self.host, self.host, "discover the site code") from err
         row = self._pick_provider(rows)
         if row is None:
-            raise ConfigMgrError("no SMS_ProviderLocation instance in root\\SMS: %s is not an SMS Provider; give "
-                                 "site_code and connect to the SMS Provider host" % self.host, self.host, "discover the site code")
+            raise ConfigMgrError("no SMS_ProviderLocation instance in root\\SMS on %s: it is neither a site server nor "
+                                 "an SMS Provider; give site_code and connect to the SMS Provider host" % self.host,
+                                 self.host, "discover the site code")
         self.site_code = self.site_code or str(row.get("SiteCode") or "").upper()
         self.provider = self.provider or str(row.get("Machine") or self.host).lower()
         return self.site_code, self.provider
+
+    def _names(self) -> set[str]:
+        """Every name the session's host is known by (address, inventory name), lower case."""
+        options = getattr(self.session, "options", None)
+        names = (self.session.host, getattr(options, "host", None), getattr(options, "display_name", None),
+                 getattr(self.session, "display_name", None))
+        return {str(n).lower() for n in names if n}
+
+    def is_connected_to(self, machine: Optional[str]) -> bool:
+        """Whether `machine` is the host of this provider's session."""
+        return any(same_machine(machine, name) for name in self._names())
+
+    def _route(self) -> None:
+        """The SMS Provider is another machine than the one we are connected to (the play targets the site server,
+        whose root\\SMS names a remote provider): connect to the provider itself. Creating the CMSite drive on the
+        site server with the remote provider as its root would be a second hop, which WinRM refuses without CredSSP
+        or Kerberos delegation."""
+        if self.provider and self._sessions_for is not None and _is_name(self.provider) \
+                and not self.is_connected_to(self.provider):
+            self.session = self._other(self.provider)
+            self.host = self.session.host
+            self._ready = None
+
+    def session_for(self, machine: str, purpose: str) -> Session:
+        """A session to `machine`: this provider's own when it is that host, else one from `sessions`."""
+        if self.is_connected_to(machine):
+            return self.session
+        if self._sessions_for is None:
+            raise ConfigMgrError("%s needs a connection to %s, which is not the SMS Provider host %s; connect through "
+                                 "a task that knows how to reach %s" % (purpose, machine, self.host, machine),
+                                 self.host, purpose)
+        return self._other(machine)
+
+    def _other(self, machine: str) -> Session:
+        """The one session per other machine, from the `sessions` factory (callers check that there is one)."""
+        factory = self._sessions_for
+        if factory is None:
+            raise ConfigMgrError("no way to connect to %s was given" % machine, self.host, "connect to %s" % machine)
+        key = machine.lower()
+        if key not in self._others:
+            self._others[key] = factory(machine)
+        return self._others[key]
 
     def _pick_provider(self, rows: list[dict]) -> Optional[dict]:
         """With several SMS Providers: the row for the host we are connected to (its name or display name), then
@@ -90,6 +146,7 @@ class SiteProvider:
         session.RETRY_REASONS, idempotent pipelines only); a retry runs on a new pool, so the pipeline is rebuilt
         there and carries the bootstrap again."""
         site_code, provider = self.discover()
+        self._route()
         self.session.open()
         built: dict[str, Optional[int]] = {}
 
@@ -233,22 +290,38 @@ class SiteProvider:
             params += [("EnableProxy", True), ("ProxyServerName", spec.proxy_server)]
             if spec.proxy_port:
                 params.append(("ProxyServerPort", int(spec.proxy_port)))
-            if spec.proxy_account:
-                params.append(("ProxyAccessAccount", self._account(spec.proxy_account, operation)))
         pipe = Pipeline(operation=operation)
-        pipe.add(verb, *params)
+        if spec.proxy_server and spec.proxy_account:
+            # -ProxyAccessAccount is a live IResultObject: a Get-CMAccount result read here would come back as a
+            # Deserialized.* property bag that PowerShell refuses, so a constant script gets the account and passes it
+            # on the remote side (configmgr/scripts.py). The read first gives the clear "not an account" message.
+            from ..pipeline import splat
+            from .scripts import SITE_SYSTEM_SERVER_WITH_PROXY_ACCOUNT
+            self._account(spec.proxy_account, operation)
+            pipe.add_script(SITE_SYSTEM_SERVER_WITH_PROXY_ACCOUNT[verb].text, ("Parameters", splat(params)),
+                            ("ProxyUserName", spec.proxy_account), label="%s with the proxy account" % verb)
+        else:
+            pipe.add(verb, *params)
         self.run(pipe)
         return True
 
-    def _account(self, user_name: str, operation: str) -> Any:
-        """The Get-CMAccount object for a user name, to pass back as a parameter value."""
+    def _account(self, user_name: str, operation: str) -> dict[str, Any]:
+        """The Get-CMAccount row (a plain dict, for checks only) of exactly `user_name`. Raises ConfigMgrError when
+        there is none, or several (accounts of that name at more than one site): the script that passes the live
+        object to -ProxyAccessAccount needs exactly one."""
         pipe = Pipeline(operation=operation)
         pipe.add("Get-CMAccount", ("UserName", user_name), label="find the proxy account")
         result = self.run(pipe, idempotent=True)
-        if not result[0].output:
+        rows = [o for o in result[0].output if isinstance(o, dict)]
+        exact = [o for o in rows if str(o.get("UserName") or "").lower() == user_name.lower()]
+        if not exact:
             raise ConfigMgrError("the account %s is not a ConfigMgr account; add it under Administration > Accounts first"
                                  % user_name, self.host, operation)
-        return result[0].output[0]
+        if len(rows) > 1:
+            sites = ", ".join(sorted({str(o.get("SiteCode") or "?") for o in rows}))
+            raise ConfigMgrError("Get-CMAccount -UserName %s finds %d accounts (sites %s); the proxy account must name "
+                                 "exactly one" % (user_name, len(rows), sites), self.host, operation)
+        return exact[0]
 
     def remove_site_system_server(self, server: str, site_code: Optional[str] = None) -> None:
         operation = "remove the site system server %s" % server
@@ -271,15 +344,21 @@ class SiteProvider:
 
     # -- site server logs -------------------------------------------------------------------------------
     def read_site_log(self, name: str = "sitecomp.log", tail: int = 2000, install_dir: Optional[str] = None,
-                      rotated: bool = True) -> list[LogEntry]:
-        """Read `<InstallDir>\\Logs\\<name>` on this host (the site server when it is also the SMS Provider)."""
+                      rotated: bool = True, site_code: Optional[str] = None) -> list[LogEntry]:
+        """Read `<InstallDir>\\Logs\\<name>` on the site server of `site_code` (default: the provider's site).
+        Site Component Manager writes its log on the site server [OFFICIAL log-files reference], which is another
+        machine than a remote SMS Provider, and another site's server for a role at a child site: that log is
+        read through a session to that site server."""
+        site = self._site_info(site_code)
         if install_dir is None:
-            site = self._site_info()
             install_dir = site.install_dir if site else None
         if not install_dir:
             raise ConfigMgrError("the site's InstallDir is unknown; cannot locate %s" % name, self.host, "read %s" % name)
         path = ntpath.join(install_dir, "Logs", name)
-        return read_log_files(self.session, path, tail, rotated)
+        session = self.session
+        if site is not None and site.server:
+            session = self.session_for(site.server, "read %s of site %s" % (name, site.site_code))
+        return read_log_files(session, path, tail, rotated)
 
     def _site_info(self, site_code: Optional[str] = None) -> Optional[Site]:
         """The Site row (server, InstallDir) of `site_code` (default: the provider's site); read once, cached."""
@@ -298,9 +377,9 @@ class SiteProvider:
         """sitecomp.log shows a finished install for `server` after `since`: the bootstrap markers of a remote
         server, or "All files installed." when `server` is the site server itself (no bootstrap service there)."""
         site = self._site_info(site_code)
-        local = site is not None and site.server == server.lower()
+        local = site is not None and same_machine(site.server, server)
         if entries is None:
-            entries = self.read_site_log("sitecomp.log", install_dir=site.install_dir if site else None)
+            entries = self.read_site_log("sitecomp.log", site_code=site.site_code if site else site_code)
         if local:
             return bootstrap_done(entries, server, since, markers=LOCAL_INSTALL_MARKERS)
         return bootstrap_done(entries, server, since, verb="install")
@@ -310,10 +389,10 @@ class SiteProvider:
         """sitecomp.log shows a finished de-install bootstrap (rolesetup /deinstall) for a remote `server` after
         `since`. The site server itself has no bootstrap: True there (the thread key being gone is the signal)."""
         site = self._site_info(site_code)
-        if site is not None and site.server == server.lower():
+        if site is not None and same_machine(site.server, server):
             return True
         if entries is None:
-            entries = self.read_site_log("sitecomp.log", install_dir=site.install_dir if site else None)
+            entries = self.read_site_log("sitecomp.log", site_code=site.site_code if site else site_code)
         return bootstrap_done(entries, server, since, verb="deinstall")
 
 

@@ -174,7 +174,8 @@ class ScpHost:
                     _record(err, done)
                     raise
                 if progress:
-                    progress("thread restart failed on %s (%s); restarting the %s service" % (self.host, err, EXECUTIVE_SERVICE))
+                    progress("thread restart failed on %s (%s); restarting the %s service, which restarts every "
+                             "Configuration Manager component on %s" % (self.host, err, EXECUTIVE_SERVICE, self.host))
         try:
             self.restart_service()
             done.append(_step("restart_service", "restart the %s service on %s" % (EXECUTIVE_SERVICE, self.host)))

@@ -23,12 +23,15 @@ def _like(pattern: str | None, value: str) -> bool:
     P("SiteCode", "string", position=0),
 ])
 def get_site(ctx: Any, args: Any) -> Iterator[Any]:
-    """[OFFICIAL] the connected site and its child sites."""
-    hier = ctx.world.hierarchy
-    here = hier.site(ctx.site_code)
-    for site in hier.sites.values():
-        related = here is None or site.code == here.code or site.reporting_site_code == here.code
-        if related and _like(args.get("SiteCode"), site.code) and _like(args.get("Name"), site.name):
+    """Every site of the hierarchy, through the SMS Provider of any site.
+
+    [OFFICIAL] the cmdlet overview: "returns information about the site you're currently connected to and any child
+    sites"; database-replication: "All sites share the same information", global data replicates to all sites.
+    inferred: site definitions are global data, so a child primary's provider lists its parent CAS and the sibling
+    primaries too (each SMS_Site with its ReportingSiteCode), not only its own subtree.
+    """
+    for site in ctx.world.hierarchy.sites.values():
+        if _like(args.get("SiteCode"), site.code) and _like(args.get("Name"), site.name):
             yield site_object(site)
 
 
@@ -144,7 +147,12 @@ def get_status_messages(ctx: Any, args: Any) -> Iterator[Any]:
     if start.tzinfo is None:
         start = start.replace(tzinfo=timezone.utc)
     severity = args.get("Severity", "All")
+    # [OFFICIAL] database-replication: status messages are site data, "only viewable at the CAS and at the primary
+    # site where the data originates". inferred: the connected site sees its own and its descendants' messages.
+    visible = {s.code for s in ctx.world.hierarchy.subtree(ctx.site_code)} if ctx.site_code else None
     for msg in ctx.world.hierarchy.status_messages:
+        if visible is not None and msg.site_code and msg.site_code.upper() not in visible:
+            continue
         if (msg.time >= start and _like(args.get("ComponentName"), msg.component)
                 and name_matches(args.get("ComputerName"), msg.machine)
                 and _like(args.get("SiteCode"), msg.site_code) and severity in ("All", msg.severity)):

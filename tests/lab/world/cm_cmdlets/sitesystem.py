@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any, Iterator
 
-from tests.lab.ps.spec import P, cmdlet
+from tests.lab.ps.spec import IRESULT_OBJECT, P, cmdlet
 from tests.lab.world.cm_cmdlets.common import (error, impl, name_matches, not_found, prop, require_admin, resolve_site,
                                                scope_sites, server_of, should_process, whatif_ok)
 from tests.lab.world.cm_cmdlets.objects import role_object, site_system_object
@@ -15,7 +15,7 @@ SETTINGS = [
     P("AccountName", "string"),
     P("EnableProxy", "bool"),
     P("FdmOperation", "bool"),
-    P("ProxyAccessAccount", "object"),
+    P("ProxyAccessAccount", "object", type_name=IRESULT_OBJECT),     # [OFFICIAL] <IResultObject>: live objects only
     P("ProxyServerName", "string"),
     P("ProxyServerPort", "uint32"),
     P("PublicFqdn", "string"),

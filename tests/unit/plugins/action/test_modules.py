@@ -45,7 +45,7 @@ class FakeProvider:
     levels_set: list[str] = []
 
     def __init__(self, session: Any, site_code: Optional[str] = None, provider: Optional[str] = None,
-                 check_mode: bool = False) -> None:
+                 check_mode: bool = False, sessions: Any = None) -> None:
         FakeProvider.built.append((site_code, provider, check_mode))
         self.site_code, self.provider = site_code, provider
 
@@ -156,6 +156,10 @@ def _entry(message: str) -> LogEntry:
     return LogEntry(message, datetime(2025, 1, 1, tzinfo=timezone.utc), "SMS_DMP_DOWNLOADER", 1, "info", "cmtrace", 1)
 
 
-def test_effective_mode_is_read_from_the_log_or_unknown():
-    assert _scp.effective_mode([_entry("Running in online mode"), _entry("Running in OFFLINE mode")]) == "Offline"
-    assert _scp.effective_mode([_entry("Heartbeat")]) == "unknown"
+def test_effective_mode_never_rests_on_a_line_that_names_a_mode():
+    """No documented dmpdownloader.log line names the mode: such a line decides nothing; without the thread's start
+    nothing decides it either."""
+    started = datetime(2024, 12, 31, tzinfo=timezone.utc)
+    assert _scp.effective_mode([_entry("Running in online mode"), _entry("Running in OFFLINE mode")], started) == "unknown"
+    assert _scp.effective_mode([_entry("Heartbeat")], started) == "unknown"
+    assert _scp.effective_mode([_entry("Download manifest.cab~~")]) == "unknown"

@@ -1,0 +1,265 @@
+"""component, service_connection_point_info and the effective mode without a lab: what the service restart fallback
+says, the thread-start fact, the roles of the SCP's site system, the effective mode from documented lines only."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Any, Optional
+from unittest.mock import MagicMock
+
+import pytest
+
+from ansible_collections.configmgr.scp.plugins.action import component, service_connection_point_info
+from ansible_collections.configmgr.scp.plugins.plugin_utils import _action, _scp
+from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.model import (Hierarchy, ProviderState, ScpInfo,
+                                                                                          Site, SiteSystemServer,
+                                                                                          ThreadChange, ThreadState)
+from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.errors import WaitTimeout
+from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.logs import LogEntry, parse_log
+from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.session import PipelineResult, StatementResult
+
+TASK_VARS = {"inventory_hostname": "cm01.contoso.com", "ansible_host": "127.0.0.1", "ansible_port": 40001,
+             "ansible_user": "CONTOSO\\cmadmin", "ansible_password": "Inv3ntorySecret", "ansible_psrp_auth": "ntlm"}
+SCP01 = "scp01.contoso.com"
+T0 = datetime(2026, 11, 2, 9, 0, tzinfo=timezone.utc)
+HOST_NOW = datetime(2026, 11, 2, 9, 30, tzinfo=timezone.utc)
+
+
+def make(plugin_module, args, check_mode=False):
+    task = MagicMock()
+    task.args = args
+    task.check_mode = check_mode
+    task.diff = False
+    task.async_val = 0
+    task.delegate_to = None
+    task.remote_user = None
+    task.port = None
+    play_context = MagicMock()
+    play_context.remote_user = None
+    play_context.port = None
+    play_context.password = None
+    return plugin_module.ActionModule(task, MagicMock(), play_context, MagicMock(), MagicMock(), MagicMock())
+
+
+def running(name: str = "SMS_DMP_DOWNLOADER") -> ThreadState:
+    return ThreadState(SCP01, name, True, "Running", "None", "Automatic", "Running")
+
+
+class FakeTimeSession:
+    """The SCP host's session: answers Get-Date with HOST_NOW."""
+
+    host = SCP01
+
+    def __init__(self) -> None:
+        self.cmdlets: list[str] = []
+
+    def run(self, pipeline: Any, *args: Any, **kwargs: Any) -> PipelineResult:
+        names = [c.name for st in pipeline.statements for c in st.commands]
+        self.cmdlets.extend(names)
+        assert names == ["Get-Date"]
+        return PipelineResult([StatementResult(0, [HOST_NOW])])
+
+
+class FakeHost:
+    """ScpHost stand-in: `outcome` is the ThreadChange method ("thread" / "service"); `error` is raised instead."""
+
+    outcome: str = "thread"
+    error: Optional[Exception] = None
+    entries: list[LogEntry] = []
+    state: ThreadState = running()
+    calls: list[dict[str, Any]] = []
+
+    def __init__(self, session: Any, check_mode: bool = False) -> None:
+        self.check_mode = check_mode
+        self.session = FakeTimeSession()
+
+    def thread_state(self, name: str = "SMS_DMP_DOWNLOADER") -> ThreadState:
+        return FakeHost.state
+
+    def restart_thread(self, name: str, **kwargs: Any) -> ThreadChange:
+        FakeHost.calls.append(dict(kwargs, name=name))
+        if FakeHost.error is not None:
+            raise FakeHost.error
+        return ThreadChange(running(name), running(name), FakeHost.outcome, 3.0, True)
+
+    def set_thread(self, name: str, state: str, **kwargs: Any) -> ThreadChange:
+        after = running(name) if state == "started" else ThreadState(SCP01, name, True, "Stopped", "None")
+        return ThreadChange(FakeHost.state, after, "thread", 1.0, True)
+
+    def read_log(self, path: Optional[str] = None, tail: int = 500, **kwargs: Any) -> list[LogEntry]:
+        return list(FakeHost.entries)
+
+
+@pytest.fixture(name="host")
+def fixture_host(monkeypatch):
+    FakeHost.outcome, FakeHost.error, FakeHost.entries, FakeHost.state, FakeHost.calls = "thread", None, [], running(), []
+    monkeypatch.setattr(component, "ScpHost", FakeHost)
+    monkeypatch.setattr(service_connection_point_info, "ScpHost", FakeHost)
+    return FakeHost
+
+
+# -- component: the SMS_EXECUTIVE service restart restarts every component of the host ---------------------------
+def test_fallback_to_the_service_restart_says_every_component_was_restarted(host):
+    host.outcome = "service"                     # the thread did not stop in time: the library restarted SMS_EXECUTIVE
+    result = make(component, {"state": "restarted", "server": SCP01}).run(task_vars=dict(TASK_VARS))
+    assert result["changed"] is True and result["method"] == "service"
+    assert result["restarted_components"] == "all"
+    (warning,) = result["warnings"]
+    assert "SMS_EXECUTIVE" in warning and "every Configuration Manager component" in warning and SCP01 in warning
+    assert "fallback" in warning and "not only SMS_DMP_DOWNLOADER" in warning
+
+
+def test_method_service_warns_too_and_a_thread_restart_names_only_the_thread(host):
+    host.outcome = "service"
+    result = make(component, {"state": "restarted", "server": SCP01, "method": "service"}).run(task_vars=dict(TASK_VARS))
+    assert result["restarted_components"] == "all" and "method=service" in result["warnings"][0]
+    host.outcome = "thread"
+    result = make(component, {"state": "restarted", "server": SCP01}).run(task_vars=dict(TASK_VARS))
+    assert result["restarted_components"] == "SMS_DMP_DOWNLOADER" and "warnings" not in result
+    result = make(component, {"state": "started", "server": SCP01}).run(task_vars=dict(TASK_VARS))
+    assert result["restarted_components"] == "none"
+
+
+def test_check_mode_predicts_the_service_restart_and_its_reach(host):
+    args = {"state": "restarted", "server": SCP01, "method": "service"}
+    result = make(component, args, check_mode=True).run(task_vars=dict(TASK_VARS))
+    assert result["changed"] is True and result["restarted_components"] == "all"
+    assert "would restart the SMS_EXECUTIVE service" in result["warnings"][0] and host.calls == []
+    assert result["confirmed_running_at"] is None
+    assert "configmgr_scp_thread_starts" not in result.get("ansible_facts", {})
+
+
+def test_failure_after_the_service_restart_still_says_every_component_was_restarted(host):
+    err = WaitTimeout("SMS_DMP_DOWNLOADER did not reach Running", SCP01, "wait for SMS_DMP_DOWNLOADER", 300.0, "Stopped")
+    err.steps_run = [{"action": "request_stop", "description": "set Requested Operation = Stop"},
+                     {"action": "restart_service", "description": "restart the SMS_EXECUTIVE service on scp01"}]
+    err.changed = True
+    host.error = err
+    result = make(component, {"state": "restarted", "server": SCP01}).run(task_vars=dict(TASK_VARS))
+    assert result["failed"] is True and result["changed"] is True
+    assert result["restarted_components"] == "all" and "every Configuration Manager component" in result["warnings"][0]
+    assert [s["action"] for s in result["steps_run"]] == ["request_stop", "restart_service"]
+    # a failure before any service restart is reported as before, without that claim
+    err2 = WaitTimeout("did not stop", SCP01, "wait", 10.0, "Running")
+    err2.steps_run, err2.changed = [{"action": "request_stop", "description": "stop"}], True
+    host.error = err2
+    result = make(component, {"state": "restarted", "server": SCP01, "fallback": False}).run(task_vars=dict(TASK_VARS))
+    assert result["failed"] is True and "restarted_components" not in result and "warnings" not in result
+
+
+# -- component: the thread start is kept as a fact (on the SCP host's clock) --------------------------------------
+def test_a_restart_records_the_scp_hosts_time_and_keeps_other_entries(host):
+    other = {"configmgr_scp_thread_starts": {"scp02.contoso.com": {"SMS_DMP_DOWNLOADER": T0.isoformat()}}}
+    result = make(component, {"state": "restarted", "server": SCP01}).run(task_vars=dict(TASK_VARS, ansible_facts=other))
+    assert result["confirmed_running_at"] == HOST_NOW.isoformat()
+    assert result["ansible_facts"]["configmgr_scp_thread_starts"] == {
+        "scp02.contoso.com": {"SMS_DMP_DOWNLOADER": T0.isoformat()}, SCP01: {"SMS_DMP_DOWNLOADER": HOST_NOW.isoformat()}}
+    # a stop forgets the entry
+    host.state = running()
+    facts = {"configmgr_scp_thread_starts": result["ansible_facts"]["configmgr_scp_thread_starts"]}
+    stopped = make(component, {"state": "stopped", "server": SCP01}).run(task_vars=dict(TASK_VARS, ansible_facts=facts))
+    assert stopped["ansible_facts"]["configmgr_scp_thread_starts"] == {
+        "scp02.contoso.com": {"SMS_DMP_DOWNLOADER": T0.isoformat()}, SCP01: {}}
+
+
+# -- effective mode: documented lines only ------------------------------------------------------------------------
+def simple(message: str, when: datetime) -> str:
+    return "%s  $$<SMS_DMP_DOWNLOADER><%s+000><thread=7 (0x7)>" % (message, when.strftime("%m-%d-%Y %H:%M:%S.000"))
+
+
+ONLINE_SYNC = ["Hasn't synced recently.", "Generating state message: 0 for package 00000000-0000-0000-0000-000000000000~~",
+               "Successfully Dropped the state message 0~~",
+               "Easysetup fwlink to download the manifest: https://go.microsoft.com/fwlink/?LinkId=2309745~~",
+               "Download manifest.cab~~", "Successfully Dropped the state message 4~~"]
+
+
+def log_at(when: datetime, messages: list[str]) -> list[LogEntry]:
+    return parse_log("\n".join(simple(m, when + timedelta(seconds=i)) for i, m in enumerate(messages)))
+
+
+def test_invented_mode_lines_decide_nothing():
+    entries = log_at(T0, ["Service connection point is in online mode.", "Running in OFFLINE mode"])
+    assert _scp.effective_mode(entries) == "unknown"
+    assert _scp.effective_mode(entries, T0 - timedelta(hours=1)) == "unknown"
+
+
+def test_online_only_from_a_documented_manifest_download_after_the_thread_start():
+    entries = log_at(T0, ONLINE_SYNC)
+    evidence = _scp.effective_mode_evidence(entries, T0 - timedelta(minutes=1))
+    assert evidence["mode"] == "Online" and evidence["thread_started_at"] == (T0 - timedelta(minutes=1)).isoformat()
+    assert [line["message"] for line in evidence["online_sync_lines"]] == [
+        "Easysetup fwlink to download the manifest: https://go.microsoft.com/fwlink/?LinkId=2309745", "Download manifest.cab"]
+    # the same lines before the thread's last start say nothing about the running thread
+    later = _scp.effective_mode_evidence(entries, T0 + timedelta(hours=1))
+    assert later["mode"] == "unknown" and "precede the thread's start" in later["reason"]
+    assert later["latest_online_sync_line"]["message"] == "Download manifest.cab"
+    # without a known start no line can be tied to the running thread
+    unknown = _scp.effective_mode_evidence(entries)
+    assert unknown["mode"] == "unknown" and unknown["thread_started_at"] is None and "not known" in unknown["reason"]
+
+
+def test_state_message_4_alone_is_not_online_evidence_and_offline_is_never_claimed():
+    # after a service connection tool import an offline SCP logs "Successfully Dropped the state message 4"
+    entries = log_at(T0, ["Successfully Dropped the state message 4~~", "SMS_DMP_DOWNLOADER started."])
+    evidence = _scp.effective_mode_evidence(entries, T0 - timedelta(minutes=1))
+    assert evidence["mode"] == "unknown" and "no documented DMPDownloader.log line shows offline mode" in evidence["reason"]
+    assert [line["message"] for line in evidence["documented_lines"]] == ["Successfully Dropped the state message 4"]
+
+
+# -- service_connection_point_info: roles and the effective mode -------------------------------------------------
+CAS = Site("CAS", "Central", 4, None, "cas01.contoso.com", "C:\\SMS", "5.0", 0)
+
+
+def role(server: str, name: str, site: str = "CAS") -> dict[str, Any]:
+    return {"NetworkOSPath": "\\\\%s" % server.upper(), "RoleName": name, "SiteCode": site}
+
+
+class FakeProvider:
+    includes: list[Any] = []
+    state: ProviderState
+
+    def __init__(self, session: Any, site_code: Optional[str] = None, provider: Optional[str] = None,
+                 check_mode: bool = False, **kwargs: Any) -> None:
+        self.site_code, self.provider = site_code or "CAS", provider or "cas01.contoso.com"
+
+    def read_state(self, include: Any = ()) -> ProviderState:
+        FakeProvider.includes.append(tuple(include))
+        return FakeProvider.state if "roles" in include else \
+            ProviderState(**{**FakeProvider.state.__dict__, "site_roles": None})
+
+
+@pytest.fixture(name="provider")
+def fixture_provider(monkeypatch):
+    systems = [SiteSystemServer(SCP01, "CAS"), SiteSystemServer("cas01.contoso.com", "CAS")]
+    FakeProvider.includes = []
+    FakeProvider.state = ProviderState(
+        site_code="CAS", provider="cas01.contoso.com", module_version="5.0", hierarchy=Hierarchy([CAS]),
+        scp=ScpInfo(SCP01, "CAS", "Offline"), site_systems=systems, scps=[ScpInfo(SCP01, "CAS", "Offline")],
+        site_roles=[role(SCP01, "SMS Site System"), role(SCP01, "SMS Dmp Connector"),
+                    role("cas01.contoso.com", "SMS Site Server"), role("cas01.contoso.com", "SMS Site System"),
+                    role(SCP01, "SMS Distribution Point", site="PR1")])
+    monkeypatch.setattr(_action, "SiteProvider", FakeProvider)
+    return FakeProvider
+
+
+def test_info_fills_the_roles_of_the_scps_site_system(provider, host):
+    result = make(service_connection_point_info, {"thread": False}).run(task_vars=dict(TASK_VARS))
+    assert "roles" in provider.includes[0]                      # Get-CMSiteRole -AllSite in the same read
+    assert result["scp"]["site_system"]["roles"] == ["SMS Dmp Connector", "SMS Site System"]
+    by_server = {s["server"]: s["roles"] for s in result["site_systems"]}
+    assert by_server == {SCP01: ["SMS Dmp Connector", "SMS Site System"],
+                         "cas01.contoso.com": ["SMS Site Server", "SMS Site System"]}
+
+
+def test_info_effective_mode_uses_the_recorded_thread_start(provider, host):
+    host.entries = log_at(HOST_NOW + timedelta(minutes=1), ONLINE_SYNC)
+    result = make(service_connection_point_info, {}).run(task_vars=dict(TASK_VARS))
+    assert result["scp"]["effective_mode"] == "unknown"          # no start known: nothing tied to the running thread
+    assert result["scp"]["effective_mode_evidence"]["thread_started_at"] is None
+    facts = {"configmgr_scp_thread_starts": {SCP01: {"SMS_DMP_DOWNLOADER": HOST_NOW.isoformat()}}}
+    result = make(service_connection_point_info, {}).run(task_vars=dict(TASK_VARS, ansible_facts=facts))
+    scp = result["scp"]
+    assert scp["configured_mode"] == "Offline" and scp["effective_mode"] == "Online"     # not restarted since
+    assert scp["effective_mode_evidence"]["thread_started_at"] == HOST_NOW.isoformat()
+    host.state = ThreadState(SCP01, "SMS_DMP_DOWNLOADER", True, "Stopped", "None")
+    result = make(service_connection_point_info, {}).run(task_vars=dict(TASK_VARS, ansible_facts=facts))
+    assert result["scp"]["effective_mode"] is None and result["scp"]["effective_mode_evidence"] is None
