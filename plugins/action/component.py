@@ -49,19 +49,20 @@ class ActionModule(ConfigMgrAction):
             raise ValueError("fallback=false applies to method=thread; method=service always restarts SMS_EXECUTIVE")
 
     def execute(self, ctx: TaskContext, args: dict[str, Any]) -> dict[str, Any]:
-        server = args["server"] or scp_server(ctx)
+        name, state = args["name"], args["state"]
+        server = args["server"] or self._scp_server(ctx)
+        if server is None:
+            return not_installed(None, name, state, "the hierarchy has no service connection point yet, so no server "
+                                 "runs %s" % name)
         target = ctx.other_host(server)
         host = ScpHost(ctx.session(target), check_mode=ctx.check_mode)
-        name, state = args["name"], args["state"]
         before = host.thread_state(name)
         if not before.present:
-            msg = "%s: the %s thread is not installed; is the role on this server?" % (target.describe(), name)
             if ctx.check_mode:
-                # in a check-mode run an earlier task may only have predicted the install: report, do not fail
-                return {"changed": state != "stopped", "server": server, "name": name, "before": _state(before, server),
-                        "after": _state(before, server), "method": "none", "elapsed": 0.0,
-                        "restarted_components": NO_COMPONENT, "confirmed_running_at": None,
-                        "warnings": [msg + " (check mode: nothing to compare with)"]}
+                result = not_installed(server, name, state, "%s is not on %s yet" % (name, target.describe()))
+                result.update(before=_state(before, server), after=_state(before, server))
+                return result
+            msg = "%s: the %s thread is not installed; is the role on this server?" % (target.describe(), name)
             return {"failed": True, "changed": False, "server": server, "msg": msg}
         result: dict[str, Any] = {"server": server, "name": name}
         warnings: list[str] = []
@@ -107,6 +108,15 @@ class ActionModule(ConfigMgrAction):
         return result
 
     @staticmethod
+    def _scp_server(ctx: TaskContext) -> Optional[str]:
+        """The SCP's server; None in check mode when the hierarchy has none (an earlier task may only have predicted
+        the install). For real a missing SCP fails the task (scp_server)."""
+        if not ctx.check_mode:
+            return scp_server(ctx)
+        state = ctx.site_provider().read_state(include=("sites", "scp"))
+        return state.scp.server if state.scp is not None else None
+
+    @staticmethod
     def _failed_after_service_restart(err: ConfigMgrError, ctx: TaskContext, server: str, name: str) -> Optional[dict]:
         """A failure after SMS_EXECUTIVE was restarted (the wait for Running timed out): the failed result says that
         every component of the server was restarted. None for other failures (reported as usual)."""
@@ -143,6 +153,19 @@ class ActionModule(ConfigMgrAction):
         starts = thread_starts(ctx.task_vars)
         if starts.get(server.lower(), {}).pop(name, None) is not None:
             result.setdefault("ansible_facts", {})[THREAD_START_FACT] = starts
+
+
+def not_installed(server: Optional[str], name: str, state: str, why: str) -> dict[str, Any]:
+    """The check-mode result when the thread is not there yet: the service connection point is not installed, or an
+    earlier task of this check-mode run only predicted its install. `changed` is what a real run would report after
+    that install, which waits until the thread runs: a restart or a stop changes it, a start does not."""
+    changed = state != "started"
+    return {"changed": changed, "server": server, "name": name, "installed": False, "before": None, "after": None,
+            "method": "none", "elapsed": 0.0, "restarted_components": name if state == "restarted" else NO_COMPONENT,
+            "confirmed_running_at": None,
+            "msg": "check mode: %s (the service connection point is not installed, or an earlier task only predicted "
+                   "its install); after the install %s runs, so a real run would %s it" % (
+                       why, name, {"started": "leave", "stopped": "stop"}.get(state, "restart"))}
 
 
 def _restarted(method: str, name: str, state: str, changed: bool) -> str:

@@ -9,6 +9,7 @@ from typing import Any
 from ansible_collections.configmgr.scp.plugins.plugin_utils import _validate as check
 from ansible_collections.configmgr.scp.plugins.plugin_utils._action import ConfigMgrAction, TaskContext, to_plain
 from ansible_collections.configmgr.scp.plugins.plugin_utils._scp import site_system_spec
+from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.lease import HierarchyLease
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.provider import READS, normalise_mode
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.scphost import ScpHost
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.executor import execute_plan, observe_hosts
@@ -47,9 +48,32 @@ class ActionModule(ConfigMgrAction):
 
         installed, warnings = observe_hosts(current, desired, scp_host)
         plan = plan_scp(current, desired, installed)
+        lease = None
+        if plan.changed and not ctx.check_mode:
+            # one changing job per hierarchy: take the lease, then read and plan again under it (another job may
+            # have changed the site since the first read)
+            lease = HierarchyLease(provider.session, ttl=2 * args["wait_timeout"] + 600)
+            lease.take(progress=ctx.progress)
+            try:
+                current = provider.read_state(include=READS + ("roles",))
+                installed, warnings = observe_hosts(current, desired, scp_host)
+                plan = plan_scp(current, desired, installed)
+            except BaseException:
+                lease.release()
+                raise
+        try:
+            return self._apply(ctx, args, provider, plan, warnings, scp_host)
+        finally:
+            if lease is not None:
+                lease.release()
+
+    @staticmethod
+    def _apply(ctx: TaskContext, args: dict[str, Any], provider: Any, plan: Any, warnings: list[str],
+               scp_host: Any) -> dict[str, Any]:
         before = to_plain(plan.before)
         result: dict[str, Any] = {"changed": plan.changed, "plan": plan.to_list(), "before": before,
-                                  "restart_required": plan.restart_required, "moved_from": plan.moved_from}
+                                  "restart_required": plan.restart_required, "moved_from": plan.moved_from,
+                                  "drift": plan.drift}
         if warnings:
             result["warnings"] = warnings
         if plan.steps and not ctx.check_mode:

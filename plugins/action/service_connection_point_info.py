@@ -62,7 +62,7 @@ class ActionModule(ConfigMgrAction):
         return {
             "changed": False,
             "site_code": state.site_code,
-            "provider": ctx.target.name,
+            "provider": state.provider,
             "module_version": state.module_version,
             "hierarchy": to_plain(state.hierarchy),
             "top_tier_site_code": top.site_code if top else None,
@@ -70,6 +70,7 @@ class ActionModule(ConfigMgrAction):
             "site_systems": [site_system_dict(s, roles) for s in state.site_systems],
             "usage_data_level": state.usage_data_level,
             "updates_in_progress": list(state.updates_in_progress),
+            "intent": to_plain(state.intent),
             "raw": {"scp": raw_plain(state.scp) if state.scp else None,
                     "site_systems": [raw_plain(s) for s in state.site_systems]},
         }

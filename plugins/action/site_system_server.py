@@ -12,6 +12,7 @@ from ansible_collections.configmgr.scp.plugins.plugin_utils._scp import changed_
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.model import SiteSystemServer, SiteSystemSpec
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.provider import SiteProvider
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.errors import PlanRefused
+from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.pipeline import Pipeline
 
 # Roles every site system has; they go away with the server itself.
 BASE_ROLES = frozenset(("sms site system", "sms component server"))
@@ -49,6 +50,8 @@ class ActionModule(ConfigMgrAction):
                               args["site_code"]), ctx.target.describe(), "configure the site system server")
         changes = changed_settings(spec, current, args)
         changed = current is None or bool(changes)
+        if changed:
+            self._check_accounts(ctx, provider, spec, server)
         if changed and not ctx.check_mode:
             ctx.progress("%s the site system server %s" % ("creating" if current is None else "configuring", server))
             provider.ensure_site_system_server(spec, current, known=True)
@@ -58,6 +61,30 @@ class ActionModule(ConfigMgrAction):
         else:
             after = predicted(spec, current, changes) if changed else before
         return self._result(ctx, changed, before, after, sorted(changes))
+
+    @staticmethod
+    def _check_accounts(ctx: TaskContext, provider: SiteProvider, spec: SiteSystemSpec, server: str) -> None:
+        """Refuse, before New-/Set-CMSiteSystemServer runs, an account that is no ConfigMgr account (Get-CMAccount
+        -UserName, one read): the installation account, which the cmdlet passes on by name whenever it runs, and in
+        check mode the proxy account too (for real the library reads that one itself right before the change)."""
+        wanted = []
+        if spec.account_name and not spec.use_site_server_account:
+            wanted.append(("account_name", spec.account_name))
+        if ctx.check_mode and spec.proxy_server and spec.proxy_account:
+            wanted.append(("proxy_account", spec.proxy_account))
+        if not wanted:
+            return
+        operation = "check the accounts of the site system server %s" % server
+        pipe = Pipeline(operation=operation)
+        for option, user_name in wanted:
+            pipe.add("Get-CMAccount", ("UserName", user_name), label="find the %s %s" % (option, user_name))
+        result = provider.run(pipe, idempotent=True)
+        for index, (option, user_name) in enumerate(wanted):
+            rows = [o for o in result[index].output if isinstance(o, dict)]
+            if not any(str(o.get("UserName") or "").lower() == user_name.lower() for o in rows):
+                hint = " (or use_site_server_account=true)" if option == "account_name" else ""
+                raise PlanRefused("%s %s is not a ConfigMgr account; add it under Administration > Security > Accounts "
+                                  "first%s" % (option, user_name, hint), ctx.target.describe(), operation)
 
     def _absent(self, ctx: TaskContext, provider: SiteProvider, current: SiteSystemServer, before: Any) -> dict[str, Any]:
         if current is None:

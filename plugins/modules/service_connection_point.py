@@ -25,8 +25,21 @@ description:
     until it is gone; RV(pending) says which. Install and removal completion is read where it is written, in the thread
     key on the SCP server and in C(sitecomp.log) on the site server of the site that owns the role (a child site's
     server for an SCP stranded there).
+  - A mode change is recorded on the SCP host (registry value C(DownloaderPendingMode) under
+    C(HKLM:\SOFTWARE\configmgr.scp)) before it is made, and the record is cleared when M(configmgr.scp.component)
+    has restarted the downloader. A run that stopped in between, or a downloader thread left stopped, is reported by
+    the next run as RV(drift) with RV(restart_required=true), so the role's handler restarts it.
+  - A move is recorded on the SMS Provider host (C(Intent*) values under C(HKLM:\SOFTWARE\configmgr.scp)) before the
+    old SCP is removed. When a run stops after the removal, the next run installs the SCP in the recorded mode, and
+    the record is cleared when the move is verified.
+  - A changing run takes a lease on the SMS Provider host (the file C(C:\ProgramData\configmgr.scp\hierarchy.lease),
+    created only if it does not exist), reads the state and plans again, and releases the lease at the end. Another
+    job that finds a live lease fails, naming its owner and expiry. A lease left by a killed job is broken after its
+    expiry (twice O(wait_timeout) plus 600 seconds).
   - The SCP is never planned on a site server configured for high availability (active or passive), since Microsoft
-    says not to host it on either server of an HA pair. The module reads the site roles to tell.
+    says not to host it on either server of an HA pair. The module reads the site roles to tell; that an HA pair shows
+    as a second C(SMS Site Server) role at the site (or a role whose name says passive) is this collection's reading,
+    not documented by Microsoft.
   - A mode change takes effect only after C(SMS_DMP_DOWNLOADER) restarts on the SCP server; the module returns
     RV(restart_required) so a handler can call M(configmgr.scp.component) with O(configmgr.scp.component#module:state=restarted).
 author:
@@ -170,7 +183,9 @@ plan:
   elements: dict
   contains:
     action:
-      description: Step id (ensure_site_system, add_scp, set_mode, remove_scp, wait_removed, wait_installed, verify).
+      description:
+        - Step id (ensure_site_system, add_scp, set_mode, remove_scp, wait_removed, wait_installed, verify,
+          record_intent, clear_intent, restart_thread).
       type: str
     description:
       description: What the step does, naming server and site.
@@ -190,7 +205,8 @@ mode_changed:
   type: bool
 restart_required:
   description:
-    - True when the configured mode changed and C(SMS_DMP_DOWNLOADER) must restart for it to take effect.
+    - True when the configured mode changed and C(SMS_DMP_DOWNLOADER) must restart for it to take effect, or when
+      RV(drift) says that an earlier change has not been applied by a restart yet.
   returned: always
   type: bool
 moved_from:
@@ -198,6 +214,14 @@ moved_from:
   returned: always
   type: str
   sample: cm01.contoso.com
+drift:
+  description:
+    - Why the downloader does not run the configured mode although the site is configured as asked, else null.
+      Either a mode change that no restart has applied yet (an earlier run stopped before its handler ran), or the
+      C(SMS_DMP_DOWNLOADER) thread stopped. RV(restart_required) is true then.
+  returned: always
+  type: str
+  sample: Offline mode was set and no restart of SMS_DMP_DOWNLOADER has applied it yet
 pending:
   description:
     - What is configured but not in effect yet when the task ends, else null. V(install) - the role is configured on

@@ -75,7 +75,9 @@ site_code:
   type: str
   sample: PS1
 provider:
-  description: Inventory name of the SMS Provider host.
+  description:
+    - The SMS Provider machine the cmdlets ran on (the one C(SMS_ProviderLocation) names; with a remote provider not the
+      task's host).
   returned: success
   type: str
 module_version:
@@ -194,6 +196,17 @@ updates_in_progress:
   returned: success
   type: list
   elements: str
+intent:
+  description:
+    - A move of the SCP that M(configmgr.scp.service_connection_point) recorded on the SMS Provider host before
+      removing the old SCP, and that has not been verified yet (the run stopped); null otherwise. Running the move
+      again finishes it in the recorded mode.
+    - This is the collection's own record (registry values under C(HKLM:\SOFTWARE\configmgr.scp) on the SMS Provider
+      host), not Configuration Manager data.
+  returned: success
+  type: dict
+  sample: {"operation": "move", "source": "scp01.contoso.com", "target": "scp02.contoso.com", "site_code": "PS1",
+           "mode": "Offline"}
 raw:
   description:
     - The objects as the cmdlets returned them (C(Get-CMServiceConnectionPoint), C(Get-CMSiteSystemServer)),

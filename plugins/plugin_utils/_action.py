@@ -226,7 +226,7 @@ def error_result(err: ConfigMgrError, ctx: Optional[TaskContext]) -> dict[str, A
     unreachable host from the play, which is wrong when only a second host (the SCP server) cannot be reached."""
     result: dict[str, Any]
     own = ctx is None or getattr(err, "target_key", None) in (None, ctx.target.name.lower())
-    if isinstance(err, HostUnreachable) and own:
+    if isinstance(err, HostUnreachable) and own and not err.outcome_unknown:
         result = {"unreachable": True, "msg": describe_error(err)}
     elif isinstance(err, HostUnreachable):
         result = {"failed": True, "msg": "%s (a second host: reported as failed so that the task's host %s stays in the play)"

@@ -21,6 +21,8 @@ def test_connection_drop_during_a_mutation_is_unreachable(make_lab):
     err = info.value
     assert err.host == CM01 and "add the service connection point on %s" % SCP01 in str(err)
     assert CM01 in str(err) and PASSWORD not in str(err)
+    # the Command request went out and no answer came: from the client's side it may have run
+    assert err.outcome_unknown and not err.changed
     # nothing was added, and the session recovers on the next call (new pool, bootstrap again)
     assert kit.lab.state()["scp"]["configured"] is None
     prov.add_scp(SCP01, "Online")
@@ -49,6 +51,15 @@ def test_timeout_is_unreachable(make_lab):
         prov.set_usage_data_level("Basic")
     assert info.value.reason == "timeout" and CM01 in str(info.value)
     assert "set the usage data level to Basic" in str(info.value)
+    assert info.value.outcome_unknown                    # a mutation whose request got no answer
+
+
+def test_a_refused_mutation_is_not_outcome_unknown(make_lab):
+    kit = make_lab("standalone-primary")
+    kit.lab.add_fault("fail_cmdlet", host=CM01, cmdlet="Add-CMServiceConnectionPoint")
+    with pytest.raises(CommandFailed) as info:
+        kit.provider().add_scp(SCP01, "Online")
+    assert not info.value.outcome_unknown               # the host answered with an error record
 
 
 def test_cmdlet_error_is_command_failed(make_lab):

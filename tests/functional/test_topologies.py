@@ -101,7 +101,7 @@ def test_scp_stranded_at_a_child_is_removed_from_the_top_tier(make_lab):
     kit = make_lab("stranded-child")
     prov = provider(kit, CAS01)
     plan = converge(kit, prov, DesiredScp(state="absent"))
-    assert [s.action for s in plan.steps] == ["remove_scp", "wait_removed"]
+    assert [s.action for s in plan.steps] == ["record_intent", "remove_scp", "wait_removed"]
     assert world_scp(kit)["configured"] is None and world_scp(kit)["installed_on"] == []
     assert converge(kit, prov, DesiredScp(state="absent")).steps == []
 

@@ -138,15 +138,15 @@ def test_site_expansion_playbook_stops_for_setup_then_resumes(tmp_path: Path) ->
         first = run_playbook(lab, tmp_path, playbook("site_expansion.yml"), *expansion_args(lab))
         assert_ok(first)
         assert "Run Configuration Manager setup on cas01.contoso.com" in first.stdout
-        assert "-e site_expansion_mode=offline" in first.stdout
+        assert "it reinstalls the SCP in offline mode" in first.stdout
         state = lab.state()
         assert state["scp"]["configured"] is None and state["scp"]["installed_on"] == []
         assert "CAS" not in state["hierarchy"]["sites"]
 
         lab.expand("CAS", "cas01.contoso.com")
         lab.advance(3600)
-        resumed = run_playbook(lab, tmp_path, playbook("site_expansion.yml"),
-                               *expansion_args(lab, "-e", "site_expansion_mode=offline"))
+        # no mode given: the mode the removal recorded on the primary's SMS Provider host (it was offline)
+        resumed = run_playbook(lab, tmp_path, playbook("site_expansion.yml"), *expansion_args(lab))
         assert_ok(resumed)
         assert recap(resumed)["cm01.contoso.com"]["changed"] == 1, output(resumed)
         assert_expanded_with_scp_at_cas(lab, "Offline")
@@ -172,6 +172,7 @@ def test_delegate_to_progress_at_v_and_no_secret_at_vvv(tmp_path: Path) -> None:
         assert_ok(remove)
         assert "<cm01.contoso.com> configmgr.scp: connecting to cm01.contoso.com (127.0.0.1:" in remove.stdout
         assert "as CONTOSO\\cmadmin" in remove.stdout
-        assert "step 1/2: remove the service connection point from scp01.contoso.com" in remove.stdout, output(remove)
+        assert "step 1/3: record the removed service connection point (scp01.contoso.com" in remove.stdout, output(remove)
+        assert "step 2/3: remove the service connection point from scp01.contoso.com" in remove.stdout, output(remove)
         assert lab.state()["scp"]["configured"] is None and lab.state()["scp"]["installed_on"] == []
         assert_no_secret(lab, install, remove)

@@ -6,6 +6,8 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 
+from tests.lab.world.faults import FAULT_STAGES
+
 if TYPE_CHECKING:
     from tests.lab.lab import Lab
 
@@ -33,12 +35,16 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:       # pylint: disable=invalid-name
         routes = {"/state": self.lab.state, "/calls": self.lab.calls, "/requests": self.lab.requests,
-                  "/inventory": self.lab.inventory}
+                  "/inventory": self.lab.inventory, "/faults": self._faults}
         handler = routes.get(self.path.split("?", 1)[0])
         if handler is None:
             self._reply(404, {"error": f"no route {self.path}", "routes": sorted(routes)})
             return
         self._reply(200, handler())
+
+    def _faults(self) -> dict[str, Any]:
+        """The fault kinds POST /faults takes (kind -> the stage that consumes it), pending and fired faults."""
+        return {"kinds": dict(FAULT_STAGES), **self.lab.world.faults.to_json()}
 
     def do_POST(self) -> None:      # pylint: disable=invalid-name
         try:

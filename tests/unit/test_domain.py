@@ -58,7 +58,7 @@ def test_discovery_is_one_extra_trip_then_cached_and_bootstrap_not_repeated():
     p = SiteProvider(s)
     p.read_state()
     p.read_state()
-    assert [len(x.statements) for x in s.pipelines] == [1, 10, 6]
+    assert [len(x.statements) for x in s.pipelines] == [1, 11, 7]      # READS include the recorded intent
     assert p.site_code == "PS1" and p.provider == "cm01.contoso.com"
     assert ("New-PSDrive", {"Name": "PS1", "PSProvider": "CMSite", "Root": "cm01.contoso.com"}) in s.commands
 
@@ -119,7 +119,8 @@ def test_site_system_with_proxy_account_gets_the_account_remotely():
     # Never passes the read object back (a Deserialized.* bag over remoting): a constant script gets it remotely,
     # see tests/unit/test_scripts.py.
     account = PSDict({"UserName": "CONTOSO\\proxy"}, raw=object())
-    s = FakeSession(answers=provider_answers(**{"Get-CMSiteSystemServer": [], "Get-CMAccount": [account]}))
+    s = FakeSession(answers=provider_answers(**{"Get-CMSiteSystemServer": [], "Get-CMAccount": [
+        account, PSDict({"UserName": "CONTOSO\\inst"})]}))
     p = SiteProvider(s, site_code="PS1")
     assert p.ensure_site_system_server(SiteSystemSpec("new.contoso.com", account_name="CONTOSO\\inst",
                                                       proxy_server="proxy", proxy_port=8080, proxy_account="CONTOSO\\proxy"))

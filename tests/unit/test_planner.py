@@ -43,14 +43,17 @@ CASES = [
     ("mode-change-restart", state(scp=SCP_A), DesiredScp(server="scp01.contoso.com", mode="offline",
                                                          restart_on_mode_change=True),
      ["set_mode", "restart_thread"], False, None),
-    ("remove", state(scp=SCP_A), DesiredScp(state="absent"), ["remove_scp", "wait_removed"], False, None),
+    ("remove", state(scp=SCP_A), DesiredScp(state="absent"), ["record_intent", "remove_scp", "wait_removed"], False,
+     None),
     ("remove-absent", state(), DesiredScp(state="absent"), [], False, None),
     ("remove-other-server-is-noop", state(scp=SCP_A), DesiredScp(state="absent", server="scp02.contoso.com"), [], False, None),
     ("move", state(scp=SCP_A), DesiredScp(server="scp02.contoso.com", allow_move=True, wait=False),
-     ["remove_scp", "wait_removed", "add_scp", "wait_installed", "verify"], False, "scp01.contoso.com"),
+     ["record_intent", "remove_scp", "wait_removed", "add_scp", "wait_installed", "verify", "clear_intent"], False,
+     "scp01.contoso.com"),
     ("move-new-site-system", state(scp=SCP_A, systems=(SS_A,)),
      DesiredScp(server="scp02.contoso.com", allow_move=True, site_system=SiteSystemSpec("x", proxy_server="proxy", proxy_port=8080)),
-     ["remove_scp", "wait_removed", "ensure_site_system", "add_scp", "wait_installed", "verify"], False, "scp01.contoso.com"),
+     ["record_intent", "remove_scp", "wait_removed", "ensure_site_system", "add_scp", "wait_installed", "verify",
+      "clear_intent"], False, "scp01.contoso.com"),
     ("reconfigure-site-system", state(scp=SCP_A),
      DesiredScp(server="scp01.contoso.com", site_system=SiteSystemSpec("scp01.contoso.com", public_fqdn="scp.contoso.com")),
      ["ensure_site_system"], False, None),
@@ -115,7 +118,8 @@ def test_invalid(desired, option):
 def test_plan_serialises():
     plan = plan_scp(state(scp=SCP_A), DesiredScp(server="scp02.contoso.com", allow_move=True))
     listed = plan.to_list()
-    assert listed[0] == {"action": "remove_scp", "description": "remove the service connection point from scp01.contoso.com",
+    assert listed[0]["action"] == "record_intent" and listed[0]["mutates"] is True
+    assert listed[1] == {"action": "remove_scp", "description": "remove the service connection point from scp01.contoso.com",
                          "mutates": True, "expects": {"scp_on": None}}
 
 
@@ -125,9 +129,10 @@ def test_scp_stranded_at_a_child_site_is_refused_or_moved():
         plan_scp(state(scp=stranded), DesiredScp(server="scp01.contoso.com"))
     assert "site PS1" in str(info.value) and "top-tier site CAS" in str(info.value) and "allow_move" in str(info.value)
     plan = plan_scp(state(scp=stranded), DesiredScp(server="scp01.contoso.com", allow_move=True))
-    assert actions(plan) == ["remove_scp", "wait_removed", "add_scp", "wait_installed", "verify"]
-    assert plan.steps[0].params == {"server": "scp01.contoso.com", "site_code": "PS1"}
-    assert plan.steps[2].params["site_code"] == "CAS" and plan.predicted_after["site_code"] == "CAS"
+    assert actions(plan) == ["record_intent", "remove_scp", "wait_removed", "add_scp", "wait_installed", "verify",
+                             "clear_intent"]
+    assert plan.steps[1].params == {"server": "scp01.contoso.com", "site_code": "PS1"}
+    assert plan.steps[3].params["site_code"] == "CAS" and plan.predicted_after["site_code"] == "CAS"
 
 
 def test_conflicting_site_code_is_refused():
@@ -203,9 +208,10 @@ def test_noop_through_a_child_provider_is_fine():
 
 def test_stranded_scp_at_a_child_site_is_removed_from_the_top_tier():
     plan = plan_scp(state(scp=SCP_CHILD), DesiredScp(state="absent"))
-    assert actions(plan) == ["remove_scp", "wait_removed"]
-    assert plan.steps[0].params == {"server": "scp02.contoso.com", "site_code": "PS1"}
-    assert plan.steps[1].params["site_code"] == "PS1"         # the wait reads the child site server's sitecomp.log
+    assert actions(plan) == ["record_intent", "remove_scp", "wait_removed"]
+    assert plan.steps[0].params["intent"].operation == "remove" and plan.steps[0].params["intent"].mode == "Online"
+    assert plan.steps[1].params == {"server": "scp02.contoso.com", "site_code": "PS1"}
+    assert plan.steps[2].params["site_code"] == "PS1"         # the wait reads the child site server's sitecomp.log
 
 
 @pytest.mark.parametrize("mode", ["Offline", "Online"])
@@ -260,3 +266,53 @@ def test_ha_site_servers_are_refused(server):
 
 def test_ha_pair_does_not_block_another_server():
     assert actions(plan_scp(state(roles=HA_ROLES), DesiredScp(server="scp01.contoso.com", wait=False))) == ["add_scp"]
+
+
+# -- convergence: drift and an interrupted move --------------------------------------------------------------------
+def _thread(**kw):
+    from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.model import ThreadState
+    return ThreadState("scp01.contoso.com", "SMS_DMP_DOWNLOADER", present=True, current_state=kw.pop("state", "Running"),
+                       requested_operation=kw.pop("requested", "None"), **kw)
+
+
+@pytest.mark.parametrize("seen, why", [(_thread(pending_mode="Offline"), "Offline mode was set"),
+                                       (_thread(state="Stopped"), "is Stopped"),
+                                       (_thread(state="Running", requested="Stop"), "requested Stop")])
+def test_a_mode_no_restart_applied_or_a_stopped_thread_asks_for_the_restart(seen, why):
+    """A run stopped between Set-CMServiceConnectionPoint and the restart (or after Stop was written): the next run
+    asks for the restart instead of reporting nothing to do."""
+    plan = plan_scp(state(scp=SCP_A_OFF), DesiredScp(server="scp01.contoso.com", mode="offline"), {"scp01.contoso.com": seen})
+    assert plan.restart_required and not plan.changed and why in plan.drift
+    plan = plan_scp(state(scp=SCP_A_OFF), DesiredScp(server="scp01.contoso.com", restart_on_mode_change=True),
+                    {"scp01.contoso.com": seen})
+    assert actions(plan) == ["restart_thread"] and not plan.restart_required
+
+
+def test_a_running_thread_without_a_record_is_no_drift():
+    plan = plan_scp(state(scp=SCP_A_OFF), DesiredScp(server="scp01.contoso.com"), {"scp01.contoso.com": _thread()})
+    assert plan.steps == [] and not plan.restart_required and plan.drift is None
+
+
+def test_an_interrupted_move_is_finished_in_the_recorded_mode():
+    """The old SCP was removed, the run stopped: no SCP, and no mode given: the recorded mode (Offline) is used."""
+    from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.model import Intent
+    current = state()
+    current.intent = Intent("move", "scp01.contoso.com", "scp02.contoso.com", "CAS", "Offline")
+    plan = plan_scp(current, DesiredScp(server="scp02.contoso.com", allow_move=True))
+    assert actions(plan) == ["add_scp", "wait_installed", "clear_intent"]
+    assert plan.steps[0].params["mode"] == "Offline"
+
+
+def test_a_finished_move_forgets_its_record():
+    from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.model import Intent
+    current = state(scp=ScpInfo("scp02.contoso.com", "CAS", "Offline"))
+    current.intent = Intent("move", "scp01.contoso.com", "scp02.contoso.com", "CAS", "Offline")
+    plan = plan_scp(current, DesiredScp(server="scp02.contoso.com"), {"scp02.contoso.com": True})
+    assert actions(plan) == ["clear_intent"] and not plan.changed
+
+
+def test_removing_an_scp_that_was_never_installed_does_not_wait_for_a_deinstallation():
+    plan = plan_scp(state(scp=SCP_A), DesiredScp(state="absent"), {"scp01.contoso.com": False})
+    assert actions(plan) == ["record_intent", "remove_scp"]
+    assert actions(plan_scp(state(scp=SCP_A), DesiredScp(state="absent"), {"scp01.contoso.com": True})) == \
+        ["record_intent", "remove_scp", "wait_removed"]

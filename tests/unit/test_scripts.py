@@ -24,6 +24,7 @@ NEW = scripts.NEW_SITE_SYSTEM_SERVER_WITH_PROXY_ACCOUNT
 SET = scripts.SET_SITE_SYSTEM_SERVER_WITH_PROXY_ACCOUNT
 PARAMS = {"SiteSystemServerName": "scp01.contoso.com", "SiteCode": "PS1", "EnableProxy": True}
 ACCOUNT = {"UserName": "CONTOSO\\svc-cmproxy", "SiteCode": "PS1"}
+INSTALLER = {"UserName": "CONTOSO\\inst", "SiteCode": "PS1"}          # the installation account must exist too
 OPTS = ConnectionOptions.from_mapping({"host": "cm01.contoso.com", "username": "u", "password": "Pw0rd!", "auth": "ntlm"})
 
 
@@ -233,7 +234,7 @@ def _proxy_spec(**kw):
 
 
 def test_provider_checks_the_account_then_runs_the_new_script():
-    s = FakeSession(answers=provider_answers(**{"Get-CMSiteSystemServer": [], "Get-CMAccount": [ACCOUNT]}))
+    s = FakeSession(answers=provider_answers(**{"Get-CMSiteSystemServer": [], "Get-CMAccount": [ACCOUNT, INSTALLER]}))
     assert SiteProvider(s, site_code="PS1").ensure_site_system_server(_proxy_spec())
     names = s.names
     assert names[-2:] == ["Get-CMAccount", "New-CMSiteSystemServerWithProxyAccount"]

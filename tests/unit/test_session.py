@@ -4,11 +4,14 @@ from __future__ import annotations
 import pytest
 import requests
 
-from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.errors import CommandFailed, HostUnreachable, RemoteFault
+from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.errors import (OUTCOME_UNKNOWN_NOTE, CallTimeout,
+                                                                                 CommandFailed, HostUnreachable,
+                                                                                 RemoteFault)
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.options import ConnectionOptions
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.pipeline import SWITCH, Command, Pipeline
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.session import RETRY_REASONS, Session, classify_transport_error
-from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.transport import RawOutcome
+from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp import transport as transport_module
+from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.transport import RawOutcome, poll_until_done
 
 OPTS = ConnectionOptions.from_mapping({"host": "cm01.contoso.com", "username": "u", "password": "Pw0rd!",
                                        "auth": "ntlm", "reconnection_retries": 2, "reconnection_backoff": 0.5})
@@ -29,6 +32,7 @@ class FakeTransport:
         self.script = list(script)     # per invoke: callable(statements, marker) -> RawOutcome, or exception
         self.opens = 0
         self.invoked = []
+        self.deadlines = []
 
     def open(self):
         self.opens += 1
@@ -37,6 +41,7 @@ class FakeTransport:
 
     def invoke(self, statements, marker, deadline):
         self.invoked.append(statements)
+        self.deadlines.append(deadline)
         step = self.script.pop(0)
         if isinstance(step, Exception):
             raise step
@@ -122,10 +127,16 @@ def test_drop_retried_only_for_idempotent():
 
 
 def test_timeout_outcome():
-    t = FakeTransport([lambda s, m: RawOutcome(output=[], timed_out=True)])
-    with pytest.raises(HostUnreachable) as info:
+    t = FakeTransport([lambda s, m: RawOutcome(output=["site", m], timed_out=True, polls=5, waited=5.2)])
+    with pytest.raises(CallTimeout) as info:
         session_with(t).run(pipeline3(), timeout=5)
-    assert info.value.reason == "timeout"
+    err = info.value
+    assert not isinstance(err, HostUnreachable)          # the host answered: the action plugins report "failed"
+    assert err.reason == "deadline" and err.limit == 5 and err.polls == 5 and err.waited == 5.2
+    assert err.statement == "Get-CMServiceConnectionPoint -AllSite"     # after one marker: the second statement
+    assert str(err).startswith("read things on cm01.contoso.com: no answer within 5 s while running "
+                               "Get-CMServiceConnectionPoint -AllSite")
+    assert err.outcome_unknown and OUTCOME_UNKNOWN_NOTE in str(err)     # not idempotent: it may have run
 
 
 @pytest.mark.parametrize("exc, reason", [
@@ -187,7 +198,7 @@ def test_one_retry_rule_and_rebuild_on_the_new_pool():
         return pipeline3()
     session.run(pipeline3(), idempotent=True, rebuild=rebuild)
     assert seen == [generation + 1] and t.opens == 2
-    assert RETRY_REASONS == {"connection", "protocol"}
+    assert RETRY_REASONS == {"connection", "protocol", "no_progress"}
     for exc in (requests.exceptions.SSLError("certificate verify failed"),
                 requests.exceptions.ConnectionError("NameResolutionError: Name or service not known"),
                 requests.exceptions.ReadTimeout("read timed out")):
@@ -260,3 +271,189 @@ def test_transport_sends_no_marker_before_a_quiet_statement_nor_after_the_last()
         pypsrp.powershell.PowerShell = original
     assert sent == ["Get-Item", ";", "Write-Output", ";", "Import-Module", ";", "Write-Output", ";", "New-PSDrive", ";",
                     "Set-Location", ";", "Write-Output", ";", "Get-CMSite", ";"]
+
+
+# -- deadlines, no progress, outcome unknown ----------------------------------------------------------------------
+def test_every_pipeline_has_a_deadline():
+    import time
+    t = FakeTransport([_ok] * 4)
+    session = session_with(t)
+    session.run(pipeline3())                                           # default: max(600, 20 x read_timeout 30)
+    session.command_timeout = 42
+    session.run(pipeline3())
+    session.run(pipeline3(), timeout=7.5)                              # per call, wins over command_timeout
+    slow = Session(ConnectionOptions.from_mapping({"host": "h", "username": "u", "password": "p", "auth": "ntlm",
+                                                   "read_timeout": 45, "operation_timeout": 40}),
+                   transport_factory=lambda o: t)
+    slow.run(pipeline3())
+    now = time.monotonic()
+    assert [d - now for d in t.deadlines] == pytest.approx([600, 42, 7.5, 900], abs=1)
+    assert session.call_limit() == 42 and slow.call_limit() == 900 and session_with(t).call_limit() == 600
+    with pytest.raises(ValueError):
+        session.run(pipeline3(), timeout=0)
+
+
+def test_no_progress_read_is_retried_once_on_a_fresh_pool():
+    t = FakeTransport([lambda s, m: RawOutcome(stalled=True, polls=8, waited=4.1), _ok])
+    res = session_with(t).run(pipeline3(), idempotent=True)
+    assert res[0].output == [1] and t.opens == 2
+    t = FakeTransport([lambda s, m: RawOutcome(stalled=True), lambda s, m: RawOutcome(stalled=True, waited=3.0)])
+    with pytest.raises(CallTimeout) as info:
+        session_with(t).run(pipeline3(), idempotent=True)
+    err = info.value
+    assert t.opens == 2 and err.reason == "no_progress" and not err.outcome_unknown
+    assert "read things on cm01.contoso.com: no progress while waiting for the end of Get-CMSite; " in str(err)
+
+
+def test_a_hung_read_is_not_retried():
+    t = FakeTransport([lambda s, m: RawOutcome(timed_out=True), _ok])
+    with pytest.raises(CallTimeout) as info:
+        session_with(t).run(pipeline3(), idempotent=True, timeout=3)
+    assert t.opens == 1 and info.value.reason == "deadline" and not info.value.outcome_unknown
+
+
+def test_a_stalled_mutation_is_not_retried_and_its_outcome_is_unknown():
+    t = FakeTransport([lambda s, m: RawOutcome(stalled=True), _ok])
+    session = session_with(t)
+    with pytest.raises(CallTimeout) as info:
+        session.run(pipeline3())
+    assert t.opens == 1 and len(t.invoked) == 1 and info.value.outcome_unknown
+    assert not session.is_open                         # the pool is closed: the next run opens a new one
+
+
+class Flagged(FakeTransport):
+    """A transport that says how far the last invoke got."""
+
+    def __init__(self, script, sent=True, accepted=True):
+        super().__init__(script)
+        self.sent, self.accepted = sent, accepted
+
+
+def _drop():
+    return requests.exceptions.ConnectionError("Connection aborted. RemoteDisconnected")
+
+
+def test_a_lost_answer_of_a_mutation_is_outcome_unknown():
+    with pytest.raises(HostUnreachable) as info:
+        session_with(Flagged([_drop()])).run(pipeline3())
+    err = info.value
+    assert err.outcome_unknown and err.reason == "connection" and not err.changed
+    assert str(err).endswith("(%s)" % OUTCOME_UNKNOWN_NOTE) and "read things on cm01.contoso.com" in str(err)
+    with pytest.raises(HostUnreachable) as info:                 # a read timeout of the Receive: the same
+        session_with(Flagged([requests.exceptions.ReadTimeout("read timed out")])).run(pipeline3())
+    assert info.value.outcome_unknown and info.value.reason == "timeout"
+    with pytest.raises(HostUnreachable) as info:                 # a transport that does not say: taken as sent
+        session_with(FakeTransport([_drop()])).run(pipeline3())
+    assert info.value.outcome_unknown
+
+
+def test_known_outcomes_are_not_marked():
+    with pytest.raises(HostUnreachable) as info:                 # the Command never went out
+        session_with(Flagged([_drop()], sent=False, accepted=False)).run(pipeline3())
+    assert not info.value.outcome_unknown and OUTCOME_UNKNOWN_NOTE not in str(info.value)
+    with pytest.raises(HostUnreachable) as info:                 # reads are never marked (they retry instead)
+        session_with(Flagged([_drop(), _drop()])).run(pipeline3(), idempotent=True)
+    assert not info.value.outcome_unknown
+    refused = _fault(0x803381A4, "quota exceeded")
+    with pytest.raises(RemoteFault) as info:                     # a WSManFault answering the Command: it did not run
+        session_with(Flagged([refused], accepted=False)).run(pipeline3())
+    assert not info.value.outcome_unknown
+    with pytest.raises(RemoteFault) as info:                     # ... once the host had accepted it: unknown
+        session_with(Flagged([_fault(0x8033805B, "shell not found")])).run(pipeline3())
+    assert info.value.outcome_unknown
+    t = Flagged([lambda s, m: RawOutcome(output=["a", m], errors=[Rec()], failed=True)])
+    with pytest.raises(CommandFailed) as info:                   # an error record is an answer
+        session_with(t).run(pipeline3())
+    assert not info.value.outcome_unknown
+
+
+class FakePS:
+    """A begun pypsrp PowerShell: `answers` says what each poll does (None = nothing new, "out" = one output,
+    "done" = the final state); `delay` is how long each poll takes on the fake clock (None = the whole wait)."""
+
+    def __init__(self, answers, clock, delay=None):
+        self.answers = list(answers)
+        self.clock = clock
+        self.delay = delay
+        self.state = "running"
+        self.output = []
+        self.streams = type("Streams", (), {"error": [], "warning": [], "verbose": []})()
+        self.timeouts = []
+
+    def poll_invoke(self, timeout=None):
+        self.timeouts.append(timeout)
+        answer = self.answers.pop(0) if self.answers else None
+        self.clock.now += (timeout or 20) if self.delay is None else self.delay
+        if answer == "out":
+            self.output.append(len(self.output))
+        elif answer == "warn":
+            self.streams.warning.append("w")
+        elif answer == "done":
+            self.state = "completed"
+
+
+class Clock:
+    def __init__(self):
+        self.now = 100.0
+        self.sleeps = []
+
+    def __call__(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def test_poll_loop_ends_a_hung_call_at_its_deadline():
+    clock = Clock()
+    ps = FakePS([], clock)                                       # every Receive long-polls and returns nothing
+    ended, polls = poll_until_done(ps, 100.0 + 45, 20, "running", clock=clock, sleep=clock.sleep)
+    assert ended == "deadline" and polls == 3 and clock.now == 145.0
+    assert ps.timeouts == [None, None, 5]                        # the last Receive waits only until the deadline
+    assert clock.sleeps == []                                    # long-polls are not idle: no backoff
+
+
+def test_poll_loop_stops_on_answers_that_bring_nothing():
+    clock = Clock()
+    ps = FakePS([], clock, delay=0.002)                          # a lost answer: the host answers at once, empty
+    ended, polls = poll_until_done(ps, 100.0 + 300, 20, "running", clock=clock, sleep=clock.sleep)
+    assert ended == "no_progress" and polls == transport_module.NO_PROGRESS_POLLS == 8
+    assert clock.sleeps == [0.1, 0.2, 0.4, 0.8, 1.0, 1.0, 1.0]   # backs off instead of spinning
+    assert clock.now - 100.0 < 5
+
+
+def test_poll_loop_progress_resets_the_idle_count_and_finishes():
+    clock = Clock()
+    answers = ([None] * 7 + ["out"]) * 3 + [None] * 7 + ["warn", "done"]
+    ps = FakePS(answers, clock, delay=0.001)
+    ended, polls = poll_until_done(ps, 100.0 + 300, 20, "running", clock=clock, sleep=clock.sleep)
+    assert ended is None and polls == len(answers) and ps.output == [0, 1, 2] and ps.state == "completed"
+
+
+def test_poll_loop_idle_backoff_never_passes_the_deadline():
+    clock = Clock()
+    ps = FakePS([], clock, delay=0.01)
+    ended, _polls = poll_until_done(ps, 100.0 + 0.5, 1, "running", clock=clock, sleep=clock.sleep)
+    assert ended == "deadline" and clock.now == pytest.approx(100.5, abs=0.02)
+
+
+def test_poll_loop_counts_fragments_of_a_big_object_as_progress():
+    clock = Clock()
+    ps = FakePS([], clock, delay=0.002)
+    buffer = {}
+    ps.runspace_pool = type("Pool", (), {"_fragmenter": type("Fragmenter", (), {"incoming_buffer": buffer})()})()
+    polls = []
+
+    def receive(timeout=None):                  # 20 Receives carry fragments of one object, then it completes
+        polls.append(timeout)
+        clock.now += 0.002
+        if len(polls) < 20:
+            buffer[7] = {"data": b"x", "id": len(polls)}
+        else:
+            buffer.clear()
+            ps.output.append("big")
+            ps.state = "completed"
+    ps.poll_invoke = receive
+    ended, count = poll_until_done(ps, 100.0 + 300, 20, "running", clock=clock, sleep=clock.sleep)
+    assert ended is None and count == 20 and ps.output == ["big"] and clock.sleeps == []

@@ -15,6 +15,11 @@ class ConfigMgrError(Exception):
     True when one of them wrote something: the caller must report changed=true even though the task failed.
     Set by execute_plan and by ScpHost's thread control when they fail after a write; empty/False otherwise."""
 
+    # True when a changing call was sent and its answer never came (lost connection, read timeout, deadline, no
+    # progress): it may have run. Set by Session.run for non-idempotent pipelines only (mark_outcome_unknown); the
+    # caller must read the state again before reporting `changed`.
+    outcome_unknown: bool = False
+
     def __init__(self, message: str, host: Optional[str] = None, operation: Optional[str] = None) -> None:
         self.host = host
         self.operation = operation
@@ -106,3 +111,35 @@ class WaitTimeout(ConfigMgrError):
         self.last_state = last_state
         super().__init__("%s (gave up after %.0f s; last state: %s)" % (message, waited, last_state),
                          host=host, operation=operation)
+
+
+class CallTimeout(ConfigMgrError):
+    """A pipeline did not end in time. `reason` "deadline": the host kept answering "still running" until the
+    pipeline's deadline (a hung provider / WMI call); "no_progress": the poll loop got answers at once, again and
+    again, with nothing new (a lost Receive answer: the host is done but the end of the pipeline never arrived).
+    `.limit` is the deadline in seconds, `.waited` the seconds spent, `.polls` the Receive requests made,
+    `.statement` what was running (by the statement markers received). The pipeline was stopped and its pool closed.
+    Not a HostUnreachable: the host answered; the action plugins report it as failed."""
+
+    def __init__(self, message: str, host: Optional[str], operation: Optional[str], *, reason: str = "deadline",
+                 limit: Optional[float] = None, waited: float = 0.0, polls: int = 0,
+                 statement: Optional[str] = None) -> None:
+        self.reason = reason          # deadline | no_progress
+        self.limit = limit
+        self.waited = waited
+        self.polls = polls
+        self.statement = statement
+        super().__init__(message, host=host, operation=operation)
+
+
+OUTCOME_UNKNOWN_NOTE = "the call was sent and may have run; its outcome is unknown: read the state again"
+
+
+def mark_outcome_unknown(err: ConfigMgrError) -> ConfigMgrError:
+    """Mark `err` as the failure of a changing call that was sent but whose answer never came: sets
+    `err.outcome_unknown = True` and appends OUTCOME_UNKNOWN_NOTE to the message (once). Returns `err`."""
+    if not err.outcome_unknown:
+        err.outcome_unknown = True
+        if err.args:
+            err.args = ("%s (%s)" % (err.args[0], OUTCOME_UNKNOWN_NOTE),) + tuple(err.args[1:])
+    return err

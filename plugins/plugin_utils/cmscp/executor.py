@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Callable, Optional
 
-from .configmgr.model import ProviderState
+from .configmgr.model import ProviderState, ThreadState
 from .configmgr.provider import SiteProvider
 from .configmgr.scphost import ScpHost
 from .errors import ConfigMgrError
@@ -24,20 +24,22 @@ class ExecutionResult:
 
 
 def observe_hosts(current: ProviderState, desired: DesiredScp,
-                  scp_host_for: Callable[[str], ScpHost]) -> tuple[dict[str, Optional[bool]], list[str]]:
-    """Read what plan_scp needs beyond the site database: whether the role's thread key exists on the server it is
-    configured on (present) or was removed from (absent with `server`). Returns ({server: bool | None}, warnings);
+                  scp_host_for: Callable[[str], ScpHost]) -> tuple[dict[str, Optional[ThreadState]], list[str]]:
+    """Read what plan_scp needs beyond the site database: the role's thread on the server it is configured on
+    (present) or was removed from (absent with `server`): whether its key exists, whether it runs, and a mode change
+    no restart has applied yet. Returns ({server: ThreadState | None}, warnings);
     None with a warning when that host cannot be read, so the plan does not claim an effective state it has not seen."""
     server = desired.server.lower() if desired.server else None
     scp = current.scp
+    if desired.state == "absent" and scp is not None and server in (None, scp.server):
+        server = scp.server            # a removal waits for the de-installation only when the role is installed
     if not server:
         return {}, []
-    wanted = (desired.state == "present" and scp is not None and scp.server == server) or \
-             (desired.state == "absent" and (scp is None or scp.server != server))
+    wanted = (desired.state == "present" and scp is not None and scp.server == server) or desired.state == "absent"
     if not wanted:
         return {}, []
     try:
-        return {server: scp_host_for(server).thread_state().present}, []
+        return {server: scp_host_for(server).thread_state()}, []
     except ConfigMgrError as err:
         return {server: None}, ["could not read whether the role is installed on %s: %s" % (server, err)]
 
@@ -64,6 +66,8 @@ def execute_plan(plan: Plan, provider: SiteProvider, scp_host_for: Callable[[str
         try:
             _run_step(step, provider, scp_host_for, changes, wait_timeout, thread_timeout, say)
         except ConfigMgrError as err:
+            if err.outcome_unknown and step.mutates:
+                _settle(err, step, provider, say)
             inner = err.steps_run
             err.steps_run = [s.to_dict() for s in done] + [s for s in inner if s not in [d.to_dict() for d in done]]
             err.changed = bool(err.changed or any(s.mutates for s in done))
@@ -90,7 +94,14 @@ def _run_step(step: Step, provider: SiteProvider, scp_host_for: Callable[[str], 
     elif step.action == "add_scp":
         changes[p["server"]] = (provider.add_scp(p["server"], p["mode"], p["site_code"]), p["site_code"])
     elif step.action == "set_mode":
+        # first the record that a restart must apply the mode, on the SCP host: a run stopped after the Set is
+        # then finished by the next run (its plan sees the record and asks for the restart)
+        scp_host_for(p["server"]).mark_pending_mode(p["mode"])
         provider.set_scp_mode(p["server"], p["mode"], p["site_code"])
+    elif step.action == "record_intent":
+        provider.record_intent(p["intent"])
+    elif step.action == "clear_intent":
+        provider.clear_intent()
     elif step.action == "remove_scp":
         changes[p["server"]] = (provider.remove_scp(p["server"], p["site_code"]), p["site_code"])
     elif step.action in ("wait_removed", "wait_installed"):
@@ -115,6 +126,34 @@ def _completion(provider: SiteProvider, action: str, server: str, since: datetim
     def finished() -> bool:
         return check(server, since, site_code=site_code)
     return finished
+
+
+def _settle(err: ConfigMgrError, step: Step, provider: SiteProvider, say: ProgressCallback) -> None:
+    """A changing call was sent and its answer was lost: read the site again and say whether it ran. The step counts
+    as a change unless the state proves it did not run (an unknown outcome is never `changed: false`)."""
+    p = step.params
+    try:
+        state = provider.read_state(include=("sites", "scp"))
+    except ConfigMgrError as again:
+        verdict = "the state could not be read again (%s): treat the change as made and check it" % again
+        ran: Optional[bool] = None
+    else:
+        scp = state.scp
+        if step.action == "add_scp":
+            ran = scp is not None and scp.server == p["server"]
+        elif step.action == "remove_scp":
+            ran = scp is None or scp.server != p["server"]
+        elif step.action == "set_mode":
+            ran = scp is not None and scp.server == p["server"] and scp.mode == p["mode"]
+        else:
+            ran = None
+        verdict = {True: "read again: the change was made", False: "read again: the change was not made",
+                   None: "the state does not show whether it ran: treat the change as made and check it"}[ran]
+    err.args = ("%s; %s" % (err.args[0] if err.args else err, verdict),) + tuple(err.args[1:])
+    if ran is not False:
+        err.changed = True
+        err.steps_run = list(err.steps_run) + [dict(step.to_dict(), outcome="made" if ran else "unknown")]
+    say(step, verdict)
 
 
 def _verify(provider: SiteProvider, step: Step) -> None:

@@ -237,8 +237,12 @@ class ConnectionOptions:
         if self.auth in ("basic", "ntlm", "credssp") and self.password is None:
             raise InvalidOption("password", "auth=%s needs a password" % self.auth, host)
         if self.auth == "basic" and self.effective_protocol == "http" and not self.allow_basic_over_http:
-            raise InvalidOption("auth", "basic authentication over plain HTTP sends the password in clear text; use "
-                                "protocol=https or another auth, or set allow_basic_over_http=true", host)
+            # allow_basic_over_http is for library callers only: no task option or inventory variable sets it, so
+            # the message names what a playbook can change.
+            raise InvalidOption("auth", "basic authentication over plain HTTP sends the password and every message in "
+                                "clear text; use protocol https (ansible_psrp_protocol: https, port 5986), or an auth "
+                                "that encrypts the messages over HTTP: ntlm, negotiate or kerberos (ansible_psrp_auth)",
+                                host)
         if not self.configuration_name or not isinstance(self.configuration_name, str):
             raise InvalidOption("configuration_name", "must be a non-empty endpoint name", host)
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Optional
 
-from .configmgr.model import ProviderState, SiteSystemSpec, check_top_tier, normalise_mode
+from .configmgr.model import Intent, ProviderState, SiteSystemSpec, ThreadState, check_top_tier, normalise_mode
 from .configmgr.topology import Topology
 from .errors import InvalidOption, PlanRefused
 
 ACTIONS = ("ensure_site_system", "add_scp", "set_mode", "remove_scp", "wait_removed", "wait_installed",
-           "restart_thread", "verify")
+           "restart_thread", "verify", "record_intent", "clear_intent")
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,7 @@ class Plan:
     restart_required: bool = False
     moved_from: Optional[str] = None
     pending: Optional[str] = None                # "install" | "removal": configured but not in effect yet
+    drift: Optional[str] = None                  # why the downloader does not run the configured mode (restart it)
 
     @property
     def changed(self) -> bool:
@@ -55,7 +56,7 @@ class Plan:
 
 
 def plan_scp(current: ProviderState, desired: DesiredScp,
-             installed: Optional[Mapping[str, Optional[bool]]] = None) -> Plan:
+             installed: Optional[Mapping[str, "Optional[bool] | ThreadState"]] = None) -> Plan:
     """Decide what to do. Raises PlanRefused (with where/why) or InvalidOption.
 
     `installed` maps a server FQDN to whether the role's thread key exists on it (ScpHost.thread_state().present),
@@ -75,7 +76,9 @@ def plan_scp(current: ProviderState, desired: DesiredScp,
                           % (len(current.scps), ", ".join(s.server for s in current.scps)), host, "plan")
     server = desired.server.lower() if desired.server else None
     mode = normalise_mode(desired.mode) if desired.mode is not None else None
-    known = {k.lower(): v for k, v in (installed or {}).items()}
+    observed = {k.lower(): v for k, v in (installed or {}).items()}
+    known = {k: (v.present if isinstance(v, ThreadState) else v) for k, v in observed.items()}
+    intent = current.intent
 
     if desired.state == "absent":
         if scp is None or (server and scp.server != server):
@@ -88,9 +91,15 @@ def plan_scp(current: ProviderState, desired: DesiredScp,
         _refuse_not_top_tier(current, topology, "remove the service connection point from %s (site %s)"
                              % (scp.server, scp.site_code))
         _refuse_busy(current, host, "remove the service connection point")
-        steps = [Step("remove_scp", "remove the service connection point from %s (site %s)" % (scp.server, scp.site_code),
+        # the record of what was removed (server, site, mode) stays on the provider host: a site expansion
+        # reinstalls the SCP at the CAS in that mode (playbooks/site_expansion.yml reads it as `intent`)
+        steps = [Step("record_intent", "record the removed service connection point (%s, site %s, %s mode) on the SMS "
+                      "Provider host" % (scp.server, scp.site_code, scp.mode), True, {},
+                      {"intent": Intent("remove", scp.server, None, scp.site_code, scp.mode)}),
+                 Step("remove_scp", "remove the service connection point from %s (site %s)" % (scp.server, scp.site_code),
                       True, {"scp": None}, {"server": scp.server, "site_code": scp.site_code})]
-        if desired.wait:
+        if desired.wait and known.get(scp.server) is not False:
+            # added but never installed (no thread key): there is no de-installation to wait for
             steps.append(Step("wait_removed", "wait until the role is uninstalled from %s" % scp.server, False,
                               {"installed": False}, {"server": scp.server, "site_code": scp.site_code}))
         return Plan(steps, before, None)
@@ -119,8 +128,10 @@ def plan_scp(current: ProviderState, desired: DesiredScp,
     if mode is None and scp is not None and scp.server != server and scp.mode is None:
         raise PlanRefused("could not read the current mode of the service connection point on %s (no OfflineMode "
                           "property): give mode to move it to %s" % (scp.server, server), host, "plan")
-    # the documented default of `mode`: the current mode, also when the role moves; Online on a first install
-    target_mode = mode or (scp.mode if scp else None) or "Online"
+    # the documented default of `mode`: the current mode, also when the role moves (an interrupted move: the mode its
+    # record kept); Online on a first install
+    target_mode = mode or (scp.mode if scp else None) or (intent.mode if intent and intent.operation == "move" else None) \
+        or "Online"
     after: dict[str, Optional[str]] = {"server": server, "site_code": site_code, "mode": target_mode}
 
     if scp is not None and scp.server == server and scp.site_code == site_code:
@@ -144,6 +155,20 @@ def plan_scp(current: ProviderState, desired: DesiredScp,
                 restart = False
         after["mode"] = mode or scp.mode
         pending = None
+        drift = None
+        seen = observed.get(server)
+        planned = any(s.action in ("set_mode", "restart_thread") for s in steps)
+        if not planned and isinstance(seen, ThreadState) and seen.needs_restart:
+            # drift: a mode change that no restart applied yet, or the thread left stopped: the downloader does not
+            # run the configured mode; the restart (the role's handler, or component) repairs it
+            drift = _drift(seen)
+            restart = not desired.restart_on_mode_change
+            if desired.restart_on_mode_change:
+                steps.append(Step("restart_thread", "restart SMS_DMP_DOWNLOADER on %s (%s)" % (server, drift), True,
+                                  {"thread": "Running"}, {"server": server}))
+        if intent is not None and known.get(server) is not False:
+            steps.append(Step("clear_intent", "forget the recorded move to %s: it is done" % intent.target, False,
+                              {}, {}))
         if known.get(server) is False:
             # configured but its thread key does not exist yet: not installed (an earlier wait gave up, or
             # Site Component Manager has not run): the desired state is the installed role, so wait again
@@ -152,7 +177,7 @@ def plan_scp(current: ProviderState, desired: DesiredScp,
                 steps.append(Step("wait_installed", "wait until SMS_DMP_DOWNLOADER runs on %s (configured, not "
                                   "installed yet)" % server, False, {"thread": "Running"},
                                   {"server": server, "site_code": site_code}))
-        return Plan(steps, before, after, restart_required=restart, pending=pending)
+        return Plan(steps, before, after, restart_required=restart, pending=pending, drift=drift)
 
     if scp is not None:
         _refuse_not_top_tier(current, topology, "move the service connection point")
@@ -166,6 +191,9 @@ def plan_scp(current: ProviderState, desired: DesiredScp,
                               host, "plan")
         _refuse_busy(current, host, "move the service connection point")
         moved_from = scp.server
+        steps.append(Step("record_intent", "record the move from %s to %s (%s mode) on the SMS Provider host, so that "
+                          "running again finishes it" % (scp.server, server, target_mode), True, {},
+                          {"intent": Intent("move", scp.server, server, site_code, target_mode)}))
         steps.append(Step("remove_scp", "remove the service connection point from %s" % scp.server, True,
                           {"scp_on": None}, {"server": scp.server, "site_code": scp.site_code}))
         steps.append(Step("wait_removed", "wait until the role is uninstalled from %s" % scp.server, False,
@@ -182,7 +210,15 @@ def plan_scp(current: ProviderState, desired: DesiredScp,
     if moved_from:
         steps.append(Step("verify", "verify that the hierarchy has one service connection point, on %s" % server, False,
                           {"scp": after}, {"server": server}))
+    if moved_from or intent is not None:
+        steps.append(Step("clear_intent", "forget the recorded move: the SCP is on %s" % server, False, {}, {}))
     return Plan(steps, before, after, restart_required=False, moved_from=moved_from)
+
+
+def _drift(seen: ThreadState) -> str:
+    if seen.pending_mode:
+        return "%s mode was set and no restart of SMS_DMP_DOWNLOADER has applied it yet" % seen.pending_mode
+    return "SMS_DMP_DOWNLOADER is %s (requested %s)" % (seen.current_state or "not running", seen.requested_operation or "None")
 
 
 def _site_system_steps(current: ProviderState, desired: DesiredScp, server: str, site_code: str,

@@ -6,16 +6,25 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
-from .errors import CommandFailed, ConfigMgrError, HostUnreachable, RemoteFault
+from .errors import CallTimeout, CommandFailed, ConfigMgrError, HostUnreachable, RemoteFault, mark_outcome_unknown
 from .options import ConnectionOptions
 from .pipeline import Pipeline, Statement, check_scripts, segments
-from .transport import PypsrpTransport, RawOutcome, Transport
+from .transport import NO_PROGRESS_POLLS, PypsrpTransport, RawOutcome, Transport
 from .values import ErrorInfo, error_info, to_python
 
 MARKER_PREFIX = "cmscp-end-of-statement-"
 # The one retry rule of the library: an idempotent pipeline is run once more, on a fresh pool, after a failure
-# with one of these HostUnreachable reasons. auth / tls / dns / timeout would fail the same way again.
-RETRY_REASONS = frozenset(("connection", "protocol"))
+# with one of these HostUnreachable reasons, or a CallTimeout with reason "no_progress" (a lost answer: the host is
+# done, a fresh pool gets a fresh answer). auth / tls / dns / timeout, and a CallTimeout past its deadline (a hung
+# call), would fail the same way again.
+RETRY_REASONS = frozenset(("connection", "protocol", "no_progress"))
+# The deadline of a pipeline (see Session.call_limit): run(timeout=), else Session(command_timeout=), else
+# max(DEFAULT_CALL_BUDGET, CALL_BUDGET_READS * options.read_timeout) seconds.
+DEFAULT_CALL_BUDGET = 600.0
+CALL_BUDGET_READS = 20
+# HostUnreachable reasons that, after the Command request went out, leave a pipeline's outcome unknown (the request
+# or its answer was lost). auth / tls / dns failures happen before anything reaches the PowerShell host.
+LOST_ANSWER_REASONS = frozenset(("connection", "protocol", "timeout"))
 # WSManFault codes that are transport problems, not command failures (Win32 / WSMan codes).
 AUTH_FAULTS = frozenset((5, 0x80070005, 0x8009030C, 0x8009030E))           # access denied, logon denied, no credentials
 CONNECTION_FAULTS = frozenset((0x80338012, 0x80338126))                      # the client cannot connect / reach the host
@@ -113,21 +122,35 @@ class Session:
                 pass
 
     # -- running -------------------------------------------------------------------------------------
+    def call_limit(self, timeout: Optional[float] = None) -> float:
+        """The deadline of one pipeline in seconds: `timeout`, else `command_timeout`, else
+        max(DEFAULT_CALL_BUDGET, CALL_BUDGET_READS * read_timeout) (600 s with the default read_timeout of 30)."""
+        for limit in (timeout, self.command_timeout):
+            if limit is not None:
+                if limit <= 0:
+                    raise ValueError("a pipeline deadline must be > 0 seconds, got %r" % (limit,))
+                return float(limit)
+        return max(DEFAULT_CALL_BUDGET, CALL_BUDGET_READS * float(self.options.read_timeout))
+
     def run(self, pipeline: Pipeline, *, idempotent: bool = False, timeout: Optional[float] = None,
             rebuild: Optional[Callable[[], Pipeline]] = None) -> PipelineResult:
-        """Run all statements in one round trip. `idempotent` pipelines (reads) are retried once on a fresh
+        """Run all statements in one round trip, within a deadline (`call_limit(timeout)`); past it, or when the
+        poll loop makes no progress, CallTimeout. `idempotent` pipelines (reads) are retried once on a fresh
         pool after a failure whose reason is in RETRY_REASONS; mutations never are. The fresh pool has a new
         `generation`; `rebuild` (called after it opened) returns the pipeline to run on it, so a caller that keeps
-        runspace state (the provider's module bootstrap) can put that state back in the same round trip."""
+        runspace state (the provider's module bootstrap) can put that state back in the same round trip.
+        A non-idempotent pipeline that fails after its Command request went out without an answer (HostUnreachable
+        connection / protocol / timeout, CallTimeout, a WSManFault once the host had accepted it) raises with
+        `outcome_unknown = True`: it may have run."""
         if not pipeline.statements:
             return PipelineResult([])
         check_scripts(pipeline.statements)
+        limit = self.call_limit(timeout)
         self.open()
         marker = MARKER_PREFIX + uuid.uuid4().hex
-        limit = timeout if timeout is not None else self.command_timeout
         try:
-            outcome = self._invoke(pipeline, marker, limit)
-        except HostUnreachable as err:
+            outcome = self._invoke(pipeline, marker, limit, idempotent)
+        except (HostUnreachable, CallTimeout) as err:
             if not idempotent or err.reason not in RETRY_REASONS:
                 raise
             self.close()
@@ -135,22 +158,72 @@ class Session:
             if rebuild is not None:
                 pipeline = rebuild()
                 check_scripts(pipeline.statements)
-            outcome = self._invoke(pipeline, marker, limit)
+            outcome = self._invoke(pipeline, marker, limit, idempotent)
         self.pipelines_run += 1
         return split_outcome(outcome, pipeline, marker, self.host, limit)
 
-    def _invoke(self, pipeline: Pipeline, marker: str, limit: Optional[float]) -> RawOutcome:
-        if self._transport is None:
+    def _invoke(self, pipeline: Pipeline, marker: str, limit: Optional[float], idempotent: bool = False) -> RawOutcome:
+        transport = self._transport
+        if transport is None:
             raise RuntimeError("the session is not open")
         deadline = time.monotonic() + limit if limit else None
         try:
-            return self._transport.invoke(pipeline.statements, marker, deadline)
+            outcome = transport.invoke(pipeline.statements, marker, deadline)
         except Exception as err:   # noqa: BLE001 - classified below
             failure = classify_error(err, self.host, pipeline.operation, self._secrets)
             if failure is None:
                 raise
             self.close()         # the pool is in an unknown state: the next run opens a new one
+            if not idempotent and _answer_lost(failure, transport):
+                mark_outcome_unknown(failure)
             raise failure from err
+        late = call_timeout(outcome, pipeline, marker, self.host, limit)
+        if late is not None:
+            self.close()         # the pipeline may still run there (hung) or the pool lost track: start afresh
+            if not idempotent:
+                mark_outcome_unknown(late)
+            raise late
+        return outcome
+
+
+def _answer_lost(failure: ConfigMgrError, transport: Any) -> bool:
+    """A failure after the Command request went out whose answer never came: the pipeline may have run."""
+    sent = getattr(transport, "sent", True)
+    accepted = getattr(transport, "accepted", sent)
+    if isinstance(failure, HostUnreachable):
+        return sent and failure.reason in LOST_ANSWER_REASONS
+    if isinstance(failure, RemoteFault):
+        return accepted          # refused at the Command: it did not run; later (shell gone while polling): unknown
+    return False
+
+
+def call_timeout(outcome: RawOutcome, pipeline: Pipeline, marker: str, host: str,
+                 limit: Optional[float] = None) -> Optional[CallTimeout]:
+    """The CallTimeout for an outcome whose poll loop hit the deadline or made no progress, else None. Past the
+    deadline it names the statement that was running (the one after the last marker received); without progress
+    (an answer was lost: which statements ran is not known) the statements from there to the end."""
+    if not (outcome.timed_out or outcome.stalled):
+        return None
+    groups = segments(pipeline.statements)
+    current = sum(1 for item in outcome.output if isinstance(item, str) and item == marker)
+    first = groups[min(current, len(groups) - 1)][0]
+    if outcome.timed_out:
+        statement = pipeline.statements[first].describe()
+        message = "no answer within %s s while running %s (the call was stopped)" % (_seconds(limit), statement)
+        reason = "deadline"
+    else:
+        statement = "; ".join(s.describe() for s in pipeline.statements[first:])
+        message = ("no progress while waiting for the end of %s: %d answers in a row came back at once with nothing "
+                   "new (a lost answer?); stopped after %.1f s" % (statement, NO_PROGRESS_POLLS, outcome.waited))
+        reason = "no_progress"
+    return CallTimeout(message, host, pipeline.operation, reason=reason, limit=limit, waited=outcome.waited,
+                       polls=outcome.polls, statement=statement)
+
+
+def _seconds(limit: Optional[float]) -> str:
+    if limit is None:
+        return "?"
+    return "%d" % limit if float(limit).is_integer() else "%.1f" % limit
 
 
 def split_outcome(outcome: RawOutcome, pipeline: Pipeline, marker: str, host: str,
@@ -169,10 +242,9 @@ def split_outcome(outcome: RawOutcome, pipeline: Pipeline, marker: str, host: st
             results[owners[current]].output.append(to_python(item))
     group = groups[min(current, len(groups) - 1)]
     errors = [error_info(rec) for rec in outcome.errors]
-    if outcome.timed_out:
-        statement = pipeline.statements[group[0]]
-        raise HostUnreachable("no answer within %s s while running %s" % (limit, statement.describe()),
-                              host=host, operation=pipeline.operation, reason="timeout")
+    late = call_timeout(outcome, pipeline, marker, host, limit)
+    if late is not None:
+        raise late
     if outcome.failed:
         info = errors[-1] if errors else ErrorInfo("the pipeline failed without an error record", "NotSpecified", "",
                                                    None, None, None)

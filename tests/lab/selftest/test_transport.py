@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -224,6 +225,71 @@ def test_fault_fail_auth(transport_lab: TransportLab, transport_backend: FakeBac
         RunspacePool(transport_lab.wsman(FAULTY, "ntlm")).open()
     with RunspacePool(transport_lab.wsman(FAULTY, "ntlm")) as pool:   # the rule was used up
         assert run(pool, "Warn-Thing")[1] == ["warned"]
+
+
+def _begin(pool: RunspacePool, cmdlet: str, **params: Any) -> PowerShell:
+    ps = PowerShell(pool)
+    ps.add_cmdlet(cmdlet)
+    for name, value in params.items():
+        ps.add_parameter(name, value)
+    ps.begin_invoke()
+    return ps
+
+
+def _ran(backend: FakeBackend, name: str) -> int:
+    return sum(1 for endpoint, _user, names in backend.calls if endpoint == FAULTY and name in names)
+
+
+def test_fault_hang(transport_lab: TransportLab, transport_backend: FakeBackend) -> None:
+    transport_backend.add_fault("pipeline", "hang", endpoint=FAULTY, detail="Slow-Thing")
+    before = _ran(transport_backend, "Slow-Thing")
+    with RunspacePool(transport_lab.wsman(FAULTY, operation_timeout=1, read_timeout=3)) as pool:
+        assert run(pool, "Warn-Thing")[1] == ["warned"]          # the fault waits for a pipeline running Slow-Thing
+        ps = _begin(pool, "Slow-Thing", Seconds=0)
+        for _attempt in range(2):                                # every Receive waits its operation timeout, empty
+            start = time.monotonic()
+            ps.poll_invoke()
+            assert time.monotonic() - start >= 0.9
+        assert ps.state == PSInvocationState.RUNNING and ps.output == []
+        ps.stop()
+        assert ps.state == PSInvocationState.STOPPED
+        assert run(pool, "Slow-Thing", Seconds=0)[1] == ["slow done"]      # the pool works; the fault is used up
+    assert _ran(transport_backend, "Slow-Thing") == before + 1   # the hung pipeline never ran
+    assert not transport_backend.faults
+
+
+def test_fault_lost_receive(transport_lab: TransportLab, transport_backend: FakeBackend) -> None:
+    transport_backend.add_fault("receive", "lost_receive", endpoint=FAULTY, detail="Get-Thing")
+    before = len(transport_backend.requests)
+    with RunspacePool(transport_lab.wsman(FAULTY, operation_timeout=1, read_timeout=2, reconnection_backoff=0.1)) as pool:
+        ps = _begin(pool, "Get-Thing", Name="lost")
+        # The answer that ends the pipeline is held (3 s) past the read timeout (2 s); pypsrp sends the Receive
+        # again, and the host has nothing left to send: the pipeline is done there.
+        ps.poll_invoke()
+        assert ps.state == PSInvocationState.RUNNING and ps.output == []
+        start = time.monotonic()
+        ps.poll_invoke()                                         # every further Receive: at once, with nothing
+        assert time.monotonic() - start < 0.5 and ps.state == PSInvocationState.RUNNING and ps.output == []
+    for _attempt in range(50):          # the held request is logged (status 0) when the hold ends
+        log = [r for r in transport_backend.requests[before:] if r[0] == FAULTY and r[1] == "Receive"]
+        if 0 in [r[4] for r in log]:
+            break
+        time.sleep(0.1)
+    assert [r[4] for r in log].count(0) == 1                     # one Receive went unanswered
+    assert _ran(transport_backend, "Get-Thing") >= 1 and not transport_backend.faults
+
+
+def test_fault_drop_after(transport_lab: TransportLab, transport_backend: FakeBackend) -> None:
+    transport_backend.add_fault("receive", "drop_after", endpoint=FAULTY, detail="Echo-Thing")
+    transport_backend.add_fault("receive", "drop_after", endpoint=FAULTY, detail="No-SuchThing")   # never matches
+    before = _ran(transport_backend, "Echo-Thing")
+    with RunspacePool(transport_lab.wsman(FAULTY)) as pool:
+        assert run(pool, "Get-Thing", Name="x")[1]               # other pipelines are not touched
+        ps = _begin(pool, "Echo-Thing", Value="ran")
+        with pytest.raises(requests.exceptions.ConnectionError):
+            ps.poll_invoke()                                     # the connection closes instead of the answer
+    assert _ran(transport_backend, "Echo-Thing") == before + 1   # ... after the command ran
+    assert [r.detail for r in transport_backend.faults] == ["No-SuchThing"]
 
 
 def test_concurrent_clients(transport_lab: TransportLab) -> None:

@@ -5,8 +5,15 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
+from tests.lab.wsman.backend import NAMES_SEPARATOR
+
 # kind -> the stage that consumes it by default.
-# Transport stages ("auth", "request", "receive") return the kind to the transport ("drop", "timeout", "fail_auth").
+# Transport stages ("auth", "request", "pipeline", "receive") return the kind to the transport ("drop", "timeout",
+#   "fail_auth", "hang", "lost_receive", "drop_after").
+#   "request": every WS-Management request, matched on its action (cmdlet="Command", "Receive", "Create", ...).
+#   "pipeline": a pipeline about to run, matched on the cmdlets it holds (any of them; cmdlet=None: any pipeline).
+#   "receive": the Receive answer that carries the end of a pipeline (its last output and final state), matched on
+#     the pipeline's cmdlets like "pipeline": the pipeline has run, its answer is then lost.
 # "invoke": the runtime asks before running a cmdlet ("fail_cmdlet" = the cmdlet fails with an injected error,
 #   "drop"/"timeout" also allowed there).
 # World stages are consumed by the simulation itself, one stage per kind.
@@ -14,6 +21,10 @@ FAULT_STAGES: dict[str, str] = {
     "fail_auth": "auth",
     "drop": "request",
     "timeout": "request",          # transport: the request is held past the client's read timeout
+    "hang": "pipeline",            # transport: the pipeline never runs; Receives keep timing out until Stop/Terminate
+    "lost_receive": "receive",     # transport: the pipeline ran; the Receive answering its end is held past the
+                                   #   client's read timeout and closed unanswered (a retried Receive gets nothing)
+    "drop_after": "receive",       # transport: the pipeline ran; the connection is closed instead of that answer
     "fail_cmdlet": "invoke",     # runtime: the cmdlet fails with an injected error
     "install_fail": "sitecomp",     # sitecomp.py: the bootstrap of the next role install on that host fails
     "thread_stuck": "thread",       # threads.py: the next Stop request on that host is ignored (stays Running)
@@ -31,11 +42,12 @@ class Fault:
     seen: int = 0
 
     def matches(self, stage: str, host: str | None, cmdlet: str | None) -> bool:
+        """`cmdlet` is one name, or several joined by NAMES_SEPARATOR (a pipeline's cmdlets): any of them matches."""
         if stage != self.stage:
             return False
         if self.host and not _same_host(self.host, host):
             return False
-        return not self.cmdlet or (cmdlet or "").lower() == self.cmdlet.lower()
+        return not self.cmdlet or self.cmdlet.lower() in (cmdlet or "").lower().split(NAMES_SEPARATOR)
 
     def to_json(self) -> dict[str, Any]:
         return {"kind": self.kind, "stage": self.stage, "host": self.host, "cmdlet": self.cmdlet,

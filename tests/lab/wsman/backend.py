@@ -8,6 +8,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+# Joins the command names of a pipeline in the `detail` of Backend.fault ("pipeline" / "receive" stages): a fault
+# for one cmdlet matches when it is any of them. No cmdlet or action name contains it.
+NAMES_SEPARATOR = ";"
+
+
+def joined_names(names: list[str]) -> str:
+    """The `detail` for an event that concerns several commands (one pipeline); script texts are left out."""
+    return NAMES_SEPARATOR.join(n for n in names if n and NAMES_SEPARATOR not in n and "\n" not in n)
+
 
 @dataclass
 class Command:
@@ -89,6 +98,9 @@ class Backend(Protocol):
     def open_runspace(self, endpoint: str, user: str, auth: str, configuration_name: str) -> Runspace: ...
 
     def fault(self, endpoint: str, stage: str, detail: str = "") -> str | None:
-        """An injected fault for this stage ("auth", "request", "receive"), or None."""
+        """An injected fault for this stage, or None. "auth" (detail: the scheme) -> "fail_auth"; "request" (detail:
+        the WS-Management action) -> "drop" / "timeout"; "pipeline" (detail: the pipeline's command names,
+        joined_names) -> "hang"; "receive" (the Receive answer that ends a pipeline; detail: its command names) ->
+        "lost_receive" / "drop_after"."""
 
     def record_request(self, endpoint: str, action: str, bytes_in: int, bytes_out: int, status: int) -> None: ...

@@ -21,6 +21,20 @@ class Caller:
     address: str         # the endpoint URL the client used
 
 
+class AnswerLost(Exception):
+    """An injected "receive" fault: the request was handled (the answer is computed and its data taken from the
+    outbox) but the answer must not reach the client. `kind`: "lost_receive" (hold past the client's read timeout,
+    then close) or "drop_after" (close at once)."""
+
+    def __init__(self, kind: str, action: str) -> None:
+        super().__init__(kind)
+        self.kind = kind
+        self.action = action
+
+
+ANSWER_FAULTS = ("lost_receive", "drop_after")
+
+
 @dataclass
 class Outcome:
     action: str                                   # response wsa:Action
@@ -64,7 +78,8 @@ class Dispatcher:
         creation = node.find("pwsh:creationXml", NS)
         configuration = req.resource_uri.rstrip("/").rsplit("/", 1)[-1]
         runspace = self.backend.open_runspace(self.endpoint, caller.user, caller.auth, configuration)
-        shell = Shell(shell_id, req.resource_uri, caller.user, runspace)
+        shell = Shell(shell_id, req.resource_uri, caller.user, runspace,
+                      fault=lambda stage, detail: self.backend.fault(self.endpoint, stage, detail))
         data = base64.b64decode(creation.text or "") if creation is not None else b""
         try:
             names = shell.feed(data) if data else []
@@ -101,7 +116,13 @@ class Dispatcher:
         desired = self._body(req, "rsp", "Receive").find("rsp:DesiredStream", NS)
         command_id = desired.attrib.get("CommandId") if desired is not None else None
         timeout = min(req.operation_timeout, self.max_poll)
+        names = shell.command_names(command_id)
         chunks, state = shell.receive(command_id, timeout, req.max_envelope_size)
+        if command_id and chunks and state == "Done":
+            # This answer carries the end of the pipeline (it has run): an injected fault may lose it.
+            kind = self.backend.fault(self.endpoint, "receive", names)
+            if kind in ANSWER_FAULTS:
+                raise AnswerLost(kind, req.short_action)
         out = [name for chunk in chunks for name in trace.message_types(chunk)] if trace.enabled() else []
         return Outcome(req.action + "Response", [soap.receive_response(command_id, Shell.b64(chunks), state)], psrp_out=out)
 

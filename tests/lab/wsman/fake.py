@@ -9,7 +9,7 @@ from typing import Any
 
 from psrpcore.types import PSCustomObject
 
-from tests.lab.wsman.backend import Command, ErrorSpec, PipelineRequest, PipelineWriter, TerminatingError
+from tests.lab.wsman.backend import NAMES_SEPARATOR, Command, ErrorSpec, PipelineRequest, PipelineWriter, TerminatingError
 
 DOMAIN = "LAB"
 ACCOUNTS = {"lab": "labpass", "nobody": "nopass"}     # nobody can log on but is not authorized
@@ -167,7 +167,8 @@ class FakeBackend:
     def fault(self, endpoint: str, stage: str, detail: str = "") -> str | None:
         with self.lock:
             for rule in self.faults:
-                if rule.stage == stage and rule.endpoint in (None, endpoint) and rule.detail in (None, detail):
+                if rule.stage == stage and rule.endpoint in (None, endpoint) and (
+                        rule.detail is None or rule.detail in detail.split(NAMES_SEPARATOR)):
                     rule.count -= 1
                     if rule.count <= 0:
                         self.faults.remove(rule)

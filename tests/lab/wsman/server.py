@@ -21,7 +21,7 @@ from tests.lab.wsman import encryption, soap, trace
 from tests.lab.wsman.auth import ConnectionAuth, NtlmUserFile, server_end_point_bindings
 from tests.lab.wsman.backend import Backend
 from tests.lab.wsman.certs import LabPKI
-from tests.lab.wsman.dispatch import Caller, Dispatcher, Outcome
+from tests.lab.wsman.dispatch import AnswerLost, Caller, Dispatcher, Outcome
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +42,7 @@ class EndpointConfig:
     allow_unencrypted: bool = True             # Windows: Service/AllowUnencrypted (Basic or unsealed NTLM over HTTP)
     cert_auth: bool = False                    # Windows: Service/Auth/Certificate (https only)
     max_poll: float = 20.0                     # cap of a Receive long-poll (the client's OperationTimeout is honoured below it)
-    fault_hold: float = 35.0                   # how long a "timeout" fault holds a request before closing the socket
+    fault_hold: float = 35.0                   # how long "timeout" / "lost_receive" hold a request before closing the socket
 
     def tls_context(self) -> ssl.SSLContext:
         if self.tls_context_factory is not None:
@@ -169,7 +169,11 @@ class _Handler(BaseHTTPRequestHandler):
                 return
             caller = Caller(user, self.auth.method or "", self.client_address[0],
                             f"{'https' if cfg.https else 'http'}://{self.headers.get('Host', cfg.name)}/wsman")
-            outcome = self.server.dispatcher.handle(req, caller)
+            try:
+                outcome = self.server.dispatcher.handle(req, caller)
+            except AnswerLost as lost:       # the request was handled; its answer never reaches the client
+                self._abort("timeout" if lost.kind == "lost_receive" else "drop", action, len(body))
+                return
             status, payload = 200, soap.envelope(outcome.action, relates_to, outcome.body)
         except soap.WSManFault as exc:
             outcome = Outcome(exc.action)

@@ -30,7 +30,8 @@ from psrpcore import (
 from psrpcore.types import PSInvocationState, RunspacePoolState
 
 from tests.lab.wsman import compat, soap
-from tests.lab.wsman.backend import Command, ErrorSpec, PipelineRequest, PipelineStopped, Runspace, TerminatingError
+from tests.lab.wsman.backend import (Command, ErrorSpec, PipelineRequest, PipelineStopped, Runspace, TerminatingError,
+                                     joined_names)
 from tests.lab.wsman.records import error_record
 
 log = logging.getLogger(__name__)
@@ -50,6 +51,13 @@ class _Run:
     started: bool = False
     cancelled: bool = False
     thread: threading.Thread | None = None
+    request: PipelineRequest | None = None
+    hung: bool = False                 # injected "hang": never runs, its Receives time out until Stop/Terminate
+
+    @property
+    def names(self) -> str:
+        """The pipeline's command names, joined for Backend.fault."""
+        return joined_names([c.name for c in self.request.commands]) if self.request is not None else ""
 
     @property
     def finished(self) -> bool:
@@ -89,14 +97,21 @@ class _Writer:
         self._emit(lambda p: p.write_verbose(message))
 
 
-class Shell:
-    """A runspace pool as a WSMan shell."""
+FaultHook = Callable[[str, str], "str | None"]       # (stage, detail) -> fault kind or None (Backend.fault of this endpoint)
 
-    def __init__(self, shell_id: str, resource_uri: str, owner: str, runspace: Runspace) -> None:
+
+class Shell:
+    """A runspace pool as a WSMan shell. `fault` (optional) is asked, outside the shell lock, before a pipeline
+    runs ("pipeline" stage: "hang")."""
+
+    def __init__(self, shell_id: str, resource_uri: str, owner: str, runspace: Runspace,
+                 fault: FaultHook | None = None) -> None:
         self.shell_id = shell_id
         self.resource_uri = resource_uri
         self.owner = owner
         self.runspace = runspace
+        self._fault = fault
+        self._to_launch: list[_Run] = []
         self.lock = threading.RLock()
         self.cond = threading.Condition(self.lock)
         self.pool = compat.LabRunspacePool()
@@ -124,6 +139,7 @@ class Shell:
                 raise soap.internal_error(f"The PowerShell plugin failed to process the data: {exc}") from exc
             finally:
                 self.drain()
+        self._launch()
         return names
 
     def create_command(self, command_id: str, data: bytes) -> list[str]:
@@ -155,15 +171,39 @@ class Shell:
 
     # -- pipelines -----------------------------------------------------------------------------------------------
     def _start(self, run: _Run) -> None:
+        """Mark the pipeline running (caller holds the lock); its worker starts in _launch, after the lock is released
+        (the fault hook takes the world's lock, which a running cmdlet holds while it writes through this shell)."""
         run.started = True
         compat.mark_running(run.pipeline)
         metadata = run.pipeline.metadata
-        request = PipelineRequest(
+        run.request = PipelineRequest(
             commands=[Command(c.command_text, c.is_script, list(c.parameters), c.end_of_statement) for c in metadata.commands],
             input=run.input,
         )
-        run.thread = threading.Thread(target=self._work, args=(run, request), name=f"pipeline-{run.command_id}", daemon=True)
-        run.thread.start()
+        self._to_launch.append(run)
+
+    def _launch(self) -> None:
+        with self.lock:
+            runs, self._to_launch = self._to_launch, []
+        for run in runs:
+            if self._fault is not None and self._fault("pipeline", run.names) == "hang":
+                # Injected: the pipeline is Running and never answers (a hung WMI call); Stop/Terminate/Delete end it.
+                run.hung = True
+                continue
+            with self.lock:
+                if run.cancelled or run.pipeline.state != PSInvocationState.Running:
+                    continue
+                run.thread = threading.Thread(target=self._work, args=(run, run.request), name=f"pipeline-{run.command_id}",
+                                              daemon=True)
+                run.thread.start()
+
+    def command_names(self, command_id: str | None) -> str:
+        """The joined command names of a pipeline ("" for the pool or an unknown command)."""
+        if not command_id:
+            return ""
+        with self.lock:
+            run = self._runs.get(uuid.UUID(command_id))
+            return run.names if run is not None else ""
 
     def _work(self, run: _Run, request: PipelineRequest) -> None:
         failure: ErrorSpec | None = None

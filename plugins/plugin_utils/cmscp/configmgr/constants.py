@@ -27,6 +27,13 @@ DOWNLOADER_THREAD = "SMS_DMP_DOWNLOADER"
 THREADS_KEY = "HKLM:\\SOFTWARE\\Microsoft\\SMS\\Components\\SMS_EXECUTIVE\\Threads"
 TRACING_KEY = "HKLM:\\SOFTWARE\\Microsoft\\SMS\\Tracing"
 REQUESTED_OPERATION = "Requested Operation"
+# The collection's own record, one registry key per host (not ConfigMgr's): on the SCP host the mode a restart must
+# still apply (written before Set-CMServiceConnectionPoint, cleared when the downloader has started again); on the
+# SMS Provider host the intent of a move (written before the old SCP is removed, cleared when the move is verified),
+# so that an interrupted run is finished by running it again.
+STATE_KEY = "HKLM:\\SOFTWARE\\configmgr.scp"
+PENDING_MODE_VALUE = "DownloaderPendingMode"
+INTENT_VALUES = ("IntentOperation", "IntentSource", "IntentTarget", "IntentSiteCode", "IntentMode")
 CURRENT_STATE = "Current State"
 NET_FRAMEWORK_KEYS = ("HKLM:\\SOFTWARE\\Microsoft\\.NETFramework\\v4.0.30319",
                       "HKLM:\\SOFTWARE\\Wow6432Node\\Microsoft\\.NETFramework\\v4.0.30319")

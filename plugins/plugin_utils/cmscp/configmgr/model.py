@@ -264,6 +264,32 @@ def _level(value: Any) -> Optional[str]:
     return str(value) if value else None
 
 
+@dataclass(frozen=True)
+class Intent:
+    """A move recorded on the SMS Provider host before its first destructive step (the collection's record)."""
+    operation: str                # move
+    source: Optional[str]
+    target: Optional[str]
+    site_code: Optional[str]
+    mode: Optional[str]
+
+    @classmethod
+    def from_obj(cls, obj: Any) -> Optional["Intent"]:
+        if not isinstance(obj, dict) or not obj.get("IntentOperation"):
+            return None
+        mode = obj.get("IntentMode")
+        return cls(str(obj["IntentOperation"]), _lower(obj.get("IntentSource")), _lower(obj.get("IntentTarget")),
+                   str(obj.get("IntentSiteCode") or "").upper() or None,
+                   normalise_mode(str(mode)) if mode else None)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _lower(value: Any) -> Optional[str]:
+    return str(value).lower() if value else None
+
+
 @dataclass
 class ProviderState:
     """Everything one read of the SMS Provider returns."""
@@ -279,6 +305,7 @@ class ProviderState:
     updates: list[SiteUpdate] = field(default_factory=list)
     scps: list[ScpInfo] = field(default_factory=list)       # normally zero or one
     site_roles: Optional[list[dict]] = None                  # Get-CMSiteRole -AllSite rows, only when read ("roles")
+    intent: Optional[Intent] = None                          # an unfinished move recorded on the provider host
 
     @property
     def updates_in_progress(self) -> list[str]:
@@ -306,6 +333,14 @@ class ThreadState:
     requested_operation: Optional[str] = None    # None | Stop | Start
     startup_type: Optional[str] = None
     service_status: Optional[str] = None         # SMS_EXECUTIVE service status
+    pending_mode: Optional[str] = None           # a mode set but not yet applied by a restart (the collection's record)
+
+    @property
+    def needs_restart(self) -> bool:
+        """Drift to repair: a mode change no restart has applied yet, or a thread left stopped (or stopping)."""
+        state = (self.current_state or "").lower()
+        return self.present and (self.pending_mode is not None or state in ("stopped", "stopping")
+                                 or (self.requested_operation or "").lower() == "stop")
 
     @property
     def running(self) -> bool:

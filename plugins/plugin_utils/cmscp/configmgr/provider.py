@@ -13,13 +13,13 @@ from ..pipeline import SWITCH, Pipeline
 from ..session import PipelineResult, Session
 from .bootstrap import (BOOTSTRAP_LENGTH, IMPORT, SITE_CODE, bootstrap_pipeline, check_bootstrap, explain_failure,
                         module_path_from_env)
-from .constants import (BOOTSTRAP_DONE_MARKERS, LOCAL_INSTALL_MARKERS, PROVIDER_CLASS, PROVIDER_NAMESPACE,
-                        TELEMETRY_LEVELS)
-from .model import (AadApp, Hierarchy, ProviderState, ScpInfo, Site, SiteSystemServer, SiteSystemSpec, SiteUpdate,
-                    normalise_mode, telemetry_level)
+from .constants import (BOOTSTRAP_DONE_MARKERS, INTENT_VALUES, LOCAL_INSTALL_MARKERS, PROVIDER_CLASS,
+                        PROVIDER_NAMESPACE, STATE_KEY, TELEMETRY_LEVELS)
+from .model import (AadApp, Hierarchy, Intent, ProviderState, ScpInfo, Site, SiteSystemServer, SiteSystemSpec,
+                    SiteUpdate, normalise_mode, telemetry_level)
 from .topology import same_machine
 
-READS = ("sites", "scp", "site_systems", "usage", "aad", "updates")
+READS = ("sites", "scp", "site_systems", "usage", "aad", "updates", "intent")
 OPTIONAL_READS = ("roles",)       # opt-in: Get-CMSiteRole -AllSite (prerequisite checks need it, a no-op check does not)
 # A server name in a sitecomp.log line: "... server <name>", "SMS_SERVER_BOOTSTRAP_<NETBIOS>", "\\\\<name>".
 _NAMED_SERVER = (re.compile(r"\bserver \\*([A-Za-z0-9][A-Za-z0-9.-]*[A-Za-z0-9])"),
@@ -201,6 +201,9 @@ class SiteProvider:
             index["updates"] = pipe.add("Get-CMSiteUpdate", ("Fast", SWITCH), label="read the site updates")
         if "roles" in include:
             index["roles"] = pipe.add("Get-CMSiteRole", ("AllSite", SWITCH), label="read the site system roles")
+        if "intent" in include:
+            index["intent"] = pipe.add("Get-ItemProperty", ("Path", STATE_KEY), error_action="SilentlyContinue",
+                                       label="read the recorded intent of an unfinished move")
         result = self.run(pipe, idempotent=True)
 
         def out(name: str) -> list:
@@ -216,6 +219,7 @@ class SiteProvider:
             aad_apps=[AadApp.from_obj(o) for o in out("aad") if isinstance(o, dict)],
             updates=[SiteUpdate(name=str(o.get("Name")), state=o.get("State")) for o in out("updates") if isinstance(o, dict)],
             site_roles=[o for o in out("roles") if isinstance(o, dict)] if "roles" in include else None,
+            intent=next((i for i in (Intent.from_obj(o) for o in out("intent")) if i is not None), None),
         )
 
     def hierarchy(self) -> Hierarchy:
@@ -260,6 +264,25 @@ class SiteProvider:
                  ("SiteCode", self._site(site_code)), ("Force", SWITCH))
         return _remote_time(self.run(pipe))
 
+    # -- the collection's record of an unfinished move (on this provider host) ---------------------------------
+    def record_intent(self, intent: Intent) -> None:
+        """Before the first destructive step of a move: where from, where to, which site and mode."""
+        operation = "record the move of the service connection point to %s" % intent.target
+        self._mutate(operation)
+        pipe = Pipeline(operation=operation)
+        pipe.add("New-Item", ("Path", STATE_KEY), error_action="SilentlyContinue")   # exists already: fine
+        values = (intent.operation, intent.source, intent.target, intent.site_code, intent.mode)
+        for name, value in zip(INTENT_VALUES, values):
+            pipe.add("Set-ItemProperty", ("Path", STATE_KEY), ("Name", name), ("Value", value or ""))
+        self.run(pipe)
+
+    def clear_intent(self) -> None:
+        operation = "clear the recorded move of the service connection point"
+        self._mutate(operation)
+        pipe = Pipeline(operation=operation)
+        pipe.add("Remove-ItemProperty", ("Path", STATE_KEY), ("Name", list(INTENT_VALUES)), error_action="SilentlyContinue")
+        self.run(pipe)
+
     def _site(self, site_code: Optional[str]) -> str:
         code = site_code or self.discover()[0]
         if not SITE_CODE.match(code):
@@ -302,6 +325,8 @@ class SiteProvider:
                             ("ProxyUserName", spec.proxy_account), label="%s with the proxy account" % verb)
         else:
             pipe.add(verb, *params)
+        if spec.account_name and not spec.use_site_server_account:
+            self._require_account(spec.account_name, operation)
         self.run(pipe)
         return True
 
@@ -317,11 +342,20 @@ class SiteProvider:
         if not exact:
             raise ConfigMgrError("the account %s is not a ConfigMgr account; add it under Administration > Accounts first"
                                  % user_name, self.host, operation)
-        if len(rows) > 1:
-            sites = ", ".join(sorted({str(o.get("SiteCode") or "?") for o in rows}))
+        if len(exact) > 1:
+            sites = ", ".join(sorted({str(o.get("SiteCode") or "?") for o in exact}))
             raise ConfigMgrError("Get-CMAccount -UserName %s finds %d accounts (sites %s); the proxy account must name "
-                                 "exactly one" % (user_name, len(rows), sites), self.host, operation)
+                                 "exactly one" % (user_name, len(exact), sites), self.host, operation)
         return exact[0]
+
+    def _require_account(self, user_name: str, operation: str) -> None:
+        """The site system installation account must be a ConfigMgr account (Get-CMAccount), as the proxy account."""
+        pipe = Pipeline(operation=operation)
+        pipe.add("Get-CMAccount", ("UserName", user_name), label="find the installation account")
+        rows = [o for o in self.run(pipe, idempotent=True)[0].output if isinstance(o, dict)]
+        if not any(str(o.get("UserName") or "").lower() == user_name.lower() for o in rows):
+            raise ConfigMgrError("the installation account %s is not a ConfigMgr account; add it under Administration > "
+                                 "Accounts first, or use use_site_server_account" % user_name, self.host, operation)
 
     def remove_site_system_server(self, server: str, site_code: Optional[str] = None) -> None:
         operation = "remove the site system server %s" % server

@@ -15,7 +15,8 @@ from ..errors import CheckModeViolation, CommandFailed, ConfigMgrError, InvalidO
 from ..logs import LogEntry
 from ..pipeline import SWITCH, Pipeline
 from ..session import Session
-from .constants import CURRENT_STATE, DOWNLOADER_THREAD, EXECUTIVE_SERVICE, REQUESTED_OPERATION, THREADS_KEY, TRACING_KEY
+from .constants import (CURRENT_STATE, DOWNLOADER_THREAD, EXECUTIVE_SERVICE, PENDING_MODE_VALUE, REQUESTED_OPERATION,
+                        STATE_KEY, THREADS_KEY, TRACING_KEY)
 from .model import ThreadChange, ThreadState
 from .provider import read_log_files
 
@@ -70,15 +71,38 @@ class ScpHost:
         pipe = Pipeline(operation="read the %s thread state" % _check_name(name))
         pipe.add("Get-ItemProperty", ("Path", "%s\\%s" % (THREADS_KEY, name)), error_action="SilentlyContinue")
         pipe.add("Get-Service", ("Name", EXECUTIVE_SERVICE), error_action="SilentlyContinue")
+        pipe.add("Get-ItemProperty", ("Path", STATE_KEY), error_action="SilentlyContinue", label="read the pending mode")
         result = self.session.run(pipe, idempotent=True)
         values = result[0].first if isinstance(result[0].first, dict) else None
         service = result[1].first if isinstance(result[1].first, dict) else None
+        record = result[2].first if isinstance(result[2].first, dict) else {}
         status = str(service.get("Status")) if service and service.get("Status") is not None else None
+        pending = _text(record.get(PENDING_MODE_VALUE)) if name == DOWNLOADER_THREAD else None
         if values is None:
-            return ThreadState(self.host, name, present=False, service_status=status)
+            return ThreadState(self.host, name, present=False, service_status=status, pending_mode=pending)
         return ThreadState(self.host, name, present=True, current_state=_text(values.get(CURRENT_STATE)),
                            requested_operation=_text(values.get(REQUESTED_OPERATION)),
-                           startup_type=_text(values.get("Startup Type")), service_status=status)
+                           startup_type=_text(values.get("Startup Type")), service_status=status, pending_mode=pending)
+
+    # -- the collection's record of a mode change no restart has applied yet -------------------------------
+    def mark_pending_mode(self, mode: str) -> None:
+        """Before Set-CMServiceConnectionPoint: remember on this host that the downloader must restart to apply
+        `mode`, so that a run stopped between the change and the restart is finished by the next run."""
+        operation = "record that SMS_DMP_DOWNLOADER must restart for %s mode" % mode
+        self._mutate(operation)
+        pipe = Pipeline(operation=operation)
+        pipe.add("New-Item", ("Path", STATE_KEY), error_action="SilentlyContinue")   # exists already: fine
+        pipe.add("Set-ItemProperty", ("Path", STATE_KEY), ("Name", PENDING_MODE_VALUE), ("Value", mode))
+        self.session.run(pipe)
+
+    def clear_pending_mode(self) -> None:
+        """After the downloader started again (it read the configured mode then)."""
+        operation = "clear the pending SMS_DMP_DOWNLOADER restart"
+        self._mutate(operation)
+        pipe = Pipeline(operation=operation)
+        pipe.add("Remove-ItemProperty", ("Path", STATE_KEY), ("Name", [PENDING_MODE_VALUE]),
+                 error_action="SilentlyContinue")
+        self.session.run(pipe)
 
     def log_path(self, component: str = DOWNLOADER_THREAD) -> Optional[str]:
         """The component's log file from its tracing key (TraceFilename)."""
@@ -141,10 +165,17 @@ class ScpHost:
             self.request(name, verb)
             done.append(_step("request_%s" % verb.lower(), "set Requested Operation = %s for %s on %s" % (verb, name, self.host)))
             after = self.wait_for(name, want, timeout, progress)
+            if state == "started":
+                self._started(before)
         except ConfigMgrError as err:
             _record(err, done)
             raise
         return ThreadChange(before, after, "thread", self._clock() - begin, True)
+
+    def _started(self, before: ThreadState) -> None:
+        """The thread runs again and has read the configured mode: the pending record is done."""
+        if before.pending_mode is not None:
+            self.clear_pending_mode()
 
     def restart_thread(self, name: str = DOWNLOADER_THREAD, timeout: float = 120, method: str = "thread",
                        fallback: bool = True, progress: Optional[Progress] = None) -> ThreadChange:
@@ -168,6 +199,7 @@ class ScpHost:
                 self.request(name, "Start")
                 done.append(_step("request_start", "set Requested Operation = Start for %s on %s" % (name, self.host)))
                 after = self.wait_for(name, "Running", timeout / 2, progress)
+                self._started(before)
                 return ThreadChange(before, after, "thread", self._clock() - begin, True)
             except (WaitTimeout, CommandFailed) as err:
                 if not fallback:
@@ -180,6 +212,7 @@ class ScpHost:
             self.restart_service()
             done.append(_step("restart_service", "restart the %s service on %s" % (EXECUTIVE_SERVICE, self.host)))
             after = self.wait_for(name, "Running", timeout, progress)
+            self._started(before)
         except ConfigMgrError as err:
             _record(err, done)
             raise

@@ -249,6 +249,52 @@ def new_item_property(ctx: CallContext, args: BoundArgs) -> Iterator[Any]:
                 yield obj
 
 
+@cmdlet("Remove-Item", default_set="Path", should_process=True, params=path_params(pipeline=True) + [
+    P("Recurse", "switch"), P("Force", "switch"), P("Stream", "string[]")] + FILTERS)
+def remove_item(ctx: CallContext, args: BoundArgs) -> Iterator[Any]:
+    """Deletes files, folders (a non-empty one needs -Recurse) and registry keys; a missing item is a non-terminating
+    error (PathNotFound), as in PowerShell."""
+    for where in _paths(ctx, args):
+        if where.provider == "Registry":
+            if _key(ctx, where) is not None and not ctx.whatif:
+                ctx.host.registry.delete_key(where.provider_path, recurse=bool(args.get("Recurse")))
+            continue
+        if where.provider != "FileSystem":
+            continue
+        files = ctx.host.files
+        if not files.exists(where.provider_path):
+            path_not_found(ctx, where.provider_path)
+            continue
+        if files.is_dir(where.provider_path) and files.list(where.provider_path) and not args.get("Recurse"):
+            ctx.write_error(ctx.error(f"The item at {where.provider_path} has children and the Recurse parameter was not "
+                                      "specified.", "WriteError", "DirectoryNotEmpty", "System.IO.IOException",
+                                      target=where.provider_path))
+            continue
+        if not ctx.whatif:
+            files.remove(where.provider_path)
+    return iter(())
+
+
+@cmdlet("Remove-ItemProperty", default_set="Path", should_process=True, params=path_params(pipeline=True) + [
+    P("Name", "string[]", aliases=("PSProperty",), mandatory=True, position=1), P("Force", "switch")] + FILTERS)
+def remove_item_property(ctx: CallContext, args: BoundArgs) -> Iterator[Any]:
+    """Deletes registry values; a value that does not exist is a non-terminating error, as in PowerShell."""
+    for where in _paths(ctx, args):
+        if where.provider != "Registry":
+            continue
+        key = _key(ctx, where)
+        if key is None:
+            continue
+        for name in args["Name"]:
+            if name not in key.values:
+                ctx.write_error(ctx.error(f"Property {name} does not exist at path {where.display}.", "InvalidArgument",
+                                          "System.Management.Automation.PSArgumentException",
+                                          "System.Management.Automation.PSArgumentException", target=name))
+            elif not ctx.whatif:
+                ctx.host.registry.delete_value(key.path, name)
+    return iter(())
+
+
 @cmdlet("New-Item", default_set="pathSet", should_process=True, params=[
     P("Path", "string[]", sets={"pathSet": {"mandatory": True, "position": 0}, "nameSet": {"position": 0}}),
     P("Name", "string", sets={"nameSet": {"mandatory": True}}),
