@@ -11,6 +11,7 @@ failed with a message naming host and object; `changed` stays true when a mutati
 from __future__ import annotations
 
 import dataclasses
+import time
 import traceback
 from datetime import date, datetime
 from typing import Any, Callable, Mapping, Optional
@@ -36,6 +37,7 @@ except ImportError:
     PYPSRP_IMPORT_ERROR = traceback.format_exc()
 
 display = Display()
+TASK_TIMEOUT_MARGIN = 5.0        # seconds kept from the task's `timeout:` for the error result
 
 _ACCESS_DENIED = ("access is denied", "unauthorizedaccess", "0x80070005", "logon failure", "anonymous logon")
 DOUBLE_HOP_HINT = ("This looks like the double-hop problem: the remote session cannot pass your credentials on to "
@@ -47,9 +49,18 @@ class TaskSession(Session):
     """A Session that remembers the inventory name it was opened for, so errors name the host the user knows
     (in a lab or behind NAT the address alone can be ambiguous)."""
 
-    def __init__(self, target: Target, options: ConnectionOptions) -> None:
+    def __init__(self, target: Target, options: ConnectionOptions, task_deadline: Optional[float] = None) -> None:
         super().__init__(options)
         self.target = target
+        self.task_deadline = task_deadline       # time.monotonic() at which the task's `timeout:` ends, if it has one
+
+    def call_limit(self, timeout: Optional[float] = None) -> float:
+        """The library's deadline of one pipeline, never past the task's own `timeout:` (less a few seconds, so
+        the task ends with an error naming the call instead of Ansible's bare timeout)."""
+        limit = super().call_limit(timeout)
+        if self.task_deadline is None:
+            return limit
+        return max(1.0, min(limit, self.task_deadline - time.monotonic() - TASK_TIMEOUT_MARGIN))
 
     def open(self) -> None:
         try:
@@ -107,6 +118,10 @@ class TaskContext:
         self.target = task_target(task_vars, self.overrides, self.render, delegate_to=delegate_to,
                                   keywords=play_keywords(action, delegated=bool(delegate_to)))
         self._sessions: dict[str, TaskSession] = {}
+        task_timeout = getattr(action._task, "timeout", None)
+        self.task_deadline = (time.monotonic() + task_timeout
+                              if isinstance(task_timeout, int) and not isinstance(task_timeout, bool) and task_timeout > 0
+                              else None)
         self._providers: list[SiteProvider] = []
         self.secrets: set[str] = set()
         self.steps_run: list[str] = []       # mutations the action itself made (the library reports its own on errors)
@@ -137,7 +152,7 @@ class TaskContext:
             options = self.options(target)
             display.vvv("configmgr.scp: connecting to %s as %s" % (target.describe(), options.username or "(current user)"),
                         host=self.target.name)
-            self._sessions[key] = TaskSession(target, options)
+            self._sessions[key] = TaskSession(target, options, self.task_deadline)
         return self._sessions[key]
 
     def site_provider(self, check_mode: Optional[bool] = None) -> SiteProvider:

@@ -64,3 +64,21 @@ class FakeSession:
                                     partial=[r.output for r in results])
             results.append(StatementResult(i, list(answer)))
         return PipelineResult(results)
+
+
+def make_action(plugin_module, args, check_mode=False):
+    """An action plugin instance of `plugin_module` with a task of `args`, as Ansible builds it (no connection)."""
+    from unittest.mock import MagicMock
+    task = MagicMock()
+    task.args = args
+    task.check_mode = check_mode
+    task.diff = False
+    task.async_val = 0
+    task.delegate_to = None
+    task.remote_user = None
+    task.port = None
+    play_context = MagicMock()
+    play_context.remote_user = None
+    play_context.port = None
+    play_context.password = None
+    return plugin_module.ActionModule(task, MagicMock(), play_context, MagicMock(), MagicMock(), MagicMock())

@@ -116,3 +116,21 @@ def test_missing_pypsrp_is_reported_like_missing_required_lib(monkeypatch, no_se
     assert result["failed"] is True
     assert "Failed to import the required Python library (pypsrp)" in result["msg"]
     assert no_sessions == []
+
+
+def test_the_task_timeout_bounds_every_pipeline_deadline():
+    """A task with `timeout: 60` gives each pipeline at most what is left of it (less a margin), so the library's
+    CallTimeout names the call before Ansible's own timeout kills the task."""
+    import time as _time
+
+    from ansible_collections.configmgr.scp.plugins.plugin_utils._action import TASK_TIMEOUT_MARGIN, TaskSession
+    from ansible_collections.configmgr.scp.plugins.plugin_utils._connvars import Target
+    from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.options import ConnectionOptions
+    options = ConnectionOptions.from_mapping({"host": "cm01.contoso.com", "username": "u", "password": "p", "auth": "ntlm"})
+    target = Target("cm01.contoso.com", {}, "cm01.contoso.com")
+    free = TaskSession(target, options)
+    assert free.call_limit() == 600.0
+    bounded = TaskSession(target, options, task_deadline=_time.monotonic() + 60)
+    assert 60 - TASK_TIMEOUT_MARGIN - 1 < bounded.call_limit() <= 60 - TASK_TIMEOUT_MARGIN
+    assert bounded.call_limit(timeout=10) == 10.0
+    assert TaskSession(target, options, task_deadline=_time.monotonic() - 5).call_limit() == 1.0

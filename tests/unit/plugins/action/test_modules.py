@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 from typing import Any, Optional
-from unittest.mock import MagicMock
 
 import pytest
 
@@ -14,6 +13,7 @@ from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.mode
                                                                                           SiteSystemServer, ThreadChange,
                                                                                           ThreadState)
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.logs import LogEntry
+from tests.unit.fakes import make_action
 
 TASK_VARS = {"inventory_hostname": "cm01.contoso.com", "ansible_host": "127.0.0.1", "ansible_port": 40001,
              "ansible_user": "CONTOSO\\cmadmin", "ansible_password": "Inv3ntorySecret", "ansible_psrp_auth": "ntlm"}
@@ -22,19 +22,7 @@ PS1 = Site("PS1", "Primary", 2, "CAS", "ps1.contoso.com", "C:\\SMS", "5.0", 0)
 
 
 def make(plugin_module, args, check_mode=False):
-    task = MagicMock()
-    task.args = args
-    task.check_mode = check_mode
-    task.diff = False
-    task.async_val = 0
-    task.delegate_to = None
-    task.remote_user = None
-    task.port = None
-    play_context = MagicMock()
-    play_context.remote_user = None
-    play_context.port = None
-    play_context.password = None
-    return plugin_module.ActionModule(task, MagicMock(), play_context, MagicMock(), MagicMock(), MagicMock())
+    return make_action(plugin_module, args, check_mode)
 
 
 class FakeProvider:

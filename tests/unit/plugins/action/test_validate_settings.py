@@ -18,6 +18,7 @@ from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.mode
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.errors import InvalidOption
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.options import PSRP_VARIABLE_NAMES, ConnectionOptions
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.session import PipelineResult, StatementResult
+from tests.unit.fakes import make_action
 
 TASK_VARS = {"inventory_hostname": "cm01.contoso.com", "ansible_host": "127.0.0.1", "ansible_port": 40001,
              "ansible_user": "CONTOSO\\cmadmin", "ansible_password": "Inv3ntorySecret", "ansible_psrp_auth": "ntlm"}
@@ -26,19 +27,7 @@ LONG_ACCOUNT = "CONTOSO\\" + "x" * 10000            # 10,008 characters
 
 
 def make(plugin_module, args, check_mode=False):
-    task = MagicMock()
-    task.args = args
-    task.check_mode = check_mode
-    task.diff = False
-    task.async_val = 0
-    task.delegate_to = None
-    task.remote_user = None
-    task.port = None
-    play_context = MagicMock()
-    play_context.remote_user = None
-    play_context.port = None
-    play_context.password = None
-    return plugin_module.ActionModule(task, MagicMock(), play_context, MagicMock(), MagicMock(), MagicMock())
+    return make_action(plugin_module, args, check_mode)
 
 
 # -- host names, FQDNs ---------------------------------------------------------------------------------------------
