@@ -3,7 +3,7 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: venv test pytest sanity demo bench clean
+.PHONY: venv test pytest sanity demo bench quality clean
 
 venv:
 	@tools/venv.sh
@@ -24,6 +24,11 @@ demo: venv
 ## Speed and size figures against the lab.
 bench: venv
 	$(PY) -m tests.lab.bench
+
+## The fault matrix (also part of `make test`), then docs/quality.md written from its results.
+quality: venv
+	$(PY) -m pytest -q -p no:cacheprovider tests/faults
+	$(PY) tools/write_quality.py
 
 clean:
 	rm -rf build dist tests/output .pytest_cache

@@ -251,6 +251,9 @@ def error_result(err: ConfigMgrError, ctx: Optional[TaskContext]) -> dict[str, A
         for name in ("waited", "last_state", "fully_qualified_error_id", "category"):
             if getattr(err, name, None) is not None:
                 result[name] = to_plain(getattr(err, name))
+    if getattr(err, "outcome_unknown", False):
+        result["warnings"] = ["the changing call was sent but its answer was lost: it may have run. Run the task again "
+                              "(it reads the state first) or check the site before anything else"]
     steps, mutated = partial_steps(err, ctx)
     result["changed"] = mutated
     if mutated:

@@ -103,7 +103,7 @@ def test_drop_after_a_mutation_is_outcome_unknown(make_lab):
     with pytest.raises(HostUnreachable) as info:
         prov.add_scp(SCP01, "Online")
     err = info.value
-    assert err.outcome_unknown and err.reason == "connection" and not err.changed
+    assert err.outcome_unknown and err.reason == "connection" and err.changed        # unknown is never "unchanged"
     assert err.host == CM01 and err.operation == ADD and str(err).startswith("%s on %s: " % (ADD, CM01))
     assert str(err).endswith("(%s)" % OUTCOME_UNKNOWN_NOTE)
     calls = [c for c in kit.lab.calls() if c["cmdlet"] == "Add-CMServiceConnectionPoint"]

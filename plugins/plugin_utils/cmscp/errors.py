@@ -140,6 +140,7 @@ def mark_outcome_unknown(err: ConfigMgrError) -> ConfigMgrError:
     `err.outcome_unknown = True` and appends OUTCOME_UNKNOWN_NOTE to the message (once). Returns `err`."""
     if not err.outcome_unknown:
         err.outcome_unknown = True
+        err.changed = True        # an unknown outcome is not "unchanged": a caller that reads again may clear it
         if err.args:
             err.args = ("%s (%s)" % (err.args[0], OUTCOME_UNKNOWN_NOTE),) + tuple(err.args[1:])
     return err

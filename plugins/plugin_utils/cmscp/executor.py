@@ -33,6 +33,9 @@ def observe_hosts(current: ProviderState, desired: DesiredScp,
     scp = current.scp
     if desired.state == "absent" and scp is not None and server in (None, scp.server):
         server = scp.server            # a removal waits for the de-installation only when the role is installed
+    intent = current.intent
+    if desired.state == "absent" and scp is None and server is None and intent is not None and intent.source:
+        server = intent.source         # removed by an earlier run (its record says where): is it still installed?
     if not server:
         return {}, []
     wanted = (desired.state == "present" and scp is not None and scp.server == server) or desired.state == "absent"
@@ -150,6 +153,7 @@ def _settle(err: ConfigMgrError, step: Step, provider: SiteProvider, say: Progre
         verdict = {True: "read again: the change was made", False: "read again: the change was not made",
                    None: "the state does not show whether it ran: treat the change as made and check it"}[ran]
     err.args = ("%s; %s" % (err.args[0] if err.args else err, verdict),) + tuple(err.args[1:])
+    err.changed = ran is not False
     if ran is not False:
         err.changed = True
         err.steps_run = list(err.steps_run) + [dict(step.to_dict(), outcome="made" if ran else "unknown")]

@@ -81,6 +81,8 @@ def plan_scp(current: ProviderState, desired: DesiredScp,
     intent = current.intent
 
     if desired.state == "absent":
+        if scp is None and not server and intent is not None and intent.source:
+            server = intent.source      # the server an earlier removal (or move) took the SCP from
         if scp is None or (server and scp.server != server):
             if server and known.get(server) is True and desired.wait:
                 # removed from the site earlier, still installed on the server: finish waiting for the removal
