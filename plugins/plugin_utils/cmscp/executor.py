@@ -154,8 +154,7 @@ def _settle(err: ConfigMgrError, step: Step, provider: SiteProvider, say: Progre
                    None: "the state does not show whether it ran: treat the change as made and check it"}[ran]
     err.args = ("%s; %s" % (err.args[0] if err.args else err, verdict),) + tuple(err.args[1:])
     err.changed = ran is not False
-    if ran is not False:
-        err.changed = True
+    if err.changed:
         err.steps_run = list(err.steps_run) + [dict(step.to_dict(), outcome="made" if ran else "unknown")]
     say(step, verdict)
 

@@ -2,8 +2,9 @@
 
 Two controllers (two AWX jobs, or a job and an admin's run) planning from the same state can both remove or both add
 the SCP. A changing plan therefore takes the lease before it reads the state again and plans for real, and gives it
-back at the end. `New-Item -ItemType File` without `-Force` fails when the file exists (the FileSystem provider
-creates it with CreateNew), so of two jobs creating it at the same time exactly one wins. The file holds the owner and
+back at the end. `New-Item -ItemType File` without `-Force` fails when the file exists [OFFICIAL New-Item]; that two
+jobs creating it in the same instant cannot both succeed rests on our reading that the FileSystem provider opens it
+with FileMode.CreateNew (UNVERIFIED; the lab creates it under its world lock). The file holds the owner and
 the expiry (the provider host's clock); a lease is broken only after its expiry, so a killed job blocks others for
 `ttl` at most. The lease is the collection's own file, not Configuration Manager data.
 """
