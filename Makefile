@@ -3,7 +3,7 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: venv test pytest sanity demo bench quality clean
+.PHONY: venv test pytest sanity demo bench evidence clean
 
 venv:
 	@tools/venv.sh
@@ -25,9 +25,12 @@ demo: venv
 bench: venv
 	$(PY) -m tests.lab.bench
 
-## The fault matrix (also part of `make test`), then docs/quality.md written from its results.
-quality: venv
-	$(PY) -m pytest -q -p no:cacheprovider tests/faults
+## Every evidence run in full (the fault matrix, the concurrency trials, the bad-input table; `make test` runs a
+## sample of the first two), then docs/quality.md written from their records.
+evidence: venv
+	rm -rf tests/output/concurrency tests/output/input_errors
+	CMSCP_EVIDENCE=full $(PY) -m pytest -q -p no:cacheprovider tests/faults tests/integration/test_concurrency.py \
+		tests/integration/test_input_table.py "tests/integration/test_targets.py::test_target[input_errors]"
 	$(PY) tools/write_quality.py
 
 clean:

@@ -9,11 +9,11 @@ from typing import Any, Optional
 
 from ansible_collections.configmgr.scp.plugins.plugin_utils import _validate as check
 from ansible_collections.configmgr.scp.plugins.plugin_utils._action import ConfigMgrAction, TaskContext, error_result, to_plain
-from ansible_collections.configmgr.scp.plugins.plugin_utils._scp import THREAD_START_FACT, host_time, scp_server, thread_starts
+from ansible_collections.configmgr.scp.plugins.plugin_utils._scp import host_time, scp_server
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.constants import EXECUTIVE_SERVICE
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.model import ThreadState
-from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.scphost import THREAD_NAME_CHARS, ScpHost
-from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.errors import ConfigMgrError
+from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.scphost import ScpHost
+from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.errors import ConfigMgrError, HostUnreachable
 
 ALL_COMPONENTS = "all"           # restarted_components when SMS_EXECUTIVE itself was restarted
 NO_COMPONENT = "none"
@@ -37,10 +37,9 @@ class ActionModule(ConfigMgrAction):
     MODULE = "component"
 
     def check_args(self, args: dict[str, Any]) -> None:
-        if not args["name"] or not set(args["name"]) <= THREAD_NAME_CHARS:
-            raise ValueError("name must be a component name such as SMS_DMP_DOWNLOADER (letters, digits, _), got %r"
-                             % args["name"])
-        args["name"] = args["name"].upper()
+        # Types and choices are the argument spec's. By hand: the formats and the range, and two rules on values
+        # (an argument spec's rules only ask for options to be given or not, whatever their value).
+        args["name"] = check.thread_name(args["name"])
         args["server"] = check.fqdn(args.get("server"))
         check.positive(args.get("timeout"), "timeout")
         if args["method"] == "service" and args["state"] != "restarted":
@@ -85,6 +84,8 @@ class ActionModule(ConfigMgrAction):
                 else:
                     change = host.set_thread(name, state, timeout=args["timeout"], progress=say)
             except ConfigMgrError as err:
+                if _start_requested(err) and not isinstance(err, HostUnreachable):
+                    _forget(ctx, host, server, name)      # it may start at a time nobody records: no stale start
                 failed = self._failed_after_service_restart(err, ctx, server, name)
                 if failed is None:
                     raise
@@ -95,9 +96,9 @@ class ActionModule(ConfigMgrAction):
                     "fallback: the thread did not stop or start within the timeout, or its registry write failed"
                 warnings.append(service_warning(server, name, why))
             if changed and after.running:
-                running_at = self._record_start(ctx, host, result, server, name)
+                running_at = self._record_start(ctx, host, warnings, server, name, every_thread=method == "service")
             elif changed and state == "stopped":
-                self._forget_start(ctx, result, server, name)
+                self._forget_start(ctx, host, warnings, server, name)
         result.update(changed=changed, method=method, elapsed=round(seconds, 1),
                       before=_state(before, server), after=_state(after, server),
                       restarted_components=_restarted(method, name, state, changed), confirmed_running_at=running_at)
@@ -129,30 +130,58 @@ class ActionModule(ConfigMgrAction):
         return result
 
     @staticmethod
-    def _record_start(ctx: TaskContext, host: ScpHost, result: dict[str, Any], server: str, name: str) -> Optional[str]:
-        """Read the SCP host's clock now that the thread runs again and keep it as a fact: log lines at or after it were
-        written by this run of the thread (service_connection_point_info uses it for the effective mode)."""
+    def _record_start(ctx: TaskContext, host: ScpHost, warnings: list[str], server: str, name: str,
+                      every_thread: bool = False) -> Optional[str]:
+        """Read the SCP host's clock now that the thread runs again and record it on that host (registry value
+        ThreadStarted_<name> under HKLM:\\SOFTWARE\\configmgr.scp): log lines at or after it were written by this run
+        of the thread (service_connection_point_info reads the record for the effective mode, in any later job).
+        The change is done either way: not knowing the start only costs the effective mode, so a failure here is a
+        warning, and an older record is removed so that it is not taken for this start."""
         session = getattr(host, "session", None)
         if session is None:
             return None
         try:
             when = host_time(session)
-        except ConfigMgrError as err:       # the change is done: not knowing the time only costs the effective mode
+        except ConfigMgrError as err:
             ctx.progress("cannot read the time on %s: %s" % (server, err))
-            return None
-        if when is None:
-            return None
-        stamp = when.isoformat()
-        starts = thread_starts(ctx.task_vars)
-        starts.setdefault(server.lower(), {})[name] = stamp
-        result.setdefault("ansible_facts", {})[THREAD_START_FACT] = starts
-        return stamp
+            when = None
+        if when is not None:
+            try:
+                return host.record_thread_start(name, when, every_thread=every_thread)
+            except ConfigMgrError as err:
+                why = "cannot record the start of %s on %s (%s)" % (name, server, err)
+        else:
+            why = "cannot read the time on %s" % server
+        _forget(ctx, host, server, name)
+        warnings.append("%s: %s; service_connection_point_info cannot tie dmpdownloader.log lines to the running "
+                        "thread until the next start this collection records" % (server, why))
+        return None
 
     @staticmethod
-    def _forget_start(ctx: TaskContext, result: dict[str, Any], server: str, name: str) -> None:
-        starts = thread_starts(ctx.task_vars)
-        if starts.get(server.lower(), {}).pop(name, None) is not None:
-            result.setdefault("ansible_facts", {})[THREAD_START_FACT] = starts
+    def _forget_start(ctx: TaskContext, host: ScpHost, warnings: list[str], server: str, name: str) -> None:
+        """The thread was stopped: its recorded start is not the last start of a running thread any more."""
+        if not _forget(ctx, host, server, name):
+            warnings.append("%s: cannot remove the recorded start of %s; a later start that this collection does not "
+                            "make would be taken for the recorded one" % (server, name))
+
+
+def _start_requested(err: ConfigMgrError) -> bool:
+    """Whether the failed change had asked the thread to start (or restarted SMS_EXECUTIVE) before it failed: the
+    thread may then run from a start nobody recorded. After a Stop request alone it runs from its recorded start or
+    stays stopped (and a stopped thread has no effective mode)."""
+    steps = getattr(err, "steps_run", None) or []
+    return any((s.get("action") if isinstance(s, dict) else getattr(s, "action", None)) in ("request_start", "restart_service")
+               for s in steps)
+
+
+def _forget(ctx: TaskContext, host: ScpHost, server: str, name: str) -> bool:
+    """Remove the recorded start of `name` (best effort: False when the write failed)."""
+    try:
+        host.forget_thread_start(name)
+    except ConfigMgrError as err:
+        ctx.progress("cannot remove the recorded start of %s on %s: %s" % (name, server, err))
+        return False
+    return True
 
 
 def not_installed(server: Optional[str], name: str, state: str, why: str) -> dict[str, Any]:

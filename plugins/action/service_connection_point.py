@@ -10,10 +10,10 @@ from ansible_collections.configmgr.scp.plugins.plugin_utils import _validate as 
 from ansible_collections.configmgr.scp.plugins.plugin_utils._action import ConfigMgrAction, TaskContext, to_plain
 from ansible_collections.configmgr.scp.plugins.plugin_utils._scp import site_system_spec
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.lease import HierarchyLease
-from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.provider import READS, normalise_mode
+from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.provider import READS
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.scphost import ScpHost
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.executor import execute_plan, observe_hosts
-from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.planner import DesiredScp, plan_scp
+from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.planner import DesiredScp, Plan, Wait, plan_scp
 
 
 class ActionModule(ConfigMgrAction):
@@ -23,23 +23,22 @@ class ActionModule(ConfigMgrAction):
         args["server"] = check.fqdn(args.get("server"))
         args["site_code"] = check.site_code(args.get("site_code"))
         check.positive(args.get("wait_timeout"), "wait_timeout")
-        if args["state"] == "present" and not args["server"]:
-            raise ValueError("state=present needs server, the FQDN of the server that hosts the service connection point")
+        # state=present needs server, and the rules between the site_system settings, are the argument spec's
+        # (required_if, SITE_SYSTEM_RULES). By hand: what state=absent refuses, since it depends on a value (the
+        # spec's rules only ask for options to be given or not, and state has a default).
         if args["state"] == "absent":
-            for name in ("mode", "site_system"):
+            for name in ("mode", "site_system", "allow_move"):
                 if args.get(name):
                     raise ValueError("%s cannot be used with state=absent" % name)
-            if args.get("allow_move"):
-                raise ValueError("allow_move cannot be used with state=absent")
         if args.get("site_system"):
-            check.site_system_conflicts(args["site_system"], "site_system.")
+            check.site_system_settings(args["site_system"], "site_system.")
 
     def execute(self, ctx: TaskContext, args: dict[str, Any]) -> dict[str, Any]:
         provider = ctx.site_provider()
         ctx.progress("reading the hierarchy and the service connection point")
         current = provider.read_state(include=READS + ("roles",))      # roles: the HA rule needs them
         desired = DesiredScp(state=args["state"], server=args["server"], site_code=args["site_code"],
-                             mode=normalise_mode(args["mode"]) if args.get("mode") else None, allow_move=args["allow_move"],
+                             mode=args.get("mode") or None, allow_move=args["allow_move"],     # DesiredScp parses it
                              site_system=site_system_spec(args["server"], args.get("site_system"), args["site_code"]),
                              wait=args["wait"])
 
@@ -68,7 +67,7 @@ class ActionModule(ConfigMgrAction):
                 lease.release()
 
     @staticmethod
-    def _apply(ctx: TaskContext, args: dict[str, Any], provider: Any, plan: Any, warnings: list[str],
+    def _apply(ctx: TaskContext, args: dict[str, Any], provider: Any, plan: Plan, warnings: list[str],
                scp_host: Any) -> dict[str, Any]:
         before = to_plain(plan.before)
         result: dict[str, Any] = {"changed": plan.changed, "plan": plan.to_list(), "before": before,
@@ -81,7 +80,7 @@ class ActionModule(ConfigMgrAction):
                                    progress=lambda step, text: ctx.progress(text))
             after = to_plain(outcome.after)
             result["elapsed"] = round(outcome.seconds, 1)
-            pending = None if any(s.action in ("wait_installed", "wait_removed") for s in plan.steps) else plan.pending
+            pending = None if any(isinstance(s, Wait) for s in plan.steps) else plan.pending
         else:
             after = to_plain(plan.predicted_after)
             pending = plan.pending

@@ -7,8 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from ansible_collections.configmgr.scp.plugins.plugin_utils._action import ConfigMgrAction, TaskContext, raw_plain, to_plain
-from ansible_collections.configmgr.scp.plugins.plugin_utils._scp import effective_mode_evidence, thread_start
-from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.constants import DOWNLOADER_THREAD
+from ansible_collections.configmgr.scp.plugins.plugin_utils._scp import effective_mode_evidence
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.model import server_from_path
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.provider import OPTIONAL_READS, READS
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.scphost import ScpHost
@@ -78,7 +77,8 @@ class ActionModule(ConfigMgrAction):
     @staticmethod
     def _scp_host_details(ctx: TaskContext, scp: dict[str, Any], log_tail: int) -> None:
         host = ScpHost(ctx.session(ctx.other_host(scp["server"])), check_mode=True)
-        thread = host.thread_state()
+        # the start configmgr.scp.component recorded on the SCP host comes with the thread state (same pipeline)
+        thread, started_at = host.thread_state_and_start()
         data = to_plain(thread)
         data["host"] = scp["server"]
         scp["thread"] = data
@@ -93,7 +93,7 @@ class ActionModule(ConfigMgrAction):
             ctx.progress("cannot read dmpdownloader.log on %s: %s" % (scp["server"], err))
             return
         if thread.running:
-            evidence = effective_mode_evidence(entries, thread_start(ctx.task_vars, scp["server"], DOWNLOADER_THREAD))
+            evidence = effective_mode_evidence(entries, started_at)
             scp["effective_mode"] = evidence.pop("mode")
             scp["effective_mode_evidence"] = evidence
         if log_tail:

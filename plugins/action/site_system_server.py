@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ansible_collections.configmgr.scp.plugins.module_utils._argspec import SITE_SYSTEM_OPTIONS
 from ansible_collections.configmgr.scp.plugins.plugin_utils import _validate as check
 from ansible_collections.configmgr.scp.plugins.plugin_utils._action import ConfigMgrAction, TaskContext, to_plain
 from ansible_collections.configmgr.scp.plugins.plugin_utils._scp import changed_settings, site_system_spec
@@ -30,11 +31,13 @@ class ActionModule(ConfigMgrAction):
     def check_args(self, args: dict[str, Any]) -> None:
         args["server"] = check.fqdn(args.get("server"))
         args["site_code"] = check.site_code(args.get("site_code"))
+        # The rules between the settings are the argument spec's (SITE_SYSTEM_RULES). By hand: what state=absent
+        # refuses, since it depends on a value (use_site_server_account has a default), and each setting's format.
         if args["state"] == "absent":
-            extra = [n for n in ("account_name", "proxy_server", "proxy_port", "proxy_account", "public_fqdn") if args.get(n)]
-            if extra or args.get("use_site_server_account"):
-                raise ValueError("state=absent takes no settings, got %s" % ", ".join(extra or ["use_site_server_account"]))
-        check.site_system_conflicts(args)
+            extra = [n for n in SITE_SYSTEM_OPTIONS if args.get(n) not in (None, "", False)]
+            if extra:
+                raise ValueError("state=absent takes no settings, got %s" % ", ".join(extra))
+        check.site_system_settings(args)
 
     def execute(self, ctx: TaskContext, args: dict[str, Any]) -> dict[str, Any]:
         provider = ctx.site_provider()

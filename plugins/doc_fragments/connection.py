@@ -6,6 +6,8 @@ from __future__ import annotations
 
 class ModuleDocFragment:
     # Connection options: same names, meaning and inventory variables as ansible-core's psrp connection plugin.
+    # The spec is CONNECTION_ARGSPEC in plugins/module_utils/_argspec.py; tests/unit/test_argspec_docs.py checks that
+    # the two agree (names, types, choices) and that "Never returned or logged" marks exactly the no_log options.
     DOCUMENTATION = r"""
 options:
   host:
@@ -37,7 +39,7 @@ options:
     description:
       - Transport scheme. Default is C(ansible_psrp_protocol), else https unless O(port=5985).
     type: str
-    choices: [http, https]
+    choices: [https, http]
   path:
     description:
       - URI path of the WinRM endpoint. Default is C(ansible_psrp_path), else C(wsman).
@@ -48,7 +50,7 @@ options:
       - Use C(credssp) or C(kerberos) with O(negotiate_delegate=true) when the remote session must reach another
         machine with your credentials (double hop).
     type: str
-    choices: [basic, certificate, negotiate, kerberos, ntlm, credssp]
+    choices: [basic, certificate, credssp, kerberos, negotiate, ntlm]
   cert_validation:
     description:
       - Whether to validate the server's HTTPS certificate. Default is C(ansible_psrp_cert_validation), else C(validate).
@@ -111,6 +113,11 @@ options:
     description:
       - Private key of O(certificate_pem). Default is C(ansible_psrp_certificate_key_pem). Never returned or logged.
     type: path
+  certificate_key_password:
+    description:
+      - Password of the encrypted private key O(certificate_key_pem). Default is
+        C(ansible_psrp_certificate_key_password). Needs pypsrp 0.9.0 or later. Never returned or logged.
+    type: str
   negotiate_delegate:
     description:
       - Allow Kerberos credential delegation. Default is C(ansible_psrp_negotiate_delegate).

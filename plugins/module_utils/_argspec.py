@@ -3,26 +3,43 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """FOR INTERNAL COLLECTION USE ONLY.
 
-Argument specs of the collection's modules, as plain data.
+Argument specs of the collection's modules, as plain data: options and the rules between them.
 
 Both sides read them: the module files (whose only job is to fail with "runs as an action plugin" after
 AnsibleModule validated the options, so ansible-test can compare the docs with the spec) and the action
-plugins that do the work on the controller. Module files may import only module_utils, so the specs live here.
+plugins that do the work on the controller (ActionBase.validate_argument_spec, before any remote call). Module files
+may import only module_utils, so the specs live here, and this file imports nothing of the collection.
+
+One option group, one spec and one doc fragment: CONNECTION_ARGSPEC is plugins/doc_fragments/connection.py,
+SITE_SYSTEM_OPTIONS (with SITE_SYSTEM_RULES) is plugins/doc_fragments/site_system.py. tests/unit/test_argspec_docs.py
+checks every module's spec against its documentation and the connection options against the library's
+ConnectionOptions. What a spec cannot express (formats, ranges, host names, accounts, a value that excludes another
+option) is checked in plugins/plugin_utils/_validate.py and the action plugins' check_args.
 """
 from __future__ import annotations
 
 import copy
 
-# Connection options: names and meaning of ansible-core's psrp connection plugin options. All default to
-# None, meaning "use the inventory host's variable, else the psrp plugin's default".
+# -- values the library defines too ---------------------------------------------------------------------------------
+# module_utils cannot import the library (plugins/plugin_utils/cmscp), so these are its constants repeated once, here;
+# tests/unit/test_argspec_docs.py checks that each equals the library's and the documentation's value.
+AUTH_CHOICES = ("basic", "certificate", "credssp", "kerberos", "negotiate", "ntlm")   # cmscp/options.py AUTH_METHODS
+PROTOCOL_CHOICES = ("https", "http")                                                  # cmscp/options.py PROTOCOLS
+ENCRYPTION_CHOICES = ("auto", "always", "never")                                      # cmscp/options.py ENCRYPTION
+DOWNLOADER_THREAD = "SMS_DMP_DOWNLOADER"                         # cmscp/configmgr/constants.py DOWNLOADER_THREAD
+
+# -- option groups --------------------------------------------------------------------------------------------------
+# Connection options: names and meaning of ansible-core's psrp connection plugin options (every one the library's
+# ConnectionOptions takes from a task). All default to None, meaning "use the inventory host's variable, else the psrp
+# plugin's default". The secrets (no_log) are the library's SECRET_FIELDS.
 CONNECTION_ARGSPEC = dict(
     host=dict(type="str"),
     port=dict(type="int"),
     username=dict(type="str", aliases=["user"]),
     password=dict(type="str", no_log=True),
-    protocol=dict(type="str", choices=["http", "https"]),
+    protocol=dict(type="str", choices=list(PROTOCOL_CHOICES)),
     path=dict(type="str"),
-    auth=dict(type="str", choices=["basic", "certificate", "negotiate", "kerberos", "ntlm", "credssp"]),
+    auth=dict(type="str", choices=list(AUTH_CHOICES)),
     cert_validation=dict(type="str", choices=["validate", "ignore"]),
     ca_cert=dict(type="path"),
     connection_timeout=dict(type="int"),
@@ -30,13 +47,14 @@ CONNECTION_ARGSPEC = dict(
     operation_timeout=dict(type="int"),
     reconnection_retries=dict(type="int"),
     reconnection_backoff=dict(type="float"),
-    message_encryption=dict(type="str", choices=["auto", "always", "never"]),
+    message_encryption=dict(type="str", choices=list(ENCRYPTION_CHOICES)),
     proxy=dict(type="str"),
     ignore_proxy=dict(type="bool"),
     configuration_name=dict(type="str"),
     max_envelope_size=dict(type="int"),
     certificate_pem=dict(type="path"),
     certificate_key_pem=dict(type="path", no_log=True),
+    certificate_key_password=dict(type="str", no_log=True),
     negotiate_delegate=dict(type="bool"),
     negotiate_hostname_override=dict(type="str"),
     negotiate_send_cbt=dict(type="bool"),
@@ -46,6 +64,7 @@ CONNECTION_ARGSPEC = dict(
     credssp_minimum_version=dict(type="int"),
 )
 
+# Site system settings: site_system_server's own options and service_connection_point's site_system suboptions.
 SITE_SYSTEM_OPTIONS = dict(
     account_name=dict(type="str"),
     use_site_server_account=dict(type="bool", default=False),
@@ -54,7 +73,17 @@ SITE_SYSTEM_OPTIONS = dict(
     proxy_account=dict(type="str"),
     public_fqdn=dict(type="str"),
 )
+# ... and the rules between them, as Ansible checks them (on the options given: a value of null or "" counts too, as
+# everywhere in Ansible; leave an option out, or `omit` it). An installation account and the site server's computer
+# account exclude each other; Set-CMSiteSystemServer -EnableProxy takes the proxy's name and port together; the proxy
+# account is optional but means nothing without a proxy.
+SITE_SYSTEM_RULES = dict(
+    mutually_exclusive=[["account_name", "use_site_server_account"]],
+    required_together=[["proxy_server", "proxy_port"]],
+    required_by={"proxy_account": ["proxy_server"]},
+)
 
+# -- modules --------------------------------------------------------------------------------------------------------
 SERVICE_CONNECTION_POINT = dict(
     state=dict(type="str", default="present", choices=["present", "absent"]),
     server=dict(type="str"),
@@ -63,7 +92,7 @@ SERVICE_CONNECTION_POINT = dict(
     allow_move=dict(type="bool", default=False),
     wait=dict(type="bool", default=True),
     wait_timeout=dict(type="int", default=900),
-    site_system=dict(type="dict", options=SITE_SYSTEM_OPTIONS),
+    site_system=dict(type="dict", options=SITE_SYSTEM_OPTIONS, **SITE_SYSTEM_RULES),
 )
 
 SERVICE_CONNECTION_POINT_INFO = dict(
@@ -72,7 +101,7 @@ SERVICE_CONNECTION_POINT_INFO = dict(
 )
 
 COMPONENT = dict(
-    name=dict(type="str", default="SMS_DMP_DOWNLOADER"),
+    name=dict(type="str", default=DOWNLOADER_THREAD),
     server=dict(type="str"),
     state=dict(type="str", required=True, choices=["started", "stopped", "restarted"]),
     method=dict(type="str", default="thread", choices=["thread", "service"]),
@@ -84,12 +113,7 @@ SITE_SYSTEM_SERVER = dict(
     state=dict(type="str", default="present", choices=["present", "absent"]),
     server=dict(type="str", required=True),
     site_code=dict(type="str"),
-    account_name=dict(type="str"),
-    use_site_server_account=dict(type="bool", default=False),
-    proxy_server=dict(type="str"),
-    proxy_port=dict(type="int"),
-    proxy_account=dict(type="str"),
-    public_fqdn=dict(type="str"),
+    **SITE_SYSTEM_OPTIONS
 )
 
 PREFLIGHT = dict(
@@ -124,9 +148,24 @@ MODULE_ARGSPECS = dict(
     log_info=LOG_INFO,
 )
 
+# Rules between a module's top-level options: keyword arguments of AnsibleModule and of
+# ActionBase.validate_argument_spec (mutually_exclusive, required_together, required_one_of, required_if, required_by).
+MODULE_RULES = dict(
+    service_connection_point=dict(
+        required_if=[["state", "present", ["server"]]],
+    ),
+    site_system_server=SITE_SYSTEM_RULES,
+)
+
 
 def argument_spec(module: str) -> dict:
     """The full spec of one module: its own options plus the connection options (a deep copy)."""
     spec = copy.deepcopy(MODULE_ARGSPECS[module])
     spec.update(copy.deepcopy(CONNECTION_ARGSPEC))
     return spec
+
+
+def module_spec(module: str) -> dict:
+    """Keyword arguments of AnsibleModule and of ActionBase.validate_argument_spec for one module: `argument_spec` and
+    the rules between its top-level options (a deep copy)."""
+    return dict(argument_spec=argument_spec(module), **copy.deepcopy(MODULE_RULES.get(module, {})))

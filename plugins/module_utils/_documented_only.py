@@ -4,17 +4,17 @@
 """FOR INTERNAL COLLECTION USE ONLY. The ``main()`` of every module file: the modules are action plugins, the files
 only document them.
 
-It still builds AnsibleModule with the real argument spec, so ansible-doc and validate-modules see the same
-options the action plugin validates.
+It still builds AnsibleModule with the real argument spec and rules, so ansible-doc and validate-modules see the
+same options the action plugin validates.
 """
 from __future__ import annotations
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.configmgr.scp.plugins.module_utils._argspec import argument_spec
+from ansible_collections.configmgr.scp.plugins.module_utils._argspec import module_spec
 
 
 def run_documented_only(name: str) -> None:
-    module = AnsibleModule(argument_spec=argument_spec(name), supports_check_mode=True)
+    module = AnsibleModule(supports_check_mode=True, **module_spec(name))
     module.fail_json(msg="configmgr.scp.%s runs as an action plugin on the controller; this file only documents it. "
                          "Run it through ansible-playbook with the collection installed." % name)

@@ -16,10 +16,22 @@ description:
   - When the thread does not stop or start in time, V(restarted) falls back to restarting the C(SMS_EXECUTIVE) service.
     That restarts B(every Configuration Manager component on that host), not only O(name); the result says so in
     RV(restarted_components) (V(all)) and in a warning, also when the task fails after the service restart.
-  - After it started or restarted the thread it reads the server's clock and keeps it as the fact
-    C(configmgr_scp_thread_starts), from which M(configmgr.scp.service_connection_point_info) ties log lines to the
-    running thread (its effective mode).
+  - After it started or restarted the thread it reads the server's clock and records it on that server, as the
+    registry value C(ThreadStarted_<name>) (for example C(ThreadStarted_SMS_DMP_DOWNLOADER)) under
+    C(HKLM:\SOFTWARE\configmgr.scp), an ISO 8601 UTC string such as C(2026-11-02T09:05:07.123000+00:00) (the same
+    value as RV(confirmed_running_at)). M(configmgr.scp.service_connection_point_info) reads it there to tie log lines
+    to the running thread (its effective mode), in this job or any later one, from any controller.
+  - A stop removes the record, and so does a failure after the thread was asked to start or C(SMS_EXECUTIVE) was
+    restarted (the thread may then start at a time nobody records). After a restart of the C(SMS_EXECUTIVE) service
+    the records of the other threads are removed too.
   - This is what a handler calls after M(configmgr.scp.service_connection_point) changed the mode.
+notes:
+  - The module returns no C(configmgr_scp_thread_starts) fact any more. The thread's start is recorded on the server
+    itself (see the description), so it is known across plays, jobs and controllers.
+  - A start this collection did not make (the console, a restart of C(SMS_EXECUTIVE) or of the server, a reinstall of
+    the role) is not recorded; the record then names an earlier start, and the log lines written between the two
+    are taken for the running thread's. Restart the thread with this module before reading the effective mode when
+    that may have happened.
 author:
   - configmgr.scp contributors (@configmgr-scp)
 options:
@@ -83,20 +95,13 @@ ansible_facts:
       inventory name; C(address); C(site_code); C(provider), the SMS Provider machine). Later tasks of this collection
       for the same host and address read it and skip the discovery round trip. After moving the SMS Provider clear it
       (C(meta) V(clear_facts)).
-    - C(configmgr_scp_thread_starts) records when this collection last started a thread, per server and thread.
-  returned: when the task read the SMS Provider, or started, restarted or stopped a thread
+  returned: when the task read the SMS Provider
   type: dict
   contains:
     configmgr_scp_provider:
       description: Inventory host, address, site code and SMS Provider machine.
       type: dict
       sample: {"host": "cm01.contoso.com", "address": "cm01.contoso.com", "site_code": "CAS", "provider": "cm01.contoso.com"}
-    configmgr_scp_thread_starts:
-      description:
-        - Server FQDN -> thread name -> RV(confirmed_running_at) of the last start or restart this collection made in
-          the play (a stop removes the entry). Earlier entries of the fact are kept.
-      type: dict
-      sample: {"scp01.contoso.com": {"SMS_DMP_DOWNLOADER": "2026-11-02T09:05:07.123000+00:00"}}
 server:
   description: The site system the thread runs on.
   returned: success
@@ -160,6 +165,7 @@ warnings:
   description:
     - When the C(SMS_EXECUTIVE) service was (or in check mode would be) restarted, a warning that every Configuration
       Manager component on that host was restarted, with why (O(method=service), or the fallback).
+    - When the thread's start could not be recorded on the server (or its record removed after a stop).
   returned: when there is something to warn about
   type: list
   elements: str
@@ -168,9 +174,10 @@ warnings:
             stop or start within the timeout, or its registry write failed)"]
 confirmed_running_at:
   description:
-    - The server's clock (ISO 8601) when the thread was seen running again after this task started or restarted it;
-      every C(dmpdownloader.log) line at or after it was written by this run of the thread. Null in check mode, when
-      nothing was started, or when the time could not be read.
+    - The server's clock (ISO 8601, in UTC) when the thread was seen running again after this task started or
+      restarted it; every C(dmpdownloader.log) line at or after it was written by this run of the thread. The same
+      string is recorded on the server as C(ThreadStarted_<name>) under C(HKLM:\SOFTWARE\configmgr.scp).
+    - Null in check mode, when nothing was started, or when the time could not be read or recorded (with a warning).
   returned: success
   type: str
   sample: "2026-11-02T09:05:07.123000+00:00"

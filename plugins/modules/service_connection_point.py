@@ -85,34 +85,8 @@ options:
       - Seconds to wait for an install or removal to finish on the SCP server.
     type: int
     default: 900
-  site_system:
-    description:
-      - Settings for the site system server O(server), used when it must be created or differs.
-      - The same settings as M(configmgr.scp.site_system_server).
-    type: dict
-    suboptions:
-      account_name:
-        description: Site system installation account (an existing ConfigMgr account). Excludes O(site_system.use_site_server_account).
-        type: str
-      use_site_server_account:
-        description: Use the site server's computer account to install the site system.
-        type: bool
-        default: false
-      proxy_server:
-        description: Name of the proxy the site system uses to reach the internet. Needs O(site_system.proxy_port).
-        type: str
-      proxy_port:
-        description: Port of O(site_system.proxy_server). Needs O(site_system.proxy_server).
-        type: int
-      proxy_account:
-        description:
-          - ConfigMgr account that authenticates to the proxy (an existing account; its password stays in ConfigMgr).
-            Optional; needs O(site_system.proxy_server).
-        type: str
-      public_fqdn:
-        description: Internet FQDN of the site system.
-        type: str
 extends_documentation_fragment:
+  - configmgr.scp.site_system.SUBOPTIONS
   - configmgr.scp.connection
   - configmgr.scp.attributes
   - configmgr.scp.attributes.CHANGES
@@ -185,7 +159,7 @@ plan:
     action:
       description:
         - Step id (ensure_site_system, add_scp, set_mode, remove_scp, wait_removed, wait_installed, verify,
-          record_intent, clear_intent, restart_thread).
+          record_intent, clear_intent).
       type: str
     description:
       description: What the step does, naming server and site.

@@ -17,6 +17,12 @@ description:
     documents (see RV(scp.effective_mode)); it is often V(unknown).
   - The roles of the SCP's site system server (and of every site system) are read with C(Get-CMSiteRole -AllSite) in
     the same pipeline as the other reads.
+notes:
+  - The start of C(SMS_DMP_DOWNLOADER) is read from the SCP server (where M(configmgr.scp.component) records it), not
+    from a fact, so it is known across plays, jobs and controllers. A start this collection did not make (the console,
+    a restart of C(SMS_EXECUTIVE) or of the server, a reinstall of the role) is not recorded; the record then names an
+    earlier start, and lines logged between the two count as the running thread's. Restart the thread with
+    M(configmgr.scp.component) before reading when that may have happened.
 author:
   - configmgr.scp contributors (@configmgr-scp)
 options:
@@ -130,9 +136,10 @@ scp:
           C(Redirected to URL https://...), C(The flighting request url is ...), as the Microsoft support article
           "Understand and troubleshoot Updates and Servicing" shows them) was logged at or after the thread's last
           start. In offline mode the SCP does not connect to the cloud service, so such a line shows online mode.
-        - The thread's last start is known when M(configmgr.scp.component) started or restarted it earlier in the play
-          (it records the SCP server's time as the fact C(configmgr_scp_thread_starts)); otherwise no line can be tied
-          to the running thread and the result is V(unknown).
+        - The thread's last start is known when M(configmgr.scp.component) started or restarted it, in this job or an
+          earlier one. It records the SCP server's time on that server (registry value
+          C(ThreadStarted_SMS_DMP_DOWNLOADER) under C(HKLM:\SOFTWARE\configmgr.scp)), which this module reads with
+          the thread state. Otherwise no line can be tied to the running thread and the result is V(unknown).
         - Never V(Offline), because no documented line shows offline mode (C(Successfully Dropped the state message 4) is
           also logged after a service connection tool import, in either mode), so offline mode is V(unknown).
         - Null when the thread is not running or the log was not read. RV(scp.effective_mode_evidence) shows why.
@@ -146,7 +153,10 @@ scp:
           description: Why the mode is V(Online) or V(unknown).
           type: str
         thread_started_at:
-          description: The thread's last start used (the SCP server's clock, ISO 8601), or null when not known.
+          description:
+            - The thread's last start used, or null when not known. It is the record C(ThreadStarted_SMS_DMP_DOWNLOADER)
+              under C(HKLM:\SOFTWARE\configmgr.scp) on the SCP server, the SCP server's clock in ISO 8601 (UTC), as
+              M(configmgr.scp.component) wrote it (its C(confirmed_running_at)).
           type: str
         online_sync_lines:
           description: The last documented online-sync lines at or after that start (time, message, source).

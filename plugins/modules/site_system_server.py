@@ -28,31 +28,8 @@ options:
   site_code:
     description: Site of the server. Default is the server's current site, else the site of the SMS Provider.
     type: str
-  account_name:
-    description:
-      - Site system installation account (an existing ConfigMgr account). Excludes O(use_site_server_account).
-    type: str
-  use_site_server_account:
-    description: Install the site system with the site server's computer account.
-    type: bool
-    default: false
-  proxy_server:
-    description:
-      - Name of the proxy the server uses to reach the internet. Needs O(proxy_port) (C(-EnableProxy) takes both).
-    type: str
-  proxy_port:
-    description: Port of O(proxy_server). Needs O(proxy_server).
-    type: int
-  proxy_account:
-    description:
-      - ConfigMgr account that authenticates to the proxy (an existing account; its password stays in ConfigMgr).
-        Needs O(proxy_server). It is optional, C(-EnableProxy) needs only the proxy name and port.
-      - Only the settings you give are compared and changed; the others keep their current values.
-    type: str
-  public_fqdn:
-    description: Internet FQDN of the server.
-    type: str
 extends_documentation_fragment:
+  - configmgr.scp.site_system
   - configmgr.scp.connection
   - configmgr.scp.attributes
   - configmgr.scp.attributes.CHANGES

@@ -16,12 +16,13 @@ import traceback
 from datetime import date, datetime
 from typing import Any, Callable, Mapping, Optional
 
+from ansible.errors import AnsibleActionFail
 from ansible.module_utils.basic import missing_required_lib
 from ansible.module_utils.common.parameters import remove_values
 from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
-from ansible_collections.configmgr.scp.plugins.module_utils._argspec import CONNECTION_ARGSPEC, argument_spec
+from ansible_collections.configmgr.scp.plugins.module_utils._argspec import CONNECTION_ARGSPEC, module_spec
 from ansible_collections.configmgr.scp.plugins.plugin_utils._connvars import SECRET_OPTIONS, Target, second_target, task_target
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.bootstrap import SITE_CODE
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.provider import SiteProvider
@@ -210,7 +211,22 @@ class ConfigMgrAction(ActionBase):
     def run(self, tmp: Any = None, task_vars: Optional[dict[str, Any]] = None) -> dict[str, Any]:
         super().run(tmp, task_vars)
         task_vars = task_vars or {}
-        validation, args = self.validate_argument_spec(argument_spec(self.MODULE))
+        # Ansible checks the options and the rules between them (module_utils/_argspec.py) before anything else, so
+        # no session is opened for a refused task. A top-level null is an option not given (like `omit`): Ansible's
+        # rules count an option that is present, whatever its value.
+        spec = module_spec(self.MODULE)
+        given = self._task.args
+        self._task.args = {k: v for k, v in given.items() if v is not None}
+        try:
+            validation, args = self.validate_argument_spec(**spec)
+        except AnsibleActionFail as err:
+            # a failed task like the checks below, not an exception; values of no_log options never shown
+            secrets = {str(v) for k, v in self._task.args.items()
+                       if spec["argument_spec"].get(k, {}).get("no_log") and v != ""}
+            refused = {"failed": True, "changed": False, "msg": "invalid input: %s" % err.message}
+            return remove_values(refused, secrets) if secrets else refused
+        finally:
+            self._task.args = given
         no_log_values = set(getattr(validation, "_no_log_values", set()) or set())
         if PYPSRP_IMPORT_ERROR:
             return {"failed": True, "msg": missing_required_lib("pypsrp"), "exception": PYPSRP_IMPORT_ERROR}
@@ -262,22 +278,20 @@ def error_result(err: ConfigMgrError, ctx: Optional[TaskContext]) -> dict[str, A
 
 
 def partial_steps(err: ConfigMgrError, ctx: Optional[TaskContext]) -> tuple[list[Any], bool]:
-    """What ran before `err` and whether any of it changed something. The library attaches `steps_run` (or
-    `partial_changes`: Step objects, dicts or strings) and `changed`; read defensively, since a step that says
-    nothing about `mutates` counts as a change only when the error does not carry `changed` itself. The
-    action's own recorded mutations always count."""
+    """What ran before `err` and whether any of it changed something. The library attaches `steps_run` (dicts
+    or Step objects) and `changed`; read defensively, since a step that says nothing about `mutates` counts as a
+    change only when the error does not carry `changed` itself. The action's own recorded mutations always count."""
     library_changed = getattr(err, "changed", None)
     found: list[Any] = []
     mutated = library_changed is True
-    for name in ("steps_run", "partial_changes"):
-        for step in getattr(err, name, None) or ():
-            flag = step.get("mutates") if isinstance(step, Mapping) else getattr(step, "mutates", None)
-            if flag is False:
-                continue
-            mutated = mutated or flag is True or not isinstance(library_changed, bool)
-            plain = to_plain(step)
-            if plain not in found:
-                found.append(plain)
+    for step in getattr(err, "steps_run", None) or ():
+        flag = step.get("mutates") if isinstance(step, Mapping) else getattr(step, "mutates", None)
+        if flag is False:
+            continue
+        mutated = mutated or flag is True or not isinstance(library_changed, bool)
+        plain = to_plain(step)
+        if plain not in found:
+            found.append(plain)
     if ctx is not None and ctx.steps_run:
         mutated = True
         found.extend(d for d in ctx.steps_run if d not in found)

@@ -113,8 +113,3 @@ def second_target(fqdn: str, task: Target, hostvars: Optional[Mapping[str, Mappi
     options["host"] = fqdn
     options.pop("negotiate_hostname_override", None)     # it named the first host
     return Target(name=fqdn, options=options, source="derived")
-
-
-def redact(options: Mapping[str, Any]) -> dict[str, Any]:
-    """A copy safe to show: secrets replaced."""
-    return {k: ("********" if k in SECRET_OPTIONS and v is not None else v) for k, v in options.items()}

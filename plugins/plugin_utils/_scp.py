@@ -47,8 +47,6 @@ CONSIDERED_LINES = (
 )
 # No documented line shows offline mode: the downloader is never reported Offline from its log (only unknown).
 NO_OFFLINE_LINE = "no documented DMPDownloader.log line shows offline mode"
-# Set by configmgr.scp.component after it (re)started a thread: {server: {thread name: ISO time on that server}}.
-THREAD_START_FACT = "configmgr_scp_thread_starts"
 EVIDENCE_LINES = 5
 SITE_SYSTEM_FIELDS = ("account_name", "use_site_server_account", "proxy_server", "proxy_port", "proxy_account", "public_fqdn")
 
@@ -72,7 +70,8 @@ def effective_mode_evidence(entries: Iterable[LogEntry], started_at: Optional[da
     """The mode the running SMS_DMP_DOWNLOADER uses, from documented DMPDownloader.log lines only.
 
     `started_at` is a time at or after the thread's last start, on the SCP host's clock (what configmgr.scp.component
-    records when it starts or restarts the thread). Online: a documented manifest download line (ONLINE_SYNC_LINES)
+    records on the SCP host when it starts or restarts the thread: ScpHost.record_thread_start, read back by
+    ScpHost.thread_state_and_start). Online: a documented manifest download line (ONLINE_SYNC_LINES)
     at or after `started_at`. Otherwise `unknown`: without `started_at` a line cannot be told apart from one written
     before the last restart, and no documented line shows offline mode. The evidence says what was considered."""
     if started_at is not None and started_at.tzinfo is None:
@@ -85,9 +84,9 @@ def effective_mode_evidence(entries: Iterable[LogEntry], started_at: Optional[da
         mode, reason = ONLINE, ("a documented online-sync line (manifest download from the Microsoft cloud service) was "
                                 "logged after the thread's start")
     elif started_at is None:
-        mode, reason = UNKNOWN_MODE, ("the thread's last start is not known (configmgr.scp.component records it when it "
-                                      "starts or restarts the thread), so no log line can be tied to the running thread; "
-                                      + NO_OFFLINE_LINE)
+        mode, reason = UNKNOWN_MODE, ("the thread's last start is not known (configmgr.scp.component records it on the "
+                                      "SCP host when it starts or restarts the thread), so no log line can be tied to the "
+                                      "running thread; " + NO_OFFLINE_LINE)
     elif online:
         mode, reason = UNKNOWN_MODE, ("the documented online-sync lines all precede the thread's start, and " + NO_OFFLINE_LINE)
     else:
@@ -112,30 +111,6 @@ def _matches(patterns: Iterable["re.Pattern[str]"], message: Optional[str]) -> b
 
 def _line(entry: LogEntry) -> dict[str, Any]:
     return {"time": entry.time.isoformat() if entry.time else None, "message": entry.message, "source": entry.source}
-
-
-def thread_start(task_vars: Mapping[str, Any], server: str, name: str) -> Optional[datetime]:
-    """The start time configmgr.scp.component recorded for `name` on `server` in this play (THREAD_START_FACT)."""
-    value = thread_starts(task_vars).get(server.lower(), {}).get(name.upper())
-    if not isinstance(value, str):
-        return None
-    try:
-        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
-
-
-def thread_starts(task_vars: Mapping[str, Any]) -> dict[str, dict[str, str]]:
-    """The THREAD_START_FACT of the task's host (a malformed fact counts as none)."""
-    facts = task_vars.get("ansible_facts")
-    fact = facts.get(THREAD_START_FACT) if isinstance(facts, Mapping) else None
-    if not isinstance(fact, Mapping):
-        fact = task_vars.get(THREAD_START_FACT)
-    if not isinstance(fact, Mapping):
-        return {}
-    return {str(server).lower(): {str(k).upper(): v for k, v in threads.items() if isinstance(v, str)}
-            for server, threads in fact.items() if isinstance(threads, Mapping)}
 
 
 def host_time(session: Any) -> Optional[datetime]:

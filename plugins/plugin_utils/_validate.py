@@ -4,6 +4,10 @@
 """FOR INTERNAL COLLECTION USE ONLY.
 
 Input checks that run before any remote call. Each raises ValueError with a message that names the option.
+
+Only what an argument spec cannot express lives here: formats (site codes, host names, FQDNs, accounts, times,
+regular expressions) and ranges. Types, choices, required options and the rules between options (mutually exclusive,
+required together, required by, required if) are data in plugins/module_utils/_argspec.py, checked by Ansible first.
 """
 from __future__ import annotations
 
@@ -13,6 +17,8 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Mapping, Optional
 
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.bootstrap import SITE_CODE
+from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.constants import DOWNLOADER_THREAD
+from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.scphost import THREAD_NAME_CHARS
 
 # RFC 1123 host name label (fullmatch: `$` would also match before a trailing newline)
 _LABEL = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)")
@@ -35,6 +41,13 @@ def site_code(value: Optional[str], option: str = "site_code") -> Optional[str]:
     if not SITE_CODE.match(code):
         raise ValueError("%s must be three letters or digits (for example PS1), got %r" % (option, value))
     return code
+
+
+def thread_name(value: str, option: str = "name") -> str:
+    """Upper-cased SMS_EXECUTIVE component (thread) name: the library's characters (letters, digits, _)."""
+    if not value or not set(value) <= THREAD_NAME_CHARS:
+        raise ValueError("%s must be a component name such as %s (letters, digits, _), got %r" % (option, DOWNLOADER_THREAD, value))
+    return value.upper()
 
 
 def _shown(value: Any) -> str:
@@ -207,22 +220,11 @@ def regex(value: Optional[str], option: str = "match") -> Optional["re.Pattern[s
         raise ValueError("%s is not a valid regular expression: %s" % (option, err))
 
 
-def site_system_conflicts(args: Mapping[str, Any], prefix: str = "") -> None:
-    """The site system settings (top-level options or `site_system` suboptions), as Windows and ConfigMgr would
-    accept them: accounts, proxy host name and port, public FQDN (see site_system_settings). An installation account
-    and the site server's computer account exclude each other; a proxy port or account needs a proxy server, and a
-    proxy server needs its port (Set-CMSiteSystemServer -EnableProxy takes both; the proxy account is optional)."""
-    if args.get("account_name") and args.get("use_site_server_account"):
-        raise ValueError("%saccount_name and %suse_site_server_account are mutually exclusive" % (prefix, prefix))
-    if (args.get("proxy_port") is not None or args.get("proxy_account")) and not args.get("proxy_server"):
-        raise ValueError("%sproxy_port and %sproxy_account need %sproxy_server" % (prefix, prefix, prefix))
-    if args.get("proxy_server") and args.get("proxy_port") is None:
-        raise ValueError("%sproxy_server needs %sproxy_port (the proxy's TCP port, for example 8080)" % (prefix, prefix))
-    site_system_settings(args, prefix)
-
-
 def site_system_settings(args: Mapping[str, Any], prefix: str = "") -> None:
-    """Each free-text site system setting on its own; an empty value means "not given" (set_fields)."""
+    """The site system settings (top-level options or `site_system` suboptions, `prefix` "site_system.") as Windows
+    and ConfigMgr accept them: accounts, proxy host name and port, public FQDN; each on its own, an empty value means
+    "not given" (set_fields). The rules between them (an installation account or the site server's account, a proxy
+    server with its port, a proxy account only with a proxy server) are SITE_SYSTEM_RULES of the argument spec."""
     for name in ("account_name", "proxy_account"):
         if args.get(name) not in (None, ""):
             account(args[name], prefix + name)

@@ -13,11 +13,12 @@ from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.scph
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.executor import execute_plan, observe_hosts
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.planner import DesiredScp, plan_scp
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.session import Session
+from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.constants import STATE_KEY
 from tests.functional.conftest import LabKit
 from tests.lab.lab import Lab
 from tests.lab.wsman.backend import NAMES_SEPARATOR
 
-CM01, SCP01, NEW01 = "cm01.contoso.com", "scp01.contoso.com", "new01.contoso.com"
+CM01, SCP01, NEW01, CAS01 = "cm01.contoso.com", "scp01.contoso.com", "new01.contoso.com", "cas01.contoso.com"
 PROXY_ACCOUNT = "CONTOSO\\svc-cmproxy"
 DMP_ROLE = "SMS Dmp Connector"
 # Short real timeouts: each Receive long-polls 1 s, an HTTP answer is awaited 2 s, a pipeline has 8 s.
@@ -57,11 +58,11 @@ class RunResult:
     warnings: list[str] = field(default_factory=list)
 
 
-def converge(rig: Rig, desired: DesiredScp, handler: bool = False) -> RunResult:
+def converge(rig: Rig, desired: DesiredScp, handler: bool = False, provider: str = CM01) -> RunResult:
     """read -> plan -> execute as plugins/action/service_connection_point.py; with `handler`, the role's handler
     (ScpHost.restart_thread) when the plan says a restart is required or the thread drifted."""
     result = RunResult()
-    prov = rig.provider()
+    prov = rig.provider(provider)
     current = prov.read_state(include=READS + ("roles",))
     installed, result.warnings = observe_hosts(current, desired, rig.scp_host)
     plan = plan_scp(current, desired, installed)
@@ -97,6 +98,31 @@ def run_usage(rig: Rig) -> RunResult:
     return RunResult(changed=True)
 
 
+def expansion_mode(rig: Rig) -> str:
+    """playbooks/site_expansion.yml's `se_old_mode`: the SCP's mode as the primary's provider sees it, else the mode
+    the removal of step 1 recorded on the primary's SMS Provider host, else online."""
+    state = rig.provider(CM01).read_state(include=READS)
+    if state.scp is not None:
+        return state.scp.mode
+    if state.intent is not None and state.intent.operation == "remove" and state.intent.mode:
+        return state.intent.mode
+    return "Online"
+
+
+def run_expansion_after(rig: Rig) -> RunResult:
+    """Step 4 of the expansion: the SCP at the CAS (its site server), through the CAS's provider, in the old mode."""
+    return converge(rig, DesiredScp(server=CAS01, mode=expansion_mode(rig)), provider=CAS01)
+
+
+def setup_expanded(kit: LabKit) -> None:
+    """The world after steps 1-3: the SCP removed at the stand-alone primary (clean), setup run (the lab's expand),
+    an hour of simulated time for the sites to settle."""
+    converge(Rig(kit), DesiredScp(state="absent"))
+    kit.lab.expand("CAS", CAS01)
+    kit.lab.advance(3600)
+    kit.lab.clear_log()
+
+
 def _scp(state: dict[str, Any]) -> dict[str, Any]:
     return state["scp"]
 
@@ -113,6 +139,8 @@ class Flow:
     converged: Callable[[dict[str, Any]], bool]
     scp_desired: bool                           # an SCP must exist at the end (invariant 4)
     extra_faults: tuple[str, ...] = ()          # world-stage kinds that apply (install_fail, thread_stuck)
+    setup: Optional[Callable[[LabKit], None]] = None    # brings the lab to the flow's starting point (unfaulted)
+    recorded: Optional[Callable[[LabKit], bool]] = None  # what the run must have left on a host besides the state
 
 
 def _installed(server: str, mode: str) -> Callable[[dict[str, Any]], bool]:
@@ -133,6 +161,16 @@ def _absent(state: dict[str, Any]) -> bool:
     return _scp(state)["configured"] is None and _scp(state)["installed_on"] == []
 
 
+def _removal_recorded(kit: LabKit) -> bool:
+    """The removal of step 1 recorded the SCP's mode on the primary's SMS Provider host (step 4 reads it)."""
+    host = kit.lab.world.host(CM01)
+    assert host is not None
+    with kit.lab.world.lock:
+        op = host.registry.get_value(STATE_KEY, "IntentOperation")
+        mode = host.registry.get_value(STATE_KEY, "IntentMode")
+    return op is not None and op[0] == "remove" and mode is not None and str(mode[0]).lower() == "offline"
+
+
 def _site_system_done(state: dict[str, Any]) -> bool:
     server = _site_system(state, NEW01)
     return (server is not None and server.get("proxy") == "proxy.contoso.com:3128"
@@ -147,6 +185,20 @@ FLOWS: dict[str, Flow] = {f.name: f for f in (
     Flow("remove", "scp-remote", lambda rig: converge(rig, DesiredScp(state="absent")), _absent, False),
     Flow("move", "scp-remote", lambda rig: converge(rig, DesiredScp(server=CM01, allow_move=True)),
          _installed(CM01, "Offline"), True, ("install_fail",)),
+    Flow("expansion_before", "expansion", lambda rig: converge(rig, DesiredScp(state="absent")), _absent, False,
+         recorded=_removal_recorded),
+    Flow("expansion_after", "expansion", run_expansion_after, _installed(CAS01, "Offline"), True, ("install_fail",),
+         setup=setup_expanded),
+    # the other topologies: the SMS Provider on its own server (the task aims at the site server), a hierarchy
+    # (the CAS is the top tier; its child primaries exist), an HA pair (active and passive site servers)
+    Flow("install_remote_provider", "remote-provider",
+         lambda rig: converge(rig, DesiredScp(server=SCP01, mode="Online")), _installed(SCP01, "Online"), True,
+         ("install_fail",)),
+    Flow("move_cas", "cas-two-primaries",
+         lambda rig: converge(rig, DesiredScp(server=CAS01, allow_move=True), provider=CAS01),
+         _installed(CAS01, "Online"), True),
+    Flow("install_ha", "ha-pair", lambda rig: converge(rig, DesiredScp(server=SCP01, mode="Offline")),
+         _installed(SCP01, "Offline"), True, ("install_fail",)),
     Flow("site_system", "standalone-primary", run_site_system, _site_system_done, False),
     Flow("usage_data", "standalone-primary", run_usage,
          lambda state: state["hierarchy"]["telemetry_level"] == "Full", False),
@@ -222,9 +274,12 @@ def enumerate_cases(flow: Flow) -> tuple[list[Case], dict[str, Any]]:
     lab = Lab(flow.scenario, **LAB_KWARGS).start()
     kit = LabKit(lab, flow.scenario)
     try:
+        if flow.setup is not None:
+            flow.setup(kit)
         events = record_takes(lab)
         flow.run(Rig(kit))
         assert flow.converged(lab.state()), "the clean run of %s does not converge" % flow.name
+        assert flow.recorded is None or flow.recorded(kit), "the clean run of %s left no record" % flow.name
         calls = [(c["host"].lower(), c["cmdlet"]) for c in lab.calls()]
     finally:
         kit.close()
@@ -242,6 +297,7 @@ def enumerate_cases(flow: Flow) -> tuple[list[Case], dict[str, Any]]:
     # timeout (2 s of real time each) only on changing pipelines and the first pipeline sent to each host;
     # lost_receive (about 7 s each: the no-progress stop) only on changing pipelines.
     receive_events: list[tuple[str, list[str]]] = []
+    pipeline_events: list[tuple[str, list[str]]] = []
     invoke_events: list[tuple[str, str]] = []
     for stage, host, detail in events:
         if stage == "auth" and host not in seen_auth:
@@ -249,6 +305,7 @@ def enumerate_cases(flow: Flow) -> tuple[list[Case], dict[str, Any]]:
             cases.append(Case(flow.name, "fail_auth", host, None, 1, "open a session to %s" % host, False))
         elif stage == "pipeline":
             pipelines.setdefault(host, []).append((detail or "").split(NAMES_SEPARATOR))
+            pipeline_events.append((host, (detail or "").split(NAMES_SEPARATOR)))
         elif stage == "receive":
             receive_events.append((host, (detail or "").split(NAMES_SEPARATOR)))
         elif stage == "request" and detail == "Command":
@@ -272,6 +329,18 @@ def enumerate_cases(flow: Flow) -> tuple[list[Case], dict[str, Any]]:
         changing = any(is_mutating(n) for n in names) or cmdlet is None
         for kind in ("drop_after",) + (("lost_receive",) if changing else ()):
             cases.append(Case(flow.name, kind, host, cmdlet, nth, " | ".join(names), changing))
+    # hang (the pipeline never runs; the call's deadline ends it: about 10 s each) on changing pipelines only
+    keep = _first_and_last([(h, tuple(n)) for h, n in pipeline_events])
+    sent: dict[str, list[list[str]]] = {}
+    for i, (host, names) in enumerate(pipeline_events):
+        earlier = sent.setdefault(host, [])
+        if names == [""]:
+            cmdlet, nth, names = None, len(earlier) + 1, ["constant script"]
+        else:
+            cmdlet, nth = _pick(names, earlier)
+        earlier.append(names)
+        if i in keep and (any(is_mutating(n) for n in names) or cmdlet is None):
+            cases.append(Case(flow.name, "hang", host, cmdlet, nth, " | ".join(names), True))
     keep = _first_and_last(invoke_events)
     for i, (host, cmdlet) in enumerate(invoke_events):
         invokes[(host, cmdlet)] = invokes.get((host, cmdlet), 0) + 1
@@ -295,3 +364,18 @@ def enumerate_cases(flow: Flow) -> tuple[list[Case], dict[str, Any]]:
         cases.append(Case(flow.name, kind, host, None, 1, kind, True))
     summary = {"calls": calls, "pipelines": {h: len(p) for h, p in pipelines.items()}, "commands": commands}
     return cases, summary
+
+
+def sample(cases: list[Case], full: bool) -> list[Case]:
+    """`make evidence` (CMSCP_EVIDENCE=full) runs every case; `make test` every third case of each (flow, fault) cell,
+    its first included, so that every cell is exercised."""
+    if full:
+        return cases
+    seen: dict[tuple[str, str], int] = {}
+    kept = []
+    for case in cases:
+        index = seen.get((case.flow, case.kind), 0)
+        seen[(case.flow, case.kind)] = index + 1
+        if index % 3 == 0:
+            kept.append(case)
+    return kept

@@ -30,9 +30,11 @@ def test_a_thread_left_stopped_is_drift(make_lab):
     kit.scp_host(SCP01).set_thread("SMS_DMP_DOWNLOADER", "stopped", timeout=60)
     plan = converge(kit, provider(kit, CM01), DesiredScp(server=SCP01))
     assert plan.restart_required and "Stopped" in plan.drift
-    plan = converge(kit, provider(kit, CM01), DesiredScp(server=SCP01, restart_on_mode_change=True))
-    assert [s.action for s in plan.steps] == ["restart_thread"]
+    assert plan.steps == []                                    # drift is reported, the restart is the handler's
+    kit.scp_host(SCP01).restart_thread(timeout=120)           # what the role's handler does
     assert world_scp(kit)["thread_state"] == "Running"
+    plan = converge(kit, provider(kit, CM01), DesiredScp(server=SCP01))
+    assert not plan.restart_required and plan.drift is None
 
 
 def test_a_move_interrupted_after_the_removal_is_finished_in_its_mode(make_lab):
@@ -46,7 +48,7 @@ def test_a_move_interrupted_after_the_removal_is_finished_in_its_mode(make_lab):
     assert recorded is not None and (recorded.source, recorded.target, recorded.mode) == (SCP01, CM01, "Offline")
     # the re-run does not know the mode from the site any more: the recorded intent has it
     plan = converge(kit, provider(kit, CM01), DesiredScp(server=CM01, allow_move=True))
-    assert [s.action for s in plan.steps][:1] == ["add_scp"] and plan.steps[0].params["mode"] == "Offline"
+    assert [s.action for s in plan.steps][:1] == ["add_scp"] and plan.steps[0].mode == "Offline"
     assert world_scp(kit)["configured"] == {"server": CM01, "site_code": "PS1", "mode": "Offline"}
     assert provider(kit, CM01).read_state(include=("sites", "intent")).intent is None        # cleared when done
     assert converge(kit, provider(kit, CM01), DesiredScp(server=CM01)).steps == []

@@ -25,7 +25,7 @@ def test_scp_log_in_sms_trace_format_and_install_markers(make_lab):
     site_log = prov.read_site_log("sitecomp.log", tail=500)
     assert site_log and site_log[0].format in ("simple", "cmtrace")
     assert prov.install_finished(SCP01, since, site_log)
-    assert prov.install_markers(SCP01, since)
+    assert prov.install_finished(SCP01, since)
     assert not prov.install_finished(SCP01, datetime(2099, 1, 1).astimezone(), site_log)
 
 

@@ -5,11 +5,13 @@ on the top-tier site server with `lab_control_url` as an extra variable.
 """
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any, Callable
 
 import pytest
-from tests.integration.runner import assert_no_secret, assert_ok, mutating, playbook, run_playbook
+import yaml
+from tests.integration.runner import ROOT, TARGETS, assert_no_secret, assert_ok, mutating, playbook, run_playbook
 from tests.lab.lab import Lab
 
 pytestmark = pytest.mark.timeout(300)
@@ -45,6 +47,37 @@ LAB_CHECKS: dict[str, Callable[[Lab], None]] = {
 }
 
 
+# The input_errors target writes its report of the refused cases here; its ansible-playbook output is kept beside
+# (tests/output/input_errors/, with the runs of test_input_table.py) for the artifact scans.
+INPUT_ERRORS_REPORT = ROOT / "tests" / "output" / "input_errors.json"
+INPUT_ERRORS_LOGS = ROOT / "tests" / "output" / "input_errors"
+REPORT_KEYS = ["module", "option", "value", "expected", "refused", "changed", "msg"]
+
+
+def target_args(target: str) -> list[str]:
+    """Extra ansible-playbook arguments of a target."""
+    if target == "input_errors":
+        INPUT_ERRORS_REPORT.parent.mkdir(parents=True, exist_ok=True)
+        INPUT_ERRORS_REPORT.unlink(missing_ok=True)         # a report left by an earlier run proves nothing
+        return ["-e", "input_errors_report=%s" % INPUT_ERRORS_REPORT]
+    return []
+
+
+def check_input_errors_report() -> None:
+    """The report the run wrote: one row per case, each refused with a message and nothing changed."""
+    rows = json.loads(INPUT_ERRORS_REPORT.read_text(encoding="utf-8"))
+    tables = yaml.safe_load((TARGETS / "input_errors" / "vars" / "main.yml").read_text(encoding="utf-8"))
+    singles = [group for group in tables["input_errors_groups"] if "result" in group]
+    cases = (len(tables["bad_site_codes"]) + len(tables["bad_servers"]) + len(singles) + 2 * len(tables["bad_settings"])
+             + len(tables["bad_role_vars"]))
+    assert len(rows) == cases >= 100, (len(rows), cases)
+    assert all(list(row) == REPORT_KEYS for row in rows), rows[0]
+    bad = [row for row in rows if not row["refused"] or row["changed"] or not row["msg"]]
+    assert bad == [], bad
+    long = [row["value"] for row in rows if str(row["value"]).endswith(" characters)")]
+    assert long and all(len(value.split("... (")[0]) <= 60 for value in long), long
+
+
 def target_play(name: str) -> str:
     return ("---\n- name: Integration target %s\n  hosts: top_tier_site_server\n  gather_facts: false\n"
             "  roles:\n    - role: %s\n" % (name, name))
@@ -53,10 +86,15 @@ def target_play(name: str) -> str:
 @pytest.mark.parametrize("target", sorted(CASES))
 def test_target(target: str, tmp_path: Path) -> None:
     with Lab(CASES[target], scale=120) as lab:
-        proc = run_playbook(lab, tmp_path, target_play(target))
+        proc = run_playbook(lab, tmp_path, target_play(target), *target_args(target))
+        if target == "input_errors":
+            INPUT_ERRORS_LOGS.mkdir(parents=True, exist_ok=True)
+            (INPUT_ERRORS_LOGS / "target.log").write_text(proc.stdout, encoding="utf-8")
         assert_ok(proc)
         assert_no_secret(lab, proc)
         LAB_CHECKS.get(target, lambda _lab: None)(lab)
+    if target == "input_errors":
+        check_input_errors_report()
 
 
 def test_check_mode_run_makes_no_changing_call(tmp_path: Path) -> None:

@@ -12,7 +12,8 @@ from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.errors import 
                                                                                  InvalidOption, WaitTimeout)
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.executor import execute_plan
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.logs import LogEntry
-from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.planner import DesiredScp, plan_scp
+from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.model import Intent
+from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.planner import DesiredScp, Plan, RecordIntent, RemoveScp, plan_scp
 from tests.unit.fakes import FakeSession
 from tests.unit.test_domain import SCP, T0, Clock, provider_answers, sitecomp_lines, thread_session
 
@@ -142,18 +143,26 @@ def test_set_thread_failure_after_the_write_is_changed():
     assert info.value.changed and info.value.steps_run[0]["action"] == "request_stop"
 
 
-def test_restart_thread_step_failure_in_the_executor_is_changed():
-    s = FakeSession(answers=provider_answers())
-    prov = SiteProvider(s, site_code="PS1")
-    plan = plan_scp(prov.read_state(), DesiredScp(server=SCP01, mode="Online", restart_on_mode_change=True))
-    assert [st.action for st in plan.steps] == ["set_mode", "restart_thread"]
-    clock = Clock()
-    host = ScpHost(thread_session([("Running", "None"), ("Running", "Stop")]), sleep=clock.sleep, clock=clock)
-    host.session.answers["Restart-Service"] = RuntimeError("access denied")
-    with pytest.raises(CommandFailed) as info:
-        execute_plan(plan, prov, lambda f: host, thread_timeout=10)
-    actions = [st["action"] for st in info.value.steps_run]
-    assert info.value.changed and actions == ["set_mode", "request_stop"]
+def test_a_failing_step_reports_what_it_wrote_after_the_completed_steps():
+    """The executor lists the completed steps first, then what the failing call itself says it wrote (no repeats)."""
+    record = RecordIntent("record", intent=Intent("remove", SCP01, None, "PS1", "Online"))
+    remove = RemoveScp("remove", server=SCP01, site_code="PS1")
+    written = {"action": "remove_part", "description": "half of the removal"}
+
+    class Provider:
+        host = "cm01.contoso.com"
+
+        def record_intent(self, intent):
+            assert intent is record.intent
+
+        def remove_scp(self, server, site_code):
+            err = ConfigMgrError("denied", self.host, "Remove-CMServiceConnectionPoint")
+            err.steps_run = [record.to_dict(), written]
+            raise err
+
+    with pytest.raises(ConfigMgrError) as info:
+        execute_plan(Plan([record, remove], None, None), Provider(), lambda f: ScpHost(FakeSession(f)))
+    assert info.value.steps_run == [record.to_dict(), written] and info.value.changed is True
 
 
 # -- 6. provider discovery ---------------------------------------------------------------------------------------------

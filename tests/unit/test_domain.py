@@ -1,7 +1,7 @@
 """SiteProvider / ScpHost / executor against a FakeSession that records structured commands."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -9,7 +9,7 @@ from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.mode
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.provider import SiteProvider
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.scphost import ScpHost
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.errors import (BootstrapFailed, CheckModeViolation,
-                                                                                 WaitTimeout)
+                                                                                 InvalidOption, WaitTimeout)
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.executor import execute_plan
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.planner import DesiredScp, plan_scp
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.values import PSDict
@@ -263,3 +263,68 @@ def test_thread_messages_use_the_display_name_and_say_not_installed_yet():
     assert messages and all("SMS_DMP_DOWNLOADER on scp01.contoso.com: not installed yet" in m for m in messages), messages
     assert "None (requested None)" not in " ".join(messages)
     assert "scp01.contoso.com" in str(info.value) and "127.0.0.1" not in str(info.value)
+
+
+# -- the collection's record of a thread's start on its host (ThreadStarted_<name>, never a fact) ------------------
+STATE_KEY = "HKLM:\\SOFTWARE\\configmgr.scp"
+
+
+def record_session(record):
+    """The thread key answers Running; STATE_KEY answers `record` (the collection's values on the host)."""
+    def read(params):
+        if params["Path"] == STATE_KEY:
+            return [dict(record, PSPath="Microsoft.PowerShell.Core\\Registry::HKEY_LOCAL_MACHINE\\SOFTWARE\\configmgr.scp")] \
+                if record else []
+        return [{"Current State": "Running", "Requested Operation": "None"}]
+    return FakeSession("scp01.contoso.com", {"Get-ItemProperty": read, "Get-Service": [{"Status": "Running"}]})
+
+
+def test_the_thread_start_is_read_with_the_thread_state_in_one_pipeline():
+    s = record_session({"ThreadStarted_SMS_DMP_DOWNLOADER": "2026-11-02T09:05:07.123000+00:00",
+                        "DownloaderPendingMode": "Offline"})
+    state, started = ScpHost(s).thread_state_and_start()
+    assert len(s.pipelines) == 1, "no extra round trip for the record"
+    assert state.running and state.pending_mode == "Offline"
+    assert started == datetime(2026, 11, 2, 9, 5, 7, 123000, tzinfo=timezone.utc)
+    for value in (None, "", "yesterday", 5):
+        s = record_session({"ThreadStarted_SMS_DMP_DOWNLOADER": value} if value is not None else {})
+        assert ScpHost(s).thread_state_and_start()[1] is None, value
+    s = record_session({"ThreadStarted_SMS_DMP_DOWNLOADER": "2026-11-02T09:05:07Z"})      # Z, or no offset: UTC
+    assert ScpHost(s).thread_state_and_start()[1] == datetime(2026, 11, 2, 9, 5, 7, tzinfo=timezone.utc)
+    # the session hands the ISO string back already parsed (cmscp.values: round-trip DateTime text -> datetime)
+    parsed = datetime(2026, 11, 2, 10, 5, 7, 123000, tzinfo=timezone(timedelta(hours=1)))
+    s = record_session({"ThreadStarted_SMS_DMP_DOWNLOADER": parsed})
+    started = ScpHost(s).thread_state_and_start()[1]
+    assert started == parsed and started.isoformat() == "2026-11-02T09:05:07.123000+00:00"
+
+
+def test_record_thread_start_writes_an_iso_utc_string_as_a_parameter():
+    s = record_session({})
+    host = ScpHost(s)
+    later = datetime(2026, 11, 2, 10, 5, 7, tzinfo=timezone.utc)
+    stamp = host.record_thread_start("SMS_DMP_DOWNLOADER", later.astimezone(timezone(timedelta(hours=1))))
+    assert stamp == "2026-11-02T10:05:07+00:00"
+    assert s.commands == [("New-Item", {"Path": STATE_KEY}),
+                          ("Set-ItemProperty", {"Path": STATE_KEY, "Name": "ThreadStarted_SMS_DMP_DOWNLOADER",
+                                                "Value": stamp})]
+    assert all(not getattr(c, "text", None) for p in s.pipelines for st in p.statements for c in st.commands)
+    host.forget_thread_start("SMS_DMP_DOWNLOADER")
+    assert s.commands[-1] == ("Remove-ItemProperty", {"Path": STATE_KEY, "Name": ["ThreadStarted_SMS_DMP_DOWNLOADER"]})
+    assert s.pipelines[-1].statements[0].error_action == "SilentlyContinue"       # no record: nothing to forget
+    with pytest.raises(CheckModeViolation):
+        ScpHost(s, check_mode=True).record_thread_start("SMS_DMP_DOWNLOADER", later)
+    with pytest.raises(CheckModeViolation):
+        ScpHost(s, check_mode=True).forget_thread_start("SMS_DMP_DOWNLOADER")
+    with pytest.raises(InvalidOption):
+        host.record_thread_start("SMS_DMP_DOWNLOADER; Remove-Item C:\\", later)      # a name is part of the value name
+
+
+def test_a_service_restart_forgets_the_starts_of_the_other_threads():
+    s = record_session({"ThreadStarted_SMS_DMP_DOWNLOADER": "2026-11-02T09:05:07+00:00",
+                        "ThreadStarted_SMS_DMP_UPLOADER": "2026-11-02T09:00:00+00:00"})
+    host = ScpHost(s)
+    host.thread_state("SMS_DMP_UPLOADER")
+    host.record_thread_start("SMS_DMP_UPLOADER", datetime(2026, 11, 2, 10, 0, tzinfo=timezone.utc), every_thread=True)
+    assert s.commands[-1] == ("Remove-ItemProperty", {"Path": STATE_KEY, "Name": ["ThreadStarted_SMS_DMP_DOWNLOADER"]})
+    host.record_thread_start("SMS_DMP_UPLOADER", datetime(2026, 11, 2, 10, 0, tzinfo=timezone.utc))
+    assert s.commands[-1][0] == "Set-ItemProperty", "a thread restart touches only its own record"

@@ -3,11 +3,14 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.model import (Hierarchy, ProviderState, ScpInfo,
-                                                                                          Site, SiteSystemServer, SiteSystemSpec,
-                                                                                          SiteUpdate)
+from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.model import (Hierarchy, Intent, ProviderState,
+                                                                                          ScpInfo, Site, SiteSystemServer,
+                                                                                          SiteSystemSpec, SiteUpdate)
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.errors import InvalidOption, PlanRefused
-from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.planner import DesiredScp, plan_scp
+from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.planner import (AddScp, ClearIntent, DesiredScp,
+                                                                                  EnsureSiteSystem, RecordIntent, RemoveScp,
+                                                                                  SetMode, Step, Verify, WaitInstalled,
+                                                                                  WaitRemoved, plan_scp)
 
 CAS = Site("CAS", "Central", 4, None, "cas01.contoso.com", "C:\\CM", "5.0", 0)
 PRI = Site("PS1", "Primary", 2, "CAS", "ps01.contoso.com", "C:\\CM", "5.0", 0)
@@ -40,9 +43,6 @@ CASES = [
     ("noop", state(scp=SCP_A), DesiredScp(server="SCP01.contoso.com", mode="Online"), [], False, None),
     ("noop-keep-mode", state(scp=SCP_A_OFF), DesiredScp(server="scp01.contoso.com"), [], False, None),
     ("mode-change", state(scp=SCP_A), DesiredScp(server="scp01.contoso.com", mode="offline"), ["set_mode"], True, None),
-    ("mode-change-restart", state(scp=SCP_A), DesiredScp(server="scp01.contoso.com", mode="offline",
-                                                         restart_on_mode_change=True),
-     ["set_mode", "restart_thread"], False, None),
     ("remove", state(scp=SCP_A), DesiredScp(state="absent"), ["record_intent", "remove_scp", "wait_removed"], False,
      None),
     ("remove-absent", state(), DesiredScp(state="absent"), [], False, None),
@@ -70,8 +70,52 @@ def test_plans(case_id, current, desired, expected, restart, moved):
     assert plan.moved_from == moved
     assert plan.changed is any(s.mutates for s in plan.steps)
     assert all(s.description for s in plan.steps)
+    assert [d["action"] for d in plan.to_list()] == expected
     if desired.state == "present" and expected:
         assert plan.predicted_after["server"] == desired.server.lower()
+
+
+def _kinds(cls):
+    return [cls] if "action" in vars(cls) else [k for sub in cls.__subclasses__() for k in _kinds(sub)]
+
+
+def test_the_table_covers_every_step_kind():
+    planned = {a for c in CASES for a in c[3]}
+    assert planned == {kind.action for kind in _kinds(Step)}
+    assert len(_kinds(Step)) == len(planned)                # one id per kind
+
+
+def test_every_step_kind_is_documented_in_the_module_return():
+    import pathlib
+    doc = (pathlib.Path(__file__).parents[2] / "plugins" / "modules" / "service_connection_point.py").read_text()
+    for kind in _kinds(Step):
+        assert kind.action in doc
+
+
+SPEC = SiteSystemSpec("scp01.contoso.com", site_code="CAS")
+# what the module returns in `plan` for each kind: the shape and keys the RETURN documentation promises
+STEP_RESULTS = [
+    (EnsureSiteSystem("d", spec=SPEC), "ensure_site_system", True, {"site_system": "scp01.contoso.com"}),
+    (AddScp("d", server="scp01.contoso.com", site_code="CAS", mode="Offline"), "add_scp", True,
+     {"scp": {"server": "scp01.contoso.com", "site_code": "CAS", "mode": "Offline"}}),
+    (SetMode("d", server="scp01.contoso.com", site_code="CAS", mode="Online"), "set_mode", True, {"mode": "Online"}),
+    (RemoveScp("d", server="scp01.contoso.com", site_code="CAS"), "remove_scp", True, {"scp": None}),
+    (RemoveScp("d", server="scp01.contoso.com", site_code="CAS", moving=True), "remove_scp", True, {"scp_on": None}),
+    (WaitRemoved("d", server="scp01.contoso.com", site_code="CAS"), "wait_removed", False, {"installed": False}),
+    (WaitInstalled("d", server="scp01.contoso.com", site_code=None), "wait_installed", False, {"thread": "Running"}),
+    (Verify("d", server="scp01.contoso.com", site_code="CAS", mode="Online"), "verify", False,
+     {"scp": {"server": "scp01.contoso.com", "site_code": "CAS", "mode": "Online"}}),
+    (RecordIntent("d", intent=Intent("move", "a", "b", "CAS", "Online")), "record_intent", True, {}),
+    (ClearIntent("d"), "clear_intent", False, {}),
+]
+
+
+@pytest.mark.parametrize("step, action, mutates, expects", STEP_RESULTS, ids=[type(c[0]).__name__ for c in STEP_RESULTS])
+def test_step_results(step, action, mutates, expects):
+    assert step.to_dict() == {"action": action, "description": "d", "mutates": mutates, "expects": expects}
+    assert step.action == action and step.mutates is mutates
+    with pytest.raises(AttributeError):
+        step.description = "x"                                  # frozen: a plan is not edited after planning
 
 
 REFUSALS = [
@@ -104,15 +148,24 @@ def test_update_in_other_state_does_not_block():
     assert actions(plan)[0] == "add_scp"
 
 
-@pytest.mark.parametrize("desired, option", [
-    (DesiredScp(state="present"), "server"),
-    (DesiredScp(server="a", mode="sometimes"), "mode"),
-    (DesiredScp(state="gone"), "state"),
+@pytest.mark.parametrize("given, option", [
+    ({"state": "present"}, "server"),
+    ({"server": "a", "mode": "sometimes"}, "mode"),          # refused by DesiredScp itself, before any planning
+    ({"state": "gone"}, "state"),
 ])
-def test_invalid(desired, option):
+def test_invalid(given, option):
     with pytest.raises(InvalidOption) as info:
-        plan_scp(state(), desired)
+        plan_scp(state(), DesiredScp(**given))
     assert info.value.option == option
+
+
+def test_desired_is_normalised_once_at_the_edge():
+    desired = DesiredScp(server="SCP01.Contoso.com", site_code="cas", mode="OFFLINE")
+    assert (desired.server, desired.site_code, desired.mode) == ("scp01.contoso.com", "CAS", "Offline")
+    assert DesiredScp().mode is None
+    plan = plan_scp(state(scp=SCP_A), desired)
+    assert plan.steps == [SetMode("set the service connection point on scp01.contoso.com to Offline mode (was Online)",
+                                  server="scp01.contoso.com", site_code="CAS", mode="Offline")]
 
 
 def test_plan_serialises():
@@ -131,8 +184,8 @@ def test_scp_stranded_at_a_child_site_is_refused_or_moved():
     plan = plan_scp(state(scp=stranded), DesiredScp(server="scp01.contoso.com", allow_move=True))
     assert actions(plan) == ["record_intent", "remove_scp", "wait_removed", "add_scp", "wait_installed", "verify",
                              "clear_intent"]
-    assert plan.steps[1].params == {"server": "scp01.contoso.com", "site_code": "PS1"}
-    assert plan.steps[3].params["site_code"] == "CAS" and plan.predicted_after["site_code"] == "CAS"
+    assert (plan.steps[1].server, plan.steps[1].site_code, plan.steps[1].moving) == ("scp01.contoso.com", "PS1", True)
+    assert plan.steps[3].site_code == "CAS" and plan.predicted_after["site_code"] == "CAS"
 
 
 def test_conflicting_site_code_is_refused():
@@ -209,22 +262,22 @@ def test_noop_through_a_child_provider_is_fine():
 def test_stranded_scp_at_a_child_site_is_removed_from_the_top_tier():
     plan = plan_scp(state(scp=SCP_CHILD), DesiredScp(state="absent"))
     assert actions(plan) == ["record_intent", "remove_scp", "wait_removed"]
-    assert plan.steps[0].params["intent"].operation == "remove" and plan.steps[0].params["intent"].mode == "Online"
-    assert plan.steps[1].params == {"server": "scp02.contoso.com", "site_code": "PS1"}
-    assert plan.steps[2].params["site_code"] == "PS1"         # the wait reads the child site server's sitecomp.log
+    assert plan.steps[0].intent == Intent("remove", "scp02.contoso.com", None, "PS1", "Online")
+    assert (plan.steps[1].server, plan.steps[1].site_code, plan.steps[1].moving) == ("scp02.contoso.com", "PS1", False)
+    assert plan.steps[2].site_code == "PS1"                   # the wait reads the child site server's sitecomp.log
 
 
 @pytest.mark.parametrize("mode", ["Offline", "Online"])
 def test_a_move_keeps_the_current_mode(mode):
     current = ScpInfo("scp01.contoso.com", "CAS", mode)
     plan = plan_scp(state(scp=current), DesiredScp(server="scp02.contoso.com", allow_move=True))
-    add = next(s for s in plan.steps if s.action == "add_scp")
-    assert add.params["mode"] == mode and plan.predicted_after["mode"] == mode
+    add = next(s for s in plan.steps if isinstance(s, AddScp))
+    assert add.mode == mode and plan.predicted_after["mode"] == mode
 
 
 def test_a_move_with_mode_uses_it():
     plan = plan_scp(state(scp=SCP_A_OFF), DesiredScp(server="scp02.contoso.com", allow_move=True, mode="online"))
-    assert next(s for s in plan.steps if s.action == "add_scp").params["mode"] == "Online"
+    assert next(s for s in plan.steps if isinstance(s, AddScp)).mode == "Online"
 
 
 def test_a_move_with_an_unreadable_mode_needs_mode():
@@ -282,10 +335,7 @@ def test_a_mode_no_restart_applied_or_a_stopped_thread_asks_for_the_restart(seen
     """A run stopped between Set-CMServiceConnectionPoint and the restart (or after Stop was written): the next run
     asks for the restart instead of reporting nothing to do."""
     plan = plan_scp(state(scp=SCP_A_OFF), DesiredScp(server="scp01.contoso.com", mode="offline"), {"scp01.contoso.com": seen})
-    assert plan.restart_required and not plan.changed and why in plan.drift
-    plan = plan_scp(state(scp=SCP_A_OFF), DesiredScp(server="scp01.contoso.com", restart_on_mode_change=True),
-                    {"scp01.contoso.com": seen})
-    assert actions(plan) == ["restart_thread"] and not plan.restart_required
+    assert plan.restart_required and not plan.changed and why in plan.drift and plan.steps == []
 
 
 def test_a_running_thread_without_a_record_is_no_drift():
@@ -295,16 +345,14 @@ def test_a_running_thread_without_a_record_is_no_drift():
 
 def test_an_interrupted_move_is_finished_in_the_recorded_mode():
     """The old SCP was removed, the run stopped: no SCP, and no mode given: the recorded mode (Offline) is used."""
-    from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.model import Intent
     current = state()
     current.intent = Intent("move", "scp01.contoso.com", "scp02.contoso.com", "CAS", "Offline")
     plan = plan_scp(current, DesiredScp(server="scp02.contoso.com", allow_move=True))
     assert actions(plan) == ["add_scp", "wait_installed", "clear_intent"]
-    assert plan.steps[0].params["mode"] == "Offline"
+    assert plan.steps[0].mode == "Offline"
 
 
 def test_a_finished_move_forgets_its_record():
-    from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.model import Intent
     current = state(scp=ScpInfo("scp02.contoso.com", "CAS", "Offline"))
     current.intent = Intent("move", "scp01.contoso.com", "scp02.contoso.com", "CAS", "Offline")
     plan = plan_scp(current, DesiredScp(server="scp02.contoso.com"), {"scp02.contoso.com": True})

@@ -1,5 +1,6 @@
 """component, service_connection_point_info and the effective mode without a lab: what the service restart fallback
-says, the thread-start fact, the roles of the SCP's site system, the effective mode from documented lines only."""
+says, the thread start recorded on the SCP host (no fact), the roles of the SCP's site system, the effective mode from
+documented lines only."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -9,10 +10,11 @@ import pytest
 
 from ansible_collections.configmgr.scp.plugins.action import component, service_connection_point_info
 from ansible_collections.configmgr.scp.plugins.plugin_utils import _action, _scp
+from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr import scphost
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.model import (Hierarchy, ProviderState, ScpInfo,
                                                                                           Site, SiteSystemServer,
                                                                                           ThreadChange, ThreadState)
-from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.errors import WaitTimeout
+from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.errors import CommandFailed, WaitTimeout
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.logs import LogEntry, parse_log
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.session import PipelineResult, StatementResult
 from tests.unit.fakes import make_action
@@ -48,13 +50,16 @@ class FakeTimeSession:
 
 
 class FakeHost:
-    """ScpHost stand-in: `outcome` is the ThreadChange method ("thread" / "service"); `error` is raised instead."""
+    """ScpHost stand-in: `outcome` is the ThreadChange method ("thread" / "service"); `error` is raised instead.
+    `records` is the SCP host's ThreadStarted_<name> record (thread name -> ISO string); `record_error` fails its write."""
 
     outcome: str = "thread"
     error: Optional[Exception] = None
+    record_error: Optional[Exception] = None
     entries: list[LogEntry] = []
     state: ThreadState = running()
     calls: list[dict[str, Any]] = []
+    records: dict[str, str] = {}
 
     def __init__(self, session: Any, check_mode: bool = False) -> None:
         self.check_mode = check_mode
@@ -62,6 +67,24 @@ class FakeHost:
 
     def thread_state(self, name: str = "SMS_DMP_DOWNLOADER") -> ThreadState:
         return FakeHost.state
+
+    def thread_state_and_start(self, name: str = "SMS_DMP_DOWNLOADER") -> tuple[ThreadState, Optional[datetime]]:
+        return FakeHost.state, scphost.parse_thread_start(FakeHost.records.get(name))
+
+    def record_thread_start(self, name: str, when: datetime, every_thread: bool = False) -> str:
+        assert not self.check_mode
+        FakeHost.calls.append({"record": name, "every_thread": every_thread})
+        if FakeHost.record_error is not None:
+            raise FakeHost.record_error
+        if every_thread:
+            FakeHost.records.clear()
+        FakeHost.records[name] = when.astimezone(timezone.utc).isoformat()
+        return FakeHost.records[name]
+
+    def forget_thread_start(self, name: str) -> None:
+        assert not self.check_mode
+        FakeHost.calls.append({"forget": name})
+        FakeHost.records.pop(name, None)
 
     def restart_thread(self, name: str, **kwargs: Any) -> ThreadChange:
         FakeHost.calls.append(dict(kwargs, name=name))
@@ -80,6 +103,7 @@ class FakeHost:
 @pytest.fixture(name="host")
 def fixture_host(monkeypatch):
     FakeHost.outcome, FakeHost.error, FakeHost.entries, FakeHost.state, FakeHost.calls = "thread", None, [], running(), []
+    FakeHost.records, FakeHost.record_error = {}, None
     monkeypatch.setattr(component, "ScpHost", FakeHost)
     monkeypatch.setattr(service_connection_point_info, "ScpHost", FakeHost)
     return FakeHost
@@ -113,7 +137,7 @@ def test_check_mode_predicts_the_service_restart_and_its_reach(host):
     assert result["changed"] is True and result["restarted_components"] == "all"
     assert "would restart the SMS_EXECUTIVE service" in result["warnings"][0] and host.calls == []
     assert result["confirmed_running_at"] is None
-    assert "configmgr_scp_thread_starts" not in result.get("ansible_facts", {})
+    assert "configmgr_scp_thread_starts" not in result.get("ansible_facts", {}) and host.records == {}
 
 
 def test_failure_after_the_service_restart_still_says_every_component_was_restarted(host):
@@ -134,19 +158,54 @@ def test_failure_after_the_service_restart_still_says_every_component_was_restar
     assert result["failed"] is True and "restarted_components" not in result and "warnings" not in result
 
 
-# -- component: the thread start is kept as a fact (on the SCP host's clock) --------------------------------------
-def test_a_restart_records_the_scp_hosts_time_and_keeps_other_entries(host):
-    other = {"configmgr_scp_thread_starts": {"scp02.contoso.com": {"SMS_DMP_DOWNLOADER": T0.isoformat()}}}
-    result = make(component, {"state": "restarted", "server": SCP01}).run(task_vars=dict(TASK_VARS, ansible_facts=other))
-    assert result["confirmed_running_at"] == HOST_NOW.isoformat()
-    assert result["ansible_facts"]["configmgr_scp_thread_starts"] == {
-        "scp02.contoso.com": {"SMS_DMP_DOWNLOADER": T0.isoformat()}, SCP01: {"SMS_DMP_DOWNLOADER": HOST_NOW.isoformat()}}
-    # a stop forgets the entry
+# -- component: the thread start is recorded on the SCP host (its clock), never returned as a fact ----------------
+def test_a_restart_records_the_scp_hosts_time_on_that_host_and_returns_no_fact(host):
+    result = make(component, {"state": "restarted", "server": SCP01}).run(task_vars=dict(TASK_VARS))
+    assert result["confirmed_running_at"] == HOST_NOW.isoformat() == "2026-11-02T09:30:00+00:00"
+    assert host.records == {"SMS_DMP_DOWNLOADER": result["confirmed_running_at"]}
+    assert "configmgr_scp_thread_starts" not in result.get("ansible_facts", {}) and "warnings" not in result
+    assert {"record": "SMS_DMP_DOWNLOADER", "every_thread": False} in host.calls
+    # a stop forgets the record: a later start the collection does not make must not be taken for this one
     host.state = running()
-    facts = {"configmgr_scp_thread_starts": result["ansible_facts"]["configmgr_scp_thread_starts"]}
-    stopped = make(component, {"state": "stopped", "server": SCP01}).run(task_vars=dict(TASK_VARS, ansible_facts=facts))
-    assert stopped["ansible_facts"]["configmgr_scp_thread_starts"] == {
-        "scp02.contoso.com": {"SMS_DMP_DOWNLOADER": T0.isoformat()}, SCP01: {}}
+    stopped = make(component, {"state": "stopped", "server": SCP01}).run(task_vars=dict(TASK_VARS))
+    assert stopped["changed"] and host.records == {}
+    assert "configmgr_scp_thread_starts" not in stopped.get("ansible_facts", {})
+    assert stopped["confirmed_running_at"] is None
+
+
+def test_a_service_restart_records_the_start_for_every_thread_it_restarted(host):
+    host.records = {"SMS_DMP_DOWNLOADER": T0.isoformat()}
+    host.outcome = "service"
+    result = make(component, {"state": "restarted", "server": SCP01, "name": "SMS_DMP_UPLOADER"}).run(
+        task_vars=dict(TASK_VARS))
+    assert {"record": "SMS_DMP_UPLOADER", "every_thread": True} in host.calls
+    assert host.records == {"SMS_DMP_UPLOADER": result["confirmed_running_at"]}     # the downloader's is gone
+
+
+def test_a_start_that_cannot_be_recorded_warns_and_removes_the_older_record(host):
+    host.records = {"SMS_DMP_DOWNLOADER": T0.isoformat()}
+    host.record_error = CommandFailed("access denied", SCP01, "Set-ItemProperty")
+    result = make(component, {"state": "restarted", "server": SCP01}).run(task_vars=dict(TASK_VARS))
+    assert result["changed"] is True and result["confirmed_running_at"] is None
+    assert host.records == {}, "the older start is not taken for this one"
+    (warning,) = result["warnings"]
+    assert "cannot record the start of SMS_DMP_DOWNLOADER" in warning and "access denied" in warning
+
+
+def test_a_failure_after_the_start_request_removes_the_record(host):
+    host.records = {"SMS_DMP_DOWNLOADER": T0.isoformat()}
+    err = WaitTimeout("did not stop", SCP01, "wait", 10.0, "Running")
+    err.steps_run, err.changed = [{"action": "request_stop", "description": "stop"}], True
+    host.error = err
+    result = make(component, {"state": "restarted", "server": SCP01, "fallback": False}).run(task_vars=dict(TASK_VARS))
+    assert result["failed"] is True and host.records == {"SMS_DMP_DOWNLOADER": T0.isoformat()}, \
+        "a Stop request alone: the thread runs from its recorded start, or is stopped"
+    err = WaitTimeout("did not start", SCP01, "wait", 10.0, "Stopped")
+    err.steps_run = [{"action": "request_stop", "description": "stop"}, {"action": "request_start", "description": "start"}]
+    err.changed = True
+    host.error = err
+    result = make(component, {"state": "restarted", "server": SCP01, "fallback": False}).run(task_vars=dict(TASK_VARS))
+    assert result["failed"] is True and host.records == {}, "it may start later, at a time nobody records"
 
 
 # -- effective mode: documented lines only ------------------------------------------------------------------------
@@ -238,16 +297,24 @@ def test_info_fills_the_roles_of_the_scps_site_system(provider, host):
                          "cas01.contoso.com": ["SMS Site Server", "SMS Site System"]}
 
 
-def test_info_effective_mode_uses_the_recorded_thread_start(provider, host):
+def test_info_effective_mode_uses_the_start_recorded_on_the_scp_host(provider, host):
     host.entries = log_at(HOST_NOW + timedelta(minutes=1), ONLINE_SYNC)
     result = make(service_connection_point_info, {}).run(task_vars=dict(TASK_VARS))
     assert result["scp"]["effective_mode"] == "unknown"          # no start known: nothing tied to the running thread
     assert result["scp"]["effective_mode_evidence"]["thread_started_at"] is None
+    # a fact (as the collection once returned) is not read any more: the record on the SCP host is
     facts = {"configmgr_scp_thread_starts": {SCP01: {"SMS_DMP_DOWNLOADER": HOST_NOW.isoformat()}}}
     result = make(service_connection_point_info, {}).run(task_vars=dict(TASK_VARS, ansible_facts=facts))
+    assert result["scp"]["effective_mode_evidence"]["thread_started_at"] is None
+    host.records = {"SMS_DMP_DOWNLOADER": HOST_NOW.isoformat()}
+    result = make(service_connection_point_info, {}).run(task_vars=dict(TASK_VARS))
     scp = result["scp"]
     assert scp["configured_mode"] == "Offline" and scp["effective_mode"] == "Online"     # not restarted since
     assert scp["effective_mode_evidence"]["thread_started_at"] == HOST_NOW.isoformat()
+    assert "configmgr_scp_thread_starts" not in result.get("ansible_facts", {})
+    host.records = {"SMS_DMP_DOWNLOADER": "not a time"}              # a malformed record counts as none
+    result = make(service_connection_point_info, {}).run(task_vars=dict(TASK_VARS))
+    assert result["scp"]["effective_mode_evidence"]["thread_started_at"] is None
     host.state = ThreadState(SCP01, "SMS_DMP_DOWNLOADER", True, "Stopped", "None")
-    result = make(service_connection_point_info, {}).run(task_vars=dict(TASK_VARS, ansible_facts=facts))
+    result = make(service_connection_point_info, {}).run(task_vars=dict(TASK_VARS))
     assert result["scp"]["effective_mode"] is None and result["scp"]["effective_mode_evidence"] is None

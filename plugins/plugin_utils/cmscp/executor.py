@@ -6,11 +6,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Callable, Optional
 
+from .configmgr.constants import DOWNLOADER_THREAD
 from .configmgr.model import ProviderState, ThreadState
 from .configmgr.provider import SiteProvider
 from .configmgr.scphost import ScpHost
 from .errors import ConfigMgrError
-from .planner import DesiredScp, Plan, Step
+from .planner import (AddScp, ClearIntent, DesiredScp, EnsureSiteSystem, Plan, RecordIntent, RemoveScp, SetMode, Step,
+                      Verify, Wait, WaitInstalled)
 
 ProgressCallback = Callable[[Optional[Step], str], None]
 
@@ -29,7 +31,7 @@ def observe_hosts(current: ProviderState, desired: DesiredScp,
     (present) or was removed from (absent with `server`): whether its key exists, whether it runs, and a mode change
     no restart has applied yet. Returns ({server: ThreadState | None}, warnings);
     None with a warning when that host cannot be read, so the plan does not claim an effective state it has not seen."""
-    server = desired.server.lower() if desired.server else None
+    server = desired.server
     scp = current.scp
     if desired.state == "absent" and scp is not None and server in (None, scp.server):
         server = scp.server            # a removal waits for the de-installation only when the role is installed
@@ -48,8 +50,7 @@ def observe_hosts(current: ProviderState, desired: DesiredScp,
 
 
 def execute_plan(plan: Plan, provider: SiteProvider, scp_host_for: Callable[[str], ScpHost], *,
-                 wait_timeout: float = 900, thread_timeout: float = 120,
-                 progress: Optional[ProgressCallback] = None,
+                 wait_timeout: float = 900, progress: Optional[ProgressCallback] = None,
                  clock: Callable[[], float] = time.monotonic) -> ExecutionResult:
     """Run every step in order. Mutating steps go through SiteProvider/ScpHost, which refuse in check mode.
 
@@ -58,7 +59,7 @@ def execute_plan(plan: Plan, provider: SiteProvider, scp_host_for: Callable[[str
     need both the thread state on the SCP host and the sitecomp.log completion after the time of the change."""
     start = clock()
     done: list[Step] = []
-    changes: dict[str, tuple[datetime, Optional[str]]] = {}     # server -> (time of the Add/Remove, site code)
+    changes: dict[str, datetime] = {}     # server -> time of this run's Add/Remove on it (the waits need it)
 
     def say(step: Optional[Step], text: str) -> None:
         if progress:
@@ -67,12 +68,12 @@ def execute_plan(plan: Plan, provider: SiteProvider, scp_host_for: Callable[[str
     for number, step in enumerate(plan.steps, 1):
         say(step, "step %d/%d: %s" % (number, len(plan.steps), step.description))
         try:
-            _run_step(step, provider, scp_host_for, changes, wait_timeout, thread_timeout, say)
+            _run_step(step, provider, scp_host_for, changes, wait_timeout, say)
         except ConfigMgrError as err:
             if err.outcome_unknown and step.mutates:
                 _settle(err, step, provider, say)
-            inner = err.steps_run
-            err.steps_run = [s.to_dict() for s in done] + [s for s in inner if s not in [d.to_dict() for d in done]]
+            ran = [s.to_dict() for s in done]
+            err.steps_run = ran + [s for s in err.steps_run if s not in ran]
             err.changed = bool(err.changed or any(s.mutates for s in done))
             raise
         done.append(step)
@@ -85,56 +86,55 @@ def execute_plan(plan: Plan, provider: SiteProvider, scp_host_for: Callable[[str
 
 
 def _run_step(step: Step, provider: SiteProvider, scp_host_for: Callable[[str], ScpHost],
-              changes: dict[str, tuple[datetime, Optional[str]]], wait_timeout: float, thread_timeout: float,
-              say: ProgressCallback) -> None:
-    p = step.params
-
+              changes: dict[str, datetime], wait_timeout: float, say: ProgressCallback) -> None:
     def report(text: str) -> None:
         say(step, text)
 
-    if step.action == "ensure_site_system":
-        provider.ensure_site_system_server(p["spec"])
-    elif step.action == "add_scp":
-        changes[p["server"]] = (provider.add_scp(p["server"], p["mode"], p["site_code"]), p["site_code"])
-    elif step.action == "set_mode":
-        # first the record that a restart must apply the mode, on the SCP host: a run stopped after the Set is
-        # then finished by the next run (its plan sees the record and asks for the restart)
-        scp_host_for(p["server"]).mark_pending_mode(p["mode"])
-        provider.set_scp_mode(p["server"], p["mode"], p["site_code"])
-    elif step.action == "record_intent":
-        provider.record_intent(p["intent"])
-    elif step.action == "clear_intent":
-        provider.clear_intent()
-    elif step.action == "remove_scp":
-        changes[p["server"]] = (provider.remove_scp(p["server"], p["site_code"]), p["site_code"])
-    elif step.action in ("wait_removed", "wait_installed"):
-        server = p["server"]
-        finished = _completion(provider, step.action, server, *changes[server]) if server in changes else None
-        host = scp_host_for(server)
-        waiter = host.wait_installed if step.action == "wait_installed" else host.wait_removed
-        waiter(timeout=wait_timeout, progress=report, finished=finished)
-    elif step.action == "restart_thread":
-        scp_host_for(p["server"]).restart_thread(timeout=thread_timeout, progress=report)
-    elif step.action == "verify":
-        _verify(provider, step)
-    else:
-        raise ConfigMgrError("unknown plan step %r" % step.action, provider.host, "execute the plan")
+    match step:
+        case EnsureSiteSystem():
+            provider.ensure_site_system_server(step.spec)
+        case AddScp():
+            changes[step.server] = provider.add_scp(step.server, step.mode, step.site_code)
+        case SetMode():
+            # first the record that a restart must apply the mode, on the SCP host: a run stopped after the Set is
+            # then finished by the next run (its plan sees the record and asks for the restart)
+            scp_host_for(step.server).mark_pending_mode(step.mode)
+            provider.set_scp_mode(step.server, step.mode, step.site_code)
+        case RecordIntent():
+            provider.record_intent(step.intent)
+        case ClearIntent():
+            provider.clear_intent()
+        case RemoveScp():
+            changes[step.server] = provider.remove_scp(step.server, step.site_code)
+        case Wait():
+            since = changes.get(step.server)
+            host = scp_host_for(step.server)
+            waiter = host.wait_installed if isinstance(step, WaitInstalled) else host.wait_removed
+            waiter(timeout=wait_timeout, progress=report,
+                   finished=_completion(provider, step, since) if since is not None else None)
+            if since is not None and isinstance(step, WaitInstalled):
+                # this run installed the role: its downloader started with it, so a start recorded before (an
+                # earlier install on this server) must not tie older log lines to the new thread
+                host.forget_thread_start(DOWNLOADER_THREAD)
+        case Verify():
+            _verify(provider, step)
+        case _:
+            raise ConfigMgrError("unknown plan step %r" % (step,), provider.host, "execute the plan")
 
 
-def _completion(provider: SiteProvider, action: str, server: str, since: datetime,
-                site_code: Optional[str]) -> Callable[[], bool]:
-    """The sitecomp.log half of a wait: markers for `server` after the time of its Add / Remove."""
-    check = provider.install_finished if action == "wait_installed" else provider.removal_finished
+def _completion(provider: SiteProvider, step: Wait, since: datetime) -> Callable[[], bool]:
+    """The sitecomp.log half of a wait: markers for the step's server after the time of this run's Add / Remove
+    on it (without such a change the thread state alone decides)."""
+    check = provider.install_finished if isinstance(step, WaitInstalled) else provider.removal_finished
 
     def finished() -> bool:
-        return check(server, since, site_code=site_code)
+        return check(step.server, since, site_code=step.site_code)
     return finished
 
 
 def _settle(err: ConfigMgrError, step: Step, provider: SiteProvider, say: ProgressCallback) -> None:
     """A changing call was sent and its answer was lost: read the site again and say whether it ran. The step counts
     as a change unless the state proves it did not run (an unknown outcome is never `changed: false`)."""
-    p = step.params
     try:
         state = provider.read_state(include=("sites", "scp"))
     except ConfigMgrError as again:
@@ -142,14 +142,15 @@ def _settle(err: ConfigMgrError, step: Step, provider: SiteProvider, say: Progre
         ran: Optional[bool] = None
     else:
         scp = state.scp
-        if step.action == "add_scp":
-            ran = scp is not None and scp.server == p["server"]
-        elif step.action == "remove_scp":
-            ran = scp is None or scp.server != p["server"]
-        elif step.action == "set_mode":
-            ran = scp is not None and scp.server == p["server"] and scp.mode == p["mode"]
-        else:
-            ran = None
+        match step:
+            case AddScp():
+                ran = scp is not None and scp.server == step.server
+            case RemoveScp():
+                ran = scp is None or scp.server != step.server
+            case SetMode():
+                ran = scp is not None and scp.server == step.server and scp.mode == step.mode
+            case _:
+                ran = None
         verdict = {True: "read again: the change was made", False: "read again: the change was not made",
                    None: "the state does not show whether it ran: treat the change as made and check it"}[ran]
     err.args = ("%s; %s" % (err.args[0] if err.args else err, verdict),) + tuple(err.args[1:])
@@ -159,9 +160,9 @@ def _settle(err: ConfigMgrError, step: Step, provider: SiteProvider, say: Progre
     say(step, verdict)
 
 
-def _verify(provider: SiteProvider, step: Step) -> None:
+def _verify(provider: SiteProvider, step: Verify) -> None:
     state = provider.read_state(include=("sites", "scp"))
     servers = [s.server for s in state.scps]
-    if servers != [step.params["server"]]:
+    if servers != [step.server]:
         raise ConfigMgrError("after the move the hierarchy has service connection points on %s, expected only %s"
-                             % (servers or "no server", step.params["server"]), provider.host, "verify the move")
+                             % (servers or "no server", step.server), provider.host, "verify the move")

@@ -1,15 +1,12 @@
 """Pure planner: current ProviderState + desired SCP -> ordered Steps, or PlanRefused. No I/O here."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Mapping, Optional
+from dataclasses import dataclass
+from typing import Any, ClassVar, Mapping, Optional
 
 from .configmgr.model import Intent, ProviderState, SiteSystemSpec, ThreadState, check_top_tier, normalise_mode
 from .configmgr.topology import Topology
 from .errors import InvalidOption, PlanRefused
-
-ACTIONS = ("ensure_site_system", "add_scp", "set_mode", "remove_scp", "wait_removed", "wait_installed",
-           "restart_thread", "verify", "record_intent", "clear_intent")
 
 
 @dataclass(frozen=True)
@@ -21,20 +18,138 @@ class DesiredScp:
     allow_move: bool = False
     site_system: Optional[SiteSystemSpec] = None
     wait: bool = True
-    restart_on_mode_change: bool = False
+
+    def __post_init__(self) -> None:
+        # the edge: names and the mode are normalised once here (InvalidOption for a bad mode), so the planner and
+        # its steps only ever see "Online" / "Offline" and lower-case FQDNs
+        if self.server:
+            object.__setattr__(self, "server", self.server.lower())
+        if self.site_code:
+            object.__setattr__(self, "site_code", self.site_code.upper())
+        if self.mode is not None:
+            object.__setattr__(self, "mode", normalise_mode(self.mode))
 
 
+# -- plan steps: one frozen dataclass per kind; the executor dispatches on the type ---------------------------------
 @dataclass(frozen=True)
 class Step:
-    action: str                                  # one of ACTIONS
+    """What a module result needs of any step: its id in `plan` (`action`), a description, whether it changes the
+    site (`mutates`: what `changed` is computed from) and what is true after it (`expects`)."""
+    action: ClassVar[str]
+    mutates: ClassVar[bool]
     description: str
-    mutates: bool
-    expects: dict = field(default_factory=dict)  # what is true after the step
-    params: dict = field(default_factory=dict)   # arguments for the executor
+
+    @property
+    def expects(self) -> dict[str, Any]:
+        return {}
 
     def to_dict(self) -> dict[str, Any]:
         return {"action": self.action, "description": self.description, "mutates": self.mutates,
-                "expects": dict(self.expects)}
+                "expects": self.expects}
+
+
+@dataclass(frozen=True)
+class EnsureSiteSystem(Step):
+    action: ClassVar[str] = "ensure_site_system"
+    mutates: ClassVar[bool] = True
+    spec: SiteSystemSpec                         # server and site_code filled in
+
+    @property
+    def expects(self) -> dict[str, Any]:
+        return {"site_system": self.spec.server}
+
+
+@dataclass(frozen=True)
+class AddScp(Step):
+    action: ClassVar[str] = "add_scp"
+    mutates: ClassVar[bool] = True
+    server: str
+    site_code: str
+    mode: str                                    # Online | Offline
+
+    @property
+    def expects(self) -> dict[str, Any]:
+        return {"scp": {"server": self.server, "site_code": self.site_code, "mode": self.mode}}
+
+
+@dataclass(frozen=True)
+class SetMode(Step):
+    action: ClassVar[str] = "set_mode"
+    mutates: ClassVar[bool] = True
+    server: str
+    site_code: str
+    mode: str                                    # Online | Offline
+
+    @property
+    def expects(self) -> dict[str, Any]:
+        return {"mode": self.mode}
+
+
+@dataclass(frozen=True)
+class RemoveScp(Step):
+    action: ClassVar[str] = "remove_scp"
+    mutates: ClassVar[bool] = True
+    server: str
+    site_code: str
+    moving: bool = False                         # a move expects no SCP on `server`; a removal none at all
+
+    @property
+    def expects(self) -> dict[str, Any]:
+        return {"scp_on" if self.moving else "scp": None}
+
+
+@dataclass(frozen=True)
+class Wait(Step):
+    """The wait for Site Component Manager on `server`: its thread state and, after this run's Add / Remove on
+    `server`, the completion in the sitecomp.log of the site server of `site_code`."""
+    mutates: ClassVar[bool] = False
+    server: str
+    site_code: Optional[str]
+
+
+@dataclass(frozen=True)
+class WaitInstalled(Wait):
+    action: ClassVar[str] = "wait_installed"
+
+    @property
+    def expects(self) -> dict[str, Any]:
+        return {"thread": "Running"}
+
+
+@dataclass(frozen=True)
+class WaitRemoved(Wait):
+    action: ClassVar[str] = "wait_removed"
+
+    @property
+    def expects(self) -> dict[str, Any]:
+        return {"installed": False}
+
+
+@dataclass(frozen=True)
+class Verify(Step):
+    """After a move: the hierarchy has one SCP, on `server`."""
+    action: ClassVar[str] = "verify"
+    mutates: ClassVar[bool] = False
+    server: str
+    site_code: str
+    mode: str
+
+    @property
+    def expects(self) -> dict[str, Any]:
+        return {"scp": {"server": self.server, "site_code": self.site_code, "mode": self.mode}}
+
+
+@dataclass(frozen=True)
+class RecordIntent(Step):
+    action: ClassVar[str] = "record_intent"
+    mutates: ClassVar[bool] = True
+    intent: Intent
+
+
+@dataclass(frozen=True)
+class ClearIntent(Step):
+    action: ClassVar[str] = "clear_intent"
+    mutates: ClassVar[bool] = False              # the collection's own record, not the site: not a change
 
 
 @dataclass
@@ -74,8 +189,8 @@ def plan_scp(current: ProviderState, desired: DesiredScp,
     if len(current.scps) > 1:
         raise PlanRefused("the hierarchy has %d service connection points (%s); only one is supported: fix it by hand"
                           % (len(current.scps), ", ".join(s.server for s in current.scps)), host, "plan")
-    server = desired.server.lower() if desired.server else None
-    mode = normalise_mode(desired.mode) if desired.mode is not None else None
+    server = desired.server
+    mode = desired.mode
     observed = {k.lower(): v for k, v in (installed or {}).items()}
     known = {k: (v.present if isinstance(v, ThreadState) else v) for k, v in observed.items()}
     intent = current.intent
@@ -86,24 +201,25 @@ def plan_scp(current: ProviderState, desired: DesiredScp,
         if scp is None or (server and scp.server != server):
             if server and known.get(server) is True and desired.wait:
                 # removed from the site earlier, still installed on the server: finish waiting for the removal
-                return Plan([Step("wait_removed", "wait until the role is uninstalled from %s (removed from the site "
-                                  "earlier, still installed)" % server, False, {"installed": False},
-                                  {"server": server, "site_code": None})], before, before, pending="removal")
+                return Plan([WaitRemoved("wait until the role is uninstalled from %s (removed from the site earlier, "
+                                         "still installed)" % server, server=server, site_code=None)],
+                            before, before, pending="removal")
             return Plan([], before, before)
         _refuse_not_top_tier(current, topology, "remove the service connection point from %s (site %s)"
                              % (scp.server, scp.site_code))
         _refuse_busy(current, host, "remove the service connection point")
         # the record of what was removed (server, site, mode) stays on the provider host: a site expansion
         # reinstalls the SCP at the CAS in that mode (playbooks/site_expansion.yml reads it as `intent`)
-        steps = [Step("record_intent", "record the removed service connection point (%s, site %s, %s mode) on the SMS "
-                      "Provider host" % (scp.server, scp.site_code, scp.mode), True, {},
-                      {"intent": Intent("remove", scp.server, None, scp.site_code, scp.mode)}),
-                 Step("remove_scp", "remove the service connection point from %s (site %s)" % (scp.server, scp.site_code),
-                      True, {"scp": None}, {"server": scp.server, "site_code": scp.site_code})]
+        steps: list[Step] = [
+            RecordIntent("record the removed service connection point (%s, site %s, %s mode) on the SMS Provider host"
+                         % (scp.server, scp.site_code, scp.mode),
+                         intent=Intent("remove", scp.server, None, scp.site_code, scp.mode)),
+            RemoveScp("remove the service connection point from %s (site %s)" % (scp.server, scp.site_code),
+                      server=scp.server, site_code=scp.site_code)]
         if desired.wait and known.get(scp.server) is not False:
             # added but never installed (no thread key): there is no de-installation to wait for
-            steps.append(Step("wait_removed", "wait until the role is uninstalled from %s" % scp.server, False,
-                              {"installed": False}, {"server": scp.server, "site_code": scp.site_code}))
+            steps.append(WaitRemoved("wait until the role is uninstalled from %s" % scp.server,
+                                     server=scp.server, site_code=scp.site_code))
         return Plan(steps, before, None)
 
     if not server:
@@ -124,8 +240,7 @@ def plan_scp(current: ProviderState, desired: DesiredScp,
                           "pair; choose another site system server" % (server, partner[0], ", ".join(partner[1])),
                           host, "plan")
 
-    steps: list[Step] = []
-    restart = False
+    steps = []
     moved_from = None
     if mode is None and scp is not None and scp.server != server and scp.mode is None:
         raise PlanRefused("could not read the current mode of the service connection point on %s (no OfflineMode "
@@ -144,41 +259,32 @@ def plan_scp(current: ProviderState, desired: DesiredScp,
             raise PlanRefused("could not read the current mode of the service connection point on %s (no OfflineMode "
                               "property): refusing to set %s mode on every run; check the role in the console"
                               % (server, mode), host, "plan")
+        # a mode change, or drift, needs a restart of the downloader: the role's handler (or component) does it
+        restart = False
         if mode and scp.mode != mode:
             _refuse_not_top_tier(current, topology, "change the service connection point mode")
             _refuse_expansion(current, host, "change the service connection point mode")
-            steps.append(Step("set_mode", "set the service connection point on %s to %s mode (was %s)"
-                              % (server, mode, scp.mode), True, {"mode": mode},
-                              {"server": server, "site_code": scp.site_code, "mode": mode}))
+            steps.append(SetMode("set the service connection point on %s to %s mode (was %s)" % (server, mode, scp.mode),
+                                 server=server, site_code=scp.site_code, mode=mode))
             restart = True
-            if desired.restart_on_mode_change:
-                steps.append(Step("restart_thread", "restart SMS_DMP_DOWNLOADER on %s so the new mode takes effect"
-                                  % server, True, {"thread": "Running"}, {"server": server}))
-                restart = False
         after["mode"] = mode or scp.mode
         pending = None
         drift = None
         seen = observed.get(server)
-        planned = any(s.action in ("set_mode", "restart_thread") for s in steps)
-        if not planned and isinstance(seen, ThreadState) and seen.needs_restart:
+        if not restart and isinstance(seen, ThreadState) and seen.needs_restart:
             # drift: a mode change that no restart applied yet, or the thread left stopped: the downloader does not
             # run the configured mode; the restart (the role's handler, or component) repairs it
             drift = _drift(seen)
-            restart = not desired.restart_on_mode_change
-            if desired.restart_on_mode_change:
-                steps.append(Step("restart_thread", "restart SMS_DMP_DOWNLOADER on %s (%s)" % (server, drift), True,
-                                  {"thread": "Running"}, {"server": server}))
+            restart = True
         if intent is not None and known.get(server) is not False:
-            steps.append(Step("clear_intent", "forget the recorded move to %s: it is done" % intent.target, False,
-                              {}, {}))
+            steps.append(ClearIntent("forget the recorded move to %s: it is done" % intent.target))
         if known.get(server) is False:
             # configured but its thread key does not exist yet: not installed (an earlier wait gave up, or
             # Site Component Manager has not run): the desired state is the installed role, so wait again
             pending = "install"
             if desired.wait:
-                steps.append(Step("wait_installed", "wait until SMS_DMP_DOWNLOADER runs on %s (configured, not "
-                                  "installed yet)" % server, False, {"thread": "Running"},
-                                  {"server": server, "site_code": site_code}))
+                steps.append(WaitInstalled("wait until SMS_DMP_DOWNLOADER runs on %s (configured, not installed yet)"
+                                           % server, server=server, site_code=site_code))
         return Plan(steps, before, after, restart_required=restart, pending=pending, drift=drift)
 
     if scp is not None:
@@ -188,32 +294,32 @@ def plan_scp(current: ProviderState, desired: DesiredScp,
                               "allow_move=true to remove it and add it again at %s"
                               % (server, scp.site_code, site_code, site_code), host, "plan")
         if not desired.allow_move:
-            raise PlanRefused("the service connection point is already installed on %s (site %s); one is allowed per "
+            raise PlanRefused("the service connection point is already configured on %s (site %s); one is allowed per "
                               "hierarchy. Set allow_move=true to move it to %s" % (scp.server, scp.site_code, server),
                               host, "plan")
         _refuse_busy(current, host, "move the service connection point")
         moved_from = scp.server
-        steps.append(Step("record_intent", "record the move from %s to %s (%s mode) on the SMS Provider host, so that "
-                          "running again finishes it" % (scp.server, server, target_mode), True, {},
-                          {"intent": Intent("move", scp.server, server, site_code, target_mode)}))
-        steps.append(Step("remove_scp", "remove the service connection point from %s" % scp.server, True,
-                          {"scp_on": None}, {"server": scp.server, "site_code": scp.site_code}))
-        steps.append(Step("wait_removed", "wait until the role is uninstalled from %s" % scp.server, False,
-                          {"installed": False}, {"server": scp.server, "site_code": scp.site_code}))
+        steps += [RecordIntent("record the move from %s to %s (%s mode) on the SMS Provider host, so that running "
+                               "again finishes it" % (scp.server, server, target_mode),
+                               intent=Intent("move", scp.server, server, site_code, target_mode)),
+                  RemoveScp("remove the service connection point from %s" % scp.server,
+                            server=scp.server, site_code=scp.site_code, moving=True),
+                  WaitRemoved("wait until the role is uninstalled from %s" % scp.server,
+                              server=scp.server, site_code=scp.site_code)]
     else:
         _refuse_not_top_tier(current, topology, "install the service connection point")
         _refuse_busy(current, host, "install the service connection point")
     steps += _site_system_steps(current, desired, server, site_code, required=True)
-    steps.append(Step("add_scp", "add the service connection point on %s (site %s, %s mode)" % (server, site_code, target_mode),
-                      True, {"scp": after}, {"server": server, "site_code": site_code, "mode": target_mode}))
+    steps.append(AddScp("add the service connection point on %s (site %s, %s mode)" % (server, site_code, target_mode),
+                        server=server, site_code=site_code, mode=target_mode))
     if desired.wait or moved_from:
-        steps.append(Step("wait_installed", "wait until SMS_DMP_DOWNLOADER runs on %s" % server, False,
-                          {"thread": "Running"}, {"server": server, "site_code": site_code}))
+        steps.append(WaitInstalled("wait until SMS_DMP_DOWNLOADER runs on %s" % server,
+                                   server=server, site_code=site_code))
     if moved_from:
-        steps.append(Step("verify", "verify that the hierarchy has one service connection point, on %s" % server, False,
-                          {"scp": after}, {"server": server}))
+        steps.append(Verify("verify that the hierarchy has one service connection point, on %s" % server,
+                            server=server, site_code=site_code, mode=target_mode))
     if moved_from or intent is not None:
-        steps.append(Step("clear_intent", "forget the recorded move: the SCP is on %s" % server, False, {}, {}))
+        steps.append(ClearIntent("forget the recorded move: the SCP is on %s" % server))
     return Plan(steps, before, after, restart_required=False, moved_from=moved_from)
 
 
@@ -237,7 +343,7 @@ def _site_system_steps(current: ProviderState, desired: DesiredScp, server: str,
         text = "create the site system server %s in site %s" % (server, spec.site_code)
     else:
         text = "configure the site system server %s (%s)" % (server, ", ".join(sorted(diff)))
-    return [Step("ensure_site_system", text, True, {"site_system": server}, {"spec": spec})]
+    return [EnsureSiteSystem(text, spec=spec)]
 
 
 def _refuse_not_top_tier(current: ProviderState, topology: Topology, what: str) -> None:

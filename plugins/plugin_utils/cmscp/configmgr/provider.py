@@ -402,10 +402,6 @@ class SiteProvider:
                 self._sites[site.site_code] = site
         return self._sites.get(code)
 
-    def install_markers(self, server: str, since: datetime) -> bool:
-        """Name used in docs/architecture.md: same as install_finished()."""
-        return self.install_finished(server, since)
-
     def install_finished(self, server: str, since: datetime, entries: Optional[list[LogEntry]] = None,
                          site_code: Optional[str] = None) -> bool:
         """sitecomp.log shows a finished install for `server` after `since`: the bootstrap markers of a remote

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import re
 import time
-from typing import Callable, Optional
+from datetime import datetime, timezone
+from typing import Any, Callable, Optional
 
 from ..errors import CheckModeViolation, CommandFailed, ConfigMgrError, InvalidOption, WaitTimeout
 from ..logs import LogEntry
@@ -24,6 +25,10 @@ Progress = Callable[[str], None]
 Finished = Callable[[], bool]
 THREAD_NAME = re.compile(r"^[A-Za-z0-9_]+$")     # the one rule for component / thread names (public)
 THREAD_NAME_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")   # same rule, as a set
+# The collection's record of a thread's last start (by configmgr.scp.component), beside DownloaderPendingMode under
+# STATE_KEY on the host: the value ThreadStarted_<thread name>, an ISO 8601 UTC string of the host's clock once the
+# thread ran again, e.g. ThreadStarted_SMS_DMP_DOWNLOADER = "2026-11-02T09:05:07.123000+00:00".
+THREAD_STARTED_PREFIX = "ThreadStarted_"
 
 
 def check_thread_name(name: str) -> str:
@@ -34,6 +39,27 @@ def check_thread_name(name: str) -> str:
 
 
 _check_name = check_thread_name
+
+
+def thread_started_value(name: str) -> str:
+    """The registry value (under STATE_KEY) that records when the collection last started thread `name`."""
+    return THREAD_STARTED_PREFIX + check_thread_name(name).upper()
+
+
+def parse_thread_start(value: object) -> Optional[datetime]:
+    """A recorded start as an aware UTC datetime; None for a missing or malformed record (it then counts as unknown).
+    The session returns the ISO 8601 string already parsed (cmscp.values turns round-trip DateTime text back into a
+    datetime), so both forms are accepted."""
+    if isinstance(value, datetime):
+        when = value
+    elif isinstance(value, str) and value.strip():
+        try:
+            when = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError:
+            return None
+    else:
+        return None
+    return (when if when.tzinfo else when.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
 
 
 def _reached(state: ThreadState, want: str) -> bool:
@@ -55,6 +81,7 @@ class ScpHost:
         self._sleep = sleep
         self._clock = clock
         self.poll_interval = poll_interval
+        self._recorded_starts: list[str] = []      # ThreadStarted_* values seen by the last thread state read
 
     @property
     def host(self) -> str:
@@ -68,6 +95,15 @@ class ScpHost:
 
     # -- reads ------------------------------------------------------------------------------------------
     def thread_state(self, name: str = DOWNLOADER_THREAD) -> ThreadState:
+        return self._read_thread(name)[0]
+
+    def thread_state_and_start(self, name: str = DOWNLOADER_THREAD) -> tuple[ThreadState, Optional[datetime]]:
+        """The thread state and the start the collection recorded for it (ThreadStarted_<name>, None when there is
+        none), from the same pipeline as thread_state: the record is in the key that pipeline reads already."""
+        state, record = self._read_thread(name)
+        return state, parse_thread_start(record.get(thread_started_value(name)))
+
+    def _read_thread(self, name: str) -> tuple[ThreadState, dict[str, Any]]:
         pipe = Pipeline(operation="read the %s thread state" % _check_name(name))
         pipe.add("Get-ItemProperty", ("Path", "%s\\%s" % (THREADS_KEY, name)), error_action="SilentlyContinue")
         pipe.add("Get-Service", ("Name", EXECUTIVE_SERVICE), error_action="SilentlyContinue")
@@ -76,13 +112,15 @@ class ScpHost:
         values = result[0].first if isinstance(result[0].first, dict) else None
         service = result[1].first if isinstance(result[1].first, dict) else None
         record = result[2].first if isinstance(result[2].first, dict) else {}
+        self._recorded_starts = sorted(str(k) for k in record if str(k).startswith(THREAD_STARTED_PREFIX))
         status = str(service.get("Status")) if service and service.get("Status") is not None else None
         pending = _text(record.get(PENDING_MODE_VALUE)) if name == DOWNLOADER_THREAD else None
         if values is None:
-            return ThreadState(self.host, name, present=False, service_status=status, pending_mode=pending)
+            return ThreadState(self.host, name, present=False, service_status=status, pending_mode=pending), record
         return ThreadState(self.host, name, present=True, current_state=_text(values.get(CURRENT_STATE)),
                            requested_operation=_text(values.get(REQUESTED_OPERATION)),
-                           startup_type=_text(values.get("Startup Type")), service_status=status, pending_mode=pending)
+                           startup_type=_text(values.get("Startup Type")), service_status=status,
+                           pending_mode=pending), record
 
     # -- the collection's record of a mode change no restart has applied yet -------------------------------
     def mark_pending_mode(self, mode: str) -> None:
@@ -101,6 +139,36 @@ class ScpHost:
         self._mutate(operation)
         pipe = Pipeline(operation=operation)
         pipe.add("Remove-ItemProperty", ("Path", STATE_KEY), ("Name", [PENDING_MODE_VALUE]),
+                 error_action="SilentlyContinue")
+        self.session.run(pipe)
+
+    # -- the collection's record of a thread's last start (configmgr.scp.component) ---------------------------
+    def record_thread_start(self, name: str, when: datetime, every_thread: bool = False) -> str:
+        """Record `when` (the host's clock once the thread ran again) as ThreadStarted_<name>, an ISO 8601 UTC string;
+        return that string. service_connection_point_info ties log lines at or after it to the running thread.
+        `every_thread`: SMS_EXECUTIVE itself was restarted, so the starts recorded for the other threads (as the last
+        thread state read saw them) are no longer their last starts and are removed in the same pipeline."""
+        value = thread_started_value(name)
+        stamp = (when if when.tzinfo else when.replace(tzinfo=timezone.utc)).astimezone(timezone.utc).isoformat()
+        operation = "record the start of the %s thread" % name
+        self._mutate(operation)
+        pipe = Pipeline(operation=operation)
+        pipe.add("New-Item", ("Path", STATE_KEY), error_action="SilentlyContinue")   # exists already: fine
+        pipe.add("Set-ItemProperty", ("Path", STATE_KEY), ("Name", value), ("Value", stamp))
+        others = [v for v in self._recorded_starts if v != value] if every_thread else []
+        if others:
+            pipe.add("Remove-ItemProperty", ("Path", STATE_KEY), ("Name", others), error_action="SilentlyContinue",
+                     label="forget the starts of the other threads")
+        self.session.run(pipe)
+        return stamp
+
+    def forget_thread_start(self, name: str) -> None:
+        """Remove ThreadStarted_<name> (the thread was stopped, or its start could not be recorded): a start the
+        collection did not see must not be taken for the last one."""
+        operation = "forget the recorded start of the %s thread" % name
+        self._mutate(operation)
+        pipe = Pipeline(operation=operation)
+        pipe.add("Remove-ItemProperty", ("Path", STATE_KEY), ("Name", [thread_started_value(name)]),
                  error_action="SilentlyContinue")
         self.session.run(pipe)
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 from unittest.mock import MagicMock
 
 import pytest
-from ansible.errors import AnsibleActionFail
 
-from ansible_collections.configmgr.scp.plugins.action import component, service_connection_point
+from ansible_collections.configmgr.scp.plugins.action import component, service_connection_point, site_system_server, usage_data
 from ansible_collections.configmgr.scp.plugins.plugin_utils import _action
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.errors import CommandFailed, HostUnreachable
 
@@ -41,34 +40,81 @@ def fixture_no_sessions(monkeypatch):
 @pytest.mark.parametrize("args,message", [
     ({"server": "scp01.contoso.com", "site_code": "PS12"}, "site_code must be three letters"),
     ({"server": "scp01"}, "server must be a fully qualified domain name"),
-    ({"state": "present"}, "state=present needs server"),
     ({"server": "scp01.contoso.com", "wait_timeout": 0}, "wait_timeout must be greater than 0"),
     ({"state": "absent", "mode": "offline"}, "mode cannot be used with state=absent"),
+    ({"state": "absent", "allow_move": True}, "allow_move cannot be used with state=absent"),
     ({"server": "scp01.contoso.com", "read_timeout": 10, "operation_timeout": 20}, "read_timeout"),
-    ({"server": "scp01.contoso.com", "site_system": {"account_name": "CONTOSO\\i", "use_site_server_account": True}},
-     "mutually exclusive"),
 ])
 def test_invalid_input_fails_before_any_remote_call(no_sessions, args, message):
     result = make(service_connection_point, args).run(task_vars=dict(TASK_VARS))
-    assert result["failed"] is True
+    assert result["failed"] is True and result["changed"] is False
+    assert result["msg"].startswith("invalid input: ")
     assert message in result["msg"]
     assert no_sessions == []
+
+
+# The rules between options are argument spec data (module_utils/_argspec.py), enforced by Ansible's validation: the
+# task fails with Ansible's message, which names the options and the rule, after "invalid input: ".
+@pytest.mark.parametrize("plugin,args,message", [
+    (service_connection_point, {"state": "present"}, "state is present but all of the following are missing: server"),
+    (service_connection_point, {}, "state is present but all of the following are missing: server"),
+    (service_connection_point, {"server": None}, "state is present but all of the following are missing: server"),
+    (service_connection_point, {"server": "scp01.contoso.com",
+                                "site_system": {"account_name": "CONTOSO\\i", "use_site_server_account": True}},
+     "parameters are mutually exclusive: account_name|use_site_server_account found in site_system"),
+    (service_connection_point, {"server": "scp01.contoso.com",
+                                "site_system": {"account_name": "CONTOSO\\i", "use_site_server_account": False}},
+     "parameters are mutually exclusive: account_name|use_site_server_account found in site_system"),
+    (service_connection_point, {"server": "scp01.contoso.com", "site_system": {"proxy_port": 8080}},
+     "parameters are required together: proxy_server, proxy_port found in site_system"),
+    (service_connection_point, {"server": "scp01.contoso.com", "site_system": {"proxy_server": "proxy.contoso.com"}},
+     "parameters are required together: proxy_server, proxy_port found in site_system"),
+    (service_connection_point, {"server": "scp01.contoso.com", "site_system": {"proxy_account": "CONTOSO\\p"}},
+     "missing parameter(s) required by 'proxy_account': proxy_server found in site_system"),
+    (site_system_server, {"server": "scp01.contoso.com", "account_name": "CONTOSO\\i", "use_site_server_account": True},
+     "parameters are mutually exclusive: account_name|use_site_server_account"),
+    (site_system_server, {"server": "scp01.contoso.com", "proxy_port": 8080},
+     "parameters are required together: proxy_server, proxy_port"),
+    (site_system_server, {"server": "scp01.contoso.com", "proxy_account": "CONTOSO\\p"},
+     "missing parameter(s) required by 'proxy_account': proxy_server"),
+    (site_system_server, {}, "missing required arguments: server"),
+    (component, {}, "missing required arguments: state"),
+    (service_connection_point, {"server": "scp01.contoso.com", "mode": "sideways"},
+     "value of mode must be one of: online, offline, got: sideways"),
+    (service_connection_point, {"server": "scp01.contoso.com", "colour": "blue"},
+     "Unsupported parameters for (%s) module: colour" % "configmgr.scp.service_connection_point"),
+])
+def test_argument_spec_rules_fail_the_task_before_any_remote_call(no_sessions, monkeypatch, plugin, args, message):
+    action = make(plugin, args)
+    monkeypatch.setattr(action, "_load_name", "configmgr.scp." + plugin.ActionModule.MODULE, raising=False)
+    result = action.run(task_vars=dict(TASK_VARS))
+    assert sorted(result) == ["changed", "failed", "msg"] and result["failed"] is True and result["changed"] is False
+    assert result["msg"].startswith("invalid input: " + message), result["msg"]
+    assert no_sessions == []
+    assert action._task.args == args, "the task's own arguments are left as they were"
+
+
+def test_state_absent_needs_no_server(no_sessions, monkeypatch):
+    calls = []
+    monkeypatch.setattr(service_connection_point.ActionModule, "execute", lambda self, ctx, args: calls.append(args) or {})
+    result = make(service_connection_point, {"state": "absent"}).run(task_vars=dict(TASK_VARS))
+    assert result.get("failed") is not True, result
+    assert calls and calls[0]["server"] is None
+
+
+def test_a_validation_error_never_shows_a_no_log_value(no_sessions, monkeypatch):
+    spec = _action.module_spec("usage_data")
+    spec["argument_spec"]["pin"] = dict(type="int", no_log=True)
+    monkeypatch.setattr(_action, "module_spec", lambda name: spec)
+    result = make(usage_data, {"level": "full", "pin": "T0pSecret"}).run(task_vars=dict(TASK_VARS))
+    assert result["failed"] is True and result["msg"].startswith("invalid input: argument 'pin' is of type str")
+    assert "T0pSecret" not in str(result)
 
 
 def test_component_rejects_service_method_for_started(no_sessions):
     result = make(component, {"state": "started", "method": "service"}).run(task_vars=dict(TASK_VARS))
     assert result["failed"] and "method=service" in result["msg"]
     assert no_sessions == []
-
-
-def test_unknown_option_is_an_argspec_error():
-    with pytest.raises(AnsibleActionFail, match="Unsupported parameters"):
-        make(service_connection_point, {"server": "scp01.contoso.com", "colour": "blue"}).run(task_vars=dict(TASK_VARS))
-
-
-def test_bad_choice_is_an_argspec_error():
-    with pytest.raises(AnsibleActionFail, match="mode"):
-        make(service_connection_point, {"server": "scp01.contoso.com", "mode": "sideways"}).run(task_vars=dict(TASK_VARS))
 
 
 def test_host_unreachable_is_reported_as_unreachable(monkeypatch):

@@ -6,7 +6,7 @@ import dataclasses
 import pytest
 
 from ansible_collections.configmgr.scp.plugins.plugin_utils._connvars import (
-    CONNECTION_OPTIONS, SECRET_OPTIONS, find_inventory_host, options_from_vars, redact, second_target, task_target)
+    CONNECTION_OPTIONS, SECRET_OPTIONS, find_inventory_host, options_from_vars, second_target, task_target)
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.options import PSRP_VARIABLES, ConnectionOptions
 
 LAB_VARS = {
@@ -116,11 +116,6 @@ def test_second_host_not_in_inventory_gets_the_same_credentials_on_its_fqdn():
 def test_derived_host_keeps_the_scheme_a_port_implied(port, protocol):
     task = task_target({"inventory_hostname": "cm01.contoso.com", "ansible_port": port}, {})
     assert second_target("scp09.contoso.com", task, {}).options["protocol"] == protocol
-
-
-def test_redact_hides_secrets():
-    shown = redact({"password": "p", "certificate_key_pem": "/k", "username": "u"})
-    assert shown == {"password": "********", "certificate_key_pem": "********", "username": "u"}
 
 
 def test_uses_the_library_table():

@@ -7,7 +7,7 @@ from unittest.mock import MagicMock
 from ansible_collections.configmgr.scp.plugins.action import service_connection_point
 from ansible_collections.configmgr.scp.plugins.plugin_utils import _action
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.errors import CommandFailed, HostUnreachable, WaitTimeout
-from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.planner import Step
+from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.planner import AddScp, Verify
 
 TASK_VARS = {"inventory_hostname": "cm01.contoso.com", "ansible_host": "127.0.0.1", "ansible_port": 40001,
              "ansible_user": "CONTOSO\\cmadmin", "ansible_password": "Inv3ntorySecret", "ansible_psrp_auth": "ntlm"}
@@ -39,7 +39,8 @@ def test_wait_timeout_after_add_reports_changed_and_the_steps_that_ran(monkeypat
     def execute(self, ctx, args):
         err = WaitTimeout("SMS_DMP_DOWNLOADER did not reach Running", SCP, "wait for the install", 900.0, "absent")
         err.changed = None           # an older library without the flag: the steps' own `mutates` decides
-        err.steps_run = [Step("add_scp", "add the SCP on %s" % SCP, True), Step("verify", "verify", False)]
+        err.steps_run = [AddScp("add the SCP on %s" % SCP, server=SCP, site_code="PS1", mode="Online"),
+                         Verify("verify", server=SCP, site_code="PS1", mode="Online")]
         raise err
 
     result = run_with(monkeypatch, execute)
@@ -52,17 +53,18 @@ def test_error_flagged_changed_by_the_library_reports_changed(monkeypatch):
     def execute(self, ctx, args):
         err = CommandFailed("Start timed out", SCP, "Set-ItemProperty")
         err.changed = True           # ScpHost: Stop went through, Start did not
-        err.partial_changes = ["request Stop of SMS_DMP_DOWNLOADER"]
+        err.steps_run = [{"action": "request_stop", "description": "request Stop of SMS_DMP_DOWNLOADER"}]
         raise err
 
     result = run_with(monkeypatch, execute)
-    assert result["changed"] is True and result["steps_run"] == ["request Stop of SMS_DMP_DOWNLOADER"]
+    assert result["changed"] is True and result["steps_run"] == [{"action": "request_stop",
+                                                                  "description": "request Stop of SMS_DMP_DOWNLOADER"}]
 
 
 def test_error_before_any_mutation_reports_unchanged(monkeypatch):
     def execute(self, ctx, args):
         err = CommandFailed("denied", "127.0.0.1", "Get-CMSite")
-        err.steps_run = [Step("verify", "verify", False).to_dict()]
+        err.steps_run = [Verify("verify", server=SCP, site_code="PS1", mode="Online").to_dict()]
         raise err
 
     result = run_with(monkeypatch, execute)

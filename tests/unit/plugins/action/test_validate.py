@@ -4,7 +4,9 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 import pytest
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
+from ansible_collections.configmgr.scp.plugins.module_utils import _argspec
 from ansible_collections.configmgr.scp.plugins.plugin_utils import _validate as check
 
 
@@ -54,13 +56,36 @@ def test_regex():
 
 
 @pytest.mark.parametrize("args,message", [
-    ({"account_name": "CONTOSO\\inst", "use_site_server_account": True}, "mutually exclusive"),
-    ({"proxy_port": 8080}, "need proxy_server"),
-    ({"proxy_server": "proxy.contoso.com"}, "proxy_server needs proxy_port"),
-    ({"proxy_server": "proxy.contoso.com", "proxy_account": "CONTOSO\\proxy"}, "proxy_server needs proxy_port"),
     ({"proxy_server": "proxy.contoso.com", "proxy_port": 0}, "proxy_port must be a TCP port"),
     ({"public_fqdn": "scp01"}, "public_fqdn must be a fully qualified"),
+    ({"account_name": "svc"}, "account_name must be an account"),
 ])
-def test_site_system_conflicts(args, message):
+def test_site_system_settings(args, message):
     with pytest.raises(ValueError, match=message):
-        check.site_system_conflicts(args)
+        check.site_system_settings(args)
+
+
+# The rules between the site system settings are data (SITE_SYSTEM_RULES), the same for site_system_server's own
+# options and service_connection_point's site_system suboptions.
+@pytest.mark.parametrize("settings,message", [
+    ({"account_name": "CONTOSO\\inst", "use_site_server_account": True},
+     "parameters are mutually exclusive: account_name|use_site_server_account"),
+    ({"proxy_port": 8080}, "parameters are required together: proxy_server, proxy_port"),
+    ({"proxy_server": "proxy.contoso.com"}, "parameters are required together: proxy_server, proxy_port"),
+    ({"proxy_server": "proxy.contoso.com", "proxy_account": "CONTOSO\\proxy"},
+     "parameters are required together: proxy_server, proxy_port"),
+    ({"proxy_account": "CONTOSO\\proxy"}, "missing parameter(s) required by 'proxy_account': proxy_server"),
+    ({"proxy_server": "proxy.contoso.com", "proxy_port": 8080, "proxy_account": "CONTOSO\\proxy"}, None),
+    ({"account_name": "CONTOSO\\inst"}, None),
+    ({"use_site_server_account": True}, None),
+])
+def test_site_system_rules_are_the_same_for_both_modules(settings, message):
+    top = _argspec.module_spec("site_system_server")
+    found = ArgumentSpecValidator(**top).validate(dict(settings, server="scp01.contoso.com")).errors.errors
+    scp = _argspec.module_spec("service_connection_point")
+    nested = ArgumentSpecValidator(**scp).validate({"server": "scp01.contoso.com", "site_system": settings}).errors.errors
+    if message is None:
+        assert found == [] and nested == [], (found, nested)
+    else:
+        assert [str(e) for e in found][:1] == [message]
+        assert [str(e) for e in nested][:1] == [message + " found in site_system"]

@@ -121,13 +121,13 @@ def test_a_long_value_is_not_repeated_in_full():
     ({"proxy_server": "proxy", "proxy_port": 8080, "proxy_account": "proxy"}, "site_system.proxy_account must be an account"),
     ({"public_fqdn": "scp01.contoso.com;calc"}, "site_system.public_fqdn must be a fully qualified domain name"),
 ])
-def test_site_system_conflicts_checks_each_setting_with_the_prefix(args, message):
+def test_site_system_settings_checks_each_setting_with_the_prefix(args, message):
     with pytest.raises(ValueError, match="^" + message.replace(".", "\\.")):
-        check.site_system_conflicts(args, "site_system.")
+        check.site_system_settings(args, "site_system.")
 
 
 def test_empty_settings_mean_not_given():
-    check.site_system_conflicts({"account_name": "", "proxy_server": "", "proxy_account": "", "public_fqdn": ""})
+    check.site_system_settings({"account_name": "", "proxy_server": "", "proxy_account": "", "public_fqdn": ""})
 
 
 # -- the modules refuse them before any session -----------------------------------------------------------------------

@@ -1,0 +1,319 @@
+"""One definition per option group, checked: every module's argument spec (plugins/module_utils/_argspec.py) against
+its documentation merged with its doc fragments (by ansible-core's own add_fragments, as ansible-doc merges them),
+the connection options against the library's ConnectionOptions and ansible-core's psrp connection plugin, and the
+values module_utils repeats from the library (it cannot import it) against the library's constants."""
+from __future__ import annotations
+
+import ast
+import dataclasses
+import importlib
+import inspect
+import re
+import typing
+from pathlib import Path
+from typing import Any, Mapping, Optional
+
+import pytest
+import yaml
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from ansible.plugins.connection import psrp
+from ansible.utils.plugin_docs import add_fragments
+
+from ansible_collections.configmgr.scp.plugins.module_utils import _argspec
+from ansible_collections.configmgr.scp.plugins.plugin_utils import _action, _connvars, _validate
+from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp import options as library
+from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr import bootstrap, constants, scphost
+
+COLLECTION = "configmgr.scp"
+PACKAGE = "ansible_collections.configmgr.scp.plugins"
+MODULES = sorted(_argspec.MODULE_ARGSPECS)
+NO_LOG_TEXT = "Never returned or logged"          # how a description says its option is no_log
+# ConnectionOptions fields no task option sets: for library callers only (allow_basic_over_http, see the Basic
+# over HTTP message) and how messages name the host (the inventory name, set by the action base).
+LIBRARY_ONLY_FIELDS = {"allow_basic_over_http", "display_name"}
+# ansible-core's psrp connection plugin names the address and the credentials differently; no_profile is not used
+# (the library opens runspaces with their profile).
+PSRP_NAMES = {"remote_addr": "host", "remote_user": "username", "remote_password": "password"}
+PSRP_UNUSED = {"no_profile"}
+PYTHON_TYPES = {"str": str, "path": str, "int": int, "bool": bool, "float": float}
+RULES = ("mutually_exclusive", "required_together", "required_one_of", "required_if", "required_by")
+
+
+# -- the documentation, as ansible-doc reads it ---------------------------------------------------------------------
+class Fragment:
+    """A fragment class as ansible-core's fragment loader returns it (the collection's name set)."""
+
+
+class FragmentLoader:
+    """The part of ansible-core's fragment loader that add_fragments uses: `get(name)`, the class or None."""
+
+    def get(self, name: str) -> Optional[type]:
+        prefix = COLLECTION + "."
+        short = name[len(prefix):] if name.startswith(prefix) else ""
+        if not short or "." in short:
+            return None          # add_fragments then splits off the variable (configmgr.scp.attributes.CHANGES)
+        try:
+            found = importlib.import_module("%s.doc_fragments.%s" % (PACKAGE, short))
+        except ModuleNotFoundError:
+            return None
+        return type("Fragment", (found.ModuleDocFragment, Fragment), {"ansible_name": name})
+
+
+def module_doc(module: str) -> dict[str, Any]:
+    return yaml.safe_load(importlib.import_module("%s.modules.%s" % (PACKAGE, module)).DOCUMENTATION)
+
+
+def fragment_options(slug: str) -> dict[str, Any]:
+    """The options one extends_documentation_fragment entry adds."""
+    name, var = slug, "DOCUMENTATION"
+    if FragmentLoader().get(slug) is None:
+        name, var = slug.rsplit(".", 1)
+    fragment = FragmentLoader().get(name)
+    assert fragment is not None, "unknown fragment %s" % slug
+    return yaml.safe_load(getattr(fragment, var.upper())).get("options") or {}
+
+
+def documented_options(module: str) -> dict[str, Any]:
+    """The module's options with its doc fragments merged by ansible-core (ansible.utils.plugin_docs.add_fragments)."""
+    doc = module_doc(module)
+    path = inspect.getfile(importlib.import_module("%s.modules.%s" % (PACKAGE, module)))
+    add_fragments(doc, path, fragment_loader=FragmentLoader(), is_module=True)
+    return doc["options"]
+
+
+def description(option: Mapping[str, Any]) -> str:
+    text = option.get("description") or ""
+    return " ".join(text) if isinstance(text, list) else str(text)
+
+
+def plain(value: Any) -> Any:
+    """A value without ansible-core's data tags (documentation strings are tagged str subclasses), so that types
+    compare too (a default of 0 is no default of false)."""
+    if isinstance(value, bool) or value is None:
+        return value
+    for kind in (str, int, float):
+        if isinstance(value, kind):
+            return kind(value)
+    if isinstance(value, (list, tuple)):
+        return [plain(item) for item in value]
+    return value
+
+
+def compare(spec: Mapping[str, Any], docs: Mapping[str, Any], where: str = "") -> list[str]:
+    """Differences between an argument spec and documented options (names, types, choices, defaults, required,
+    no_log, elements, aliases, suboptions)."""
+    problems = []
+    for name in sorted(set(spec) ^ set(docs)):
+        problems.append("%s%s: %s" % (where, name, "in the spec, not documented" if name in spec else "documented, not in the spec"))
+    for name in sorted(set(spec) & set(docs)):
+        s, d, path = spec[name], docs[name], where + name
+        pairs = {
+            "type": (s.get("type", "str"), d.get("type", "str")),
+            "choices": (list(s["choices"]) if "choices" in s else None, list(d["choices"]) if "choices" in d else None),
+            "default": (s.get("default"), d.get("default")),
+            "required": (bool(s.get("required", False)), bool(d.get("required", False))),
+            "elements": (s.get("elements"), d.get("elements")),
+            "aliases": (sorted(s.get("aliases") or []), sorted(d.get("aliases") or [])),
+            "no_log": (bool(s.get("no_log", False)), NO_LOG_TEXT in description(d)),
+        }
+        for key, values in pairs.items():
+            in_spec, in_docs = plain(values[0]), plain(values[1])
+            if in_spec != in_docs or type(in_spec) is not type(in_docs):
+                problems.append("%s: %s is %r in the spec, %r in the docs" % (path, key, in_spec, in_docs))
+        if "options" in s or "suboptions" in d:
+            problems.extend(compare(s.get("options") or {}, d.get("suboptions") or {}, path + "."))
+    return problems
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_the_spec_is_what_the_docs_say(module):
+    assert compare(_argspec.argument_spec(module), documented_options(module)) == []
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_each_option_is_documented_once(module):
+    """No module documents an option of a fragment again (ansible-doc would silently keep the module's text)."""
+    doc = module_doc(module)
+    seen = {name: "the module" for name in doc.get("options") or {}}
+    for slug in doc.get("extends_documentation_fragment") or []:
+        for name in fragment_options(slug):
+            assert name not in seen, "%s: %s is documented by %s and %s" % (module, name, seen[name], slug)
+            seen[name] = slug
+
+
+def test_every_module_documents_the_connection_options_by_the_fragment():
+    for module in MODULES:
+        assert "%s.connection" % COLLECTION in module_doc(module)["extends_documentation_fragment"], module
+        assert set(_argspec.CONNECTION_ARGSPEC) <= set(_argspec.argument_spec(module))
+
+
+# -- the rules between options ---------------------------------------------------------------------------------------
+def rule_names(rules: Mapping[str, Any]) -> dict[str, set[str]]:
+    """rule -> every option name it mentions."""
+    found: dict[str, set[str]] = {}
+    for rule, entries in rules.items():
+        assert rule in RULES, rule
+        names: set[str] = set()
+        if rule == "required_by":
+            for key, needed in entries.items():
+                names |= {key} | ({needed} if isinstance(needed, str) else set(needed))
+        elif rule == "required_if":
+            for entry in entries:
+                names |= {entry[0]} | set(entry[2])
+        else:
+            for group in entries:
+                names |= set(group)
+        found[rule] = names
+    return found
+
+
+def nested_rules(spec: Mapping[str, Any], where: str = ""):
+    """(path, option specs, rules) of the top level's suboptions, recursively."""
+    for name, option in spec.items():
+        if "options" in option:
+            yield where + name, option["options"], {k: option[k] for k in RULES if k in option}
+            yield from nested_rules(option["options"], where + name + ".")
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_every_rule_names_options_of_its_level_and_the_docs_say_it(module):
+    """Rules name options that exist where they apply, and each rule is in the docs: the options of a
+    mutually_exclusive or required_together group name each other, a required_by key names what it needs, and an
+    option required_if names the condition (O(state=present))."""
+    spec = _argspec.module_spec(module)
+    docs = documented_options(module)
+    levels = [("", spec["argument_spec"], {k: v for k, v in spec.items() if k != "argument_spec"}, docs)]
+    for path, options, rules in nested_rules(spec["argument_spec"]):
+        sub_docs = docs
+        for part in path.split("."):
+            sub_docs = sub_docs[part]["suboptions"]
+        levels.append((path + ".", options, rules, sub_docs))
+    for prefix, options, rules, level_docs in levels:
+        for rule, names in rule_names(rules).items():
+            assert names <= set(options), "%s %s names %s" % (module, rule, names - set(options))
+
+        def says(option: str, other: str) -> None:
+            assert "O(%s%s" % (prefix, other) in description(level_docs[option]), \
+                "%s: the docs of %s%s do not name O(%s%s)" % (module, prefix, option, prefix, other)
+
+        for group in rules.get("mutually_exclusive", []) + rules.get("required_together", []):
+            for option in group:
+                for other in group:
+                    if other != option:
+                        says(option, other)
+        for key, needed in rules.get("required_by", {}).items():
+            for other in [needed] if isinstance(needed, str) else needed:
+                says(key, other)
+        for entry in rules.get("required_if", []):
+            for option in entry[2]:
+                says(option, "%s=%s)" % (entry[0], entry[1]))
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_ansible_accepts_the_spec_and_its_rules(module):
+    """The spec is valid for ArgumentSpecValidator (an unknown rule key or option would fail here)."""
+    spec = _argspec.module_spec(module)
+    required = {name: "x" if option.get("type", "str") == "str" and "choices" not in option else option["choices"][0]
+                for name, option in spec["argument_spec"].items() if option.get("required")}
+    if module == "service_connection_point":
+        required["server"] = "scp01.contoso.com"
+    result = ArgumentSpecValidator(**spec).validate(required)
+    assert result.errors.errors == []
+
+
+def test_the_site_system_group_is_one_spec_in_both_modules():
+    scp = _argspec.SERVICE_CONNECTION_POINT["site_system"]
+    assert scp["options"] == _argspec.SITE_SYSTEM_OPTIONS
+    assert {k: scp[k] for k in RULES if k in scp} == _argspec.SITE_SYSTEM_RULES
+    sss = _argspec.SITE_SYSTEM_SERVER
+    assert {k: sss[k] for k in _argspec.SITE_SYSTEM_OPTIONS} == _argspec.SITE_SYSTEM_OPTIONS
+    assert _argspec.MODULE_RULES["site_system_server"] == _argspec.SITE_SYSTEM_RULES
+
+
+def test_the_site_system_fragment_says_the_same_in_both_forms():
+    """DOCUMENTATION (a module's own options) and SUBOPTIONS (site_system's) differ only in O(site_system.x)."""
+    top = fragment_options("%s.site_system" % COLLECTION)
+    nested = fragment_options("%s.site_system.SUBOPTIONS" % COLLECTION)
+    assert list(nested) == ["site_system"]
+    suboptions = yaml.safe_load(yaml.safe_dump(nested["site_system"]["suboptions"]).replace("O(site_system.", "O("))
+    assert suboptions == top
+    assert list(top) == list(_argspec.SITE_SYSTEM_OPTIONS)
+    assert compare(_argspec.SITE_SYSTEM_OPTIONS, top) == []
+    assert module_doc("site_system_server")["extends_documentation_fragment"][0] == "%s.site_system" % COLLECTION
+    assert "%s.site_system.SUBOPTIONS" % COLLECTION in module_doc("service_connection_point")["extends_documentation_fragment"]
+
+
+# -- connection options: the library's ConnectionOptions and the psrp plugin ------------------------------------------
+def test_every_connection_option_is_a_connection_options_field():
+    fields = {f.name for f in dataclasses.fields(library.ConnectionOptions)}
+    spec = set(_argspec.CONNECTION_ARGSPEC)
+    assert spec <= fields, spec - fields
+    assert fields - spec == LIBRARY_ONLY_FIELDS
+    assert "certificate_key_password" in spec
+
+
+def test_the_connection_options_are_the_psrp_variables_the_library_reads():
+    assert set(_argspec.CONNECTION_ARGSPEC) == set(_connvars.CONNECTION_OPTIONS) == {e.option for e in library.PSRP_VARIABLES}
+
+
+def test_secrets_are_no_log():
+    no_log = {name for name, option in _argspec.CONNECTION_ARGSPEC.items() if option.get("no_log")}
+    assert no_log == set(library.SECRET_FIELDS) == set(_connvars.SECRET_OPTIONS)
+    for module in MODULES:
+        assert {n for n, o in _argspec.MODULE_ARGSPECS[module].items() if o.get("no_log")} == set(), module
+
+
+def test_connection_option_types_fit_the_fields():
+    hints = typing.get_type_hints(library.ConnectionOptions)
+    for name, option in _argspec.CONNECTION_ARGSPEC.items():
+        wanted = PYTHON_TYPES[option.get("type", "str")]
+        allowed = set(typing.get_args(hints[name])) or {hints[name]}
+        assert wanted in allowed, "%s: %s, the field is %s" % (name, option.get("type"), hints[name])
+
+
+def test_connection_choices_are_the_library_constants():
+    spec = _argspec.CONNECTION_ARGSPEC
+    assert tuple(spec["auth"]["choices"]) == _argspec.AUTH_CHOICES == library.AUTH_METHODS
+    assert tuple(spec["protocol"]["choices"]) == _argspec.PROTOCOL_CHOICES == library.PROTOCOLS
+    assert tuple(spec["message_encryption"]["choices"]) == _argspec.ENCRYPTION_CHOICES == library.ENCRYPTION
+
+
+def test_the_connection_options_are_the_psrp_plugins():
+    plugin = yaml.safe_load(psrp.DOCUMENTATION)["options"]
+    names = {PSRP_NAMES.get(name, name) for name in plugin} - PSRP_UNUSED
+    assert names == set(_argspec.CONNECTION_ARGSPEC)
+    for name, option in plugin.items():
+        ours = _argspec.CONNECTION_ARGSPEC.get(PSRP_NAMES.get(name, name))
+        if ours is not None and "choices" in option:
+            assert set(ours.get("choices") or ()) == set(option["choices"]), name
+
+
+# -- one definition of the site code, the thread name, the auth choices -----------------------------------------------
+def test_values_module_utils_repeats_are_the_librarys():
+    assert _argspec.DOWNLOADER_THREAD == constants.DOWNLOADER_THREAD
+    assert _argspec.COMPONENT["name"]["default"] == constants.DOWNLOADER_THREAD
+    assert documented_options("component")["name"]["default"] == constants.DOWNLOADER_THREAD
+    assert documented_options("service_connection_point")["auth"]["choices"] == list(library.AUTH_METHODS)
+
+
+def test_the_plugins_check_with_the_librarys_rules():
+    assert _validate.SITE_CODE is bootstrap.SITE_CODE and _action.SITE_CODE is bootstrap.SITE_CODE
+    assert _validate.THREAD_NAME_CHARS is scphost.THREAD_NAME_CHARS
+    assert _validate.DOWNLOADER_THREAD is constants.DOWNLOADER_THREAD
+    with pytest.raises(ValueError, match="name must be a component name such as SMS_DMP_DOWNLOADER"):
+        _validate.thread_name("SMS-DMP")
+    assert _validate.thread_name("sms_dmp_uploader") == "SMS_DMP_UPLOADER"
+
+
+def test_argspec_defines_each_repeated_value_once_and_imports_nothing_of_the_collection():
+    source = Path(inspect.getfile(_argspec)).read_text(encoding="utf-8")
+    tree = ast.parse(source)
+    literals = [node.value for node in ast.walk(tree) if isinstance(node, ast.Constant) and isinstance(node.value, str)]
+    assert literals.count(constants.DOWNLOADER_THREAD) == 1
+    lists = [[e.value for e in node.elts] for node in ast.walk(tree) if isinstance(node, (ast.List, ast.Tuple))
+             and node.elts and all(isinstance(e, ast.Constant) and isinstance(e.value, str) for e in node.elts)]
+    for values in (library.AUTH_METHODS, library.PROTOCOLS, library.ENCRYPTION):
+        assert [v for v in lists if set(v) == set(values)] == [list(values)], values
+    imported = [node for node in ast.walk(tree) if isinstance(node, (ast.Import, ast.ImportFrom))]
+    assert all(not (getattr(node, "module", "") or "").startswith("ansible_collections") for node in imported)
+    assert not re.search(r"^\s*(from|import)\s+ansible_collections", source, re.M)
