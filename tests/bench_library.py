@@ -2,8 +2,10 @@
 
 For each operation, against the in-process lab: WSMan requests and bytes (from the lab's request log, NTLM handshake
 included) and the median wall time over N runs, next to a bare pypsrp script doing the same reads (WSMan +
-RunspacePool + one PowerShell with the same cmdlets). Targets: <= 8 requests for the no-op check, <= 1.3x the bare
-script's time. A benchmark, not a test: it prints figures and never fails on timing.
+RunspacePool + one PowerShell with the same cmdlets), all in this process. Targets: <= 7 requests for the no-op check
+(the role run's target, docs/performance.md: the library alone must not need more), <= 1.3x the bare script's time.
+A benchmark, not a test: it prints figures and never fails on timing. ``make bench`` prints the figures of
+docs/performance.md (tests/lab/bench_targets.py); ``python -m tests.lab.bench --details`` adds this one.
 """
 from __future__ import annotations
 
@@ -27,7 +29,7 @@ from tests.lab.lab import Lab
 
 SCENARIO = "hierarchy"
 PROVIDER, SITE_CODE, SCP_HOST = "cas01.contoso.com", "CAS", "scp01.contoso.com"
-NOOP_REQUEST_TARGET = 8
+NOOP_REQUEST_TARGET = 7
 RATIO_TARGET = 1.3
 THREADS_KEY = "HKLM:\\SOFTWARE\\Microsoft\\SMS\\Components\\SMS_EXECUTIVE\\Threads\\SMS_DMP_DOWNLOADER"
 

@@ -8,12 +8,8 @@ from typing import Any, Optional
 
 from ansible_collections.configmgr.scp.plugins.plugin_utils import _validate as check
 from ansible_collections.configmgr.scp.plugins.plugin_utils._action import ConfigMgrAction, TaskContext, describe_error, to_plain
-from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.prereqs import run_prerequisites, summary
-from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.provider import normalise_mode
-from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.scphost import ScpHost
-from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.errors import HostUnreachable
-
-FAILING = {"error": ("fail",), "warning": ("fail", "warn"), "never": ()}
+from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp import (HostUnreachable, ScpHost, normalise_mode,
+                                                                          preflight_verdict, run_prerequisites)
 
 
 class ActionModule(ConfigMgrAction):
@@ -30,7 +26,7 @@ class ActionModule(ConfigMgrAction):
         warnings = []
         session = ctx.session(ctx.other_host(server))
         try:
-            session.open()
+            session.open()                                     # an unreachable server only skips its local checks
             scp_host = ScpHost(session, check_mode=True)
         except HostUnreachable as err:
             warnings.append("cannot reach %s, its local checks are skipped: %s" % (server, describe_error(err)))
@@ -38,16 +34,12 @@ class ActionModule(ConfigMgrAction):
         results = run_prerequisites(provider, server, scp_host, site_code=args["site_code"],
                                     mode=normalise_mode(args["mode"]) if args.get("mode") else None,
                                     allow_move=args["allow_move"])
-        checks = [to_plain(r) for r in results]
-        status = summary(results)
-        bad = [c for c in checks if c["status"] in FAILING[args["fail_on"]]]
-        result: dict[str, Any] = {"changed": False, "server": server, "status": status, "checks": checks,
-                                  "failed_checks": [c["id"] for c in checks if c["status"] == "fail"],
-                                  "warning_checks": [c["id"] for c in checks if c["status"] == "warn"]}
+        verdict = preflight_verdict(server, results, args["fail_on"])
+        result: dict[str, Any] = {"changed": False, "server": server, "status": verdict.status,
+                                  "checks": [to_plain(r) for r in results], "failed_checks": list(verdict.failed_checks),
+                                  "warning_checks": list(verdict.warning_checks)}
         if warnings:
             result["warnings"] = warnings
-        if bad:
-            result["failed"] = True
-            result["msg"] = "prerequisites for the service connection point on %s not met (fail_on=%s): %s" % (
-                server, args["fail_on"], "; ".join("%s: %s" % (c["id"], c["message"]) for c in bad))
+        if verdict.failure:
+            result.update(failed=True, msg=verdict.failure)
         return result

@@ -4,16 +4,15 @@
 """Action plugin of configmgr.scp.service_connection_point: install, move, reconfigure or remove the SCP."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable, Optional
 
 from ansible_collections.configmgr.scp.plugins.plugin_utils import _validate as check
 from ansible_collections.configmgr.scp.plugins.plugin_utils._action import ConfigMgrAction, TaskContext, to_plain
-from ansible_collections.configmgr.scp.plugins.plugin_utils._scp import site_system_spec
-from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.lease import HierarchyLease
-from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.provider import READS
-from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.scphost import ScpHost
-from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.executor import execute_plan, observe_hosts
-from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.planner import DesiredScp, Plan, Wait, plan_scp
+from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp import (SCP_READS, DesiredScp, ExecutionResult,
+                                                                          HierarchyLease, Plan, ScpHost, SiteProvider,
+                                                                          desired_scp, execute_plan, lease_ttl,
+                                                                          mode_changed, observe_hosts, pending_after,
+                                                                          plan_scp)
 
 
 class ActionModule(ConfigMgrAction):
@@ -35,58 +34,52 @@ class ActionModule(ConfigMgrAction):
 
     def execute(self, ctx: TaskContext, args: dict[str, Any]) -> dict[str, Any]:
         provider = ctx.site_provider()
-        ctx.progress("reading the hierarchy and the service connection point")
-        current = provider.read_state(include=READS + ("roles",))      # roles: the HA rule needs them
-        desired = DesiredScp(state=args["state"], server=args["server"], site_code=args["site_code"],
-                             mode=args.get("mode") or None, allow_move=args["allow_move"],     # DesiredScp parses it
-                             site_system=site_system_spec(args["server"], args.get("site_system"), args["site_code"]),
-                             wait=args["wait"])
+        desired = desired_scp(args)
 
         def scp_host(fqdn: str) -> ScpHost:
             return ScpHost(ctx.session(ctx.other_host(fqdn)), check_mode=ctx.check_mode)
 
-        installed, warnings = observe_hosts(current, desired, scp_host)
-        plan = plan_scp(current, desired, installed)
+        ctx.progress("reading the hierarchy and the service connection point")
+        plan, warnings = _read_and_plan(provider, desired, scp_host)
         lease = None
         if plan.changed and not ctx.check_mode:
             # one changing job per hierarchy: take the lease, then read and plan again under it (another job may
             # have changed the site since the first read)
-            lease = HierarchyLease(provider.session, ttl=2 * args["wait_timeout"] + 600)
+            lease = HierarchyLease(provider.session, ttl=lease_ttl(args["wait_timeout"]))
             lease.take(progress=ctx.progress)
-            try:
-                current = provider.read_state(include=READS + ("roles",))
-                installed, warnings = observe_hosts(current, desired, scp_host)
-                plan = plan_scp(current, desired, installed)
-            except BaseException:
-                lease.release()
-                raise
         try:
-            return self._apply(ctx, args, provider, plan, warnings, scp_host)
+            if lease is not None:
+                plan, warnings = _read_and_plan(provider, desired, scp_host)
+            outcome = None
+            if plan.steps and not ctx.check_mode:
+                outcome = execute_plan(plan, provider, scp_host, wait_timeout=args["wait_timeout"],
+                                       progress=lambda step, text: ctx.progress(text))
+            return _result(ctx, plan, warnings, outcome)
         finally:
             if lease is not None:
                 lease.release()
 
-    @staticmethod
-    def _apply(ctx: TaskContext, args: dict[str, Any], provider: Any, plan: Plan, warnings: list[str],
-               scp_host: Any) -> dict[str, Any]:
-        before = to_plain(plan.before)
-        result: dict[str, Any] = {"changed": plan.changed, "plan": plan.to_list(), "before": before,
-                                  "restart_required": plan.restart_required, "moved_from": plan.moved_from,
-                                  "drift": plan.drift}
-        if warnings:
-            result["warnings"] = warnings
-        if plan.steps and not ctx.check_mode:
-            outcome = execute_plan(plan, provider, scp_host, wait_timeout=args["wait_timeout"],
-                                   progress=lambda step, text: ctx.progress(text))
-            after = to_plain(outcome.after)
-            result["elapsed"] = round(outcome.seconds, 1)
-            pending = None if any(isinstance(s, Wait) for s in plan.steps) else plan.pending
-        else:
-            after = to_plain(plan.predicted_after)
-            pending = plan.pending
-        result["after"] = after
-        result["pending"] = pending
-        result["mode_changed"] = bool(before and after and before.get("mode") != after.get("mode"))
-        if ctx.diff:
-            result["diff"] = {"before": before or {}, "after": after or {}}
-        return result
+
+def _read_and_plan(provider: SiteProvider, desired: DesiredScp,
+                   scp_host: Callable[[str], ScpHost]) -> tuple[Plan, list[str]]:
+    current = provider.read_state(include=SCP_READS)
+    installed, warnings = observe_hosts(current, desired, scp_host)
+    return plan_scp(current, desired, installed), warnings
+
+
+def _result(ctx: TaskContext, plan: Plan, warnings: list[str], outcome: Optional[ExecutionResult]) -> dict[str, Any]:
+    """The module result: the plan, and what the site reads after it ran (check mode: the plan's prediction)."""
+    before = to_plain(plan.before)
+    result: dict[str, Any] = {"changed": plan.changed, "plan": plan.to_list(), "before": before,
+                              "restart_required": plan.restart_required, "moved_from": plan.moved_from,
+                              "drift": plan.drift}
+    if warnings:
+        result["warnings"] = warnings
+    if outcome is not None:
+        result["elapsed"] = round(outcome.seconds, 1)
+    after = to_plain(outcome.after if outcome is not None else plan.predicted_after)
+    result.update(after=after, pending=pending_after(plan, ran=outcome is not None),
+                  mode_changed=mode_changed(before, after))
+    if ctx.diff:
+        result["diff"] = {"before": before or {}, "after": after or {}}
+    return result

@@ -47,11 +47,13 @@ DOUBLE_HOP_HINT = ("This looks like the double-hop problem: the remote session c
 
 
 class TaskSession(Session):
-    """A Session that remembers the inventory name it was opened for, so errors name the host the user knows
-    (in a lab or behind NAT the address alone can be ambiguous)."""
+    """A Session for one Target of a task. Every error it raises is made with the target's key (`target_key`, the
+    inventory name in lower case), which error_result uses to tell the task's own host from a second one, and with
+    the name the user knows (`display_name`, with the address when it differs: in a lab or behind NAT the address
+    alone can be ambiguous)."""
 
     def __init__(self, target: Target, options: ConnectionOptions, task_deadline: Optional[float] = None) -> None:
-        super().__init__(options)
+        super().__init__(options, target_key=target_key(target))
         self.target = target
         self.task_deadline = task_deadline       # time.monotonic() at which the task's `timeout:` ends, if it has one
 
@@ -63,26 +65,10 @@ class TaskSession(Session):
             return limit
         return max(1.0, min(limit, self.task_deadline - time.monotonic() - TASK_TIMEOUT_MARGIN))
 
-    def open(self) -> None:
-        try:
-            super().open()
-        except ConfigMgrError as err:
-            _tag(err, self.target)
-            raise
 
-    def run(self, pipeline: Any, *args: Any, **kwargs: Any) -> Any:
-        # forwards whatever the library's Session.run takes (its keywords grow: idempotent, timeout, rebuild, ...)
-        try:
-            return super().run(pipeline, *args, **kwargs)
-        except ConfigMgrError as err:
-            _tag(err, self.target)
-            raise
-
-
-def _tag(err: ConfigMgrError, target: Target) -> None:
-    if getattr(err, "target_name", None) is None:
-        setattr(err, "target_name", target.describe())
-        setattr(err, "target_key", target.name.lower())     # which session failed: the task's host or a second one
+def target_key(target: Target) -> str:
+    """The key of a target's session and errors: its inventory name, case-insensitive."""
+    return target.name.lower()
 
 
 # Facts key of the cached provider discovery (site code and SMS Provider machine of the host a task connects to).
@@ -137,8 +123,9 @@ class TaskContext:
             # Messages name the inventory host, not the address it is reached at (often an IP).
             return ConnectionOptions.from_mapping({"display_name": target.name, **target.options})
         except InvalidOption as err:
-            _tag(err, target)
-            raise
+            # the same error, made for this target (ConnectionOptions does not know which host of the task it is)
+            raise InvalidOption(err.option, err.problem, err.host, display_name=target.describe(),
+                                target_key=target_key(target)) from err
 
     def render(self, value: Any) -> Any:
         if isinstance(value, str) and ("{{" in value or "{%" in value):
@@ -256,7 +243,7 @@ def error_result(err: ConfigMgrError, ctx: Optional[TaskContext]) -> dict[str, A
     """A library error as a task result. Only the task's own host is reported unreachable: Ansible drops an
     unreachable host from the play, which is wrong when only a second host (the SCP server) cannot be reached."""
     result: dict[str, Any]
-    own = ctx is None or getattr(err, "target_key", None) in (None, ctx.target.name.lower())
+    own = ctx is None or err.target_key in (None, target_key(ctx.target))
     if isinstance(err, HostUnreachable) and own and not err.outcome_unknown:
         result = {"unreachable": True, "msg": describe_error(err)}
     elif isinstance(err, HostUnreachable):
@@ -267,7 +254,7 @@ def error_result(err: ConfigMgrError, ctx: Optional[TaskContext]) -> dict[str, A
         for name in ("waited", "last_state", "fully_qualified_error_id", "category"):
             if getattr(err, name, None) is not None:
                 result[name] = to_plain(getattr(err, name))
-    if getattr(err, "outcome_unknown", False):
+    if err.outcome_unknown:
         result["warnings"] = ["the changing call was sent but its answer was lost: it may have run. Run the task again "
                               "(it reads the state first) or check the site before anything else"]
     steps, mutated = partial_steps(err, ctx)
@@ -321,12 +308,12 @@ def play_keywords(action: ActionBase, delegated: bool = False) -> dict[str, Any]
 def describe_error(err: ConfigMgrError) -> str:
     """What failed, on which host (inventory name), and what to do."""
     text = str(err)
-    where = getattr(err, "target_name", None)
+    where = err.display_name
     if where and where.split(" ")[0].lower() not in text.lower():
-        text = "%s: %s" % (where, text)
+        text = "%s: %s" % (where, text)     # the message names another host (an address): say which one it is
     if isinstance(err, CommandFailed) and any(word in text.lower() for word in _ACCESS_DENIED):
         text += " " + DOUBLE_HOP_HINT
-    if isinstance(err, HostUnreachable) and getattr(err, "reason", "") == "auth":
+    if isinstance(err, HostUnreachable) and err.reason == "auth":
         text += " Check ansible_user/ansible_password (or the task's username/password) and ansible_psrp_auth."
     return text
 

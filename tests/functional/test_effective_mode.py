@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from ansible_collections.configmgr.scp.plugins.plugin_utils._scp import effective_mode_evidence, host_time
+from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp import effective_mode_evidence, host_time
 
 CM01 = "cm01.contoso.com"
 INVENTED = re.compile(r"(online|offline) mode", re.I)

@@ -9,7 +9,8 @@ from typing import Any, Optional
 import pytest
 
 from ansible_collections.configmgr.scp.plugins.action import component, service_connection_point_info
-from ansible_collections.configmgr.scp.plugins.plugin_utils import _action, _scp
+from ansible_collections.configmgr.scp.plugins.plugin_utils import _action
+from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.decide import effective_mode as mode_rules
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr import scphost
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.model import (Hierarchy, ProviderState, ScpInfo,
                                                                                           Site, SiteSystemServer,
@@ -225,29 +226,29 @@ def log_at(when: datetime, messages: list[str]) -> list[LogEntry]:
 
 def test_invented_mode_lines_decide_nothing():
     entries = log_at(T0, ["Service connection point is in online mode.", "Running in OFFLINE mode"])
-    assert _scp.effective_mode(entries) == "unknown"
-    assert _scp.effective_mode(entries, T0 - timedelta(hours=1)) == "unknown"
+    assert mode_rules.effective_mode(entries) == "unknown"
+    assert mode_rules.effective_mode(entries, T0 - timedelta(hours=1)) == "unknown"
 
 
 def test_online_only_from_a_documented_manifest_download_after_the_thread_start():
     entries = log_at(T0, ONLINE_SYNC)
-    evidence = _scp.effective_mode_evidence(entries, T0 - timedelta(minutes=1))
+    evidence = mode_rules.effective_mode_evidence(entries, T0 - timedelta(minutes=1))
     assert evidence["mode"] == "Online" and evidence["thread_started_at"] == (T0 - timedelta(minutes=1)).isoformat()
     assert [line["message"] for line in evidence["online_sync_lines"]] == [
         "Easysetup fwlink to download the manifest: https://go.microsoft.com/fwlink/?LinkId=2309745", "Download manifest.cab"]
     # the same lines before the thread's last start say nothing about the running thread
-    later = _scp.effective_mode_evidence(entries, T0 + timedelta(hours=1))
+    later = mode_rules.effective_mode_evidence(entries, T0 + timedelta(hours=1))
     assert later["mode"] == "unknown" and "precede the thread's start" in later["reason"]
     assert later["latest_online_sync_line"]["message"] == "Download manifest.cab"
     # without a known start no line can be tied to the running thread
-    unknown = _scp.effective_mode_evidence(entries)
+    unknown = mode_rules.effective_mode_evidence(entries)
     assert unknown["mode"] == "unknown" and unknown["thread_started_at"] is None and "not known" in unknown["reason"]
 
 
 def test_state_message_4_alone_is_not_online_evidence_and_offline_is_never_claimed():
     # after a service connection tool import an offline SCP logs "Successfully Dropped the state message 4"
     entries = log_at(T0, ["Successfully Dropped the state message 4~~", "SMS_DMP_DOWNLOADER started."])
-    evidence = _scp.effective_mode_evidence(entries, T0 - timedelta(minutes=1))
+    evidence = mode_rules.effective_mode_evidence(entries, T0 - timedelta(minutes=1))
     assert evidence["mode"] == "unknown" and "no documented DMPDownloader.log line shows offline mode" in evidence["reason"]
     assert [line["message"] for line in evidence["documented_lines"]] == ["Successfully Dropped the state message 4"]
 

@@ -1,8 +1,12 @@
 """Session logic with a fake transport: splitting, failures, retries, error translation."""
 from __future__ import annotations
 
+import socket
+import ssl
+
 import pytest
 import requests
+import urllib3.exceptions
 
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.errors import (OUTCOME_UNKNOWN_NOTE, CallTimeout,
                                                                                  CommandFailed, HostUnreachable,
@@ -148,6 +152,106 @@ def test_timeout_outcome():
 def test_classify(exc, reason):
     got = classify_transport_error(exc, "h", "op")
     assert (got.reason if got else None) == reason
+
+
+def _name_resolution_error():
+    """What requests raises for an unknown host: ConnectionError(MaxRetryError(reason=NameResolutionError)), whose
+    text says nothing a resolver would (so only the cause chain tells)."""
+    cause = urllib3.exceptions.NameResolutionError("cm01", None, socket.gaierror(-2, "lookup failed"))
+    return requests.exceptions.ConnectionError(urllib3.exceptions.MaxRetryError(None, "/wsman", reason=cause))
+
+
+def _spnego_error():
+    from spnego.exceptions import BadMechanismError
+    return BadMechanismError(context_msg="no NTLM credential")
+
+
+def _http_status(code):
+    from pypsrp.exceptions import WinRMTransportError
+    return WinRMTransportError("http", code, "body")
+
+
+@pytest.mark.parametrize("make, reason", [
+    (lambda: ConnectionRefusedError(111, "Connection refused"), "connection"),          # the standard library's
+    (lambda: ConnectionResetError(104, "Connection reset by peer"), "connection"),
+    (lambda: TimeoutError("timed out"), "timeout"),                                       # socket.timeout
+    (lambda: socket.gaierror(-2, "lookup failed"), "dns"),
+    (lambda: ssl.SSLCertVerificationError(1, "bad cert"), "tls"),
+    (_name_resolution_error, "dns"),
+    (lambda: requests.exceptions.ConnectTimeout("connect timed out"), "timeout"),         # a ConnectionError too
+    (lambda: requests.exceptions.ProxyError("proxy said no"), "connection"),
+    (lambda: requests.exceptions.ChunkedEncodingError("cut"), "connection"),
+    (lambda: urllib3.exceptions.NewConnectionError(None, "refused"), "connection"),   # by class a ConnectTimeoutError
+    (lambda: urllib3.exceptions.ReadTimeoutError(None, "/wsman", "read timed out"), "timeout"),
+    (lambda: urllib3.exceptions.ProtocolError("Connection aborted."), "protocol"),
+    (_spnego_error, "auth"),
+    (lambda: _http_status(401), "auth"),
+    (lambda: _http_status(500), "protocol"),
+    (lambda: OSError(2, "No such file"), None),                                           # not a transport error
+    (lambda: KeyError("x"), None),
+])
+def test_classify_by_type(make, reason):
+    got = classify_transport_error(make(), "h", "op", display_name="h (10.0.0.5)", target_key="h")
+    assert (got.reason if got else None) == reason
+    if got is not None:
+        assert (got.host, got.operation, got.display_name, got.target_key) == ("h", "op", "h (10.0.0.5)", "h")
+
+
+def test_classification_uses_no_class_names_and_errors_are_never_tagged():
+    """isinstance on the libraries' types, and every error made with its target: no type names, no setattr."""
+    from pathlib import Path
+    root = Path(__file__).resolve().parents[2] / "plugins" / "plugin_utils"
+    for path in (root / "cmscp" / "session.py", root / "cmscp" / "errors.py", root / "cmscp" / "transport.py",
+                 root / "_action.py"):
+        text = path.read_text(encoding="utf-8")
+        assert "__name__" not in text and "__mro__" not in text and "setattr(" not in text, path
+
+
+def test_session_errors_carry_their_target():
+    opts = ConnectionOptions.from_mapping({"host": "10.0.0.5", "port": 5986, "display_name": "cm01", "username": "u",
+                                           "password": "Pw0rd!", "auth": "ntlm"})
+
+    def session(transport):
+        return Session(opts, transport_factory=lambda o: transport, sleep=lambda s: None, target_key="cm01")
+
+    class Refused(requests.exceptions.ConnectionError):
+        at_open = True
+    made = []
+    for transport, kind in ((FakeTransport([Refused("refused")]), HostUnreachable),
+                            (FakeTransport([_fault(0x803381A4, "quota")]), RemoteFault),
+                            (FakeTransport([lambda s, m: RawOutcome(errors=[Rec()], failed=True)]), CommandFailed),
+                            (FakeTransport([lambda s, m: RawOutcome(timed_out=True)]), CallTimeout)):
+        with pytest.raises(kind) as info:
+            session(transport).run(pipeline3(), timeout=5)
+        made.append(info.value)
+    for err in made:
+        assert (err.host, err.display_name, err.target_key) == ("cm01", "cm01 (10.0.0.5:5986)", "cm01"), err
+    plain = Session(OPTS, transport_factory=lambda o: FakeTransport([Refused("refused")]))
+    with pytest.raises(HostUnreachable) as info:
+        plain.run(pipeline3())
+    assert info.value.display_name == "cm01.contoso.com" and info.value.target_key is None
+
+
+@pytest.mark.parametrize("exc, reason, opens", [
+    (requests.exceptions.ConnectionError("[Errno 111] Connection refused"), "connection", 3),
+    (requests.exceptions.ConnectTimeout("connect timed out"), "timeout", 3),
+    (_http_status(503), "protocol", 3),
+    (requests.exceptions.SSLError("certificate verify failed"), "tls", 1),         # the same certificate again
+    (_name_resolution_error(), "dns", 1),
+    (_http_status(401), "auth", 1),
+])
+def test_open_is_the_one_reconnection_layer(exc, reason, opens):
+    """1 + reconnection_retries (2) attempts for a connection problem, one for what would fail the same way; and
+    pypsrp is asked for no retries of its own (they would multiply ours)."""
+    exc.at_open = True
+    t = FakeTransport([exc] * 3)
+    sleeps: list = []
+    with pytest.raises(HostUnreachable) as info:
+        session_with(t, sleeps).open()
+    assert info.value.reason == reason and t.opens == opens
+    assert sleeps == [0.5, 1.0][:opens - 1]
+    assert OPTS.reconnection_retries == 2 and OPTS.wsman_kwargs()["reconnection_retries"] == 0
+    assert OPTS.wsman_kwargs()["reconnection_backoff"] == 0.5
 
 
 def test_no_script_possible():

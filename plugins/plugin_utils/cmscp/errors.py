@@ -1,7 +1,8 @@
 """The library's single exception tree.
 
 Every message names the host and the operation; no message or repr ever contains a secret
-(callers pass only non-secret context in here).
+(callers pass only non-secret context in here). What an error is about is given to its constructor and kept as
+attributes (`host`, `display_name`, `operation`, `target_key`): nothing is attached to an error after it was raised.
 """
 from __future__ import annotations
 
@@ -20,9 +21,15 @@ class ConfigMgrError(Exception):
     # caller must read the state again before reporting `changed`.
     outcome_unknown: bool = False
 
-    def __init__(self, message: str, host: Optional[str] = None, operation: Optional[str] = None) -> None:
-        self.host = host
+    def __init__(self, message: str, host: Optional[str] = None, operation: Optional[str] = None, *,
+                 display_name: Optional[str] = None, target_key: Optional[str] = None) -> None:
+        self.host = host                              # how the message names the host
         self.operation = operation
+        # How the user knows that host: the name, with the address when it differs ("cm01 (10.0.0.5:5986)").
+        self.display_name = display_name or host
+        # The caller's key of the session that failed (Session(target_key=)); the action plugins give the inventory
+        # name, which tells the task's own host from a second one. None: not said (taken as the caller's own host).
+        self.target_key = target_key
         self.detail = message
         self.steps_run: list[dict[str, Any]] = []
         self.changed = False
@@ -40,17 +47,21 @@ class ConfigMgrError(Exception):
 class InvalidOption(ConfigMgrError):
     """Invalid input found before any remote call; `.option` names the offending option."""
 
-    def __init__(self, option: str, message: str, host: Optional[str] = None) -> None:
+    def __init__(self, option: str, message: str, host: Optional[str] = None, *, display_name: Optional[str] = None,
+                 target_key: Optional[str] = None) -> None:
         self.option = option
-        super().__init__("option '%s': %s" % (option, message), host=host, operation="validate options")
+        self.problem = message        # without the option's name: to raise it again for another target
+        super().__init__("option '%s': %s" % (option, message), host=host, operation="validate options",
+                         display_name=display_name, target_key=target_key)
 
 
 class HostUnreachable(ConfigMgrError):
     """Transport-level failure: connection refused, DNS, TLS, authentication, timeout, dropped connection."""
 
-    def __init__(self, message: str, host: str, operation: Optional[str] = None, reason: str = "connection") -> None:
-        self.reason = reason          # connection | dns | tls | auth | timeout
-        super().__init__(message, host=host, operation=operation)
+    def __init__(self, message: str, host: str, operation: Optional[str] = None, reason: str = "connection", *,
+                 display_name: Optional[str] = None, target_key: Optional[str] = None) -> None:
+        self.reason = reason          # connection | dns | tls | auth | timeout | protocol
+        super().__init__(message, host=host, operation=operation, display_name=display_name, target_key=target_key)
 
 
 class CommandFailed(ConfigMgrError):
@@ -59,7 +70,8 @@ class CommandFailed(ConfigMgrError):
     def __init__(self, message: str, host: Optional[str], command: Optional[str], *, category: Optional[str] = None,
                  fully_qualified_error_id: Optional[str] = None, target: Any = None,
                  script_position: Optional[str] = None, operation: Optional[str] = None,
-                 statement_index: Optional[int] = None, partial: Optional[list] = None) -> None:
+                 statement_index: Optional[int] = None, partial: Optional[list] = None,
+                 display_name: Optional[str] = None, target_key: Optional[str] = None) -> None:
         self.command = command
         self.category = category
         self.fully_qualified_error_id = fully_qualified_error_id
@@ -75,7 +87,7 @@ class CommandFailed(ConfigMgrError):
                              fully_qualified_error_id and "id %s" % fully_qualified_error_id) if x]
         if extra:
             text += " (%s)" % ", ".join(extra)
-        super().__init__(text, host=host, operation=operation)
+        super().__init__(text, host=host, operation=operation, display_name=display_name, target_key=target_key)
 
 
 class RemoteFault(CommandFailed):
@@ -83,11 +95,13 @@ class RemoteFault(CommandFailed):
     (quota exceeded, shell not found, ...): `.fault_code` is the WSMan/Win32 code, `.fault_reason` its text."""
 
     def __init__(self, message: str, host: Optional[str], operation: Optional[str], fault_code: Any,
-                 reason: Optional[str] = None) -> None:
+                 reason: Optional[str] = None, *, display_name: Optional[str] = None,
+                 target_key: Optional[str] = None) -> None:
         self.fault_code = fault_code
         self.fault_reason = reason
         code = "0x%08X" % fault_code if isinstance(fault_code, int) else str(fault_code)
-        super().__init__("WSManFault %s: %s" % (code, message), host, None, operation=operation)
+        super().__init__("WSManFault %s: %s" % (code, message), host, None, operation=operation,
+                         display_name=display_name, target_key=target_key)
 
 
 class BootstrapFailed(CommandFailed):
@@ -106,11 +120,12 @@ class WaitTimeout(ConfigMgrError):
     """A wait for a remote state gave up."""
 
     def __init__(self, message: str, host: Optional[str], operation: Optional[str], waited: float,
-                 last_state: Any = None) -> None:
+                 last_state: Any = None, *, display_name: Optional[str] = None,
+                 target_key: Optional[str] = None) -> None:
         self.waited = waited
         self.last_state = last_state
         super().__init__("%s (gave up after %.0f s; last state: %s)" % (message, waited, last_state),
-                         host=host, operation=operation)
+                         host=host, operation=operation, display_name=display_name, target_key=target_key)
 
 
 class CallTimeout(ConfigMgrError):
@@ -123,13 +138,14 @@ class CallTimeout(ConfigMgrError):
 
     def __init__(self, message: str, host: Optional[str], operation: Optional[str], *, reason: str = "deadline",
                  limit: Optional[float] = None, waited: float = 0.0, polls: int = 0,
-                 statement: Optional[str] = None) -> None:
+                 statement: Optional[str] = None, display_name: Optional[str] = None,
+                 target_key: Optional[str] = None) -> None:
         self.reason = reason          # deadline | no_progress
         self.limit = limit
         self.waited = waited
         self.polls = polls
         self.statement = statement
-        super().__init__(message, host=host, operation=operation)
+        super().__init__(message, host=host, operation=operation, display_name=display_name, target_key=target_key)
 
 
 OUTCOME_UNKNOWN_NOTE = "the call was sent and may have run; its outcome is unknown: read the state again"

@@ -262,7 +262,10 @@ class ConnectionOptions:
             connection_timeout=self.connection_timeout, read_timeout=self.read_timeout,
             operation_timeout=self.operation_timeout, encryption=encryption, proxy=self.proxy,
             no_proxy=self.ignore_proxy, max_envelope_size=self.max_envelope_size,
-            reconnection_retries=self.reconnection_retries, reconnection_backoff=self.reconnection_backoff,
+            # Session.open is the one reconnection layer (1 + reconnection_retries attempts): pypsrp's urllib3 connect
+            # retries under it would multiply them ((1 + N) x (1 + N)). The backoff still paces pypsrp's resends of a
+            # Receive whose answer timed out.
+            reconnection_retries=0, reconnection_backoff=self.reconnection_backoff,
         )
         if self.auth == "certificate":
             kwargs.update(certificate_pem=self.certificate_pem, certificate_key_pem=self.certificate_key_pem)

@@ -5,8 +5,9 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Mapping, Optional
 
 from .configmgr.model import Intent, ProviderState, SiteSystemSpec, ThreadState, check_top_tier, normalise_mode
-from .configmgr.topology import Topology
+from .configmgr.topology import Topology, require_top_tier
 from .errors import InvalidOption, PlanRefused
+from .steps import PlanStep
 
 
 @dataclass(frozen=True)
@@ -32,20 +33,8 @@ class DesiredScp:
 
 # -- plan steps: one frozen dataclass per kind; the executor dispatches on the type ---------------------------------
 @dataclass(frozen=True)
-class Step:
-    """What a module result needs of any step: its id in `plan` (`action`), a description, whether it changes the
-    site (`mutates`: what `changed` is computed from) and what is true after it (`expects`)."""
-    action: ClassVar[str]
-    mutates: ClassVar[bool]
-    description: str
-
-    @property
-    def expects(self) -> dict[str, Any]:
-        return {}
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"action": self.action, "description": self.description, "mutates": self.mutates,
-                "expects": self.expects}
+class Step(PlanStep):
+    """A step of plan_scp (the other modules' plans have their own kinds, cmscp/decide/)."""
 
 
 @dataclass(frozen=True)
@@ -205,8 +194,7 @@ def plan_scp(current: ProviderState, desired: DesiredScp,
                                          "still installed)" % server, server=server, site_code=None)],
                             before, before, pending="removal")
             return Plan([], before, before)
-        _refuse_not_top_tier(current, topology, "remove the service connection point from %s (site %s)"
-                             % (scp.server, scp.site_code))
+        require_top_tier(current, "remove the service connection point from %s (site %s)" % (scp.server, scp.site_code))
         _refuse_busy(current, host, "remove the service connection point")
         # the record of what was removed (server, site, mode) stays on the provider host: a site expansion
         # reinstalls the SCP at the CAS in that mode (playbooks/site_expansion.yml reads it as `intent`)
@@ -254,7 +242,7 @@ def plan_scp(current: ProviderState, desired: DesiredScp,
     if scp is not None and scp.server == server and scp.site_code == site_code:
         steps += _site_system_steps(current, desired, server, site_code, required=False)
         if steps:
-            _refuse_not_top_tier(current, topology, "configure the site system server %s" % server)
+            require_top_tier(current, "configure the site system server %s" % server)
         if mode and scp.mode is None:
             raise PlanRefused("could not read the current mode of the service connection point on %s (no OfflineMode "
                               "property): refusing to set %s mode on every run; check the role in the console"
@@ -262,7 +250,7 @@ def plan_scp(current: ProviderState, desired: DesiredScp,
         # a mode change, or drift, needs a restart of the downloader: the role's handler (or component) does it
         restart = False
         if mode and scp.mode != mode:
-            _refuse_not_top_tier(current, topology, "change the service connection point mode")
+            require_top_tier(current, "change the service connection point mode")
             _refuse_expansion(current, host, "change the service connection point mode")
             steps.append(SetMode("set the service connection point on %s to %s mode (was %s)" % (server, mode, scp.mode),
                                  server=server, site_code=scp.site_code, mode=mode))
@@ -288,7 +276,7 @@ def plan_scp(current: ProviderState, desired: DesiredScp,
         return Plan(steps, before, after, restart_required=restart, pending=pending, drift=drift)
 
     if scp is not None:
-        _refuse_not_top_tier(current, topology, "move the service connection point")
+        require_top_tier(current, "move the service connection point")
         if not desired.allow_move and scp.server == server:
             raise PlanRefused("the service connection point on %s is at site %s, not at the top-tier site %s: set "
                               "allow_move=true to remove it and add it again at %s"
@@ -307,7 +295,7 @@ def plan_scp(current: ProviderState, desired: DesiredScp,
                   WaitRemoved("wait until the role is uninstalled from %s" % scp.server,
                               server=scp.server, site_code=scp.site_code)]
     else:
-        _refuse_not_top_tier(current, topology, "install the service connection point")
+        require_top_tier(current, "install the service connection point")
         _refuse_busy(current, host, "install the service connection point")
     steps += _site_system_steps(current, desired, server, site_code, required=True)
     steps.append(AddScp("add the service connection point on %s (site %s, %s mode)" % (server, site_code, target_mode),
@@ -344,21 +332,6 @@ def _site_system_steps(current: ProviderState, desired: DesiredScp, server: str,
     else:
         text = "configure the site system server %s (%s)" % (server, ", ".join(sorted(diff)))
     return [EnsureSiteSystem(text, spec=spec)]
-
-
-def _refuse_not_top_tier(current: ProviderState, topology: Topology, what: str) -> None:
-    """The one rule for every change: it goes through the top-tier site's SMS Provider. Site system roles of a site
-    are changed through that site's provider or its parent's; the SCP belongs to the top-tier site, and a stranded
-    SCP at a child site is removed from the top tier too (inferred from the CAS managing its child sites)."""
-    if topology.at_top_tier() or not topology.provider_site:
-        return
-    verdict = check_top_tier(current.hierarchy, topology.provider_site)
-    top = topology.top_tier_site or verdict.top_tier_site
-    server = topology.site_server(top) if top else None
-    raise PlanRefused("cannot %s through the SMS Provider of site %s (%s): %s. Run the task against the top-tier site%s"
-                      % (what, topology.provider_site, topology.provider, verdict.message,
-                         " %s (site server %s)" % (top, server) if top and server else (" %s" % top if top else "")),
-                      current.provider, "plan")
 
 
 def _refuse_expansion(current: ProviderState, host: str, what: str) -> None:

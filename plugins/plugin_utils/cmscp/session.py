@@ -1,10 +1,13 @@
 """Session: one runspace pool per host, reused; structured pipelines in, plain Python values out."""
 from __future__ import annotations
 
+import functools
+import socket
+import ssl
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Iterator, Optional
 
 from .errors import CallTimeout, CommandFailed, ConfigMgrError, HostUnreachable, RemoteFault, mark_outcome_unknown
 from .options import ConnectionOptions
@@ -18,6 +21,10 @@ MARKER_PREFIX = "cmscp-end-of-statement-"
 # done, a fresh pool gets a fresh answer). auth / tls / dns / timeout, and a CallTimeout past its deadline (a hung
 # call), would fail the same way again.
 RETRY_REASONS = frozenset(("connection", "protocol", "no_progress"))
+# Opening a pool is the library's one reconnection layer: it retries these HostUnreachable reasons
+# `reconnection_retries` times (backoff X, 2X, 4X, ...); pypsrp's own connect retries are off
+# (ConnectionOptions.wsman_kwargs), so N retries are N + 1 connection attempts. auth / tls / dns fail the same way.
+OPEN_RETRY_REASONS = frozenset(("connection", "timeout", "protocol"))
 # The deadline of a pipeline (see Session.call_limit): run(timeout=), else Session(command_timeout=), else
 # max(DEFAULT_CALL_BUDGET, CALL_BUDGET_READS * options.read_timeout) seconds.
 DEFAULT_CALL_BUDGET = 600.0
@@ -59,11 +66,15 @@ class Session:
 
     def __init__(self, options: ConnectionOptions, *, transport_factory: Optional[Callable[[ConnectionOptions], Transport]] = None,
                  sleep: Callable[[float], None] = time.sleep, command_timeout: Optional[float] = None,
-                 display_name: Optional[str] = None) -> None:
+                 display_name: Optional[str] = None, target_key: Optional[str] = None) -> None:
         options.validate()
         self.options = options
         # How messages name the host: `display_name`, else options.display_name (the inventory name), else the address.
         self.host = display_name or options.label
+        # Given to every error this session raises: how the user knows the host (with the address when that
+        # differs), and the caller's key of this session (the action plugins tell their own host from a second one).
+        self.described_as = describe_host(self.host, options.host, options.port)
+        self.target_key = target_key
         self._factory = transport_factory or PypsrpTransport
         self._sleep = sleep
         self.command_timeout = command_timeout
@@ -89,29 +100,31 @@ class Session:
         return self._transport is not None
 
     def open(self) -> None:
-        """Open the runspace pool, retrying connection problems with exponential backoff."""
+        """Open the runspace pool: 1 + `reconnection_retries` attempts at most, each on a new connection, with
+        exponential backoff (`reconnection_backoff` X, 2X, 4X, ...) after a failure in OPEN_RETRY_REASONS."""
         if self._transport is not None:
             return
         retries = self.options.reconnection_retries
-        attempt = 0
-        while True:
+        for attempt in range(retries + 1):
             transport = self._factory(self.options)
             try:
                 transport.open()
             except Exception as err:   # noqa: BLE001 - classified below, re-raised as our own type
-                failure = classify_error(err, self.host, "open a PowerShell session", self._secrets)
+                failure = self._classify(err, "open a PowerShell session")
                 if failure is None:
                     raise
-                if not isinstance(failure, HostUnreachable):
-                    raise failure from err
-                if failure.reason == "auth" or attempt >= retries:
+                retry = isinstance(failure, HostUnreachable) and failure.reason in OPEN_RETRY_REASONS
+                if not retry or attempt >= retries:
                     raise failure from err
                 self._sleep(self.options.reconnection_backoff * (2 ** attempt))
-                attempt += 1
                 continue
             self._transport = transport
             self.generation += 1
             return
+
+    def _classify(self, err: BaseException, operation: str) -> Optional[ConfigMgrError]:
+        return classify_error(err, self.host, operation, self._secrets, display_name=self.described_as,
+                              target_key=self.target_key)
 
     def close(self) -> None:
         transport, self._transport = self._transport, None
@@ -160,7 +173,8 @@ class Session:
                 check_scripts(pipeline.statements)
             outcome = self._invoke(pipeline, marker, limit, idempotent)
         self.pipelines_run += 1
-        return split_outcome(outcome, pipeline, marker, self.host, limit)
+        return split_outcome(outcome, pipeline, marker, self.host, limit, display_name=self.described_as,
+                             target_key=self.target_key)
 
     def _invoke(self, pipeline: Pipeline, marker: str, limit: Optional[float], idempotent: bool = False) -> RawOutcome:
         transport = self._transport
@@ -170,14 +184,15 @@ class Session:
         try:
             outcome = transport.invoke(pipeline.statements, marker, deadline)
         except Exception as err:   # noqa: BLE001 - classified below
-            failure = classify_error(err, self.host, pipeline.operation, self._secrets)
+            failure = self._classify(err, pipeline.operation)
             if failure is None:
                 raise
             self.close()         # the pool is in an unknown state: the next run opens a new one
             if not idempotent and _answer_lost(failure, transport):
                 mark_outcome_unknown(failure)
             raise failure from err
-        late = call_timeout(outcome, pipeline, marker, self.host, limit)
+        late = call_timeout(outcome, pipeline, marker, self.host, limit, display_name=self.described_as,
+                            target_key=self.target_key)
         if late is not None:
             self.close()         # the pipeline may still run there (hung) or the pool lost track: start afresh
             if not idempotent:
@@ -197,8 +212,16 @@ def _answer_lost(failure: ConfigMgrError, transport: Any) -> bool:
     return False
 
 
+def describe_host(name: str, address: str, port: Optional[int] = None) -> str:
+    """`name`, or `name (address:port)` when the address (or an explicit port) says more, for messages."""
+    if address.lower() == name.lower() and not port:
+        return name
+    return "%s (%s%s)" % (name, address, ":%s" % port if port else "")
+
+
 def call_timeout(outcome: RawOutcome, pipeline: Pipeline, marker: str, host: str,
-                 limit: Optional[float] = None) -> Optional[CallTimeout]:
+                 limit: Optional[float] = None, *, display_name: Optional[str] = None,
+                 target_key: Optional[str] = None) -> Optional[CallTimeout]:
     """The CallTimeout for an outcome whose poll loop hit the deadline or made no progress, else None. Past the
     deadline it names the statement that was running (the one after the last marker received); without progress
     (an answer was lost: which statements ran is not known) the statements from there to the end."""
@@ -217,7 +240,7 @@ def call_timeout(outcome: RawOutcome, pipeline: Pipeline, marker: str, host: str
                    "new (a lost answer?); stopped after %.1f s" % (statement, NO_PROGRESS_POLLS, outcome.waited))
         reason = "no_progress"
     return CallTimeout(message, host, pipeline.operation, reason=reason, limit=limit, waited=outcome.waited,
-                       polls=outcome.polls, statement=statement)
+                       polls=outcome.polls, statement=statement, display_name=display_name, target_key=target_key)
 
 
 def _seconds(limit: Optional[float]) -> str:
@@ -227,7 +250,8 @@ def _seconds(limit: Optional[float]) -> str:
 
 
 def split_outcome(outcome: RawOutcome, pipeline: Pipeline, marker: str, host: str,
-                  limit: Optional[float] = None) -> PipelineResult:
+                  limit: Optional[float] = None, *, display_name: Optional[str] = None,
+                  target_key: Optional[str] = None) -> PipelineResult:
     """Split the output stream on the markers (one per segment, see pipeline.segments); turn a failure into
     CommandFailed for the failing statement."""
     results = [StatementResult(i) for i in range(len(pipeline.statements))]
@@ -242,7 +266,7 @@ def split_outcome(outcome: RawOutcome, pipeline: Pipeline, marker: str, host: st
             results[owners[current]].output.append(to_python(item))
     group = groups[min(current, len(groups) - 1)]
     errors = [error_info(rec) for rec in outcome.errors]
-    late = call_timeout(outcome, pipeline, marker, host, limit)
+    late = call_timeout(outcome, pipeline, marker, host, limit, display_name=display_name, target_key=target_key)
     if late is not None:
         raise late
     if outcome.failed:
@@ -254,7 +278,8 @@ def split_outcome(outcome: RawOutcome, pipeline: Pipeline, marker: str, host: st
                             fully_qualified_error_id=info.fully_qualified_error_id, target=info.target,
                             script_position=info.script_position,
                             operation=_operation(pipeline, statement), statement_index=failing,
-                            partial=[r.output for r in results[:failing]])
+                            partial=[r.output for r in results[:failing]], display_name=display_name,
+                            target_key=target_key)
     for info in errors:
         results[_owner(info, pipeline.statements)].errors.append(info)
     return PipelineResult(results, warnings=list(outcome.warnings))
@@ -286,17 +311,81 @@ def _owner(info: ErrorInfo, statements: list[Statement]) -> int:
     return tolerant[-1]
 
 
-def classify_error(err: BaseException, host: str, operation: str,
-                   secrets: tuple[Optional[str], ...] = ()) -> Optional[ConfigMgrError]:
-    """classify_fault, then classify_transport_error: our exception for a pypsrp / requests / pyspnego error."""
-    return classify_fault(err, host, operation, secrets) or classify_transport_error(err, host, operation, secrets)
+@dataclass(frozen=True)
+class LibraryErrors:
+    """The exception types the classification tells apart, by isinstance. pypsrp, requests / urllib3 and pyspnego
+    are imported on first use (the action plugins report a missing pypsrp themselves); without them only the
+    standard library's types are known."""
+
+    fault: tuple[type, ...] = ()                        # WSManFaultError
+    auth: tuple[type, ...] = ()                         # pypsrp AuthenticationError, every pyspnego error
+    http: tuple[type, ...] = ()                         # WinRMTransportError: an HTTP status (401 is auth)
+    tls: tuple[type, ...] = (ssl.SSLError,)
+    timeout: tuple[type, ...] = (TimeoutError,)         # socket.timeout is TimeoutError
+    not_timeout: tuple[type, ...] = ()                  # urllib3 NewConnectionError: a ConnectTimeoutError by class
+    connection: tuple[type, ...] = (ConnectionError,)   # refused, reset, aborted, broken pipe
+    dns: tuple[type, ...] = (socket.gaierror,)          # looked for in the whole cause chain
+    protocol: tuple[type, ...] = ()                     # anything else pypsrp / requests / urllib3 raise
 
 
-def classify_fault(err: BaseException, host: str, operation: str,
-                   secrets: tuple[Optional[str], ...] = ()) -> Optional[ConfigMgrError]:
+@functools.lru_cache(maxsize=1)
+def library_errors() -> LibraryErrors:
+    try:
+        import requests.exceptions as rq
+        import spnego.exceptions as sp
+        import urllib3.exceptions as u3
+        from pypsrp.exceptions import AuthenticationError, WinRMError, WinRMTransportError, WSManFaultError
+    except ImportError:
+        return LibraryErrors()
+    base = LibraryErrors()
+    # urllib3 < 2 has no NameResolutionError: the socket.gaierror it wraps is found in the cause chain instead
+    resolution = tuple(t for t in (getattr(u3, "NameResolutionError", None),) if isinstance(t, type))
+    return LibraryErrors(
+        fault=(WSManFaultError,),
+        auth=(AuthenticationError, sp.SpnegoError, sp.NativeError, sp.FeatureMissingError),
+        http=(WinRMTransportError,),
+        tls=(rq.SSLError, u3.SSLError) + base.tls,
+        timeout=(rq.Timeout, u3.TimeoutError) + base.timeout,
+        not_timeout=(u3.NewConnectionError,),
+        connection=(rq.ConnectionError, rq.ChunkedEncodingError, u3.ProxyError, u3.NewConnectionError) + base.connection,
+        dns=resolution + base.dns,
+        protocol=(WinRMError, rq.RequestException, u3.HTTPError),
+    )
+
+
+# Resolver messages (glibc, macOS, Windows) for an error whose cause chain was flattened into its text.
+_DNS_TEXT = ("name or service not known", "nodename nor servname", "getaddrinfo", "temporary failure in name resolution",
+             "no address associated with hostname", "failed to resolve")
+
+
+def _causes(err: BaseException) -> Iterator[BaseException]:
+    """`err` and what it wraps: __cause__ / __context__, urllib3's MaxRetryError.reason and exceptions given as
+    arguments (requests raises ConnectionError(MaxRetryError(reason=NameResolutionError)))."""
+    seen: set[int] = set()
+    todo = [err]
+    while todo and len(seen) < 16:
+        current = todo.pop(0)
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        todo.extend(x for x in (current.__cause__, current.__context__, getattr(current, "reason", None), *current.args)
+                    if isinstance(x, BaseException))
+
+
+def classify_error(err: BaseException, host: str, operation: str, secrets: tuple[Optional[str], ...] = (), *,
+                   display_name: Optional[str] = None, target_key: Optional[str] = None) -> Optional[ConfigMgrError]:
+    """classify_fault, then classify_transport_error: our exception for a pypsrp / requests / pyspnego error, made
+    with the target it names (`host`, `display_name`, `target_key`)."""
+    return (classify_fault(err, host, operation, secrets, display_name=display_name, target_key=target_key)
+            or classify_transport_error(err, host, operation, secrets, display_name=display_name, target_key=target_key))
+
+
+def classify_fault(err: BaseException, host: str, operation: str, secrets: tuple[Optional[str], ...] = (), *,
+                   display_name: Optional[str] = None, target_key: Optional[str] = None) -> Optional[ConfigMgrError]:
     """A WSManFault: RemoteFault (failed, with its code) unless it is an authentication / access, connection or
     timeout fault, which stay HostUnreachable. None when `err` is not a WSManFault."""
-    if "WSManFaultError" not in {c.__name__ for c in type(err).__mro__}:
+    if not isinstance(err, library_errors().fault):
         return None
     code = getattr(err, "code", None)
     try:
@@ -304,13 +393,18 @@ def classify_fault(err: BaseException, host: str, operation: str,
     except (TypeError, ValueError):
         number = None
     reason = _redact(str(getattr(err, "reason", None) or err), secrets)
+
+    def unreachable(message: str, kind: str) -> HostUnreachable:
+        return HostUnreachable(message, host, operation, kind, display_name=display_name, target_key=target_key)
+
     if number in AUTH_FAULTS:
-        return HostUnreachable("access denied for the configured user (%s)" % _short(reason), host, operation, "auth")
+        return unreachable("access denied for the configured user (%s)" % _short(reason), "auth")
     if number in CONNECTION_FAULTS:
-        return HostUnreachable("connection failed: %s" % _short(reason), host, operation, "connection")
+        return unreachable("connection failed: %s" % _short(reason), "connection")
     if number in TIMEOUT_FAULTS:
-        return HostUnreachable("timed out: %s" % _short(reason), host, operation, "timeout")
-    return RemoteFault(_short(reason), host, operation, number if number is not None else code, reason=reason)
+        return unreachable("timed out: %s" % _short(reason), "timeout")
+    return RemoteFault(_short(reason), host, operation, number if number is not None else code, reason=reason,
+                       display_name=display_name, target_key=target_key)
 
 
 def _redact(text: str, secrets: tuple[Optional[str], ...]) -> str:
@@ -320,27 +414,30 @@ def _redact(text: str, secrets: tuple[Optional[str], ...]) -> str:
     return text
 
 
-def classify_transport_error(err: BaseException, host: str, operation: str,
-                             secrets: tuple[Optional[str], ...] = ()) -> Optional[HostUnreachable]:
-    """Map pypsrp / requests / pyspnego exceptions to HostUnreachable; None when it is not a transport error."""
-    module = type(err).__module__ or ""
-    name = type(err).__name__
+def classify_transport_error(err: BaseException, host: str, operation: str, secrets: tuple[Optional[str], ...] = (),
+                             *, display_name: Optional[str] = None,
+                             target_key: Optional[str] = None) -> Optional[HostUnreachable]:
+    """Map pypsrp / requests / urllib3 / pyspnego / socket errors to HostUnreachable with a reason (auth, tls,
+    timeout, dns, connection, protocol); None when it is not a transport error."""
+    types = library_errors()
     text = _redact(str(err), secrets)
     lowered = text.lower()
-    names = {c.__name__ for c in type(err).__mro__}
-    if "AuthenticationError" in names or (name == "WinRMTransportError" and getattr(err, "code", None) == 401) \
-            or module.startswith("spnego"):
-        return HostUnreachable("authentication failed for the configured user (%s)" % _short(text), host, operation, "auth")
-    if "SSLError" in names or "certificate verify failed" in lowered:
-        return HostUnreachable("TLS failure: %s; check cert_validation / ca_cert" % _short(text), host, operation, "tls")
-    if names & {"ReadTimeout", "ConnectTimeout", "Timeout"} or name == "timeout":
-        return HostUnreachable("timed out: %s" % _short(text), host, operation, "timeout")
-    if names & {"ConnectionError", "ProxyError", "ChunkedEncodingError", "ConnectionRefusedError", "ConnectionResetError"}:
-        if "name or service not known" in lowered or "nameresolution" in lowered or "getaddrinfo" in lowered:
-            return HostUnreachable("cannot resolve the host name: %s" % _short(text), host, operation, "dns")
-        return HostUnreachable("connection failed: %s" % _short(text), host, operation, "connection")
-    if module.startswith("pypsrp") or module.startswith("requests") or module.startswith("urllib3"):
-        return HostUnreachable("WinRM/PSRP failure: %s" % _short(text), host, operation, "protocol")
+
+    def unreachable(message: str, reason: str) -> HostUnreachable:
+        return HostUnreachable(message, host, operation, reason, display_name=display_name, target_key=target_key)
+
+    if isinstance(err, types.auth) or (isinstance(err, types.http) and getattr(err, "code", None) == 401):
+        return unreachable("authentication failed for the configured user (%s)" % _short(text), "auth")
+    if isinstance(err, types.tls) or "certificate verify failed" in lowered:
+        return unreachable("TLS failure: %s; check cert_validation / ca_cert" % _short(text), "tls")
+    if isinstance(err, types.timeout) and not isinstance(err, types.not_timeout):
+        return unreachable("timed out: %s" % _short(text), "timeout")
+    if isinstance(err, types.connection + types.dns):
+        if any(isinstance(cause, types.dns) for cause in _causes(err)) or any(m in lowered for m in _DNS_TEXT):
+            return unreachable("cannot resolve the host name: %s" % _short(text), "dns")
+        return unreachable("connection failed: %s" % _short(text), "connection")
+    if isinstance(err, types.protocol):
+        return unreachable("WinRM/PSRP failure: %s" % _short(text), "protocol")
     return None
 
 

@@ -9,15 +9,17 @@ Why it matters (each is a place where evidence lives, docs/architecture.md "Topo
   child's site server, not the top-tier one;
 - the SCP host holds the SMS_EXECUTIVE thread key of SMS_DMP_DOWNLOADER [COMMUNITY: memlabs polls it];
 - "Don't host the service connection point role on either site server configured for high availability"
-  [OFFICIAL: memdocs site-server-high-availability].
+  [OFFICIAL: memdocs site-server-high-availability];
+- every change at the top-tier site goes through the top-tier site's SMS Provider (check_top_tier).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
+from ..errors import PlanRefused
 from .constants import SITE_SERVER_ROLE
-from .model import ProviderState, server_from_path
+from .model import ProviderState, TopTierCheck, server_from_path
 
 
 def same_machine(a: Optional[str], b: Optional[str]) -> bool:
@@ -104,3 +106,46 @@ class Topology:
         return {"provider": self.provider, "provider_site": self.provider_site, "top_tier_site": self.top_tier_site,
                 "site_servers": dict(self.site_servers), "high_availability": {k: list(v) for k, v in self.ha.items()},
                 "scp_server": self.scp_server, "scp_site": self.scp_site}
+
+
+def check_top_tier(state: ProviderState, what: str) -> TopTierCheck:
+    """The one top-tier rule of every change: `what` (e.g. "set the usage data level") goes through the SMS Provider of
+    the top-tier site. Used by plan_scp for each changing plan and by plan_usage_data; `message` names the provider's
+    site, the top-tier site and its server.
+
+    Why: the SCP "can only be installed at the top-tier site of your hierarchy, which is a central administration site
+    (CAS) or stand-alone primary site" [OFFICIAL memdocs about-the-service-connection-point, facts note section 3], and
+    a stranded SCP at a child site is removed or moved from the top tier too (inferred from the CAS managing its child
+    sites); the usage data level is hierarchy-wide, Set-CMHierarchySetting has no -SiteCode [OFFICIAL, facts note
+    section 1.9]. A child primary's provider normally lists the CAS (site definitions are shared across the hierarchy,
+    memdocs database-replication; that every provider lists every site is UNVERIFIED, docs/lab.md); when it lists only
+    its own site, its parent (ReportingSiteCode) is named: a primary with a parent is the child of a CAS [OFFICIAL,
+    facts note section 3]. `model.check_top_tier(hierarchy, site)` is the narrower question whether one site is the
+    top-tier site (the SCP's own site, the top_tier_site prerequisite)."""
+    topology = Topology.from_state(state)
+    here = topology.provider_site
+    if topology.at_top_tier():
+        return TopTierCheck(True, "site %s is the top-tier site" % here, here)
+    top = topology.top_tier_site
+    site = state.hierarchy.site(here)
+    parent = site.parent if site is not None and top is None else None
+    if top is not None:
+        why = "site %s is not the top-tier site" % here if here else "the SMS Provider's site is not known"
+        server = topology.site_server(top)
+        where = "the top-tier site %s%s" % (top, " (site server %s)" % server if server else "")
+    elif parent and site is not None:
+        why = "site %s is a child %s site; its parent, the top-tier site, is %s" % (here, site.type_name.lower(), parent)
+        where = "the top-tier site %s" % parent
+    else:
+        why = "no top-tier site is visible from here (no CAS and no stand-alone primary in Get-CMSite)"
+        where = "the top-tier site"
+    return TopTierCheck(False, "cannot %s through the SMS Provider of site %s (%s): %s. Run the task against the SMS "
+                        "Provider of %s" % (what, here or "unknown", topology.provider or "unknown", why, where),
+                        top or parent, parent)
+
+
+def require_top_tier(state: ProviderState, what: str) -> None:
+    """check_top_tier, raised: PlanRefused naming the SMS Provider host when `what` may not go through it."""
+    verdict = check_top_tier(state, what)
+    if not verdict.ok:
+        raise PlanRefused(verdict.message, state.provider, "plan")

@@ -147,9 +147,10 @@ def test_command_failure_names_host_gives_double_hop_hint_and_hides_secrets(monk
 def test_errors_from_a_session_name_the_inventory_host(monkeypatch):
     def boom(self, ctx, args):
         session = ctx.session()
-        err = CommandFailed("Access is denied", "127.0.0.1", "Get-CMSite", operation="read the sites")
-        _action._tag(err, session.target)
-        raise err
+        assert session.described_as == session.target.describe() and session.target_key == "cm01.contoso.com"
+        # made like the session makes its errors: with its display name and key (a message naming the address)
+        raise CommandFailed("Access is denied", "127.0.0.1", "Get-CMSite", operation="read the sites",
+                            display_name=session.described_as, target_key=session.target_key)
 
     monkeypatch.setattr(service_connection_point.ActionModule, "execute", boom)
     result = make(service_connection_point, {"server": "scp01.contoso.com"}).run(task_vars=dict(TASK_VARS))

@@ -8,7 +8,9 @@ from typing import Any, Optional
 import pytest
 
 from ansible_collections.configmgr.scp.plugins.action import component, service_connection_point_info, usage_data
-from ansible_collections.configmgr.scp.plugins.plugin_utils import _action, _scp
+from ansible_collections.configmgr.scp.plugins.plugin_utils import _action
+from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.decide import effective_mode as mode_rules
+from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.decide import site_system as site_rules
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.model import (Hierarchy, ProviderState, Site,
                                                                                           SiteSystemServer, ThreadChange,
                                                                                           ThreadState)
@@ -134,10 +136,10 @@ def test_site_system_changes_only_compare_what_the_user_set():
     current = SiteSystemServer("scp01.contoso.com", "CAS", public_fqdn="scp.contoso.com", proxy_enabled=True,
                                proxy_server="proxy.contoso.com", proxy_port=8080, proxy_account="CONTOSO\\proxy")
     same_proxy = {"proxy_server": "PROXY.contoso.com", "proxy_port": 8080, "use_site_server_account": False}
-    spec = _scp.site_system_spec("scp01.contoso.com", same_proxy, "CAS")
-    assert _scp.changed_settings(spec, current, same_proxy) == {}
+    spec = site_rules.site_system_spec("scp01.contoso.com", same_proxy, "CAS")
+    assert site_rules.changed_settings(spec, current, same_proxy) == {}
     new_port = dict(same_proxy, proxy_port=3128)
-    assert _scp.changed_settings(_scp.site_system_spec("scp01.contoso.com", new_port, "CAS"), current, new_port) == {"proxy_port": 3128}
+    assert site_rules.changed_settings(site_rules.site_system_spec("scp01.contoso.com", new_port, "CAS"), current, new_port) == {"proxy_port": 3128}
 
 
 def _entry(message: str) -> LogEntry:
@@ -148,6 +150,6 @@ def test_effective_mode_never_rests_on_a_line_that_names_a_mode():
     """No documented dmpdownloader.log line names the mode: such a line decides nothing; without the thread's start
     nothing decides it either."""
     started = datetime(2024, 12, 31, tzinfo=timezone.utc)
-    assert _scp.effective_mode([_entry("Running in online mode"), _entry("Running in OFFLINE mode")], started) == "unknown"
-    assert _scp.effective_mode([_entry("Heartbeat")], started) == "unknown"
-    assert _scp.effective_mode([_entry("Download manifest.cab~~")]) == "unknown"
+    assert mode_rules.effective_mode([_entry("Running in online mode"), _entry("Running in OFFLINE mode")], started) == "unknown"
+    assert mode_rules.effective_mode([_entry("Heartbeat")], started) == "unknown"
+    assert mode_rules.effective_mode([_entry("Download manifest.cab~~")]) == "unknown"

@@ -2,11 +2,15 @@
 unreachable, play keywords (AWX machine credential) and the library's option checks before any remote call."""
 from __future__ import annotations
 
+import socket
 from unittest.mock import MagicMock
+
+import pytest
 
 from ansible_collections.configmgr.scp.plugins.action import service_connection_point
 from ansible_collections.configmgr.scp.plugins.plugin_utils import _action
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.errors import CommandFailed, HostUnreachable, WaitTimeout
+from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.pipeline import Pipeline
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.planner import AddScp, Verify
 
 TASK_VARS = {"inventory_hostname": "cm01.contoso.com", "ansible_host": "127.0.0.1", "ansible_port": 40001,
@@ -81,7 +85,8 @@ def test_mutation_recorded_by_the_action_survives_a_later_error(monkeypatch):
 
 
 def _unreachable(self, pipeline, **kwargs):
-    raise HostUnreachable("connection refused", self.host, "open a PowerShell session")
+    # made like the Session makes its errors: with the session's key (TaskSession: the target's inventory name)
+    raise HostUnreachable("connection refused", self.host, "open a PowerShell session", target_key=self.target_key)
 
 
 def test_unreachable_second_host_fails_the_task_but_keeps_its_host(monkeypatch):
@@ -105,6 +110,44 @@ def test_unreachable_own_host_is_unreachable(monkeypatch):
 
     result = run_with(monkeypatch, execute)
     assert result["unreachable"] is True and "failed" not in result
+
+
+@pytest.fixture
+def dead_port():
+    """A local port that refuses connections: bound, never listening."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        yield sock.getsockname()[1]
+
+
+def test_a_real_refused_connection_names_its_target(monkeypatch, dead_port):
+    """No fake Session: the library's own HostUnreachable carries the target it was made for, so the task's host
+    is unreachable and a second host (in the inventory, at another dead address) fails the task instead."""
+    seen = []
+    which = ["own"]
+
+    def execute(self, ctx, args):
+        target = ctx.target if which[0] == "own" else ctx.other_host(SCP)
+        pipeline = Pipeline(operation="read the sites")
+        pipeline.add("Get-CMSite")
+        try:
+            ctx.session(target).run(pipeline)
+        except HostUnreachable as err:
+            seen.append(err)
+            raise
+
+    own = dict(TASK_VARS, ansible_port=dead_port)
+    result = run_with(monkeypatch, execute, own)
+    assert result["unreachable"] is True and "failed" not in result
+    err = seen[-1]
+    assert err.target_key == "cm01.contoso.com" and err.reason == "connection" and err.host == "cm01.contoso.com"
+    assert err.display_name == "cm01.contoso.com (127.0.0.1:%d)" % dead_port
+    assert result["msg"].startswith("open a PowerShell session on cm01.contoso.com: connection failed")
+    which[0] = "second"
+    hostvars = {SCP: {"inventory_hostname": SCP, "ansible_host": "127.0.0.1", "ansible_port": dead_port}}
+    result = run_with(monkeypatch, execute, dict(own, hostvars=hostvars))
+    assert result.get("unreachable") is None and result["failed"] is True and "a second host" in result["msg"]
+    assert seen[-1].target_key == SCP and seen[-1].host == SCP
 
 
 def test_awx_machine_credential_fills_what_the_inventory_leaves_out(monkeypatch):

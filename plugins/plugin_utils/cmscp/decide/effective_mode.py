@@ -1,22 +1,14 @@
-# -*- coding: utf-8 -*-
-# Copyright: Contributors to the configmgr.scp collection
-# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""FOR INTERNAL COLLECTION USE ONLY.
-
-Small reads and builders shared by several action plugins.
-"""
+"""The effective mode of the running SMS_DMP_DOWNLOADER: what service_connection_point_info reports besides the
+configured mode (ScpInfo.mode, the site database's OfflineMode), decided from documented DMPDownloader.log lines only.
+Pure: the caller reads the log and the thread's recorded start (ScpHost.thread_state_and_start)."""
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Iterable, Mapping, Optional
+from typing import Any, Iterable, Optional
 
-from ansible_collections.configmgr.scp.plugins.plugin_utils._action import TaskContext
-from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.model import SiteSystemSpec
-from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.provider import SiteProvider
-from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.errors import ConfigMgrError
-from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.logs import LogEntry
-from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.pipeline import Pipeline
+from ..logs import LogEntry
 
 UNKNOWN_MODE = "unknown"
 ONLINE = "Online"
@@ -48,25 +40,41 @@ CONSIDERED_LINES = (
 # No documented line shows offline mode: the downloader is never reported Offline from its log (only unknown).
 NO_OFFLINE_LINE = "no documented DMPDownloader.log line shows offline mode"
 EVIDENCE_LINES = 5
-SITE_SYSTEM_FIELDS = ("account_name", "use_site_server_account", "proxy_server", "proxy_port", "proxy_account", "public_fqdn")
 
 
-def scp_server(ctx: TaskContext, provider: Optional[SiteProvider] = None) -> str:
-    """The FQDN of the server that hosts the service connection point (read through the SMS Provider)."""
-    provider = provider or ctx.site_provider()
-    state = provider.read_state(include=("sites", "scp"))
-    if state.scp is None:
-        raise ConfigMgrError("the hierarchy has no service connection point; give server explicitly",
-                             ctx.target.describe(), "find the service connection point")
-    return state.scp.server
+@dataclass(frozen=True)
+class EffectiveMode:
+    """The decision and what it rests on (service_connection_point_info: `effective_mode` and
+    `effective_mode_evidence`, the evidence being every field but `mode`)."""
+    mode: str                                    # Online | unknown (never Offline: NO_OFFLINE_LINE)
+    reason: str
+    thread_started_at: Optional[str]             # ISO 8601, the start the decision used
+    online_sync_lines: tuple[dict[str, Any], ...]    # decisive lines at or after the start (the last EVIDENCE_LINES)
+    latest_online_sync_line: Optional[dict[str, Any]]
+    documented_lines: tuple[dict[str, Any], ...]     # every documented line considered (the last EVIDENCE_LINES)
+    lines_read: int
+
+    def evidence(self) -> dict[str, Any]:
+        return {"reason": self.reason, "thread_started_at": self.thread_started_at,
+                "online_sync_lines": list(self.online_sync_lines),
+                "latest_online_sync_line": self.latest_online_sync_line,
+                "documented_lines": list(self.documented_lines), "lines_read": self.lines_read}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"mode": self.mode, **self.evidence()}
 
 
-def effective_mode(entries: list[LogEntry], started_at: Optional[datetime] = None) -> str:
-    """`Online` or `unknown` (see effective_mode_evidence)."""
-    return str(effective_mode_evidence(entries, started_at)["mode"])
+def effective_mode(entries: Iterable[LogEntry], started_at: Optional[datetime] = None) -> str:
+    """`Online` or `unknown` (see decide_effective_mode)."""
+    return decide_effective_mode(entries, started_at).mode
 
 
 def effective_mode_evidence(entries: Iterable[LogEntry], started_at: Optional[datetime] = None) -> dict[str, Any]:
+    """decide_effective_mode as a plain dict: `mode` and the evidence."""
+    return decide_effective_mode(entries, started_at).to_dict()
+
+
+def decide_effective_mode(entries: Iterable[LogEntry], started_at: Optional[datetime] = None) -> EffectiveMode:
     """The mode the running SMS_DMP_DOWNLOADER uses, from documented DMPDownloader.log lines only.
 
     `started_at` is a time at or after the thread's last start, on the SCP host's clock (what configmgr.scp.component
@@ -93,15 +101,12 @@ def effective_mode_evidence(entries: Iterable[LogEntry], started_at: Optional[da
         mode, reason = UNKNOWN_MODE, ("no documented online-sync line since the thread's start (the downloader syncs "
                                       "every 24 hours in online mode), and " + NO_OFFLINE_LINE)
     considered = sorted(online + other, key=lambda e: (e.time, e.line_number))
-    return {
-        "mode": mode,
-        "reason": reason,
-        "thread_started_at": started_at.isoformat() if started_at is not None else None,
-        "online_sync_lines": [_line(e) for e in after[-EVIDENCE_LINES:]],
-        "latest_online_sync_line": _line(online[-1]) if online else None,
-        "documented_lines": [_line(e) for e in considered[-EVIDENCE_LINES:]],
-        "lines_read": len(timed),
-    }
+    return EffectiveMode(mode=mode, reason=reason,
+                         thread_started_at=started_at.isoformat() if started_at is not None else None,
+                         online_sync_lines=tuple(_line(e) for e in after[-EVIDENCE_LINES:]),
+                         latest_online_sync_line=_line(online[-1]) if online else None,
+                         documented_lines=tuple(_line(e) for e in considered[-EVIDENCE_LINES:]),
+                         lines_read=len(timed))
 
 
 def _matches(patterns: Iterable["re.Pattern[str]"], message: Optional[str]) -> bool:
@@ -111,39 +116,3 @@ def _matches(patterns: Iterable["re.Pattern[str]"], message: Optional[str]) -> b
 
 def _line(entry: LogEntry) -> dict[str, Any]:
     return {"time": entry.time.isoformat() if entry.time else None, "message": entry.message, "source": entry.source}
-
-
-def host_time(session: Any) -> Optional[datetime]:
-    """The host's clock (Get-Date), the clock its log lines are written with; None when it returns no time."""
-    pipe = Pipeline(operation="read the time on %s" % getattr(session, "host", "the host"))
-    pipe.add("Get-Date", label="read the time")
-    value = session.run(pipe, idempotent=True)[0].first
-    if not isinstance(value, datetime):
-        return None
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-
-
-def site_system_spec(server: Optional[str], options: Optional[Mapping[str, Any]],
-                     site_code: Optional[str] = None) -> Optional[SiteSystemSpec]:
-    """The desired site system settings from module options (top level or the `site_system` suboptions)."""
-    if not options or not server:
-        return None
-    return SiteSystemSpec(server=server, site_code=site_code, account_name=options.get("account_name"),
-                          use_site_server_account=bool(options.get("use_site_server_account")),
-                          proxy_server=options.get("proxy_server"), proxy_port=options.get("proxy_port"),
-                          proxy_account=options.get("proxy_account"), public_fqdn=options.get("public_fqdn"))
-
-
-def set_fields(options: Mapping[str, Any]) -> frozenset[str]:
-    """The settings the user gave (a false use_site_server_account is the default, not a wish)."""
-    given = {name for name in SITE_SYSTEM_FIELDS if options.get(name) not in (None, "", False)}
-    if "proxy_server" in given:
-        given.add("proxy_enabled")
-    return frozenset(given)
-
-
-def changed_settings(spec: SiteSystemSpec, current: Any, options: Mapping[str, Any]) -> dict[str, Any]:
-    """Differences between `spec` and `current`, limited to the settings the user set: a setting left out
-    keeps whatever the server has and never makes the task report a change."""
-    given = set_fields(options)
-    return {key: value for key, value in spec.differences(current).items() if key in given}

@@ -1,0 +1,55 @@
+"""Reads and changes of a SiteSystemPlan: the account lookups it needs first, then New-/Set- or
+Remove-CMSiteSystemServer and the server read back."""
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any, Callable, Optional, Sequence
+
+from ..configmgr.provider import SiteProvider
+from ..decide.site_system import AccountLookup, RemoveSiteSystem, SiteSystemPlan
+from ..errors import ConfigMgrError
+from ..pipeline import Pipeline
+from ..planner import EnsureSiteSystem
+from ..steps import PlanStep
+from .reporting import reporting
+
+
+def read_accounts(provider: SiteProvider, lookups: Sequence[AccountLookup], server: str) -> tuple[AccountLookup, ...]:
+    """`lookups` answered in one round trip: found when Get-CMAccount -UserName returns that user name (it matches
+    case-insensitively). No call when there is nothing to look up."""
+    if not lookups:
+        return ()
+    pipe = Pipeline(operation="check the accounts of the site system server %s" % server)
+    for lookup in lookups:
+        pipe.add("Get-CMAccount", ("UserName", lookup.user_name), label="find the %s %s" % (lookup.option, lookup.user_name))
+    result = provider.run(pipe, idempotent=True)
+    answered = []
+    for index, lookup in enumerate(lookups):
+        rows = [o for o in result[index].output if isinstance(o, dict)]
+        answered.append(replace(lookup, found=any(str(o.get("UserName") or "").lower() == lookup.user_name.lower()
+                                                  for o in rows)))
+    return tuple(answered)
+
+
+def execute_site_system(plan: SiteSystemPlan, provider: SiteProvider,
+                        progress: Optional[Callable[[str], None]] = None) -> Optional[dict[str, Any]]:
+    """Run the plan; the site system server after it, as the site reads it back (None once removed)."""
+    if not plan.steps:
+        return plan.after
+    done: list[PlanStep] = []
+    with reporting(done):
+        for step in plan.steps:
+            if progress:
+                progress(step.description)
+            match step:
+                case EnsureSiteSystem():
+                    provider.ensure_site_system_server(step.spec, plan.current, known=True)
+                    done.append(step)
+                    found = provider.read_state(include=("sites", "site_systems")).site_system(step.spec.server)
+                    return found.to_dict() if found is not None else None
+                case RemoveSiteSystem():
+                    provider.remove_site_system_server(step.server, step.site_code)
+                    done.append(step)
+                case _:
+                    raise ConfigMgrError("unknown plan step %r" % (step,), provider.host, "change the site system server")
+    return None

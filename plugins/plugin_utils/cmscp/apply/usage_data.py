@@ -1,0 +1,27 @@
+"""Run a UsageDataPlan: Set-CMHierarchySetting, then the level read back."""
+from __future__ import annotations
+
+from typing import Callable, Optional
+
+from ..configmgr.provider import SiteProvider
+from ..decide.usage_data import USAGE_READS, SetUsageDataLevel, UsageDataPlan
+from ..errors import ConfigMgrError
+from ..steps import PlanStep
+from .reporting import reporting
+
+
+def execute_usage_data(plan: UsageDataPlan, provider: SiteProvider,
+                       progress: Optional[Callable[[str], None]] = None) -> Optional[str]:
+    """The level after the change, as the site reads it back (the plan's own `after` when there is nothing to do)."""
+    if not plan.steps:
+        return plan.after
+    done: list[PlanStep] = []
+    with reporting(done):
+        for step in plan.steps:
+            if progress:
+                progress(step.description)
+            if not isinstance(step, SetUsageDataLevel):
+                raise ConfigMgrError("unknown plan step %r" % (step,), provider.host, "set the usage data level")
+            provider.set_usage_data_level(step.level)
+            done.append(step)
+        return provider.read_state(include=USAGE_READS).usage_data_level
