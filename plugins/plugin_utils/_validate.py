@@ -66,6 +66,15 @@ def _control(text: str) -> Optional[str]:
     return None
 
 
+def _stored_as_given(text: str) -> Optional[str]:
+    """Why a free-text value cannot be stored exactly as given (a control character, surrounding spaces), else None:
+    such values are refused, never stripped."""
+    problem = _control(text)
+    if problem is None and text != text.strip():
+        problem = "it has leading or trailing spaces"
+    return problem
+
+
 def _host_name_problem(name: str) -> Optional[str]:
     """Why `name` (no surrounding spaces, no trailing dot) is no RFC 1123 host name, else None."""
     problem = _control(name)
@@ -110,9 +119,7 @@ def host_name(value: Optional[str], option: str) -> Optional[str]:
     if value is None:
         return None
     text = str(value)
-    problem = _control(text)
-    if problem is None and text != text.strip():
-        problem = "it has leading or trailing spaces"
+    problem = _stored_as_given(text)
     if problem is None:
         try:
             ipaddress.ip_address(text)
@@ -155,9 +162,7 @@ def account(value: Optional[str], option: str) -> Optional[str]:
     if value is None:
         return None
     text = str(value)
-    problem = _control(text)
-    if problem is None and text != text.strip():
-        problem = "it has leading or trailing spaces"
+    problem = _stored_as_given(text)
     if problem is None and "\\" in text:
         domain, _sep, user = text.partition("\\")
         problem = _account_part_problem(domain, "domain (NetBIOS name)", MAX_NETBIOS_DOMAIN)

@@ -66,8 +66,9 @@ class FakeSession:
         return PipelineResult(results)
 
 
-def make_action(plugin_module, args, check_mode=False):
-    """An action plugin instance of `plugin_module` with a task of `args`, as Ansible builds it (no connection)."""
+def make_action(plugin_module, args, check_mode=False, remote_user=None, port=None, password=None):
+    """An action plugin instance of `plugin_module` with a task of `args`, as Ansible builds it (no connection);
+    `remote_user`, `port`, `password`: the play's keywords and connection password."""
     from unittest.mock import MagicMock
     task = MagicMock()
     task.args = args
@@ -75,10 +76,10 @@ def make_action(plugin_module, args, check_mode=False):
     task.diff = False
     task.async_val = 0
     task.delegate_to = None
-    task.remote_user = None
-    task.port = None
+    task.remote_user = remote_user
+    task.port = port
     play_context = MagicMock()
     play_context.remote_user = None
     play_context.port = None
-    play_context.password = None
+    play_context.password = password
     return plugin_module.ActionModule(task, MagicMock(), play_context, MagicMock(), MagicMock(), MagicMock())

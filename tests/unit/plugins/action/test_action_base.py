@@ -1,40 +1,17 @@
 """The action base: validation before any remote call, and the one translation point for library errors."""
 from __future__ import annotations
 
-from unittest.mock import MagicMock
-
 import pytest
 
 from ansible_collections.configmgr.scp.plugins.action import component, service_connection_point, site_system_server, usage_data
 from ansible_collections.configmgr.scp.plugins.plugin_utils import _action
+from tests.unit.fakes import make_action
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.errors import CommandFailed, HostUnreachable
 
 TASK_VARS = {"inventory_hostname": "cm01.contoso.com", "ansible_host": "127.0.0.1", "ansible_port": 40001,
              "ansible_user": "CONTOSO\\cmadmin", "ansible_password": "Inv3ntorySecret", "ansible_psrp_auth": "ntlm"}
 
-
-def make(plugin_module, args, check_mode=False):
-    task = MagicMock()
-    task.args = args
-    task.check_mode = check_mode
-    task.diff = False
-    task.async_val = 0
-    task.delegate_to = None
-    play_context = MagicMock()
-    play_context.remote_user = None
-    return plugin_module.ActionModule(task, MagicMock(), play_context, MagicMock(), MagicMock(), MagicMock())
-
-
-@pytest.fixture(name="no_sessions")
-def fixture_no_sessions(monkeypatch):
-    opened = []
-
-    def refuse(self, target=None):
-        opened.append(target)
-        raise AssertionError("a session was requested")
-
-    monkeypatch.setattr(_action.TaskContext, "session", refuse)
-    return opened
+make = make_action
 
 
 @pytest.mark.parametrize("args,message", [

@@ -3,12 +3,12 @@ unreachable, play keywords (AWX machine credential) and the library's option che
 from __future__ import annotations
 
 import socket
-from unittest.mock import MagicMock
 
 import pytest
 
 from ansible_collections.configmgr.scp.plugins.action import service_connection_point
 from ansible_collections.configmgr.scp.plugins.plugin_utils import _action
+from tests.unit.fakes import make_action
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.errors import CommandFailed, HostUnreachable, WaitTimeout
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.pipeline import Pipeline
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.planner import AddScp, Verify
@@ -17,21 +17,7 @@ TASK_VARS = {"inventory_hostname": "cm01.contoso.com", "ansible_host": "127.0.0.
              "ansible_user": "CONTOSO\\cmadmin", "ansible_password": "Inv3ntorySecret", "ansible_psrp_auth": "ntlm"}
 SCP = "scp01.contoso.com"
 
-
-def make(plugin_module, args, remote_user=None, port=None, password=None):
-    task = MagicMock()
-    task.args = args
-    task.check_mode = False
-    task.diff = False
-    task.async_val = 0
-    task.delegate_to = None
-    task.remote_user = remote_user
-    task.port = port
-    play_context = MagicMock()
-    play_context.remote_user = None
-    play_context.port = None
-    play_context.password = password
-    return plugin_module.ActionModule(task, MagicMock(), play_context, MagicMock(), MagicMock(), MagicMock())
+make = make_action
 
 
 def run_with(monkeypatch, execute, task_vars=None, **kwargs):

@@ -131,18 +131,6 @@ def test_empty_settings_mean_not_given():
 
 
 # -- the modules refuse them before any session -----------------------------------------------------------------------
-@pytest.fixture(name="no_sessions")
-def fixture_no_sessions(monkeypatch):
-    opened = []
-
-    def refuse(self, target=None):
-        opened.append(target)
-        raise AssertionError("a session was requested")
-
-    monkeypatch.setattr(_action.TaskContext, "session", refuse)
-    return opened
-
-
 @pytest.mark.parametrize("plugin,args,message", [
     (site_system_server, {"server": "scp01.contoso.com", "proxy_server": "proxy;calc", "proxy_port": 8080},
      "invalid input: proxy_server must be a host name"),
