@@ -4,6 +4,7 @@
 """Action plugin of configmgr.scp.component: start, stop or restart an SMS_EXECUTIVE thread on a site system."""
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from ansible_collections.configmgr.scp.plugins.plugin_utils import _validate as check
@@ -12,7 +13,8 @@ from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp import (COMPON
                                                                           ComponentRequest, ConfigMgrError, ScpHost,
                                                                           component_server, execute_component,
                                                                           failure_after_restart, plan_component,
-                                                                          thread_view)
+                                                                          restarts_downloader, reverify_after_restart,
+                                                                          stops_downloader, thread_view)
 
 
 class ActionModule(ConfigMgrAction):
@@ -43,8 +45,12 @@ class ActionModule(ConfigMgrAction):
             return {"failed": True, "changed": False, "server": server, "msg": plan.failure}
         if ctx.check_mode or host is None or not plan.steps:
             return _result(ctx, plan, plan.predicted)
+        if stops_downloader(plan):
+            # the SCP is no longer verified once its downloader stops: the next service_connection_point run must
+            # read its server (decide.scp.verified_running); the record is on the SMS Provider host of this task
+            ctx.site_provider().forget_verified()
         try:
-            return _result(ctx, plan, execute_component(plan, host, ctx.progress))
+            outcome = execute_component(plan, host, ctx.progress)
         except ConfigMgrError as err:
             failure = failure_after_restart(plan, err.steps_run)
             if failure is None:
@@ -52,6 +58,12 @@ class ActionModule(ConfigMgrAction):
             result = error_result(err, ctx)
             result.update(restarted_components=failure.restarted_components, warnings=list(failure.warnings))
             return result
+        if restarts_downloader(plan) and server:
+            # the handler's restart applied the configured mode: the SCP is verified again (decide.scp)
+            warning = reverify_after_restart(ctx.site_provider(), server, outcome.after)
+            if warning:
+                outcome = replace(outcome, warnings=outcome.warnings + (warning,))
+        return _result(ctx, plan, outcome)
 
 
 def _result(ctx: TaskContext, plan: ComponentPlan, outcome: ComponentOutcome) -> dict[str, Any]:

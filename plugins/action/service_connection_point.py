@@ -4,15 +4,13 @@
 """Action plugin of configmgr.scp.service_connection_point: install, move, reconfigure or remove the SCP."""
 from __future__ import annotations
 
-from typing import Any, Callable, Optional
+from typing import Any, Optional
 
 from ansible_collections.configmgr.scp.plugins.plugin_utils import _validate as check
 from ansible_collections.configmgr.scp.plugins.plugin_utils._action import ConfigMgrAction, TaskContext, to_plain
-from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp import (SCP_READS, DesiredScp, ExecutionResult,
-                                                                          HierarchyLease, Plan, ScpHost, SiteProvider,
-                                                                          desired_scp, execute_plan, lease_ttl,
-                                                                          mode_changed, observe_hosts, pending_after,
-                                                                          plan_scp)
+from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp import (ExecutionResult, Plan, ScpHost,
+                                                                          converge_scp, desired_scp, mode_changed,
+                                                                          pending_after)
 
 
 class ActionModule(ConfigMgrAction):
@@ -40,31 +38,9 @@ class ActionModule(ConfigMgrAction):
             return ScpHost(ctx.session(ctx.other_host(fqdn)), check_mode=ctx.check_mode)
 
         ctx.progress("reading the hierarchy and the service connection point")
-        plan, warnings = _read_and_plan(provider, desired, scp_host)
-        lease = None
-        if plan.changed and not ctx.check_mode:
-            # one changing job per hierarchy: take the lease, then read and plan again under it (another job may
-            # have changed the site since the first read)
-            lease = HierarchyLease(provider.session, ttl=lease_ttl(args["wait_timeout"]))
-            lease.take(progress=ctx.progress)
-        try:
-            if lease is not None:
-                plan, warnings = _read_and_plan(provider, desired, scp_host)
-            outcome = None
-            if plan.steps and not ctx.check_mode:
-                outcome = execute_plan(plan, provider, scp_host, wait_timeout=args["wait_timeout"],
-                                       progress=lambda step, text: ctx.progress(text))
-            return _result(ctx, plan, warnings, outcome)
-        finally:
-            if lease is not None:
-                lease.release()
-
-
-def _read_and_plan(provider: SiteProvider, desired: DesiredScp,
-                   scp_host: Callable[[str], ScpHost]) -> tuple[Plan, list[str]]:
-    current = provider.read_state(include=SCP_READS)
-    installed, warnings = observe_hosts(current, desired, scp_host)
-    return plan_scp(current, desired, installed), warnings
+        run = converge_scp(provider, desired, scp_host, check_mode=ctx.check_mode, wait_timeout=args["wait_timeout"],
+                           progress=ctx.progress)
+        return _result(ctx, run.plan, run.warnings, run.outcome)
 
 
 def _result(ctx: TaskContext, plan: Plan, warnings: list[str], outcome: Optional[ExecutionResult]) -> dict[str, Any]:

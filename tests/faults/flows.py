@@ -10,8 +10,8 @@ from typing import Any, Callable, Optional
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.model import SiteSystemSpec
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.provider import READS, SiteProvider
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.scphost import ScpHost
-from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.executor import execute_plan, observe_hosts
-from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.planner import DesiredScp, plan_scp
+from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.apply.scp import converge_scp
+from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.planner import DesiredScp
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.session import Session
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.constants import STATE_KEY
 from tests.functional.conftest import LabKit
@@ -52,6 +52,16 @@ class Rig:
         return ScpHost(self.session(fqdn), sleep=self.kit.lab.advance, clock=self.kit.now, poll_interval=10.0)
 
 
+class NoLease:
+    """The matrix runs one job at a time (the lease is tests/integration/test_concurrency.py's): no lease file."""
+
+    def take(self, progress: object = None) -> None:
+        return None
+
+    def release(self) -> None:
+        return None
+
+
 @dataclass
 class RunResult:
     changed: bool = False            # what the run reported as changed before it ended (or failed)
@@ -63,11 +73,9 @@ def converge(rig: Rig, desired: DesiredScp, handler: bool = False, provider: str
     (ScpHost.restart_thread) when the plan says a restart is required or the thread drifted."""
     result = RunResult()
     prov = rig.provider(provider)
-    current = prov.read_state(include=READS + ("roles",))
-    installed, result.warnings = observe_hosts(current, desired, rig.scp_host)
-    plan = plan_scp(current, desired, installed)
-    if plan.steps:
-        execute_plan(plan, prov, rig.scp_host, wait_timeout=WAIT_TIMEOUT)
+    run = converge_scp(prov, desired, rig.scp_host, check_mode=False, wait_timeout=WAIT_TIMEOUT,
+                       lease_factory=lambda prov, ttl: NoLease())
+    plan, result.warnings = run.plan, run.warnings
     result.changed = plan.changed
     if handler and (plan.restart_required or plan.drift):
         try:

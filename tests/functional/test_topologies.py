@@ -7,6 +7,7 @@ from typing import Any, Optional
 
 import pytest
 
+from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.apply.scp import converge_scp
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.provider import READS, SiteProvider
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.errors import PlanRefused, WaitTimeout
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.executor import execute_plan, observe_hosts
@@ -22,14 +23,10 @@ def provider(kit: Any, fqdn: str, site_code: Optional[str] = None) -> SiteProvid
 
 
 def converge(kit: Any, prov: SiteProvider, desired: DesiredScp, wait_timeout: float = 900) -> Plan:
-    """read -> plan -> execute, as plugins/action/service_connection_point.py does."""
-    current = prov.read_state(include=READS + ("roles",))
-    installed, warnings = observe_hosts(current, desired, kit.scp_host)
-    assert warnings == []
-    plan = plan_scp(current, desired, installed)
-    if plan.steps:
-        execute_plan(plan, prov, kit.scp_host, wait_timeout=wait_timeout)
-    return plan
+    """read -> plan -> lease, read again, execute: plugins/action/service_connection_point.py's converge_scp."""
+    run = converge_scp(prov, desired, kit.scp_host, check_mode=False, wait_timeout=wait_timeout)
+    assert run.warnings == []
+    return run.plan
 
 
 def world_scp(kit: Any) -> dict[str, Any]:

@@ -152,6 +152,9 @@ def test_a_failing_step_reports_what_it_wrote_after_the_completed_steps():
     class Provider:
         host = "cm01.contoso.com"
 
+        def forget_verified(self):
+            pass
+
         def record_intent(self, intent):
             assert intent is record.intent
 
@@ -170,11 +173,11 @@ def test_discovery_prefers_the_connected_provider():
     rows = [{"SiteCode": "PS1", "Machine": "SMSPROV2.contoso.com", "ProviderForLocalSite": True},
             {"SiteCode": "PS1", "Machine": "CM01.contoso.com", "ProviderForLocalSite": True},
             {"SiteCode": "CAS", "Machine": "cas01.contoso.com", "ProviderForLocalSite": False}]
-    p = SiteProvider(FakeSession("cm01.contoso.com", {"Get-CimInstance": rows}))
+    p = SiteProvider(FakeSession("cm01.contoso.com", provider_answers(**{"Get-CimInstance": rows})))
     assert p.discover() == ("PS1", "cm01.contoso.com")
-    p = SiteProvider(FakeSession("10.0.0.5", {"Get-CimInstance": rows[2:] + rows[:1]}))
+    p = SiteProvider(FakeSession("10.0.0.5", provider_answers(**{"Get-CimInstance": rows[2:] + rows[:1]})))
     assert p.discover() == ("PS1", "smsprov2.contoso.com")              # no name match: the local site's provider
-    p = SiteProvider(FakeSession("10.0.0.5", {"Get-CimInstance": rows[2:]}))
+    p = SiteProvider(FakeSession("10.0.0.5", provider_answers(**{"Get-CimInstance": rows[2:]})))
     assert p.discover() == ("CAS", "cas01.contoso.com")                 # then the first
 
 

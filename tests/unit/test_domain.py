@@ -41,10 +41,11 @@ def provider_answers(**extra):
 def test_noop_read_is_one_pipeline_with_bootstrap_when_site_known():
     s = FakeSession(answers=provider_answers())
     st = SiteProvider(s, site_code="PS1").read_state()
-    assert len(s.pipelines) == 1
+    assert len(s.pipelines) == 1 and len(s.pipelines[0].statements) == 1
+    (script,) = s.pipelines[0].statements[0].commands
+    assert script.name == "Read-CMSiteState" and dict(script.parameters)["SiteCode"] == "PS1"
     assert s.names[:4] == ["Get-Item", "Import-Module", "New-PSDrive", "Set-Location"]
-    assert ("PassThru", None) in s.pipelines[0].statements[1].commands[0].parameters or \
-        dict(s.pipelines[0].statements[1].commands[0].parameters).get("PassThru") is not None
+    assert s.commands[1][1]["PassThru"] is True and s.commands[2][1]["Scope"] == "Global"
     assert s.commands[3] == ("Set-Location", {"Path": "PS1:"})
     assert st.scp.server == "scp01.contoso.com" and st.scp.mode == "Offline"     # OfflineMode found by name
     assert st.hierarchy.top_tier.site_code == "PS1" and st.hierarchy.is_standalone
@@ -53,24 +54,52 @@ def test_noop_read_is_one_pipeline_with_bootstrap_when_site_known():
     assert st.usage_data_level == "Enhanced" and st.updates_in_progress == []
 
 
-def test_discovery_is_one_extra_trip_then_cached_and_bootstrap_not_repeated():
+def test_reads_only_what_is_asked_each_with_its_properties():
+    s = FakeSession(answers=provider_answers())
+    SiteProvider(s, site_code="PS1").read_state(include=("sites", "scp"))
+    params = dict(s.pipelines[0].statements[0].commands[0].parameters)
+    assert params["Read"] == ["sites", "scp"]
+    assert "Get-CMSiteSystemServer" not in s.names and "Get-CMSiteUpdate" not in s.names
+    assert params["Properties"]["scp"] == ["NetworkOSPath", "SiteCode", "RoleName", "Props"]
+    raw = FakeSession(answers=provider_answers())
+    SiteProvider(raw, site_code="PS1").read_state(include=("sites", "scp"), raw=True)
+    assert dict(raw.pipelines[0].statements[0].commands[0].parameters)["Properties"]["scp"] == ["*"]
+
+
+def test_discovery_is_in_the_same_round_trip_then_cached_and_bootstrap_not_repeated():
     s = FakeSession(answers=provider_answers())
     p = SiteProvider(s)
     p.read_state()
     p.read_state()
-    assert [len(x.statements) for x in s.pipelines] == [1, 11, 7]      # READS include the recorded intent
+    assert [len(x.statements) for x in s.pipelines] == [1, 1]
+    first, second = (dict(x.statements[0].commands[0].parameters) for x in s.pipelines)
+    assert "SiteCode" not in first and "cm01.contoso.com" in first["HostNames"] and "Bootstrapped" not in first
+    assert second["SiteCode"] == "PS1" and second["Provider"] == "cm01.contoso.com" and second["Bootstrapped"] is True
     assert p.site_code == "PS1" and p.provider == "cm01.contoso.com"
-    assert ("New-PSDrive", {"Name": "PS1", "PSProvider": "CMSite", "Root": "cm01.contoso.com"}) in s.commands
+    assert ("New-PSDrive", {"Name": "PS1", "PSProvider": "CMSite", "Root": "CM01.contoso.com", "Scope": "Global",
+                            "ErrorAction": "SilentlyContinue"}) in s.commands
+    assert s.names.count("Import-Module") == 1 and s.names.count("Get-CimInstance") == 1
+
+
+def test_discovery_that_names_another_machine_reads_there():
+    s = FakeSession(answers=provider_answers(**{"Get-CimInstance": [
+        {"SiteCode": "PS1", "Machine": "PROV01.contoso.com", "ProviderForLocalSite": True}]}))
+    other = FakeSession(host="prov01.contoso.com", answers=provider_answers())
+    p = SiteProvider(s, sessions=lambda fqdn: other)
+    st = p.read_state(include=("sites",))
+    assert st.provider == "prov01.contoso.com" and p.session is other
+    assert s.names == ["Get-CimInstance"]                 # no row named cm01: the script stopped after the rows
+    assert dict(other.pipelines[0].statements[0].commands[0].parameters)["Provider"] == "prov01.contoso.com"
 
 
 def test_import_fallback_by_path():
-    s = FakeSession(answers=provider_answers(**{"Import-Module": RuntimeError("module not found")}))
+    s = FakeSession(answers=provider_answers())
     p = SiteProvider(s, site_code="PS1")
     original = s.run
 
     def run(pipeline, **kw):
-        name = dict(pipeline.statements[1].commands[0].parameters)["Name"] if len(pipeline.statements) > 1 else None
-        s.answers["Import-Module"] = [MODULE] if name and name.endswith(".psd1") else RuntimeError("module not found")
+        name = dict(pipeline.statements[0].commands[0].parameters).get("Module", "")
+        s.answers["Import-Module"] = [MODULE] if name.endswith(".psd1") else RuntimeError("module not found")
         return original(pipeline, **kw)
     s.run = run
     p.read_state(include=("sites",))

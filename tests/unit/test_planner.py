@@ -223,14 +223,14 @@ def test_one_normalise_mode():
         model.normalise_mode("sometimes")
 
 
-def test_check_top_tier_names_an_unknown_site_and_the_sites_that_exist():
-    from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.model import Hierarchy, Site, check_top_tier
+def test_check_site_is_top_tier_names_an_unknown_site_and_the_sites_that_exist():
+    from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.model import Hierarchy, Site, check_site_is_top_tier
     cas = Site("CAS", None, 4, None, "cas01.contoso.com", None, None, None)
     child = Site("PR1", None, 2, "CAS", "pri01.contoso.com", None, None, None)
-    verdict = check_top_tier(Hierarchy([cas, child]), "ZZZ")
+    verdict = check_site_is_top_tier(Hierarchy([cas, child]), "ZZZ")
     assert not verdict.ok and "ZZZ does not exist" in verdict.message and "CAS, PR1" in verdict.message
     # a child's provider lists only its own site: its parent still exists
-    assert "does not exist" not in check_top_tier(Hierarchy([child]), "CAS").message
+    assert "does not exist" not in check_site_is_top_tier(Hierarchy([child]), "CAS").message
 
 
 # -- topologies (issue: correct in every real topology) -------------------------------------------------------------

@@ -107,7 +107,23 @@ def fixture_host(monkeypatch):
     FakeHost.records, FakeHost.record_error = {}, None
     monkeypatch.setattr(component, "ScpHost", FakeHost)
     monkeypatch.setattr(service_connection_point_info, "ScpHost", FakeHost)
+    if _action.SiteProvider is not FakeProvider:                    # a test of the provider brings its own
+        monkeypatch.setattr(_action, "SiteProvider", NoScpProvider)  # a restart re-verifies the SCP: none here
     return FakeHost
+
+
+class NoScpProvider:
+    """The SMS Provider of a component test that is not about it: a hierarchy without an SCP."""
+
+    def __init__(self, session: Any, *args: Any, **kwargs: Any) -> None:
+        self.site_code, self.provider = "CAS", "cas01.contoso.com"
+
+    def read_state(self, include: Any = (), raw: bool = False) -> ProviderState:
+        return ProviderState(site_code="CAS", provider="cas01.contoso.com", module_version="5.0",
+                             hierarchy=Hierarchy([CAS]), scp=None, site_systems=[])
+
+    def forget_verified(self) -> None:
+        pass
 
 
 # -- component: the SMS_EXECUTIVE service restart restarts every component of the host ---------------------------
@@ -160,7 +176,7 @@ def test_failure_after_the_service_restart_still_says_every_component_was_restar
 
 
 # -- component: the thread start is recorded on the SCP host (its clock), never returned as a fact ----------------
-def test_a_restart_records_the_scp_hosts_time_on_that_host_and_returns_no_fact(host):
+def test_a_restart_records_the_scp_hosts_time_on_that_host_and_returns_no_fact(host, provider):
     result = make(component, {"state": "restarted", "server": SCP01}).run(task_vars=dict(TASK_VARS))
     assert result["confirmed_running_at"] == HOST_NOW.isoformat() == "2026-11-02T09:30:00+00:00"
     assert host.records == {"SMS_DMP_DOWNLOADER": result["confirmed_running_at"]}
@@ -168,8 +184,10 @@ def test_a_restart_records_the_scp_hosts_time_on_that_host_and_returns_no_fact(h
     assert {"record": "SMS_DMP_DOWNLOADER", "every_thread": False} in host.calls
     # a stop forgets the record: a later start the collection does not make must not be taken for this one
     host.state = running()
+    assert provider.forgotten == 0                     # a restart leaves the downloader running: still verified
     stopped = make(component, {"state": "stopped", "server": SCP01}).run(task_vars=dict(TASK_VARS))
     assert stopped["changed"] and host.records == {}
+    assert provider.forgotten == 1                     # a stop: the SCP's VerifiedScp record goes first
     assert "configmgr_scp_thread_starts" not in stopped.get("ansible_facts", {})
     assert stopped["confirmed_running_at"] is None
 
@@ -269,7 +287,16 @@ class FakeProvider:
                  check_mode: bool = False, **kwargs: Any) -> None:
         self.site_code, self.provider = site_code or "CAS", provider or "cas01.contoso.com"
 
-    def read_state(self, include: Any = ()) -> ProviderState:
+    forgotten = 0
+    recorded: list[Any] = []
+
+    def forget_verified(self) -> None:
+        FakeProvider.forgotten += 1
+
+    def record_verified(self, verified: Any) -> None:
+        FakeProvider.recorded.append(verified)
+
+    def read_state(self, include: Any = (), raw: bool = False) -> ProviderState:
         FakeProvider.includes.append(tuple(include))
         return FakeProvider.state if "roles" in include else \
             ProviderState(**{**FakeProvider.state.__dict__, "site_roles": None})
@@ -278,7 +305,7 @@ class FakeProvider:
 @pytest.fixture(name="provider")
 def fixture_provider(monkeypatch):
     systems = [SiteSystemServer(SCP01, "CAS"), SiteSystemServer("cas01.contoso.com", "CAS")]
-    FakeProvider.includes = []
+    FakeProvider.includes, FakeProvider.forgotten, FakeProvider.recorded = [], 0, []
     FakeProvider.state = ProviderState(
         site_code="CAS", provider="cas01.contoso.com", module_version="5.0", hierarchy=Hierarchy([CAS]),
         scp=ScpInfo(SCP01, "CAS", "Offline"), site_systems=systems, scps=[ScpInfo(SCP01, "CAS", "Offline")],

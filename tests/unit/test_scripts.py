@@ -38,17 +38,18 @@ def script_pipeline(text=NEW, **extra):
 def test_lab_runs_exactly_the_library_constants():
     assert lab_scripts.NEW_SITE_SYSTEM_SERVER_WITH_PROXY_ACCOUNT == NEW
     assert lab_scripts.SET_SITE_SYSTEM_SERVER_WITH_PROXY_ACCOUNT == SET
+    assert lab_scripts.READ_SITE_STATE == scripts.READ_SITE_STATE
     assert set(lab_scripts.SCRIPTS) == {s.text for s in scripts.SCRIPTS}
     assert {s.name for s in lab_scripts.SCRIPTS.values()} == {s.name for s in scripts.SCRIPTS}
     for spec in scripts.SCRIPTS:
         assert registered_script(spec.text) is spec
         lab = lab_scripts.lookup(spec.text)
-        assert [p.name for p in lab.spec.params if not p.common][:2] == list(spec.parameters)
-        assert [s.call.cmdlet for s in lab.steps if s.call] == list(spec.cmdlets)
+        assert [p.name for p in lab.spec.params if not p.common] == list(spec.parameters)
+        assert list(dict.fromkeys(c.cmdlet for c in lab.calls())) == list(spec.cmdlets)     # each named once, in order
 
 
 def test_constant_scripts_take_every_input_as_a_parameter():
-    for spec in scripts.SCRIPTS:
+    for spec in (scripts.NEW_WITH_PROXY_ACCOUNT, scripts.SET_WITH_PROXY_ACCOUNT):
         assert "$ErrorActionPreference = 'Stop'" in spec.text.splitlines()
         assert "Get-CMAccount -UserName $ProxyUserName" in spec.text
         assert "@Parameters -ProxyAccessAccount $account" in spec.text
@@ -154,8 +155,8 @@ class Recorder:
         self.calls.append(("cmdlet", name))
         return self
 
-    def add_script(self, text):
-        self.calls.append(("script", text))
+    def add_script(self, text, use_local_scope=None):
+        self.calls.append(("script", text, use_local_scope))
         return self
 
     def add_parameter(self, name, value=None):
@@ -176,7 +177,7 @@ def test_add_statements_sends_add_script_then_parameters_between_markers():
     assert ps.calls == [
         ("cmdlet", "Get-Date"), ("param", "ErrorAction", "Stop"), (";",),
         ("cmdlet", "Write-Output"), ("param", "InputObject", "mark"), (";",),
-        ("script", SET), ("param", "Parameters", PARAMS), ("param", "ProxyUserName", "CONTOSO\\svc-cmproxy"), (";",)]
+        ("script", SET, True), ("param", "Parameters", PARAMS), ("param", "ProxyUserName", "CONTOSO\\svc-cmproxy"), (";",)]
 
 
 def test_tampered_script_text_is_refused_before_sending():
@@ -261,7 +262,7 @@ def test_without_proxy_account_the_structured_call_stays():
     SiteProvider(s, site_code="PS1").ensure_site_system_server(SiteSystemSpec("new.contoso.com", proxy_server="proxy",
                                                                               proxy_port=8080))
     assert s.names[-1] == "New-CMSiteSystemServer" and "Get-CMAccount" not in s.names
-    assert not any(st.is_script for p in s.pipelines for st in p.statements)
+    assert not any(st.is_script and st.commands[0].text in (NEW, SET) for p in s.pipelines for st in p.statements)
 
 
 @pytest.mark.parametrize("accounts, message", [
@@ -274,7 +275,7 @@ def test_account_must_exist_exactly_once_before_any_change(accounts, message):
     with pytest.raises(ConfigMgrError) as info:
         SiteProvider(s, site_code="PS1").ensure_site_system_server(_proxy_spec())
     assert message in str(info.value) and "cm01.contoso.com" in str(info.value)
-    assert not any(st.is_script for p in s.pipelines for st in p.statements)
+    assert not any(st.is_script and st.commands[0].text in (NEW, SET) for p in s.pipelines for st in p.statements)
 
 
 def test_check_mode_refuses_before_reading_the_account():

@@ -11,7 +11,9 @@ from .apply.component import execute_component
 from .apply.info import read_scp_host
 from .apply.log_info import execute_log_read
 from .apply.site_system import execute_site_system, read_accounts
+from .apply.scp import ScpRun, converge_scp
 from .apply.usage_data import execute_usage_data
+from .apply.verified import reverify_after_restart
 from .configmgr.clock import host_time
 from .configmgr.lease import HierarchyLease
 from .configmgr.model import ProviderState, ThreadState, normalise_mode
@@ -20,7 +22,8 @@ from .configmgr.provider import SiteProvider
 from .configmgr.scphost import ScpHost
 from .configmgr.topology import check_top_tier, require_top_tier
 from .decide.component import (COMPONENT_READS, ComponentOutcome, ComponentPlan, ComponentRequest, component_server,
-                               failure_after_restart, plan_component)
+                               failure_after_restart, plan_component, restarts_downloader,
+                               stops_downloader)
 from .decide.effective_mode import EffectiveMode, decide_effective_mode, effective_mode_evidence
 from .decide.info import INFO_READS, plan_info, scp_view, site_system_views
 from .decide.log_info import LOG_READS, LOGS, LogQuery, plan_log_read
@@ -41,13 +44,14 @@ __all__ = [
     "check_top_tier", "require_top_tier",
     # service_connection_point
     "SCP_READS", "DesiredScp", "Plan", "ExecutionResult", "desired_scp", "observe_hosts", "plan_scp", "execute_plan",
-    "lease_ttl", "pending_after", "mode_changed",
+    "lease_ttl", "pending_after", "mode_changed", "converge_scp", "ScpRun",
     # service_connection_point_info
     "INFO_READS", "plan_info", "read_scp_host", "scp_view", "site_system_views",
     "EffectiveMode", "decide_effective_mode", "effective_mode_evidence",
     # component
     "COMPONENT_READS", "ComponentRequest", "ComponentPlan", "ComponentOutcome", "component_server", "plan_component",
-    "execute_component", "failure_after_restart", "thread_view",
+    "execute_component", "failure_after_restart", "thread_view", "stops_downloader", "restarts_downloader",
+    "reverify_after_restart",
     # site_system_server
     "DesiredSiteSystem", "site_system_reads", "accounts_to_check", "read_accounts", "plan_site_system",
     "execute_site_system", "site_system_spec",

@@ -71,8 +71,11 @@ class CommandFailed(ConfigMgrError):
                  fully_qualified_error_id: Optional[str] = None, target: Any = None,
                  script_position: Optional[str] = None, operation: Optional[str] = None,
                  statement_index: Optional[int] = None, partial: Optional[list] = None,
-                 display_name: Optional[str] = None, target_key: Optional[str] = None) -> None:
+                 display_name: Optional[str] = None, target_key: Optional[str] = None, cmdlet: Optional[str] = None,
+                 output: Optional[list] = None) -> None:
         self.command = command
+        self.cmdlet = cmdlet                 # the cmdlet the error record names (a constant script's inner one)
+        self.output = output if output is not None else []   # what the failing statement wrote before it failed
         self.category = category
         self.fully_qualified_error_id = fully_qualified_error_id
         self.target = target

@@ -10,6 +10,7 @@ from .configmgr.constants import DOWNLOADER_THREAD
 from .configmgr.model import ProviderState, ThreadState
 from .configmgr.provider import SiteProvider
 from .configmgr.scphost import ScpHost
+from .decide.scp import verified_running
 from .errors import ConfigMgrError
 from .planner import (AddScp, ClearIntent, DesiredScp, EnsureSiteSystem, Plan, RecordIntent, RemoveScp, SetMode, Step,
                       Verify, Wait, WaitInstalled)
@@ -43,6 +44,8 @@ def observe_hosts(current: ProviderState, desired: DesiredScp,
     wanted = (desired.state == "present" and scp is not None and scp.server == server) or desired.state == "absent"
     if not wanted:
         return {}, []
+    if verified_running(current, desired):
+        return {server: True}, []      # the provider's record and the component status say so: no second host
     try:
         return {server: scp_host_for(server).thread_state()}, []
     except ConfigMgrError as err:
@@ -65,6 +68,9 @@ def execute_plan(plan: Plan, provider: SiteProvider, scp_host_for: Callable[[str
         if progress:
             progress(step, text)
 
+    if any(step.mutates for step in plan.steps):
+        # the SCP is about to change: it is no longer the verified one, wherever this run stops
+        provider.forget_verified()
     for number, step in enumerate(plan.steps, 1):
         say(step, "step %d/%d: %s" % (number, len(plan.steps), step.description))
         try:

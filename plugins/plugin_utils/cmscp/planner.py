@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar, Mapping, Optional
 
-from .configmgr.model import Intent, ProviderState, SiteSystemSpec, ThreadState, check_top_tier, normalise_mode
+from .configmgr.model import Intent, ProviderState, SiteSystemSpec, ThreadState, check_site_is_top_tier, normalise_mode
 from .configmgr.topology import Topology, require_top_tier
 from .errors import InvalidOption, PlanRefused
 from .steps import PlanStep
@@ -216,9 +216,9 @@ def plan_scp(current: ProviderState, desired: DesiredScp,
     if top is not None and hierarchy.site(site_code) is None:
         raise PlanRefused("site %s does not exist in this hierarchy (sites: %s)"
                           % (site_code, ", ".join(s.site_code for s in hierarchy.sites)), host, "plan")
-    verdict = check_top_tier(hierarchy, site_code)
+    verdict = check_site_is_top_tier(hierarchy, site_code)
     if not verdict.ok and top is None and hierarchy.site(site_code) is None and current.site_code:
-        verdict = check_top_tier(hierarchy, current.site_code.upper())    # a child's provider: name its parent
+        verdict = check_site_is_top_tier(hierarchy, current.site_code.upper())    # a child's provider: name its parent
     if not verdict.ok:
         raise PlanRefused(verdict.message, host, "plan")
     partner = topology.ha_partner(server)

@@ -279,7 +279,7 @@ def split_outcome(outcome: RawOutcome, pipeline: Pipeline, marker: str, host: st
                             script_position=info.script_position,
                             operation=_operation(pipeline, statement), statement_index=failing,
                             partial=[r.output for r in results[:failing]], display_name=display_name,
-                            target_key=target_key)
+                            target_key=target_key, cmdlet=info.command, output=results[failing].output)
     for info in errors:
         results[_owner(info, pipeline.statements)].errors.append(info)
     return PipelineResult(results, warnings=list(outcome.warnings))

@@ -114,7 +114,8 @@ def add_statements(ps: Any, statements: list[Statement], marker: str) -> None:
             ps.add_cmdlet("Write-Output").add_parameter("InputObject", marker).add_statement()
         for command in statement.commands:
             if isinstance(command, ScriptCommand):
-                ps.add_script(command.spec.text)
+                # its own scope: the script's variables and $ErrorActionPreference stay inside it
+                ps.add_script(command.spec.text, use_local_scope=True)
                 for name, value in command.parameters:
                     ps.add_parameter(name, value)
                 continue

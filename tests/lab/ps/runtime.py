@@ -129,30 +129,66 @@ class PSRuntime:
             self._record(script.name, raw_params, f"failed: {exc.spec.fqid}")
             raise
         variables: dict[str, Any] = {k.lower(): v for k, v in args.items()}
-        preference = str(args.get("ErrorAction", "Continue"))
-        for step in script.steps:
+        preference = [str(args.get("ErrorAction", "Continue"))]
+        self._run_steps(script, raw_params, script.steps, variables, preference, writer, emit)
+
+    def _run_steps(self, script: "scripts.ConstantScript", raw_params: dict[str, Any], steps: tuple[Any, ...],
+                   variables: dict[str, Any], preference: list[str], writer: PipelineWriter, emit: Any) -> bool:
+        """Run `steps`; False once a `return` ran (the script ends). `preference` is a one-item list (shared)."""
+        for step in steps:
             if writer.stopped:
                 raise PipelineStopped()
             if step.kind == "preference":
-                preference = str(step.text)
-            elif step.kind == "throw_if_null":
-                if variables.get(str(step.variable).lower()) is None:
-                    self._record(script.name, raw_params, f"failed: {step.text}")
-                    raise fail(str(step.text), "OperationStopped", str(step.text), THROW_EXCEPTION, activity=None,
-                               target=step.text)
-            else:
-                call = step.call
-                assert call is not None
-                try:
-                    params = scripts.arguments(call, variables)
-                except TypeError as exc:
-                    self._record(script.name, raw_params, "failed: CannotSplat,Lab")
-                    raise fail(str(exc), "InvalidArgument", "CannotSplat,Lab", THROW_EXCEPTION) from None
+                preference[0] = str(step.text)
+            elif step.kind == "emit":
+                emit(step.text)
+            elif step.kind == "emit_var":
+                value = variables.get(str(step.variable).lower())
+                for obj in value if isinstance(value, list) else [] if value is None else [value]:
+                    emit(obj)
+            elif step.kind == "return":
+                return False
+            elif step.kind == "throw":
+                self._record(script.name, raw_params, f"failed: {step.text}")
+                raise fail(str(step.text), "OperationStopped", str(step.text), THROW_EXCEPTION, activity=None,
+                           target=step.text)
+            elif step.kind == "if":
+                assert step.cond is not None
+                if scripts.condition(step.cond, variables) and not self._run_steps(
+                        script, raw_params, step.body, variables, preference, writer, emit):
+                    return False
+            elif step.kind == "assign" and step.value is not None:
+                variables[str(step.variable).lower()] = scripts.evaluate(step.value, variables)
+            else:                                           # a pipeline, assigned or written to the output
                 sink: list[Any] = []
-                inner = Command(call.cmdlet, False, params, True)
-                self.run_command(inner, [], writer, sink.append if step.variable else emit, preference=preference)
+                self._run_pipeline(script, raw_params, step, variables, preference[0], writer,
+                                   sink.append if step.variable else emit)
                 if step.variable:
                     variables[step.variable.lower()] = None if not sink else sink[0] if len(sink) == 1 else list(sink)
+        return True
+
+    def _run_pipeline(self, script: "scripts.ConstantScript", raw_params: dict[str, Any], step: Any,
+                      variables: dict[str, Any], preference: str, writer: PipelineWriter, emit: Any) -> None:
+        """Each call through run_command (lookup, binder, call log, faults), the output of one the input of the next."""
+        data: list[Any] = []
+        if step.source is not None:
+            value = variables.get(step.source.lower())
+            data = list(value) if isinstance(value, list) else [] if value is None else [value]
+            if not data:
+                # PowerShell pipes a $null variable as one $null object; the lab runs nothing instead, which gives the
+                # same result for the library's pipelines (a Where-Object on a property of $null matches nothing)
+                return
+        for position, call in enumerate(step.calls):
+            try:
+                params = scripts.arguments(call, variables)
+            except TypeError as exc:
+                self._record(script.name, raw_params, "failed: CannotSplat,Lab")
+                raise fail(str(exc), "InvalidArgument", "CannotSplat,Lab", THROW_EXCEPTION) from None
+            sink: list[Any] = []
+            last = position == len(step.calls) - 1
+            inner = Command(call.cmdlet, False, params, True)
+            self.run_command(inner, data, writer, emit if last else sink.append, preference=preference)
+            data = sink
 
     def _context(self, spec: CmdletSpec, args: BoundArgs, data: list[Any], writer: PipelineWriter,
                  preference: str = "Continue") -> CallContext:

@@ -156,8 +156,39 @@ class World:
                              "ProviderForLocalSite": True, "SiteCode": site.code})
         return rows
 
+    def component_summary(self, site_code: str) -> list[dict[str, Any]]:
+        """``SMS_ComponentSummarizer`` rows for SMS_DMP_DOWNLOADER in ``root\\SMS\\site_<site_code>``: one per server
+        whose thread key exists, at the site its roles belong to; a site sees its own and its child sites' rows.
+        [OFFICIAL] class, properties and State values (0 STOPPED, 1 STARTED; facts section 4). inferred: the lab
+        reports the thread's state at once, where the real summarizer is fed by status messages and lags behind it
+        (facts section 4); MachineName is the server's FQDN; the child sites' rows at the parent (status replicates
+        up the hierarchy)."""
+        seen = {s.code.upper() for s in self.hierarchy.subtree(site_code)}
+        rows = []
+        for fqdn, host in sorted(self.hosts.items()):
+            state = self.executive.state(host, paths.DMP_DOWNLOADER)
+            roles = self.hierarchy.roles_on(fqdn)
+            code = roles[0].site_code.upper() if roles else None
+            if state is None or code not in seen:
+                continue
+            rows.append({"ComponentName": paths.DMP_DOWNLOADER, "MachineName": fqdn, "SiteCode": code,
+                         "State": 1 if state == "Running" else 0, "Status": 0, "Type": 0,
+                         "TallyInterval": "0001128000100008"})
+        return rows
+
     def cim_instances(self, ctx: Any, namespace: str, class_name: str | None) -> list[Any] | None:
-        """``root\\SMS`` on site servers and SMS Provider hosts answers ``SMS_ProviderLocation``; else not handled."""
+        """``root\\SMS`` on site servers and SMS Provider hosts answers ``SMS_ProviderLocation``;
+        ``root\\SMS\\site_<code>`` on that site's provider hosts ``SMS_ComponentSummarizer``; else not handled."""
+        here = getattr(ctx.host, "fqdn", "").lower()
+        site_ns = namespace.strip("\\").lower()
+        if site_ns.startswith("root\\sms\\site_"):
+            code = site_ns.rsplit("_", 1)[-1].upper()
+            if all(site.code.upper() != code for site in self.sms_namespace_sites(here)):
+                return None
+            if str(class_name).lower() != "sms_componentsummarizer":
+                return []
+            return [LabObject(["Microsoft.Management.Infrastructure.CimInstance#root/SMS/site_%s/SMS_ComponentSummarizer"
+                               % code], row) for row in self.component_summary(code)]
         if namespace.strip("\\").lower() != "root\\sms":
             return None
         here = getattr(ctx.host, "fqdn", "").lower()

@@ -29,6 +29,7 @@ from psrpcore import (
 )
 from psrpcore.types import PSInvocationState, RunspacePoolState
 
+from tests.lab.ps import scripts as constant_scripts
 from tests.lab.wsman import compat, soap
 from tests.lab.wsman.backend import (Command, ErrorSpec, PipelineRequest, PipelineStopped, Runspace, TerminatingError,
                                      joined_names)
@@ -56,8 +57,15 @@ class _Run:
 
     @property
     def names(self) -> str:
-        """The pipeline's command names, joined for Backend.fault."""
-        return joined_names([c.name for c in self.request.commands]) if self.request is not None else ""
+        """The pipeline's command names, joined for Backend.fault; a constant script counts as the cmdlets it runs, so
+        a fault aimed at a cmdlet hits the pipeline whether the cmdlet comes structured or inside a script."""
+        if self.request is None:
+            return ""
+        names: list[str] = []
+        for command in self.request.commands:
+            script = constant_scripts.lookup(command.name) if command.is_script else None
+            names += [call.cmdlet for call in script.calls()] if script is not None else [command.name]
+        return joined_names(names)
 
     @property
     def finished(self) -> bool:

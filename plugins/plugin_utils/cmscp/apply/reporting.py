@@ -4,10 +4,12 @@ changed=true after a failure that follows a change."""
 from __future__ import annotations
 
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Callable, Iterator, Optional, Sequence, TypeVar
 
 from ..errors import ConfigMgrError
 from ..steps import PlanStep
+
+T = TypeVar("T")
 
 
 @contextmanager
@@ -20,3 +22,17 @@ def reporting(done: list[PlanStep]) -> Iterator[list[PlanStep]]:
         err.steps_run = ran + [s for s in err.steps_run if s not in ran]
         err.changed = bool(err.changed or any(s.mutates for s in done))
         raise
+
+
+def run_steps(steps: Sequence[PlanStep], run_one: Callable[[PlanStep], None], after: Callable[[list[PlanStep]], T],
+              progress: Optional[Callable[[str], None]] = None) -> T:
+    """Each step through `run_one` (its description to `progress` first), then `after(done)` (the read back), all
+    inside `reporting`: a failure anywhere, the read back included, names the steps that completed."""
+    done: list[PlanStep] = []
+    with reporting(done):
+        for step in steps:
+            if progress:
+                progress(step.description)
+            run_one(step)
+            done.append(step)
+        return after(done)

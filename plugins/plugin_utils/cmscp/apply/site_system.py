@@ -11,7 +11,7 @@ from ..errors import ConfigMgrError
 from ..pipeline import Pipeline
 from ..planner import EnsureSiteSystem
 from ..steps import PlanStep
-from .reporting import reporting
+from .reporting import run_steps
 
 
 def read_accounts(provider: SiteProvider, lookups: Sequence[AccountLookup], server: str) -> tuple[AccountLookup, ...]:
@@ -36,20 +36,21 @@ def execute_site_system(plan: SiteSystemPlan, provider: SiteProvider,
     """Run the plan; the site system server after it, as the site reads it back (None once removed)."""
     if not plan.steps:
         return plan.after
-    done: list[PlanStep] = []
-    with reporting(done):
-        for step in plan.steps:
-            if progress:
-                progress(step.description)
-            match step:
-                case EnsureSiteSystem():
-                    provider.ensure_site_system_server(step.spec, plan.current, known=True)
-                    done.append(step)
-                    found = provider.read_state(include=("sites", "site_systems")).site_system(step.spec.server)
-                    return found.to_dict() if found is not None else None
-                case RemoveSiteSystem():
-                    provider.remove_site_system_server(step.server, step.site_code)
-                    done.append(step)
-                case _:
-                    raise ConfigMgrError("unknown plan step %r" % (step,), provider.host, "change the site system server")
-    return None
+
+    def run_one(step: PlanStep) -> None:
+        match step:
+            case EnsureSiteSystem():
+                provider.ensure_site_system_server(step.spec, plan.current, known=True)
+            case RemoveSiteSystem():
+                provider.remove_site_system_server(step.server, step.site_code)
+            case _:
+                raise ConfigMgrError("unknown plan step %r" % (step,), provider.host, "change the site system server")
+
+    def after(done: list[PlanStep]) -> Optional[dict[str, Any]]:
+        ensured = next((s for s in done if isinstance(s, EnsureSiteSystem)), None)
+        if ensured is None:
+            return None                 # removed
+        found = provider.read_state(include=("sites", "site_systems")).site_system(ensured.spec.server)
+        return found.to_dict() if found is not None else None
+
+    return run_steps(plan.steps, run_one, after, progress)

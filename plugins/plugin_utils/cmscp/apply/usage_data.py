@@ -7,7 +7,7 @@ from ..configmgr.provider import SiteProvider
 from ..decide.usage_data import USAGE_READS, SetUsageDataLevel, UsageDataPlan
 from ..errors import ConfigMgrError
 from ..steps import PlanStep
-from .reporting import reporting
+from .reporting import run_steps
 
 
 def execute_usage_data(plan: UsageDataPlan, provider: SiteProvider,
@@ -15,13 +15,11 @@ def execute_usage_data(plan: UsageDataPlan, provider: SiteProvider,
     """The level after the change, as the site reads it back (the plan's own `after` when there is nothing to do)."""
     if not plan.steps:
         return plan.after
-    done: list[PlanStep] = []
-    with reporting(done):
-        for step in plan.steps:
-            if progress:
-                progress(step.description)
-            if not isinstance(step, SetUsageDataLevel):
-                raise ConfigMgrError("unknown plan step %r" % (step,), provider.host, "set the usage data level")
-            provider.set_usage_data_level(step.level)
-            done.append(step)
-        return provider.read_state(include=USAGE_READS).usage_data_level
+
+    def run_one(step: PlanStep) -> None:
+        if not isinstance(step, SetUsageDataLevel):
+            raise ConfigMgrError("unknown plan step %r" % (step,), provider.host, "set the usage data level")
+        provider.set_usage_data_level(step.level)
+
+    return run_steps(plan.steps, run_one, lambda done: provider.read_state(include=USAGE_READS).usage_data_level,
+                     progress)

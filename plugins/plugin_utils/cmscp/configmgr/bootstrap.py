@@ -56,8 +56,13 @@ def parse_version(value: Any) -> Optional[tuple[int, ...]]:
 
 
 def check_bootstrap(result: PipelineResult, start: int, host: str, site_code: str, provider: str) -> str:
-    """Version check on the Get-Module output; returns the module version text."""
-    modules = result[start + VERSION].output
+    """Version check on the Import-Module -PassThru output; returns the module version text."""
+    return check_bootstrap_output(result[start + VERSION].output, host)
+
+
+def check_bootstrap_output(modules: list, host: str) -> str:
+    """Version check on the module objects Import-Module -PassThru returned; returns the module version text."""
+    modules = [m for m in modules if m is not None]
     if not modules:
         raise BootstrapFailed("the ConfigurationManager module is not loaded after Import-Module", host,
                               "Import-Module -PassThru", operation="check the ConfigurationManager module")
@@ -71,9 +76,12 @@ def check_bootstrap(result: PipelineResult, start: int, host: str, site_code: st
     return text
 
 
-def explain_failure(err: CommandFailed, start: int, host: str, site_code: str, provider: str) -> CommandFailed:
-    """Turn a failure inside the bootstrap statements into a BootstrapFailed with its own message."""
-    index = (err.statement_index or 0) - start
+def explain_failure(err: CommandFailed, start: int, host: str, site_code: str, provider: str,
+                    index: Optional[int] = None) -> CommandFailed:
+    """Turn a failure inside the bootstrap statements (or the read script's bootstrap: `index` says which step) into a
+    BootstrapFailed with its own message."""
+    if index is None:
+        index = (err.statement_index or 0) - start
     if index == IMPORT:
         text = ("cannot import the ConfigurationManager module: %s. Install the Configuration Manager console "
                 "(module 5.1902 or later) on %s, or connect to the SMS Provider host" % (err.error_message, host))
@@ -87,4 +95,5 @@ def explain_failure(err: CommandFailed, start: int, host: str, site_code: str, p
     return BootstrapFailed(text, host, err.command, category=err.category,
                            fully_qualified_error_id=err.fully_qualified_error_id, target=err.target,
                            script_position=err.script_position, operation=operation,
-                           statement_index=err.statement_index, partial=err.partial)
+                           statement_index=err.statement_index, partial=err.partial, cmdlet=err.cmdlet,
+                           output=err.output)

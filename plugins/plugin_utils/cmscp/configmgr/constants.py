@@ -34,6 +34,12 @@ REQUESTED_OPERATION = "Requested Operation"
 STATE_KEY = "HKLM:\\SOFTWARE\\configmgr.scp"
 PENDING_MODE_VALUE = "DownloaderPendingMode"
 INTENT_VALUES = ("IntentOperation", "IntentSource", "IntentTarget", "IntentSiteCode", "IntentMode")
+# On the SMS Provider host: "<server>|<site code>|<mode>" of the SCP whose effective state (installed, downloader
+# running, no mode waiting for a restart) a run read on its server; removed before any change of the SCP.
+VERIFIED_VALUE = "VerifiedScp"
+# SMS_ComponentSummarizer (facts section 4, [OFFICIAL] class; "Queries must include a TallyInterval value"; the
+# value for "since the site was installed" is community code's, jonasatgit/scriptrepo): State 1 = STARTED.
+SUMMARIZER_STARTED = 1
 CURRENT_STATE = "Current State"
 NET_FRAMEWORK_KEYS = ("HKLM:\\SOFTWARE\\Microsoft\\.NETFramework\\v4.0.30319",
                       "HKLM:\\SOFTWARE\\Wow6432Node\\Microsoft\\.NETFramework\\v4.0.30319")

@@ -7,7 +7,7 @@ from typing import Any, Optional
 
 from ..errors import InvalidOption
 from .constants import (OFFLINE_MODE_PROPERTY, SCP_MODES, SITE_MODE_EXPANSION, SITE_TYPES, TELEMETRY_LEVELS,
-                        UPDATE_INSTALLING_STATES)
+                        UPDATE_INSTALLING_STATES, VERIFIED_VALUE)
 
 
 def normalise_mode(mode: str) -> str:
@@ -118,7 +118,7 @@ class TopTierCheck:
     child_of: Optional[str] = None        # set when the provider only sees a child primary: its parent
 
 
-def check_top_tier(hierarchy: Hierarchy, target: str) -> TopTierCheck:
+def check_site_is_top_tier(hierarchy: Hierarchy, target: str) -> TopTierCheck:
     """The one top-tier rule (planner and prerequisite checks). Site definitions are shared across the hierarchy
     (memdocs database-replication; whether every provider lists every site is UNVERIFIED, docs/lab.md), so a child's
     provider normally lists the CAS; when a provider lists only its own site, the child's ReportingSiteCode is
@@ -249,7 +249,7 @@ def telemetry_level(items: list) -> Optional[str]:
             continue
         if item.get("PropertyName") == "TelemetryLevel":
             return _level(item.get("Value"))
-        if "TelemetryLevel" in item:
+        if item.get("TelemetryLevel") is not None:       # Select-Object gives every asked property, maybe $null
             return _level(item["TelemetryLevel"])
         prop = embedded(item.get("Props"), "TelemetryLevel")
         if prop is not None:
@@ -286,6 +286,32 @@ class Intent:
         return asdict(self)
 
 
+@dataclass(frozen=True)
+class Verified:
+    """The SCP whose effective state a run read on its server (the collection's record on the SMS Provider host)."""
+    server: str
+    site_code: str
+    mode: str
+
+    @classmethod
+    def from_obj(cls, obj: Any) -> Optional["Verified"]:
+        text = obj.get(VERIFIED_VALUE) if isinstance(obj, dict) else None
+        parts = str(text).split("|") if text else []
+        if len(parts) != 3 or not all(parts):
+            return None
+        return cls(parts[0].lower(), parts[1].upper(), normalise_mode(parts[2]))
+
+    @classmethod
+    def of(cls, scp: "ScpInfo") -> Optional["Verified"]:
+        return cls(scp.server.lower(), scp.site_code.upper(), scp.mode) if scp.server and scp.mode else None
+
+    def matches(self, scp: Optional["ScpInfo"]) -> bool:
+        return scp is not None and Verified.of(scp) == self
+
+    def to_text(self) -> str:
+        return "%s|%s|%s" % (self.server, self.site_code, self.mode)
+
+
 def _lower(value: Any) -> Optional[str]:
     return str(value).lower() if value else None
 
@@ -306,6 +332,8 @@ class ProviderState:
     scps: list[ScpInfo] = field(default_factory=list)       # normally zero or one
     site_roles: Optional[list[dict]] = None                  # Get-CMSiteRole -AllSite rows, only when read ("roles")
     intent: Optional[Intent] = None                          # an unfinished move recorded on the provider host
+    verified: Optional[Verified] = None                      # the SCP a run found effective (provider host record)
+    components: Optional[list[dict]] = None                  # SMS_ComponentSummarizer rows, only when read
 
     @property
     def updates_in_progress(self) -> list[str]:

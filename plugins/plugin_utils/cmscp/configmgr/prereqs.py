@@ -16,7 +16,7 @@ from ..pipeline import SWITCH, Pipeline
 from ..session import Session
 from .constants import (ADMINISTRATORS_SID, DOC_ENDPOINTS, DOC_HA, DOC_SCP, DOC_TLS, NET_FRAMEWORK_KEYS, SCP_ENDPOINTS,
                         SITE_SERVER_ROLE)
-from .model import AadApp, ProviderState, SiteSystemServer, SiteSystemSpec, check_top_tier, server_from_path
+from .model import AadApp, ProviderState, SiteSystemServer, SiteSystemSpec, check_site_is_top_tier, server_from_path
 from .provider import OPTIONAL_READS, READS, SiteProvider
 from .scphost import ScpHost
 from .topology import ha_site_servers, same_machine
@@ -204,7 +204,7 @@ def _site_servers(state: ProviderState, site_code: str) -> list[str]:
 # -- provider-side checks ------------------------------------------------------------------------------------
 def _top_tier(state: ProviderState, target: str) -> CheckResult:
     top = state.hierarchy.top_tier
-    verdict = check_top_tier(state.hierarchy, target)
+    verdict = check_site_is_top_tier(state.hierarchy, target)
     evidence = {"target_site": target, "top_tier_site": verdict.top_tier_site,
                 "top_tier_server": top.server if top else None, "standalone": state.hierarchy.is_standalone}
     return CheckResult("top_tier_site", PASS if verdict.ok else FAIL, verdict.message, evidence, DOC_TOP_TIER)

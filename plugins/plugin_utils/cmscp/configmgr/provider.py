@@ -11,16 +11,20 @@ from ..errors import CheckModeViolation, CommandFailed, ConfigMgrError, InvalidO
 from ..logs import LogEntry, filter_entries, parse_files
 from ..pipeline import SWITCH, Pipeline
 from ..session import PipelineResult, Session
-from .bootstrap import (BOOTSTRAP_LENGTH, IMPORT, SITE_CODE, bootstrap_pipeline, check_bootstrap, explain_failure,
-                        module_path_from_env)
-from .constants import (BOOTSTRAP_DONE_MARKERS, INTENT_VALUES, LOCAL_INSTALL_MARKERS, PROVIDER_CLASS,
-                        PROVIDER_NAMESPACE, STATE_KEY, TELEMETRY_LEVELS)
-from .model import (AadApp, Hierarchy, Intent, ProviderState, ScpInfo, Site, SiteSystemServer, SiteSystemSpec,
+from .bootstrap import (BOOTSTRAP_LENGTH, IMPORT, LOCATION, SITE_CODE, bootstrap_pipeline, check_bootstrap,
+                        check_bootstrap_output, explain_failure, module_path_from_env)
+from .constants import (BOOTSTRAP_DONE_MARKERS, INTENT_VALUES, LOCAL_INSTALL_MARKERS, MODULE_NAME, STATE_KEY,
+                        TELEMETRY_LEVELS, VERIFIED_VALUE)
+from .model import (AadApp, Hierarchy, Intent, ProviderState, ScpInfo, Site, SiteSystemServer, SiteSystemSpec, Verified,
                     SiteUpdate, normalise_mode, telemetry_level)
+from .reads import SCRIPT_READS, read_properties, split_tags
+from .scripts import READ_STATE
 from .topology import same_machine
 
 READS = ("sites", "scp", "site_systems", "usage", "aad", "updates", "intent")
-OPTIONAL_READS = ("roles",)       # opt-in: Get-CMSiteRole -AllSite (prerequisite checks need it, a no-op check does not)
+# opt-in: Get-CMSiteRole -AllSite (prerequisite checks and the HA rule need it, a no-op check does not);
+# SMS_ComponentSummarizer's SMS_DMP_DOWNLOADER rows (the no-op check of service_connection_point)
+OPTIONAL_READS = ("roles", "components")
 # A server name in a sitecomp.log line: "... server <name>", "SMS_SERVER_BOOTSTRAP_<NETBIOS>", "\\\\<name>".
 _NAMED_SERVER = (re.compile(r"\bserver \\*([A-Za-z0-9][A-Za-z0-9.-]*[A-Za-z0-9])"),
                  re.compile(r"SMS_SERVER_BOOTSTRAP_([A-Za-z0-9-]+)", re.I),
@@ -56,27 +60,11 @@ class SiteProvider:
 
     # -- plumbing ---------------------------------------------------------------------------------------
     def discover(self) -> tuple[str, str]:
-        """Site code and provider machine from SMS_ProviderLocation (one round trip, cached)."""
-        if self.site_code and self.provider:
-            return self.site_code, self.provider
-        pipe = Pipeline(operation="discover the site code")
-        pipe.add("Get-CimInstance", ("Namespace", PROVIDER_NAMESPACE), ("ClassName", PROVIDER_CLASS))
-        try:
-            rows = [r for r in self.session.run(pipe, idempotent=True)[0].output if isinstance(r, dict)]
-        except CommandFailed as err:
-            if "namespace" not in str(err.error_message or err).lower():
-                raise
-            raise ConfigMgrError("%s has no root\\SMS namespace: it is neither a site server nor an SMS Provider; "
-                                 "target the task at the site server or the SMS Provider of the top-tier site"
-                                 % self.host, self.host, "discover the site code") from err
-        row = self._pick_provider(rows)
-        if row is None:
-            raise ConfigMgrError("no SMS_ProviderLocation instance in root\\SMS on %s: it is neither a site server nor "
-                                 "an SMS Provider; give site_code and connect to the SMS Provider host" % self.host,
-                                 self.host, "discover the site code")
-        self.site_code = self.site_code or str(row.get("SiteCode") or "").upper()
-        self.provider = self.provider or str(row.get("Machine") or self.host).lower()
-        return self.site_code, self.provider
+        """Site code and provider machine (cached): the read script discovers them in the round trip that reads the
+        sites (SMS_ProviderLocation, see read_state), bootstrapping the runspace on the way."""
+        if not (self.site_code and self.provider):
+            self.read_state(include=("sites",))
+        return self.site_code or "", self.provider or self.host
 
     def _names(self) -> set[str]:
         """Every name the session's host is known by (address, inventory name), lower case."""
@@ -181,46 +169,111 @@ class SiteProvider:
             raise CheckModeViolation("refused in check mode: this call would change the site", self.host, operation)
 
     # -- reads ------------------------------------------------------------------------------------------
-    def read_state(self, include: Sequence[str] = READS) -> ProviderState:
-        """The whole picture in one pipeline (plus bootstrap in the same round trip)."""
+    def read_state(self, include: Sequence[str] = READS, raw: bool = False) -> ProviderState:
+        """The whole picture in one round trip: the constant script READ_STATE (configmgr/scripts.py) discovers the
+        site when its code is not known yet, bootstraps the runspace when it has no bootstrap yet, and reads only
+        `include`, each as the properties the library parses (`raw`: the whole SCP and site system objects)."""
         unknown = set(include) - set(READS) - set(OPTIONAL_READS)
         if unknown:
             raise InvalidOption("include", "unknown reads %s" % ", ".join(sorted(unknown)))
-        pipe = Pipeline(operation="read the hierarchy and the service connection point")
-        index: dict[str, int] = {}
-        index["sites"] = pipe.add("Get-CMSite", label="read the sites")
-        if "scp" in include:
-            index["scp"] = pipe.add("Get-CMServiceConnectionPoint", ("AllSite", SWITCH), label="read the SCP")
-        if "site_systems" in include:
-            index["site_systems"] = pipe.add("Get-CMSiteSystemServer", ("AllSite", SWITCH), label="read the site systems")
-        if "usage" in include:
-            index["usage"] = pipe.add("Get-CMHierarchySetting", label="read the usage data level")
-        if "aad" in include:
-            index["aad"] = pipe.add("Get-CMAADApplication", label="read the Azure AD applications")
-        if "updates" in include:
-            index["updates"] = pipe.add("Get-CMSiteUpdate", ("Fast", SWITCH), label="read the site updates")
-        if "roles" in include:
-            index["roles"] = pipe.add("Get-CMSiteRole", ("AllSite", SWITCH), label="read the site system roles")
-        if "intent" in include:
-            index["intent"] = pipe.add("Get-ItemProperty", ("Path", STATE_KEY), error_action="SilentlyContinue",
-                                       label="read the recorded intent of an unfinished move")
-        result = self.run(pipe, idempotent=True)
+        reads = [SCRIPT_READS.get(name, name) for name in include]
+        groups = self._read(reads, raw)
+        if "site" not in groups:
+            # no provider row names the connected host: pick one as discover() does, connect to it, read there
+            self._adopt_location(groups.get("location", []))
+            groups = self._read(reads, raw)
 
         def out(name: str) -> list:
-            return list(result[index[name]].output) if name in index else []
+            return [o for o in groups.get(SCRIPT_READS.get(name, name), []) if isinstance(o, dict)]
 
-        sites = [Site.from_obj(o) for o in out("sites") if isinstance(o, dict)]
-        scps = [ScpInfo.from_obj(o) for o in out("scp") if isinstance(o, dict)]
+        sites = [Site.from_obj(o) for o in out("sites")]
+        scps = [ScpInfo.from_obj(o) for o in out("scp")]
+        records = out("intent")
         return ProviderState(
             site_code=self.site_code or "", provider=self.provider or self.host, module_version=self.module_version,
             hierarchy=Hierarchy(sites), scp=scps[0] if scps else None, scps=scps,
-            site_systems=[SiteSystemServer.from_obj(o) for o in out("site_systems") if isinstance(o, dict)],
+            site_systems=[SiteSystemServer.from_obj(o) for o in out("site_systems")],
             usage_data_level=telemetry_level(out("usage")),
-            aad_apps=[AadApp.from_obj(o) for o in out("aad") if isinstance(o, dict)],
-            updates=[SiteUpdate(name=str(o.get("Name")), state=o.get("State")) for o in out("updates") if isinstance(o, dict)],
-            site_roles=[o for o in out("roles") if isinstance(o, dict)] if "roles" in include else None,
-            intent=next((i for i in (Intent.from_obj(o) for o in out("intent")) if i is not None), None),
+            aad_apps=[AadApp.from_obj(o) for o in out("aad")],
+            updates=[SiteUpdate(name=str(o.get("Name")), state=o.get("State")) for o in out("updates")],
+            site_roles=out("roles") if "roles" in include else None,
+            intent=next((i for i in (Intent.from_obj(o) for o in records) if i is not None), None),
+            verified=next((v for v in (Verified.from_obj(o) for o in records) if v is not None), None),
+            components=out("components") if "components" in include else None,
         )
+
+    def _read(self, reads: list[str], raw: bool) -> dict[str, list]:
+        """Run READ_STATE once; its output split on the tags ('cmscp:<group>')."""
+        if self.site_code and self.provider:
+            self._route()
+        self.session.open()
+
+        def build() -> Pipeline:
+            known = bool(self.site_code and self.provider)
+            params: list[tuple[str, Any]] = [("Read", reads), ("Properties", read_properties(reads, raw, not known)),
+                                             ("Module", self._module)]
+            if known:
+                params += [("SiteCode", self.site_code), ("Provider", self.provider)]
+            else:
+                params.append(("HostNames", sorted(self._names() | {n.split(".", maxsplit=1)[0] for n in self._names()
+                                                                     if _is_name(n)})))
+            if self._bootstrapped():
+                params.append(("Bootstrapped", True))
+            pipe = Pipeline(operation="read the hierarchy and the service connection point")
+            pipe.add_script(READ_STATE.text, *params, label="read the site")
+            return pipe
+
+        try:
+            result = self.session.run(build(), idempotent=True, rebuild=build)
+        except CommandFailed as err:
+            fallback = self._module_by_path(err)
+            if fallback is None:
+                raise self._read_failure(err) from err
+            self._module = fallback             # import by name failed: once more, by path
+            return self._read(reads, raw)
+        groups = split_tags(result[0].output)
+        if "site" in groups:
+            values = [str(v) for v in groups["site"] if isinstance(v, str)]
+            if len(values) >= 2:
+                self.site_code = self.site_code or values[0].upper()
+                self.provider = self.provider or values[1].lower()
+            if "module" in groups:
+                self.module_version = check_bootstrap_output(groups["module"], self.host)
+            self._ready = self._session_key()
+        return groups
+
+    def _adopt_location(self, rows: list) -> None:
+        row = self._pick_provider([r for r in rows if isinstance(r, dict)])
+        if row is None:
+            raise ConfigMgrError("no SMS_ProviderLocation instance in root\\SMS on %s: it is neither a site server nor "
+                                 "an SMS Provider; give site_code and connect to the SMS Provider host" % self.host,
+                                 self.host, "discover the site code")
+        self.site_code = self.site_code or str(row.get("SiteCode") or "").upper()
+        self.provider = self.provider or str(row.get("Machine") or self.host).lower()
+
+    def _module_by_path(self, err: CommandFailed) -> Optional[str]:
+        """The module's path next to the console (SMS_ADMIN_UI_PATH) when importing it by name failed, else None."""
+        groups = split_tags(err.output)
+        if (err.cmdlet or "").lower() != "import-module" or self._module != MODULE_NAME or "module" not in groups:
+            return None
+        return module_path_from_env(groups.get("ui", []))
+
+    def _read_failure(self, err: CommandFailed) -> ConfigMgrError:
+        """A failure inside READ_STATE, said as what it was doing: discovery, the module import (then retried once by
+        path, from SMS_ADMIN_UI_PATH), the CMSite drive, or a read."""
+        cmdlet = (err.cmdlet or "").lower()
+        groups = split_tags(err.output)
+        last = next(reversed(groups), None) if groups else None
+        if cmdlet == "get-ciminstance" and last == "location":
+            if "namespace" in str(err.error_message or err).lower():
+                return ConfigMgrError("%s has no root\\SMS namespace: it is neither a site server nor an SMS Provider; "
+                                      "target the task at the site server or the SMS Provider of the top-tier site"
+                                      % self.host, self.host, "discover the site code")
+            return err
+        if last in ("ui", "module") or cmdlet in ("new-psdrive", "set-location"):
+            step = IMPORT if cmdlet == "import-module" else LOCATION
+            return explain_failure(err, 0, self.host, self.site_code or "?", self.provider or self.host, index=step)
+        return err
 
     def hierarchy(self) -> Hierarchy:
         return self.read_state(include=("sites",)).hierarchy
@@ -281,6 +334,24 @@ class SiteProvider:
         self._mutate(operation)
         pipe = Pipeline(operation=operation)
         pipe.add("Remove-ItemProperty", ("Path", STATE_KEY), ("Name", list(INTENT_VALUES)), error_action="SilentlyContinue")
+        self.run(pipe)
+
+    # -- the collection's record of the verified SCP (on this provider host) -------------------------------------
+    def record_verified(self, verified: Verified) -> None:
+        """After a run read the SCP's server and found it in its effective state (decide.scp.verified_running)."""
+        operation = "record the verified service connection point on %s" % verified.server
+        self._mutate(operation)
+        pipe = Pipeline(operation=operation)
+        pipe.add("New-Item", ("Path", STATE_KEY), error_action="SilentlyContinue")   # exists already: fine
+        pipe.add("Set-ItemProperty", ("Path", STATE_KEY), ("Name", VERIFIED_VALUE), ("Value", verified.to_text()))
+        self.run(pipe)
+
+    def forget_verified(self) -> None:
+        """Before any change of the SCP or a stop of its downloader: the next run reads the server again."""
+        operation = "forget the verified service connection point"
+        self._mutate(operation)
+        pipe = Pipeline(operation=operation)
+        pipe.add("Remove-ItemProperty", ("Path", STATE_KEY), ("Name", VERIFIED_VALUE), error_action="SilentlyContinue")
         self.run(pipe)
 
     def _site(self, site_code: Optional[str]) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import time
+from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any, Callable, Optional
 
@@ -234,16 +235,19 @@ class ScpHost:
             done.append(_step("request_%s" % verb.lower(), "set Requested Operation = %s for %s on %s" % (verb, name, self.host)))
             after = self.wait_for(name, want, timeout, progress)
             if state == "started":
-                self._started(before)
+                after = self._started(before, after)
         except ConfigMgrError as err:
             _record(err, done)
             raise
         return ThreadChange(before, after, "thread", self._clock() - begin, True)
 
-    def _started(self, before: ThreadState) -> None:
-        """The thread runs again and has read the configured mode: the pending record is done."""
-        if before.pending_mode is not None:
-            self.clear_pending_mode()
+    def _started(self, before: ThreadState, after: ThreadState) -> ThreadState:
+        """The thread runs again and has read the configured mode: the pending record is done (and `after`, read
+        before it was cleared, says so)."""
+        if before.pending_mode is None:
+            return after
+        self.clear_pending_mode()
+        return replace(after, pending_mode=None)
 
     def restart_thread(self, name: str = DOWNLOADER_THREAD, timeout: float = 120, method: str = "thread",
                        fallback: bool = True, progress: Optional[Progress] = None) -> ThreadChange:
@@ -266,8 +270,7 @@ class ScpHost:
                     self.wait_for(name, "Stopped", timeout / 2, progress)
                 self.request(name, "Start")
                 done.append(_step("request_start", "set Requested Operation = Start for %s on %s" % (name, self.host)))
-                after = self.wait_for(name, "Running", timeout / 2, progress)
-                self._started(before)
+                after = self._started(before, self.wait_for(name, "Running", timeout / 2, progress))
                 return ThreadChange(before, after, "thread", self._clock() - begin, True)
             except (WaitTimeout, CommandFailed) as err:
                 if not fallback:
@@ -279,8 +282,7 @@ class ScpHost:
         try:
             self.restart_service()
             done.append(_step("restart_service", "restart the %s service on %s" % (EXECUTIVE_SERVICE, self.host)))
-            after = self.wait_for(name, "Running", timeout, progress)
-            self._started(before)
+            after = self._started(before, self.wait_for(name, "Running", timeout, progress))
         except ConfigMgrError as err:
             _record(err, done)
             raise

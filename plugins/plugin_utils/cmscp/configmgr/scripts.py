@@ -57,3 +57,93 @@ SET_WITH_PROXY_ACCOUNT = register_script(ScriptSpec(
 SITE_SYSTEM_SERVER_WITH_PROXY_ACCOUNT = {"New-CMSiteSystemServer": NEW_WITH_PROXY_ACCOUNT,
                                          "Set-CMSiteSystemServer": SET_WITH_PROXY_ACCOUNT}
 SCRIPTS = (NEW_WITH_PROXY_ACCOUNT, SET_WITH_PROXY_ACCOUNT)
+
+# The provider's reads in one round trip: discovery (only without a site code), the bootstrap (only on a runspace that
+# has none yet), then each requested read after a constant tag. Why one script and not one statement per read: a
+# structured statement costs about 1.4 KB on the wire whatever it reads, the marker between two statements as much
+# again, and full ConfigMgr objects are large; the script sends each read as one line and returns only the properties
+# the library parses (`$Properties`, per read; '*' for the raw objects). Tags ('cmscp:<read>') are constant strings:
+# every read returns objects (Select-Object), so a string that starts with 'cmscp:' is always a tag, never data.
+# `$HostNames` are the names the library knows the connected host by: when a provider row names this host, the site
+# is read here at once; otherwise the script stops after the rows and the library routes to the provider it picks.
+# New-PSDrive -Scope Global: a drive made inside a script is the script's own, removed when it ends, without it.
+READ_SITE_STATE = """[CmdletBinding()]
+param(
+    [Parameter(Mandatory = $true)] [string[]] $Read,
+    [Parameter(Mandatory = $true)] [hashtable] $Properties,
+    [Parameter(Mandatory = $true)] [string] $Module,
+    [Parameter(Mandatory = $false)] [string] $SiteCode,
+    [Parameter(Mandatory = $false)] [string] $Provider,
+    [Parameter(Mandatory = $false)] [string[]] $HostNames,
+    [Parameter(Mandatory = $false)] [switch] $Bootstrapped
+)
+$ErrorActionPreference = 'Stop'
+if (-not $SiteCode) {
+    'cmscp:location'
+    $location = Get-CimInstance -Namespace 'root\\SMS' -ClassName 'SMS_ProviderLocation' | Select-Object -Property $Properties.location
+    $location
+    $local = $location | Where-Object -Property 'Machine' -Value $HostNames -In | Select-Object -First 1
+    if (-not $local) { return }
+    $SiteCode = $local.SiteCode
+    $Provider = $local.Machine
+}
+if (-not $Bootstrapped) {
+    'cmscp:ui'
+    Get-Item -Path 'Env:SMS_ADMIN_UI_PATH' -ErrorAction 'SilentlyContinue' | Select-Object -Property 'Value'
+    'cmscp:module'
+    Import-Module -Name $Module -PassThru | Select-Object -Property 'Name', 'Version'
+    $drive = New-PSDrive -Name $SiteCode -PSProvider 'CMSite' -Root $Provider -Scope 'Global' -ErrorAction 'SilentlyContinue'
+    $path = $SiteCode + ':'
+    Set-Location -Path $path
+}
+'cmscp:site'
+$SiteCode
+$Provider
+if ($Read -contains 'sites') {
+    'cmscp:sites'
+    Get-CMSite | Select-Object -Property $Properties.sites
+}
+if ($Read -contains 'scp') {
+    'cmscp:scp'
+    Get-CMServiceConnectionPoint -AllSite | Select-Object -Property $Properties.scp
+}
+if ($Read -contains 'site_systems') {
+    'cmscp:site_systems'
+    Get-CMSiteSystemServer -AllSite | Select-Object -Property $Properties.site_systems
+}
+if ($Read -contains 'usage') {
+    'cmscp:usage'
+    Get-CMHierarchySetting | Select-Object -Property $Properties.usage
+}
+if ($Read -contains 'aad') {
+    'cmscp:aad'
+    Get-CMAADApplication | Select-Object -Property $Properties.aad
+}
+if ($Read -contains 'updates') {
+    'cmscp:updates'
+    Get-CMSiteUpdate -Fast | Select-Object -Property $Properties.updates
+}
+if ($Read -contains 'roles') {
+    'cmscp:roles'
+    Get-CMSiteRole -AllSite | Select-Object -Property $Properties.roles
+}
+if ($Read -contains 'records') {
+    'cmscp:records'
+    Get-ItemProperty -Path 'HKLM:\\SOFTWARE\\configmgr.scp' -ErrorAction 'SilentlyContinue' | Select-Object -Property $Properties.records
+}
+if ($Read -contains 'components') {
+    'cmscp:components'
+    $namespace = 'root\\SMS\\site_' + $SiteCode
+    Get-CimInstance -Namespace $namespace -ClassName 'SMS_ComponentSummarizer' -Filter 'TallyInterval = ''0001128000100008'' AND ComponentName = ''SMS_DMP_DOWNLOADER''' | Select-Object -Property $Properties.components
+}
+"""
+
+READ_STATE = register_script(ScriptSpec(
+    "Read-CMSiteState", READ_SITE_STATE,
+    parameters=("Read", "Properties", "Module", "SiteCode", "Provider", "HostNames", "Bootstrapped"),
+    mandatory=("Read", "Properties", "Module"),
+    cmdlets=("Get-CimInstance", "Select-Object", "Where-Object", "Get-Item", "Import-Module", "New-PSDrive",
+             "Set-Location", "Get-CMSite", "Get-CMServiceConnectionPoint", "Get-CMSiteSystemServer",
+             "Get-CMHierarchySetting", "Get-CMAADApplication", "Get-CMSiteUpdate", "Get-CMSiteRole",
+             "Get-ItemProperty")))
+SCRIPTS = SCRIPTS + (READ_STATE,)

@@ -120,7 +120,7 @@ def check_top_tier(state: ProviderState, what: str) -> TopTierCheck:
     section 1.9]. A child primary's provider normally lists the CAS (site definitions are shared across the hierarchy,
     memdocs database-replication; that every provider lists every site is UNVERIFIED, docs/lab.md); when it lists only
     its own site, its parent (ReportingSiteCode) is named: a primary with a parent is the child of a CAS [OFFICIAL,
-    facts note section 3]. `model.check_top_tier(hierarchy, site)` is the narrower question whether one site is the
+    facts note section 3]. `model.check_site_is_top_tier(hierarchy, site)` is the narrower question whether one site is the
     top-tier site (the SCP's own site, the top_tier_site prerequisite)."""
     topology = Topology.from_state(state)
     here = topology.provider_site

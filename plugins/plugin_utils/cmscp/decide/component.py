@@ -6,7 +6,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any, ClassVar, Iterable, Optional
 
-from ..configmgr.constants import EXECUTIVE_SERVICE
+from ..configmgr.constants import DOWNLOADER_THREAD, EXECUTIVE_SERVICE
 from ..configmgr.model import ProviderState, ThreadState
 from ..errors import ConfigMgrError, InvalidOption
 from ..steps import PlanStep
@@ -202,3 +202,15 @@ def _not_installed(request: ComponentRequest, server: Optional[str], before: Opt
                          msg="check mode: %s (the service connection point is not installed, or an earlier task only "
                              "predicted its install); after the install %s runs, so a real run would %s it" % (
                                  why, name, {"started": "leave", "stopped": "stop"}.get(state, "restart")))
+
+
+def stops_downloader(plan: "ComponentPlan") -> bool:
+    """Whether the plan stops SMS_DMP_DOWNLOADER: the SCP's VerifiedScp record must go first (decide.scp)."""
+    return any(isinstance(step, SetThread) and step.state == "stopped" and step.name.upper() == DOWNLOADER_THREAD
+               for step in plan.steps)
+
+
+def restarts_downloader(plan: "ComponentPlan") -> bool:
+    """Whether the plan starts or restarts SMS_DMP_DOWNLOADER (after it, the SCP can be recorded as verified)."""
+    return any((isinstance(step, RestartThread) or (isinstance(step, SetThread) and step.state == "started"))
+               and step.name.upper() == DOWNLOADER_THREAD for step in plan.steps)

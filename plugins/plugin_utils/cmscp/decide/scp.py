@@ -4,11 +4,55 @@ from __future__ import annotations
 
 from typing import Any, Mapping, Optional
 
+from ..configmgr.constants import DOWNLOADER_THREAD, SUMMARIZER_STARTED
+from ..configmgr.model import ProviderState
 from ..configmgr.provider import READS
+from ..configmgr.topology import same_machine
 from ..planner import DesiredScp, Plan, Wait
 from .site_system import site_system_spec
 
 SCP_READS = READS + ("roles",)           # roles: the HA rule needs them (Get-CMSiteRole -AllSite, same pipeline)
+# What a run that may change nothing reads first: the sites, the SCP, the collection's records (a move's intent, the
+# verified SCP) and the downloader's component status. A plan that changes something reads everything again
+# (SCP_READS: the roles for the HA rule, the site systems, the updates that refuse a change) before it runs: under the
+# lease, or in check mode for the prediction. The HA rule is a rule of changes: an SCP already on an HA site server
+# cannot normally exist (Microsoft's HA setup refuses it: "If it's currently on the site server, move it"), and the
+# preflight's ha_placement check reports it.
+FIRST_READS = ("sites", "scp", "intent", "components")
+
+
+def first_reads(desired: DesiredScp) -> tuple[str, ...]:
+    """FIRST_READS, and the site systems when the task gives site system settings (they are compared)."""
+    return FIRST_READS + (("site_systems",) if desired.site_system is not None else ())
+
+
+def verified_running(state: ProviderState, desired: DesiredScp) -> bool:
+    """Whether the SMS Provider alone shows the SCP in its effective state, so that its server need not be read:
+    - the SCP is configured where `desired` wants it (server, and site code and mode when given);
+    - the collection's record says a run read that SCP's server (same server, site and mode) and found the role
+      installed, SMS_DMP_DOWNLOADER running and no mode waiting for a restart; every change of the SCP (and a stop
+      by configmgr.scp.component) removes the record first, so a run stopped anywhere is never taken for done;
+    - SMS_ComponentSummarizer shows SMS_DMP_DOWNLOADER STARTED on that server (facts section 4: [OFFICIAL] class,
+      fed by status messages, so it lags: a stop made outside the collection shows there later, not at once).
+    Anything else (no record, a record of another server or mode, no component row, a row not STARTED): read the
+    server."""
+    scp = state.scp
+    if desired.state != "present" or scp is None or state.verified is None or not state.verified.matches(scp):
+        return False
+    if not desired.server or not same_machine(desired.server, scp.server):
+        return False
+    if (desired.site_code and desired.site_code.upper() != scp.site_code) or (desired.mode and desired.mode != scp.mode):
+        return False
+    rows = [r for r in state.components or [] if str(r.get("ComponentName") or "").upper() == DOWNLOADER_THREAD
+            and same_machine(str(r.get("MachineName") or ""), scp.server)]
+    return bool(rows) and all(_int(r.get("State")) == SUMMARIZER_STARTED for r in rows)
+
+
+def _int(value: Any) -> Optional[int]:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
 LEASE_MARGIN = 600.0                     # seconds of the lease beyond the waits: the reads and changes around them
 
 

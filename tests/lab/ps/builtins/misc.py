@@ -1,4 +1,4 @@
-"""Get-Date, Get-CimInstance, Select-Object, Write-Output."""
+"""Get-Date, Get-CimInstance, Select-Object, Where-Object, Write-Output."""
 from __future__ import annotations
 
 import re
@@ -164,6 +164,34 @@ def select_object(ctx: CallContext, args: BoundArgs) -> Iterator[Any]:
             yield from (value if isinstance(value, list) else [value])
             continue
         yield obj
+
+
+# Where-Object's simplified syntax (PowerShell 3.0+): -Property <name> [-Value <object>] and one operator switch, each
+# operator its own parameter set (EqualSet is the default). Only -EQ and -In are modelled; -FilterScript (a script
+# block) is not: the lab runs no script text. Comparisons are case-insensitive, as PowerShell's for strings.
+_WHERE_SETS = {"EqualSet": "EQ", "InSet": "In"}
+
+
+@cmdlet("Where-Object", default_set="EqualSet", process_each=False, params=[
+    P("InputObject", "object", pipeline=True),
+    P("Property", "string", position=0, sets={s: {"mandatory": True} for s in _WHERE_SETS}),
+    P("Value", "object", position=1, sets={s: {} for s in _WHERE_SETS}),
+    P("EQ", "switch", aliases=("IEQ",), sets={"EqualSet": {}}),
+    P("In", "switch", aliases=("IIn",), sets={"InSet": {"mandatory": True}}),
+])
+def where_object(ctx: CallContext, args: BoundArgs) -> Iterator[Any]:
+    items = list(ctx.input) if ctx.input else ([args["InputObject"]] if "InputObject" in args else [])
+    wanted = args.get("Value")
+    for obj in items:
+        found, value = _prop(obj, args["Property"])
+        if not found:
+            continue
+        if args.get("In"):
+            choices = wanted if isinstance(wanted, list) else [] if wanted is None else [wanted]
+            if any(str(value).lower() == str(c).lower() for c in choices):
+                yield obj
+        elif str(value).lower() == str(wanted).lower():
+            yield obj
 
 
 @cmdlet("Write-Output", process_each=False, params=[
