@@ -2,12 +2,17 @@
 child-primary refusals that name the top-tier site; what already ran when a wait fails."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
+from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr import logcursor
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.errors import PlanRefused, WaitTimeout
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.executor import execute_plan
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.planner import DesiredScp, plan_scp
+from tests.lab.lab import load_scenario
 from tests.lab.world import paths
+from tests.lab.world.sitecomp import SITECOMP
 
 SCP01, CM01 = "scp01.contoso.com", "cm01.contoso.com"
 
@@ -59,3 +64,27 @@ def test_child_primary_provider_refusal_names_the_cas(make_lab):
     with pytest.raises(PlanRefused) as info:
         plan_scp(state, DesiredScp(server=SCP01, site_code="PR1"))
     assert "top-tier site CAS" in str(info.value) and "pri01.contoso.com" in str(info.value)
+
+
+def test_install_wait_reads_only_new_sitecomp_lines_across_a_rotation(make_lab):
+    """Older lines first; the install's lines rotate sitecomp.log once (max_size): the wait reads on from its cursor
+    in sitecomp.lo_, then the new log, and never the tail again."""
+    kit = make_lab(dict(load_scenario("standalone-primary"), logs={"max_size": 2600}))
+    world = kit.lab.world
+    log = world.log(world.host(CM01), "sitecomp.log", SITECOMP)
+    old = world.clock.now() - timedelta(days=1)
+    for i in range(15):
+        log.write("Parsed the master site control file, serial number %d." % i, old)
+    assert not log.files.exists(log.path[:-1] + "_")
+    prov = kit.provider()
+    plan = plan_scp(prov.read_state(), DesiredScp(server=SCP01))
+    assert execute_plan(plan, prov, kit.scp_host, wait_timeout=900).after["server"] == SCP01
+    assert log.files.exists(log.path[:-1] + "_")                      # the install rotated the log
+    reads = [c["parameters"] for c in kit.lab.calls() if c["cmdlet"] == "Get-Content"
+             and "sitecomp" in c["parameters"]["LiteralPath"][0].lower()]
+    tails = [r["Tail"] for r in reads if "Tail" in r]
+    assert tails and max(tails) <= logcursor.FIRST_TAIL * logcursor.WIDEN
+    skips = [c["parameters"]["Skip"] for c in kit.lab.calls()
+             if c["cmdlet"] == "Select-Object" and "Skip" in c["parameters"]]
+    assert skips and min(skips) >= 14                                 # the history is never read again
+    assert any(r["LiteralPath"][0].lower().endswith(".lo_") for r in reads if "Tail" not in r)

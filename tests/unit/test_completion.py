@@ -90,6 +90,29 @@ def test_stale_thread_key_waits_for_the_markers():
     assert "no completion" in str(info.value)
 
 
+def test_wait_progress_is_one_line_per_state_change_not_per_poll():
+    clock = Clock()
+    states = [None] * 4 + [("Starting", "None")] * 3 + [("Running", "None")] * 5
+    polls = []
+
+    def thread_key(params):
+        if not params["Path"].endswith("SMS_DMP_DOWNLOADER"):
+            return []                                          # the collection's own record: none
+        polls.append(1)
+        cur = states[min(len(polls), len(states)) - 1]
+        return [] if cur is None else [{"Current State": cur[0], "Requested Operation": cur[1]}]
+    host = ScpHost(FakeSession(SCP01, {"Get-ItemProperty": thread_key}), sleep=clock.sleep, clock=clock)
+    answers = iter([False, False, False, True])
+    messages = []
+    host.wait_installed(timeout=60, progress=messages.append, finished=lambda: next(answers))
+    assert len(polls) == 11
+    assert [m.split(", waited")[0] for m in messages] == [
+        "SMS_DMP_DOWNLOADER on scp01.contoso.com: not installed yet",
+        "SMS_DMP_DOWNLOADER on scp01.contoso.com: Starting (requested None)",
+        "SMS_DMP_DOWNLOADER on scp01.contoso.com: thread Running, waiting for the sitecomp.log completion"]
+    assert messages[1].endswith("waited 8 s")                  # when the change was seen
+
+
 def test_executor_requires_markers_after_the_add():
     log = sitecomp_lines((SCP01, "install"))
     stale = [line.replace("09:10:00", "08:10:00") for line in log]        # an install before the Add

@@ -130,12 +130,9 @@ def _run_step(step: Step, provider: SiteProvider, scp_host_for: Callable[[str], 
 
 def _completion(provider: SiteProvider, step: Wait, since: datetime) -> Callable[[], bool]:
     """The sitecomp.log half of a wait: markers for the step's server after the time of this run's Add / Remove
-    on it (without such a change the thread state alone decides)."""
-    check = provider.install_finished if isinstance(step, WaitInstalled) else provider.removal_finished
-
-    def finished() -> bool:
-        return check(step.server, since, site_code=step.site_code)
-    return finished
+    on it (without such a change the thread state alone decides). Its cursor reads the log now, from `since` on,
+    and then each check reads only what was written since the one before."""
+    return provider.watch_completion(step.server, since, isinstance(step, WaitInstalled), site_code=step.site_code)
 
 
 def _settle(err: ConfigMgrError, step: Step, provider: SiteProvider, say: ProgressCallback) -> None:

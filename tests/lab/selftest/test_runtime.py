@@ -194,6 +194,27 @@ def test_piping_and_select_object(env):
     assert out.output == ["b"]
 
 
+def test_measure_object_counts_and_measures(env):
+    _unused, host, rt = env
+    host.files.write("C:\\Logs\\a.log", "one\r\n\r\ntwo\r\nthree\r\n")
+    out = run(rt, cmd("Get-Content", ("LiteralPath", "C:\\Logs\\a.log")), cmd("Measure-Object"))
+    info = out.output[0]
+    assert info.type_names[0] == "Microsoft.PowerShell.Commands.GenericMeasureInfo"
+    assert info["Count"] == 4 and info["Sum"] is None and info["Property"] is None      # the empty line is an object
+    out = run(rt, cmd("Get-Content", ("LiteralPath", "C:\\Logs\\missing.log"), ("ErrorAction", "SilentlyContinue")),
+              cmd("Measure-Object"))
+    assert out.output[0]["Count"] == 0
+    out = run(rt, cmd("Write-Output", ("InputObject", [3, 1, 2])),
+              cmd("Measure-Object", ("Sum", None), ("Maximum", None)))
+    info = out.output[0]
+    assert (info["Count"], info["Sum"], info["Maximum"], info["Minimum"]) == (3, 6, 3, None)
+    out = run(rt, cmd("Write-Output", ("InputObject", ["ab", "c"])),
+              cmd("Measure-Object", ("Property", ["Length"]), ("Average", None)))
+    assert (out.output[0]["Count"], out.output[0]["Average"], out.output[0]["Property"]) == (2, 1.5, "Length")
+    error = fails(rt, cmd("Write-Output", ("InputObject", ["a"])), cmd("Measure-Object", ("Line", None)))
+    assert error.fqid.startswith("NamedParameterNotFound")       # TextMeasure is not simulated
+
+
 def test_services_errors(env):
     _unused, _unused, rt = env
     out = run(rt, cmd("Get-Service", ("Name", "Nope")))

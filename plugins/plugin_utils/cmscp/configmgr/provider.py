@@ -15,6 +15,7 @@ from .bootstrap import (BOOTSTRAP_LENGTH, IMPORT, LOCATION, SITE_CODE, bootstrap
                         check_bootstrap_output, explain_failure, module_path_from_env)
 from .constants import (BOOTSTRAP_DONE_MARKERS, INTENT_VALUES, LOCAL_INSTALL_MARKERS, MODULE_NAME, STATE_KEY,
                         TELEMETRY_LEVELS, VERIFIED_VALUE)
+from .logcursor import LogCursor
 from .model import (AadApp, Hierarchy, Intent, ProviderState, ScpInfo, Site, SiteSystemServer, SiteSystemSpec, Verified,
                     SiteUpdate, normalise_mode, telemetry_level)
 from .reads import SCRIPT_READS, read_properties, split_tags
@@ -450,20 +451,29 @@ class SiteProvider:
     # -- site server logs -------------------------------------------------------------------------------
     def read_site_log(self, name: str = "sitecomp.log", tail: int = 2000, install_dir: Optional[str] = None,
                       rotated: bool = True, site_code: Optional[str] = None) -> list[LogEntry]:
-        """Read `<InstallDir>\\Logs\\<name>` on the site server of `site_code` (default: the provider's site).
-        Site Component Manager writes its log on the site server [OFFICIAL log-files reference], which is another
-        machine than a remote SMS Provider, and another site's server for a role at a child site: that log is
-        read through a session to that site server."""
+        """Read the last `tail` lines of `<InstallDir>\\Logs\\<name>` (and its `.lo_`) on the site server of
+        `site_code` (default: the provider's site). Site Component Manager writes its log on the site server
+        [OFFICIAL log-files reference], which is another machine than a remote SMS Provider, and another site's
+        server for a role at a child site: that log is read through a session to that site server."""
+        session, path = self._site_log(name, install_dir, site_code)
+        return read_log_files(session, path, tail, rotated)
+
+    def site_log_cursor(self, since: datetime, name: str = "sitecomp.log",
+                        site_code: Optional[str] = None) -> LogCursor:
+        """A cursor on the same log for one wait: each read transfers only the lines written since the last."""
+        session, path = self._site_log(name, None, site_code)
+        return LogCursor(session, path, since)
+
+    def _site_log(self, name: str, install_dir: Optional[str], site_code: Optional[str]) -> tuple[Session, str]:
         site = self._site_info(site_code)
         if install_dir is None:
             install_dir = site.install_dir if site else None
         if not install_dir:
             raise ConfigMgrError("the site's InstallDir is unknown; cannot locate %s" % name, self.host, "read %s" % name)
-        path = ntpath.join(install_dir, "Logs", name)
         session = self.session
         if site is not None and site.server:
             session = self.session_for(site.server, "read %s of site %s" % (name, site.site_code))
-        return read_log_files(session, path, tail, rotated)
+        return session, ntpath.join(install_dir, "Logs", name)
 
     def _site_info(self, site_code: Optional[str] = None) -> Optional[Site]:
         """The Site row (server, InstallDir) of `site_code` (default: the provider's site); read once, cached."""
@@ -495,6 +505,23 @@ class SiteProvider:
         if entries is None:
             entries = self.read_site_log("sitecomp.log", site_code=site.site_code if site else site_code)
         return bootstrap_done(entries, server, since, verb="deinstall")
+
+    def watch_completion(self, server: str, since: datetime, install: bool,
+                         site_code: Optional[str] = None) -> Callable[[], bool]:
+        """The sitecomp.log half of a wait, as one check per poll: install_finished / removal_finished over a
+        LogCursor, read once now (the window from `since` on) and then only for the lines written since the last
+        check. The site server's own removal needs no log (removal_finished is True there)."""
+        site = self._site_info(site_code)
+        code = site.site_code if site else site_code
+        if not install and site is not None and same_machine(site.server, server):
+            return lambda: True
+        cursor = self.site_log_cursor(since, site_code=code)
+        cursor.read()
+        check = self.install_finished if install else self.removal_finished
+
+        def finished() -> bool:
+            return check(server, since, cursor.read(), site_code=code)
+        return finished
 
 
 def _remote_time(result: PipelineResult) -> datetime:

@@ -206,6 +206,7 @@ class ScpHost:
         """Poll until Current State == want and Requested Operation is back to None."""
         start = self._clock()
         state = self.thread_state(name)
+        say = _OnChange(progress)
         while True:
             if _reached(state, want):
                 return state
@@ -213,8 +214,7 @@ class ScpHost:
             if waited >= timeout:
                 raise WaitTimeout("%s did not reach %s" % (name, want), self.host, "wait for %s" % name, waited,
                                   state.current_state)
-            if progress:
-                progress("%s on %s: %s, waited %.0f s" % (name, self.host, _describe(state), waited))
+            say("%s on %s: %s" % (name, self.host, _describe(state)), waited)
             self._sleep(min(self.poll_interval, max(0.0, timeout - waited)))
             state = self.thread_state(name)
 
@@ -299,17 +299,20 @@ class ScpHost:
                        progress: Optional[Progress] = None, finished: Optional[Finished] = None) -> ThreadState:
         """Wait until the role's thread key exists and runs and, when given, `finished()` is True. A thread key left
         from an earlier install is Running at once: the executor passes
-        `lambda: provider.install_finished(server, t0)` (sitecomp.log markers after the Add) so both must hold."""
+        `provider.watch_completion(server, t0, install=True)` (sitecomp.log markers after the Add, read a little at a
+        time) so both must hold. Progress: one line per change of what the polls see, not one per poll."""
         return self._wait(name, timeout, progress, finished, installed=True)
 
     def wait_removed(self, name: str = DOWNLOADER_THREAD, timeout: float = 900,
                      progress: Optional[Progress] = None, finished: Optional[Finished] = None) -> ThreadState:
-        """Wait until the thread key is gone and, when given, `finished()` (provider.removal_finished) is True."""
+        """Wait until the thread key is gone and, when given, `finished()` (provider.watch_completion(...,
+        install=False)) is True."""
         return self._wait(name, timeout, progress, finished, installed=False)
 
     def _wait(self, name: str, timeout: float, progress: Optional[Progress], finished: Optional[Finished],
               installed: bool) -> ThreadState:
         start = self._clock()
+        say = _OnChange(progress)
         while True:
             state = self.thread_state(name)
             here = _reached(state, "Running") if installed else not state.present
@@ -325,20 +328,33 @@ class ScpHost:
                 raise WaitTimeout("the role was not %s: %s" % (what, detail), self.host,
                                   "wait for the role %s" % ("installation" if installed else "removal"), waited,
                                   state.current_state if state.present else "absent")
-            if progress:
-                if here:
-                    progress("%s on %s: thread %s, waiting for the sitecomp.log completion, waited %.0f s"
-                             % (name, self.host, "Running" if installed else "gone", waited))
-                elif installed:
-                    progress("%s on %s: %s, waited %.0f s" % (name, self.host, _describe(state), waited))
-                else:
-                    progress("%s still present on %s, waited %.0f s" % (name, self.host, waited))
+            if here:
+                say("%s on %s: thread %s, waiting for the sitecomp.log completion"
+                    % (name, self.host, "Running" if installed else "gone"), waited)
+            elif installed:
+                say("%s on %s: %s" % (name, self.host, _describe(state)), waited)
+            else:
+                say("%s still present on %s: %s" % (name, self.host, _describe(state)), waited)
             self._sleep(min(self.poll_interval, max(0.0, timeout - waited)))
 
     def _require_present(self, state: ThreadState) -> None:
         if not state.present:
             raise ConfigMgrError("the %s thread is not installed (no registry key under %s)" % (state.name, THREADS_KEY),
                                  self.host, "control the %s thread" % state.name)
+
+
+class _OnChange:
+    """A wait's progress: one line each time what the polls see changes (thread state, install phase), not one per
+    poll; the line says how long the wait had taken when the change was seen."""
+
+    def __init__(self, progress: Optional[Progress]) -> None:
+        self.progress = progress
+        self.last: Optional[str] = None
+
+    def __call__(self, text: str, waited: float) -> None:
+        if self.progress is not None and text != self.last:
+            self.progress("%s, waited %.0f s" % (text, waited))
+        self.last = text
 
 
 def _record(err: ConfigMgrError, done: list[dict[str, str]]) -> None:
