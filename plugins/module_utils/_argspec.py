@@ -11,10 +11,11 @@ plugins that do the work on the controller (ActionBase.validate_argument_spec, b
 may import only module_utils, so the specs live here, and this file imports nothing of the collection.
 
 One option group, one spec and one doc fragment: CONNECTION_ARGSPEC is plugins/doc_fragments/connection.py,
-SITE_SYSTEM_OPTIONS (with SITE_SYSTEM_RULES) is plugins/doc_fragments/site_system.py. tests/unit/test_argspec_docs.py
-checks every module's spec against its documentation and the connection options against the library's
-ConnectionOptions. What a spec cannot express (formats, ranges, host names, accounts, a value that excludes another
-option) is checked in plugins/plugin_utils/_validate.py and the action plugins' check_args.
+SMS_PROVIDER_ARGSPEC (with SMS_PROVIDER_RULES) is plugins/doc_fragments/sms_provider.py, SITE_SYSTEM_OPTIONS (with
+SITE_SYSTEM_RULES) is plugins/doc_fragments/site_system.py. tests/unit/test_argspec_docs.py checks every module's spec
+against its documentation and the connection options against the library's ConnectionOptions. What a spec cannot
+express (formats, ranges, host names, accounts, a value that excludes another option) is checked in
+plugins/plugin_utils/_validate.py and the action plugins' check_args.
 """
 from __future__ import annotations
 
@@ -62,6 +63,17 @@ CONNECTION_ARGSPEC = dict(
     credssp_auth_mechanism=dict(type="str", choices=["auto", "kerberos", "ntlm"]),
     credssp_disable_tlsv1_2=dict(type="bool"),
     credssp_minimum_version=dict(type="int"),
+)
+
+# The SMS Provider a task uses: what every module returns once it knows it (`sms_provider`, `sms_provider_site_code`),
+# given back to a later task so that it skips the discovery round trip (SMS_ProviderLocation). Together or not at all:
+# the CMSite drive needs both. Formats are checked in plugin_utils/_validate.py (provider_options).
+SMS_PROVIDER_ARGSPEC = dict(
+    sms_provider=dict(type="str"),
+    sms_provider_site_code=dict(type="str"),
+)
+SMS_PROVIDER_RULES = dict(
+    required_together=[["sms_provider", "sms_provider_site_code"]],
 )
 
 # Site system settings: site_system_server's own options and service_connection_point's site_system suboptions.
@@ -159,13 +171,22 @@ MODULE_RULES = dict(
 
 
 def argument_spec(module: str) -> dict:
-    """The full spec of one module: its own options plus the connection options (a deep copy)."""
+    """The full spec of one module: its own options plus the SMS Provider and connection options (a deep copy)."""
     spec = copy.deepcopy(MODULE_ARGSPECS[module])
+    spec.update(copy.deepcopy(SMS_PROVIDER_ARGSPEC))
     spec.update(copy.deepcopy(CONNECTION_ARGSPEC))
     return spec
+
+
+def module_rules(module: str) -> dict:
+    """The rules between one module's top-level options: its own plus those of the SMS Provider options (a copy)."""
+    rules = copy.deepcopy(MODULE_RULES.get(module, {}))
+    for kind, more in SMS_PROVIDER_RULES.items():
+        rules[kind] = list(rules.get(kind, [])) + copy.deepcopy(more)
+    return rules
 
 
 def module_spec(module: str) -> dict:
     """Keyword arguments of AnsibleModule and of ActionBase.validate_argument_spec for one module: `argument_spec` and
     the rules between its top-level options (a deep copy)."""
-    return dict(argument_spec=argument_spec(module), **copy.deepcopy(MODULE_RULES.get(module, {})))
+    return dict(argument_spec=argument_spec(module), **module_rules(module))

@@ -87,6 +87,7 @@ options:
     default: 900
 extends_documentation_fragment:
   - configmgr.scp.site_system.SUBOPTIONS
+  - configmgr.scp.sms_provider
   - configmgr.scp.connection
   - configmgr.scp.attributes
   - configmgr.scp.attributes.CHANGES
@@ -126,19 +127,18 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
-ansible_facts:
+sms_provider:
   description:
-    - C(configmgr_scp_provider) caches what the module discovered about the host the task connects to (C(host), its
-      inventory name; C(address); C(site_code); C(provider), the SMS Provider machine). Later tasks of this collection
-      for the same host and address read it and skip the discovery round trip. After moving the SMS Provider clear it
-      (C(meta) V(clear_facts)).
+    - FQDN of the SMS Provider machine the task used (discovered, or given as O(sms_provider)). Pass it to a later
+      task as O(sms_provider), with RV(sms_provider_site_code), and that task skips the discovery round trip.
   returned: when the task read the SMS Provider
-  type: dict
-  contains:
-    configmgr_scp_provider:
-      description: Inventory host, address, site code and SMS Provider machine.
-      type: dict
-      sample: {"host": "cm01.contoso.com", "address": "cm01.contoso.com", "site_code": "CAS", "provider": "cm01.contoso.com"}
+  type: str
+  sample: cm01.contoso.com
+sms_provider_site_code:
+  description: Site code of RV(sms_provider). Pass it to a later task as O(sms_provider_site_code).
+  returned: when the task read the SMS Provider
+  type: str
+  sample: CAS
 before:
   description: The SCP before the task, or null when there was none.
   returned: always

@@ -4,8 +4,8 @@
 """FOR INTERNAL COLLECTION USE ONLY.
 
 The base of every action plugin of the collection: option validation, connection settings from the
-inventory, one session per host per task, the cached provider discovery, and the single place where library
-errors become Ansible results (HostUnreachable of the task's own host -> unreachable, any other ConfigMgrError ->
+inventory, one session per host per task, the SMS Provider given back by an earlier task, and the single place where
+library errors become Ansible results (HostUnreachable of the task's own host -> unreachable, any other ConfigMgrError ->
 failed with a message naming host and object; `changed` stays true when a mutating step ran before the error).
 """
 from __future__ import annotations
@@ -23,8 +23,9 @@ from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
 from ansible_collections.configmgr.scp.plugins.module_utils._argspec import CONNECTION_ARGSPEC, module_spec
-from ansible_collections.configmgr.scp.plugins.plugin_utils._connvars import SECRET_OPTIONS, Target, second_target, task_target
-from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.bootstrap import SITE_CODE
+from ansible_collections.configmgr.scp.plugins.plugin_utils import _validate as check
+from ansible_collections.configmgr.scp.plugins.plugin_utils._connvars import (SECRET_OPTIONS, Target, is_psrp, second_target,
+                                                                              task_target)
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.provider import SiteProvider
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.errors import (CommandFailed, ConfigMgrError,
                                                                                  HostUnreachable, InvalidOption)
@@ -71,27 +72,6 @@ def target_key(target: Target) -> str:
     return target.name.lower()
 
 
-# Facts key of the cached provider discovery (site code and SMS Provider machine of the host a task connects to).
-PROVIDER_FACT = "configmgr_scp_provider"
-
-
-def cached_provider(task_vars: Mapping[str, Any], target: Target) -> tuple[Optional[str], Optional[str]]:
-    """(site_code, provider) from the fact an earlier task of this collection returned for the same host and
-    address, else (None, None). A malformed fact is ignored: discovery then runs as usual."""
-    facts = task_vars.get("ansible_facts")
-    fact = facts.get(PROVIDER_FACT) if isinstance(facts, Mapping) else None
-    if not isinstance(fact, Mapping):
-        fact = task_vars.get(PROVIDER_FACT)
-    if not isinstance(fact, Mapping) or str(fact.get("host") or "").lower() != target.name.lower():
-        return None, None
-    if fact.get("address") is not None and str(fact["address"]).lower() != target.address.lower():
-        return None, None
-    site_code, provider = fact.get("site_code"), fact.get("provider")
-    if not isinstance(site_code, str) or not SITE_CODE.match(site_code) or not isinstance(provider, str) or not provider:
-        return None, None
-    return site_code.upper(), provider
-
-
 class TaskContext:
     """Per-task state: the task's own host, sessions (one per host), check mode, progress output."""
 
@@ -102,8 +82,13 @@ class TaskContext:
         self.diff = bool(action._task.diff)
         self.overrides = {k: args.get(k) for k in CONNECTION_ARGSPEC if args.get(k) is not None}
         delegate_to = action._task.delegate_to or None
-        self.target = task_target(task_vars, self.overrides, self.render, delegate_to=delegate_to,
-                                  keywords=play_keywords(action, delegated=bool(delegate_to)))
+        connection = action._connection
+        # the task's psrp connection has its options resolved already (no keywords to read); any other is not ours
+        keywords = None if is_psrp(connection) else play_keywords(action, delegated=bool(delegate_to))
+        self.target = task_target(task_vars, self.overrides, self.render, delegate_to=delegate_to, keywords=keywords,
+                                  connection=connection)
+        # what an earlier task returned (sms_provider, sms_provider_site_code): no discovery when both are given
+        self.known_provider = (args.get("sms_provider_site_code"), args.get("sms_provider"))
         self._sessions: dict[str, TaskSession] = {}
         task_timeout = getattr(action._task, "timeout", None)
         self.task_deadline = (time.monotonic() + task_timeout
@@ -144,22 +129,23 @@ class TaskContext:
         return self._sessions[key]
 
     def site_provider(self, check_mode: Optional[bool] = None) -> SiteProvider:
-        """A SiteProvider on the task's host. With the fact of an earlier task for this host it skips the
-        discovery round trip (bootstrap and reads go in one pipeline); what it discovers is returned as that fact."""
-        site_code, provider = cached_provider(self.task_vars, self.target)
+        """A SiteProvider on the task's host. Given the SMS Provider and its site code (what an earlier task returned)
+        it skips the discovery round trip (bootstrap and reads go in one pipeline) and connects to that machine; what
+        it used is returned (provider_result)."""
+        site_code, provider = self.known_provider
         made = SiteProvider(self.session(), site_code=site_code, provider=provider,
                             check_mode=self.check_mode if check_mode is None else check_mode,
                             sessions=lambda fqdn: self.session(self.other_host(fqdn)))
         self._providers.append(made)
         return made
 
-    def provider_fact(self) -> Optional[dict[str, Any]]:
-        """The fact to return: site code and provider machine known after this task, if any."""
+    def provider_result(self) -> dict[str, Any]:
+        """The SMS Provider this task used and its site code, for the result, so that a later task can pass them
+        back (sms_provider, sms_provider_site_code); nothing when the task read no SMS Provider."""
         for made in self._providers:
             if made.site_code and made.provider:
-                return {"host": self.target.name, "address": self.target.address, "site_code": made.site_code,
-                        "provider": made.provider}
-        return None
+                return {"sms_provider": made.provider, "sms_provider_site_code": made.site_code}
+        return {}
 
     def mutated(self, description: str) -> None:
         """Record a change the action made, so a later error still reports changed=true."""
@@ -169,7 +155,8 @@ class TaskContext:
         """Connection settings for another server (the SCP host): inventory first, else derived."""
         if fqdn.lower() == self.target.name.lower():
             return self.target
-        return second_target(fqdn, self.target, self.task_vars.get("hostvars"), self.render, self.overrides)
+        return second_target(fqdn, self.target, self.task_vars.get("hostvars"), self.render, self.overrides,
+                             like=self.action._connection)
 
     def progress(self, message: str) -> None:
         display.v("configmgr.scp: %s" % message, host=self.target.name)
@@ -219,6 +206,7 @@ class ConfigMgrAction(ActionBase):
             return {"failed": True, "msg": missing_required_lib("pypsrp"), "exception": PYPSRP_IMPORT_ERROR}
         ctx: Optional[TaskContext] = None
         try:
+            check_provider_args(args)
             self.check_args(args)
             ctx = TaskContext(self, task_vars, args)
             result = self.execute(ctx, args)
@@ -233,10 +221,15 @@ class ConfigMgrAction(ActionBase):
                 ctx.close()
                 no_log_values |= ctx.secrets
         if ctx is not None and isinstance(result, dict):
-            fact = ctx.provider_fact()
-            if fact is not None:
-                result.setdefault("ansible_facts", {})[PROVIDER_FACT] = fact
+            for key, value in ctx.provider_result().items():
+                result.setdefault(key, value)
         return remove_values(result, no_log_values) if no_log_values else result
+
+
+def check_provider_args(args: dict[str, Any]) -> None:
+    """The formats of the SMS Provider options (the argument spec requires them together): an FQDN, a site code."""
+    args["sms_provider"] = check.fqdn(args.get("sms_provider"), "sms_provider")
+    args["sms_provider_site_code"] = check.site_code(args.get("sms_provider_site_code"), "sms_provider_site_code")
 
 
 def error_result(err: ConfigMgrError, ctx: Optional[TaskContext]) -> dict[str, Any]:

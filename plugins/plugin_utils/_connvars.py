@@ -3,21 +3,31 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """FOR INTERNAL COLLECTION USE ONLY.
 
-Which host a task talks to and with which connection settings: the inventory variables that ansible-core's
-psrp connection plugin reads, overridden by task options. Pure functions (no Ansible objects) so they are
-unit-tested on their own; the action base passes in the variables and a render function (the templar).
+Which host a task talks to and with which connection settings: ansible-core's psrp connection plugin resolves them
+from the host's variables and the play keywords (its own option table and precedence, not a copy), task options go
+on top. The task's own connection object is used when the task's connection is psrp (ansible-core has set its options
+already: no templating here); otherwise, and for a second host reached by inventory name, the plugin is loaded and
+given that host's variables, only those it reads templated (the action base passes a render function: the templar).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Mapping, Optional
 
-from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.options import (PSRP_VARIABLE_NAMES, PSRP_VARIABLES,
-                                                                                  SECRET_FIELDS, options_from_variables)
+from ansible import constants as C
+from ansible.errors import AnsibleError
+from ansible.playbook.play_context import PlayContext
+from ansible.plugins.loader import connection_loader
 
-# The variable table and its precedence live in the library (cmscp/options.py); this module adds what only an
-# action plugin has: the templar, delegate_to, play keywords, task options and the inventory of other hosts.
-CONNECTION_OPTIONS = tuple(entry.option for entry in PSRP_VARIABLES)
+from ansible_collections.configmgr.scp.plugins.module_utils._argspec import CONNECTION_ARGSPEC
+from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.options import SECRET_FIELDS
+
+PSRP_PLUGIN = "ansible.builtin.psrp"
+# The plugin's option names that the library (and the task options) name as pypsrp does; the others are the same.
+PLUGIN_NAMES = {"remote_addr": "host", "remote_user": "username", "remote_password": "password"}
+# The plugin's options the library does not take: it opens runspaces with their profile, and never pipelines modules.
+PLUGIN_ONLY = frozenset(("no_profile", "pipelining"))
+CONNECTION_OPTIONS = tuple(CONNECTION_ARGSPEC)
 SECRET_OPTIONS = SECRET_FIELDS
 
 Render = Callable[[Any], Any]
@@ -44,36 +54,102 @@ class Target:
         return "%s (%s%s)" % (self.name, address, ":%s" % port if port else "")
 
 
+def load_psrp(like: Any = None) -> Any:
+    """A fresh psrp connection plugin object (never connected: only its option resolution is used). With the task's
+    psrp connection `like`, the same plugin by the name it was loaded with: ansible-core parsed its documentation (its
+    option table) under that name already, which costs ~10 ms per worker under another. Otherwise the FQCN, which
+    ansible-core resolves once its collection loader runs (ansible-playbook); plain Python (unit tests) knows it as
+    psrp."""
+    name = like._load_name if like is not None and is_psrp(like) else PSRP_PLUGIN
+    plugin = connection_loader.get(name, PlayContext())
+    return plugin if plugin is not None else connection_loader.get("psrp", PlayContext())
+
+
+def _identity(value: Any) -> Any:
+    return value
+
+
+def is_psrp(connection: Any) -> bool:
+    """Whether `connection` (a task's connection plugin object) is ansible-core's psrp connection plugin."""
+    return getattr(connection, "transport", None) in ("psrp", PSRP_PLUGIN) or \
+        str(getattr(connection, "_load_name", "")).rsplit(".", 1)[-1] == "psrp"
+
+
+def options_of(plugin: Any) -> dict[str, Any]:
+    """The option values a psrp connection plugin object resolved (set_options ran), by library name. Options that
+    only have the plugin's default are left out, so the ConnectionOptions defaults apply (the same values: a test
+    compares them); an empty string is not set either."""
+    found: dict[str, Any] = {}
+    for name in plugin.option_definitions:
+        if name in PLUGIN_ONLY:
+            continue
+        value, origin = plugin.get_option_and_origin(name)
+        if origin != "default" and value is not None and value != "":
+            found[PLUGIN_NAMES.get(name, name)] = value
+    return found
+
+
+def load_psrp(like: Any = None) -> Any:
+    """A fresh psrp connection plugin object (never connected: only its option resolution is used). With the task's
+    psrp connection `like`, the same plugin by the name it was loaded with: ansible-core parsed its documentation (its
+    option table) under that name already, which costs ~10 ms per worker under another. Otherwise the FQCN, which
+    ansible-core resolves once its collection loader runs (ansible-playbook); plain Python (unit tests) knows it as
+    psrp."""
+    name = like._load_name if like is not None and is_psrp(like) else PSRP_PLUGIN
+    plugin = connection_loader.get(name, PlayContext())
+    return plugin if plugin is not None else connection_loader.get("psrp", PlayContext())
+
+
 def _identity(value: Any) -> Any:
     return value
 
 
 def options_from_vars(host_vars: Mapping[str, Any], render: Render = _identity, inventory_hostname: Optional[str] = None,
-                      keywords: Optional[Mapping[str, Any]] = None) -> dict[str, Any]:
-    """Connection option values from a host's variables, exactly the psrp plugin's names and precedence.
-    Only the variables the plugin reads are rendered. `inventory_hostname` replaces the variable of that name
-    (with delegate_to, Ansible leaves the original host's name in the delegated host's variables)."""
-    variables = {name: render(host_vars[name]) for name in PSRP_VARIABLE_NAMES if host_vars.get(name) is not None}
+                      keywords: Optional[Mapping[str, Any]] = None, like: Any = None) -> dict[str, Any]:
+    """Connection option values from a host's variables, resolved by the psrp connection plugin itself (its names,
+    precedence and keywords: remote_user, port, password). Only the variables the plugin reads are rendered; None and
+    empty values are not set. `inventory_hostname` replaces the variable of that name (with delegate_to, Ansible
+    leaves the original host's name in the delegated host's variables). `like`: the task's connection (load_psrp)."""
+    plugin = load_psrp(like)
+    variables: dict[str, Any] = {}
+    for name in C.config.get_plugin_vars("connection", plugin._load_name):
+        if host_vars.get(name) is not None:
+            value = render(host_vars[name])
+            if value is not None and value != "":
+                variables[name] = value
     if inventory_hostname is not None:
         variables["inventory_hostname"] = inventory_hostname
-    return options_from_variables(variables, keywords)
+    try:
+        plugin.set_options(task_keys={k: v for k, v in (keywords or {}).items() if v is not None and v != ""},
+                           var_options=variables)
+    except (AnsibleError, TypeError, ValueError) as err:
+        # the plugin checks types and choices; a bad inventory value fails the task as invalid input, naming the host
+        raise ValueError("connection variables of %s: %s" % (inventory_hostname or host_vars.get("inventory_hostname"),
+                                                             getattr(err, "message", None) or err)) from err
+    return options_of(plugin)
 
 
 def task_target(task_vars: Mapping[str, Any], overrides: Mapping[str, Any], render: Render = _identity,
                 delegate_to: Optional[str] = None, remote_user: Optional[str] = None,
-                keywords: Optional[Mapping[str, Any]] = None) -> Target:
-    """The host the task runs for (or is delegated to), with the task options applied over its variables.
-    `remote_user` (or `keywords`: remote_user, port, password) only fill options no variable sets."""
+                keywords: Optional[Mapping[str, Any]] = None, connection: Any = None) -> Target:
+    """The host the task runs for (or is delegated to), with the task options applied over its connection settings.
+    `connection`: the task's connection object; when it is psrp, ansible-core resolved its options for this host
+    (delegation, play keywords, connection password included) and they are taken as they are. Otherwise the host's
+    variables go through the plugin here; `remote_user` (or `keywords`: remote_user, port, password) only fill options
+    no variable sets."""
     if delegate_to:
         host_vars = (task_vars.get("ansible_delegated_vars") or {}).get(delegate_to) or {}
         name = str(delegate_to)
     else:
         host_vars = task_vars
         name = str(task_vars.get("inventory_hostname") or "")
-    play_keywords = dict(keywords or {})
-    if remote_user:
-        play_keywords["remote_user"] = remote_user
-    options = options_from_vars(host_vars, render, inventory_hostname=name, keywords=play_keywords)
+    if connection is not None and is_psrp(connection):
+        options = options_of(connection)
+    else:
+        play_keywords = dict(keywords or {})
+        if remote_user:
+            play_keywords["remote_user"] = remote_user
+        options = options_from_vars(host_vars, render, inventory_hostname=name, keywords=play_keywords)
     options.update({k: v for k, v in overrides.items() if v is not None})
     options.setdefault("host", name)
     return Target(name=name, options=options)
@@ -95,14 +171,14 @@ def find_inventory_host(fqdn: str, names: Iterable[str], vars_of: Callable[[str]
 
 
 def second_target(fqdn: str, task: Target, hostvars: Optional[Mapping[str, Mapping[str, Any]]], render: Render = _identity,
-                  overrides: Optional[Mapping[str, Any]] = None) -> Target:
-    """Connection for another server (the SCP host): its inventory variables when it is in the inventory,
-    else the task host's credentials against the FQDN. Task connection options other than `host`/`port`
-    still apply (credentials, auth, timeouts)."""
+                  overrides: Optional[Mapping[str, Any]] = None, like: Any = None) -> Target:
+    """Connection for another server (the SCP host): its inventory variables (resolved by the psrp plugin, `like`
+    the task's connection: load_psrp) when it is in the inventory, else the task host's credentials against the FQDN.
+    Task connection options other than `host`/`port` still apply (credentials, auth, timeouts)."""
     if hostvars is not None:
         name = find_inventory_host(fqdn, hostvars.keys(), lambda n: hostvars[n])
         if name is not None:
-            options = options_from_vars(hostvars[name], render, inventory_hostname=name)
+            options = options_from_vars(hostvars[name], render, inventory_hostname=name, like=like)
             options.update({k: v for k, v in (overrides or {}).items() if v is not None and k not in ("host", "port")})
             options.setdefault("host", name)
             return Target(name=name, options=options)

@@ -1,5 +1,5 @@
 """Cross-module behaviour run for real against the lab: failures after a change, a dead second host, AWX-style
-credentials, a child primary's provider, the cached provider discovery, roles left on a server, check mode.
+credentials, a child primary's provider, the SMS Provider passed from one task to the next, roles left on a server, check mode.
 
 One lab per test, as few ansible-playbook runs as possible: each playbook asserts on the registered results
 (errors are ignored and checked), the test then checks the lab's own view (/state, /calls).
@@ -17,7 +17,7 @@ from tests.lab.lab import Lab
 pytestmark = pytest.mark.timeout(300)
 
 CACHED_THEN_FAILED_INSTALL = """---
-- name: Provider cache, then changes that fail half-way
+- name: The SMS Provider passed on, then changes that fail half-way
   hosts: cm01.contoso.com
   gather_facts: false
   tasks:
@@ -32,9 +32,11 @@ CACHED_THEN_FAILED_INSTALL = """---
       delegate_to: localhost
       register: calls_before
 
-    - name: Second module task on the same host
+    - name: Second module task on the same host, given what the first one used
       configmgr.scp.usage_data:
         level: enhanced
+        sms_provider: "{{ first.sms_provider }}"
+        sms_provider_site_code: "{{ first.sms_provider_site_code }}"
       register: second
 
     - name: Call log after the second task
@@ -43,7 +45,7 @@ CACHED_THEN_FAILED_INSTALL = """---
       delegate_to: localhost
       register: calls_after
 
-    - name: The second task reused the discovery the first one returned as a fact
+    - name: The second task skipped the discovery the first one made, and neither returned a fact
       vars:
         locations: "{{ calls_before.json | selectattr('cmdlet', 'equalto', 'Get-CimInstance') | map(attribute='parameters')
                        | map('string') | select('search', 'SMS_ProviderLocation') | list }}"
@@ -53,11 +55,12 @@ CACHED_THEN_FAILED_INSTALL = """---
           - locations | length >= 1
           - later | length > 0
           - later | selectattr('cmdlet', 'equalto', 'Get-CimInstance') | list | length == 0
-          - first.ansible_facts.configmgr_scp_provider.site_code == 'PS1'
-          - first.ansible_facts.configmgr_scp_provider.provider | lower == 'cm01.contoso.com'
-          - first.ansible_facts.configmgr_scp_provider.host == 'cm01.contoso.com'
-          - second.ansible_facts.configmgr_scp_provider.site_code == 'PS1'
-          - second.ansible_facts.configmgr_scp_provider.provider | lower == 'cm01.contoso.com'
+          - first.sms_provider_site_code == 'PS1'
+          - first.sms_provider | lower == 'cm01.contoso.com'
+          - first.ansible_facts is not defined
+          - second.sms_provider_site_code == 'PS1'
+          - second.sms_provider | lower == 'cm01.contoso.com'
+          - second.ansible_facts is not defined
           - second is not changed
 
     - name: Install the SCP on scp01, whose role installation keeps failing
@@ -89,7 +92,7 @@ CACHED_THEN_FAILED_INSTALL = """---
 """
 
 
-def test_cached_provider_wait_timeout_after_add_and_roles_left(tmp_path: Path) -> None:
+def test_provider_passed_on_wait_timeout_after_add_and_roles_left(tmp_path: Path) -> None:
     with Lab("standalone-primary", scale=120) as lab:
         for _try in range(6):       # sitecomp retries every 600 lab s (5 s here): every try within wait_timeout fails
             lab.add_fault("install_fail", host="scp01.contoso.com")

@@ -62,13 +62,16 @@ ROLE = """    - name: The SCP role
         name: configmgr.scp.scp
       vars:
         scp_server: {server}
+        scp_sms_provider: "{{{{ bench_earlier.sms_provider | default('') }}}}"
+        scp_sms_provider_site_code: "{{{{ bench_earlier.sms_provider_site_code | default('') }}}}"
 """
 MARK = """    - name: Bench mark (controller-only; the lab's logs are cleared here)
       ansible.builtin.debug:
         msg: "{{ lookup('ansible.builtin.url', bench_mark_url) }}"
 """
-EARLIER = """    - name: An earlier task on the same host
+EARLIER = """    - name: An earlier task on the same host (the role is given the SMS Provider it returns)
       configmgr.scp.service_connection_point_info:
+      register: bench_earlier
 """
 FLOOR = """    - name: A trivial controller-only task
       ansible.builtin.debug:

@@ -20,7 +20,7 @@ from ansible.plugins.connection import psrp
 from ansible.utils.plugin_docs import add_fragments
 
 from ansible_collections.configmgr.scp.plugins.module_utils import _argspec
-from ansible_collections.configmgr.scp.plugins.plugin_utils import _action, _connvars, _validate
+from ansible_collections.configmgr.scp.plugins.plugin_utils import _connvars, _validate
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp import options as library
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr import bootstrap, constants, scphost
 
@@ -288,6 +288,45 @@ def test_the_connection_options_are_the_psrp_plugins():
             assert set(ours.get("choices") or ()) == set(option["choices"]), name
 
 
+def test_argspec_connection_fragment_and_connection_options_agree():
+    """The three homes of the connection options, against each other and the psrp plugin the action base resolves them
+    with: the same names (certificate_key_password included), the fragment says what the spec says (types, choices,
+    no_log), each type fits its ConnectionOptions field, and the secrets are the library's."""
+    fragment = fragment_options("%s.connection" % COLLECTION)
+    fields = {f.name for f in dataclasses.fields(library.ConnectionOptions)} - LIBRARY_ONLY_FIELDS
+    plugin = {_connvars.PLUGIN_NAMES.get(n, n) for n in _connvars.load_psrp().option_definitions} - _connvars.PLUGIN_ONLY
+    assert set(fragment) == set(_argspec.CONNECTION_ARGSPEC) == fields == plugin
+    assert "certificate_key_password" in fragment
+    assert compare(_argspec.CONNECTION_ARGSPEC, fragment) == []
+    hints = typing.get_type_hints(library.ConnectionOptions)
+    for name, option in fragment.items():
+        allowed = set(typing.get_args(hints[name])) or {hints[name]}
+        assert PYTHON_TYPES[option.get("type", "str")] in allowed, name
+    assert {n for n, o in fragment.items() if NO_LOG_TEXT in description(o)} == set(library.SECRET_FIELDS)
+
+
+def test_the_sms_provider_group_is_one_spec_with_its_rule_in_every_module():
+    fragment = fragment_options("%s.sms_provider" % COLLECTION)
+    assert compare(_argspec.SMS_PROVIDER_ARGSPEC, fragment) == []
+    for module in MODULES:
+        spec = _argspec.module_spec(module)
+        assert {k: spec["argument_spec"][k] for k in _argspec.SMS_PROVIDER_ARGSPEC} == _argspec.SMS_PROVIDER_ARGSPEC
+        assert ["sms_provider", "sms_provider_site_code"] in spec["required_together"], module
+        assert "%s.sms_provider" % COLLECTION in module_doc(module)["extends_documentation_fragment"], module
+        returned = yaml.safe_load(importlib.import_module("%s.modules.%s" % (PACKAGE, module)).RETURN)
+        assert {"sms_provider", "sms_provider_site_code"} <= set(returned) and "ansible_facts" not in returned, module
+        errors = ArgumentSpecValidator(**spec).validate(dict(_required(spec), sms_provider="cm01.contoso.com")).errors
+        assert any("sms_provider_site_code" in str(e) for e in errors.errors), module
+
+
+def _required(spec: Mapping[str, Any]) -> dict[str, Any]:
+    found = {name: "x" if option.get("type", "str") == "str" and "choices" not in option else option["choices"][0]
+             for name, option in spec["argument_spec"].items() if option.get("required")}
+    if "server" in spec["argument_spec"]:
+        found["server"] = "scp01.contoso.com"
+    return found
+
+
 # -- one definition of the site code, the thread name, the auth choices -----------------------------------------------
 def test_values_module_utils_repeats_are_the_librarys():
     assert _argspec.DOWNLOADER_THREAD == constants.DOWNLOADER_THREAD
@@ -297,7 +336,7 @@ def test_values_module_utils_repeats_are_the_librarys():
 
 
 def test_the_plugins_check_with_the_librarys_rules():
-    assert _validate.SITE_CODE is bootstrap.SITE_CODE and _action.SITE_CODE is bootstrap.SITE_CODE
+    assert _validate.SITE_CODE is bootstrap.SITE_CODE
     assert _validate.THREAD_NAME_CHARS is scphost.THREAD_NAME_CHARS
     assert _validate.DOWNLOADER_THREAD is constants.DOWNLOADER_THREAD
     with pytest.raises(ValueError, match="name must be a component name such as SMS_DMP_DOWNLOADER"):

@@ -5,9 +5,11 @@ import dataclasses
 
 import pytest
 
+from ansible_collections.configmgr.scp.plugins.module_utils._argspec import CONNECTION_ARGSPEC
 from ansible_collections.configmgr.scp.plugins.plugin_utils._connvars import (
-    CONNECTION_OPTIONS, SECRET_OPTIONS, find_inventory_host, options_from_vars, second_target, task_target)
-from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.options import PSRP_VARIABLES, ConnectionOptions
+    CONNECTION_OPTIONS, PLUGIN_NAMES, PLUGIN_ONLY, SECRET_OPTIONS, find_inventory_host, load_psrp, options_from_vars,
+    second_target, task_target)
+from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.options import ConnectionOptions
 
 LAB_VARS = {
     "inventory_hostname": "cm01.contoso.com",
@@ -118,16 +120,37 @@ def test_derived_host_keeps_the_scheme_a_port_implied(port, protocol):
     assert second_target("scp09.contoso.com", task, {}).options["protocol"] == protocol
 
 
-def test_uses_the_library_table():
-    assert CONNECTION_OPTIONS == tuple(entry.option for entry in PSRP_VARIABLES)
+def test_the_options_are_the_argspec_and_the_secrets_the_library_s():
+    assert CONNECTION_OPTIONS == tuple(CONNECTION_ARGSPEC)
     assert SECRET_OPTIONS == {"password", "certificate_key_pem", "certificate_key_password"}
 
 
-@pytest.mark.parametrize("option, variable", [(e.option, n) for e in PSRP_VARIABLES for n in e.variables
-                                              if n != "inventory_hostname"])
-def test_every_psrp_variable_is_read_and_rendered(option, variable):
-    found = options_from_vars({variable: "{{ x }}"}, render=lambda v: "rendered" if v == "{{ x }}" else v)
-    assert found == {option: "rendered"}
+def _valid(definition):
+    """A value the psrp plugin accepts for an option, and what it makes of it."""
+    if definition.get("choices"):
+        choice = list(definition["choices"])[-1]
+        return choice, choice
+    kind = definition.get("type", "str")
+    return {"int": (7, 7), "integer": (7, 7), "bool": ("yes", True), "boolean": ("yes", True), "float": (3.5, 3.5),
+            "path": ("/abs/x.pem", "/abs/x.pem")}.get(kind, ("rendered", "rendered"))
+
+
+# Every variable of the plugin's own option table (not a copy), rendered before the plugin resolves it.
+PLUGIN_VARIABLES = [(option, entry["name"], definition) for option, definition in load_psrp().option_definitions.items()
+                    if option not in PLUGIN_ONLY for entry in definition.get("vars") or ()
+                    if entry["name"] != "inventory_hostname"]
+
+
+@pytest.mark.parametrize("option, variable, definition", PLUGIN_VARIABLES, ids=[v for _o, v, _d in PLUGIN_VARIABLES])
+def test_every_psrp_variable_is_read_and_rendered(option, variable, definition):
+    given, resolved = _valid(definition)
+    found = options_from_vars({variable: "{{ x }}"}, render=lambda v: given if v == "{{ x }}" else v)
+    assert found == {PLUGIN_NAMES.get(option, option): resolved}
+
+
+def test_a_bad_inventory_value_is_invalid_input_naming_the_host():
+    with pytest.raises(ValueError, match="connection variables of cm01.contoso.com: .*auth"):
+        task_target(dict(LAB_VARS, ansible_psrp_auth="bogus"), {})
 
 
 def test_only_the_psrp_variables_are_rendered():
@@ -174,3 +197,27 @@ def test_targets_build_valid_connection_options():
     # the library entry point reads the same variables to the same result
     direct = ConnectionOptions.from_host_vars(dict(LAB_VARS, ansible_psrp_connection_backoff="3"), overrides={"operation_timeout": 10})
     assert dataclasses.replace(direct, display_name=None) == opts
+
+
+def test_the_task_s_psrp_connection_is_taken_as_ansible_core_resolved_it():
+    # ansible-core set the options of the task's connection (variables, -u and the connection password of an AWX
+    # machine credential as task keys): nothing is templated or resolved again, task options still win
+    connection = load_psrp()
+    connection.set_options(task_keys={"remote_user": "awx-user", "password": "awx-pw"},
+                           var_options={"inventory_hostname": "cm01.contoso.com", "ansible_host": "127.0.0.1",
+                                        "ansible_port": 40001, "ansible_psrp_auth": "ntlm"})
+
+    def render(value):
+        raise AssertionError("rendered %r" % (value,))
+
+    target = task_target({"inventory_hostname": "cm01.contoso.com", "ansible_host": "{{ not_this }}"},
+                         {"read_timeout": 60}, render=render, connection=connection)
+    assert target.name == "cm01.contoso.com"
+    assert target.options == {"host": "127.0.0.1", "port": 40001, "username": "awx-user", "password": "awx-pw",
+                              "auth": "ntlm", "read_timeout": 60}
+
+
+def test_another_connection_plugin_is_not_read():
+    local = type("Connection", (), {"transport": "local", "_load_name": "ansible.builtin.local"})()
+    target = task_target(dict(LAB_VARS), {}, connection=local, keywords={"remote_user": "kw"})
+    assert target.options["username"] == "CONTOSO\\cmadmin" and target.options["host"] == "127.0.0.1"

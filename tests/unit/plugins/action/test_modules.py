@@ -1,5 +1,5 @@
 """Module behaviour that needs no lab: usage_data below the top tier, component's fallback and name check, the
-cached provider discovery, site system settings compared only when set, the effective mode from the log."""
+SMS Provider returned and passed back, site system settings compared only when set, the effective mode from the log."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -81,24 +81,38 @@ def test_usage_data_at_the_top_tier_sets_the_level(provider):
     assert result["changed"] is True and provider.levels_set == ["Full"]
 
 
-def test_discovered_provider_is_returned_as_a_fact_and_reused(provider):
+def test_the_provider_used_is_returned_and_a_later_task_passes_it_back(provider):
     first = make(usage_data, {"level": "enhanced"}).run(task_vars=dict(TASK_VARS))
-    fact = first["ansible_facts"]["configmgr_scp_provider"]
-    assert fact["host"] == "cm01.contoso.com" and fact["site_code"] == "CAS" and fact["provider"] == "cas.contoso.com"
+    assert (first["sms_provider"], first["sms_provider_site_code"]) == ("cas.contoso.com", "CAS")
+    assert "ansible_facts" not in first, "not a fact module: AWX would cache it"
     assert provider.built == [(None, None, False)]
-    make(usage_data, {"level": "enhanced"}).run(task_vars=dict(TASK_VARS, ansible_facts={"configmgr_scp_provider": fact}))
+    again = {"level": "enhanced", "sms_provider": first["sms_provider"], "sms_provider_site_code": first["sms_provider_site_code"]}
+    second = make(usage_data, again).run(task_vars=dict(TASK_VARS))
     assert provider.built[1] == ("CAS", "cas.contoso.com", False)
+    assert (second["sms_provider"], second["sms_provider_site_code"]) == ("cas.contoso.com", "CAS")
 
 
-@pytest.mark.parametrize("fact", [
-    {"host": "other.contoso.com", "site_code": "CAS", "provider": "cas.contoso.com"},
-    {"host": "cm01.contoso.com", "address": "10.0.0.9", "site_code": "CAS", "provider": "cas.contoso.com"},
-    {"host": "cm01.contoso.com", "site_code": "C-S", "provider": "cas.contoso.com"},
-    {"host": "cm01.contoso.com", "site_code": "CAS"},
+def test_given_values_are_normalised_and_only_the_task_s_own_are_used(provider):
+    make(service_connection_point_info, {"thread": False, "sms_provider": "CAS.Contoso.com.",
+                                         "sms_provider_site_code": "cas"}).run(task_vars=dict(TASK_VARS))
+    make(service_connection_point_info, {"thread": False}).run(task_vars=dict(TASK_VARS, sms_provider="x.contoso.com"))
+    assert provider.built == [("CAS", "cas.contoso.com", True), (None, None, True)]
+
+
+@pytest.mark.parametrize("args, message", [
+    ({"sms_provider": "cas01", "sms_provider_site_code": "CAS"},
+     "sms_provider must be a fully qualified domain name such as scp01.contoso.com, got 'cas01'"),
+    ({"sms_provider": "10.0.0.4", "sms_provider_site_code": "CAS"}, "sms_provider must be a fully qualified domain name"),
+    ({"sms_provider": "cas01.contoso.com", "sms_provider_site_code": "C-S"},
+     "sms_provider_site_code must be three letters or digits (for example PS1), got 'C-S'"),
+    ({"sms_provider": "cas01.contoso.com"}, "sms_provider, sms_provider_site_code"),
+    ({"sms_provider_site_code": "CAS"}, "sms_provider, sms_provider_site_code"),
 ])
-def test_a_fact_for_another_host_or_a_malformed_one_is_ignored(provider, fact):
-    make(service_connection_point_info, {"thread": False}).run(task_vars=dict(TASK_VARS, ansible_facts={"configmgr_scp_provider": fact}))
-    assert provider.built == [(None, None, True)]
+def test_the_provider_options_are_checked_before_any_connection(provider, args, message):
+    result = make(usage_data, dict(args, level="full")).run(task_vars=dict(TASK_VARS))
+    assert result["failed"] is True and result["changed"] is False
+    assert result["msg"].startswith("invalid input: ") and message in result["msg"]
+    assert provider.built == []
 
 
 class FakeHost:
