@@ -2,6 +2,8 @@
 # Create (or refresh) .venv from the repository's requirement files. Re-installs only when they change.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# System packages first (bindep.txt): pypsrp[kerberos] compiles against them and the lab's KDC is one of them.
+tools/system-packages.sh
 VENV=.venv
 stamp="$VENV/.requirements.sha256"
 py=$(tools/find-python.sh)

@@ -17,10 +17,12 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _serve(args: argparse.Namespace) -> int:
-    lab = Lab(args.scenario, scale=args.scale, https=not args.http, auth=args.auth)
+    lab = Lab(args.scenario, scale=args.scale, https=not args.http, auth=args.auth, kerberos=args.kerberos or None)
     lab.start()
     inventory = lab.write_inventory(args.inventory)
-    print(json.dumps({"inventory": str(inventory.resolve()), "control": lab.control_url}), flush=True)
+    # With Kerberos, ansible-playbook needs KRB5_CONFIG=<krb5_config> (docs/lab.md).
+    print(json.dumps({"inventory": str(inventory.resolve()), "control": lab.control_url,
+                      **({"krb5_config": lab.kerberos_env()["KRB5_CONFIG"]} if lab.kdc else {})}), flush=True)
     done = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_a: done.set())
@@ -54,7 +56,10 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--scenario", default="hierarchy", help=f"a name ({', '.join(scenario_names())}) or a YAML file")
     serve.add_argument("--inventory", default="inventory.yml")
     serve.add_argument("--scale", type=float, default=60.0, help="simulated seconds per real second")
-    serve.add_argument("--auth", default="ntlm", choices=("ntlm", "negotiate", "basic"))
+    serve.add_argument("--auth", default="ntlm", choices=("ntlm", "negotiate", "kerberos", "basic"))
+    serve.add_argument("--kerberos", action="store_true",
+                       help="start a KDC for the scenario's domain (implied by --auth kerberos); with --auth negotiate "
+                            "the inventory then logs on with Kerberos")
     serve.add_argument("--http", action="store_true", help="plain HTTP instead of HTTPS")
     serve.set_defaults(func=_serve)
     demo = sub.add_parser("demo", help="run the main playbook against the lab")

@@ -13,6 +13,7 @@ class LabBackend:
     def __init__(self, world: World) -> None:
         self.world = world
         self._requests: list[dict[str, Any]] = []
+        self._logons: list[dict[str, str]] = []
         self._lock = threading.Lock()
 
     # -- accounts ------------------------------------------------------------------------------------------
@@ -71,6 +72,14 @@ class LabBackend:
             self._requests.append({"host": endpoint, "action": action, "bytes_in": bytes_in,
                                    "bytes_out": bytes_out, "status": status})
 
+    def record_logon(self, endpoint: str, user: str, method: str, mechanism: str) -> None:
+        with self._lock:
+            self._logons.append({"host": endpoint, "user": user, "method": method, "mechanism": mechanism})
+
+    def logons_snapshot(self) -> list[dict[str, str]]:
+        with self._lock:
+            return list(self._logons)
+
     def requests_snapshot(self) -> list[dict[str, Any]]:
         with self._lock:
             return list(self._requests)
@@ -78,3 +87,4 @@ class LabBackend:
     def clear_requests(self) -> None:
         with self._lock:
             self._requests.clear()
+            self._logons.clear()

@@ -8,6 +8,10 @@ Usage from Python (pytest fixtures)::
         lab.state()["hosts"]
 
 From the shell: ``python -m tests.lab serve --scenario hierarchy --inventory inventory.yml``.
+
+Kerberos (``auth="kerberos"``, ``kerberos=True`` or ``kerberos: true`` in the scenario) starts a real MIT KDC for the
+scenario's domain (tests/lab/kdc.py); the inventory then logs on with the user's UPN and names each host's SPN with
+``negotiate_hostname_override``, since every host is 127.0.0.1.
 """
 from __future__ import annotations
 
@@ -21,12 +25,14 @@ import yaml
 
 from tests.lab.backend import LabBackend
 from tests.lab.control import ControlServer
+from tests.lab.kdc import Kdc, KerberosRealms
 from tests.lab.wsman.certs import make_pki
 from tests.lab.wsman.server import EndpointConfig, WSManServer
 from tests.lab.world.clock import Clock
 from tests.lab.world.scenario import scenario_start
 from tests.lab.world.world import World
 
+BACKSLASH = "\\"
 SCENARIO_DIR = Path(__file__).resolve().parent / "world" / "scenarios"
 
 
@@ -53,11 +59,13 @@ class Lab:
 
     def __init__(self, scenario: str | Path | dict[str, Any] = "standalone-primary", *, scale: float | None = None,
                  https: bool = True, auth: str = "ntlm", cert_auth: bool = False, workdir: str | Path | None = None,
-                 max_poll: float = 20.0, fault_hold: float = 35.0) -> None:
+                 max_poll: float = 20.0, fault_hold: float = 35.0, kerberos: bool | None = None) -> None:
         self.data = load_scenario(scenario)
         self.scale = scale
         self.https = https
         self.auth = auth
+        self.kerberos = (bool(self.data.get("kerberos")) or auth == "kerberos") if kerberos is None else kerberos
+        self.kdc: Kdc | None = None
         self._own_workdir = workdir is None
         self.workdir = Path(workdir or tempfile.mkdtemp(prefix="cmlab-"))
         self.workdir.mkdir(parents=True, exist_ok=True)
@@ -77,7 +85,14 @@ class Lab:
 
     # -- lifecycle ---------------------------------------------------------------------------------------------
     def start(self) -> "Lab":
-        self.ports = dict(self.server.start())
+        if self.kerberos:
+            spns = [f"{service}/{fqdn}" for fqdn in self.world.hosts for service in ("HTTP", "host")]
+            self.kdc = KerberosRealms.acquire(self.realm, [self.domain_dns], self.kerberos_users(), spns)
+        try:
+            self.ports = dict(self.server.start())
+        except BaseException:
+            self._release_kdc()
+            raise
         self.control.start()
         if self.scale is not None:
             self._ticker = threading.Thread(target=self._tick, name="lab-clock", daemon=True)
@@ -90,6 +105,7 @@ class Lab:
             self._ticker.join(timeout=5)
         self.control.stop()
         self.server.stop()
+        self._release_kdc()
         if self._own_workdir:
             shutil.rmtree(self.workdir, ignore_errors=True)
 
@@ -98,6 +114,11 @@ class Lab:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+    def _release_kdc(self) -> None:
+        if self.kdc is not None:
+            KerberosRealms.release(self.realm)
+            self.kdc = None
 
     def _tick(self) -> None:
         while not self._stop.wait(0.05):
@@ -120,6 +141,44 @@ class Lab:
             raise ValueError("the scenario defines no users")
         return chosen["name"], chosen["password"]
 
+    # -- Kerberos ------------------------------------------------------------------------------------------------
+    @property
+    def domain_dns(self) -> str:
+        dns = (self.data.get("domain") or {}).get("dns")
+        return str(dns or next(iter(self.world.hosts)).split(".", 1)[-1]).lower()
+
+    @property
+    def realm(self) -> str:
+        return self.domain_dns.upper()
+
+    def kerberos_users(self) -> dict[str, str]:
+        """Principal name -> password of the scenario's domain users (NETBIOS\\name or a bare name)."""
+        netbios = str((self.data.get("domain") or {}).get("netbios", "CONTOSO")).lower()
+        principals: dict[str, str] = {}
+        for user in self.data.get("users") or []:
+            domain, _sep, name = str(user["name"]).rpartition("\\")
+            if domain.lower() in ("", netbios) and user.get("password"):
+                principals[name.lower()] = str(user["password"])
+        return principals
+
+    def upn(self, user: str) -> str:
+        """``CONTOSO\\cmadmin`` -> ``cmadmin@CONTOSO.COM``: the name a Kerberos client asks the KDC for."""
+        if "@" in user:
+            return user
+        return f"{user.rpartition(BACKSLASH)[2]}@{self.realm}"
+
+    def kerberos_env(self) -> dict[str, str]:
+        """KRB5_CONFIG (and the keytab) a client of this lab needs; empty without Kerberos."""
+        return self.kdc.env() if self.kdc is not None else {}
+
+    def logons(self) -> list[dict[str, str]]:
+        """Every accepted authentication: host, user, method (what the client asked for) and mechanism."""
+        return self.backend.logons_snapshot()
+
+    @property
+    def _uses_kerberos(self) -> bool:
+        return self.kerberos and self.auth in ("kerberos", "negotiate")
+
     def host_vars(self, fqdn: str, user: str | None = None, password: str | None = None) -> dict[str, Any]:
         """Inventory variables of one host, named as ansible-core's psrp connection plugin reads them."""
         default_user, default_password = self.admin_account()
@@ -132,6 +191,11 @@ class Lab:
             "ansible_psrp_protocol": "https" if self.https else "http",
             "ansible_psrp_auth": self.auth,
         }
+        if self._uses_kerberos:
+            # The SPN is built from the name the client connects to (127.0.0.1): name the host's own instead.
+            hvars["ansible_user"] = self.upn(hvars["ansible_user"])
+            hvars["ansible_psrp_negotiate_hostname_override"] = fqdn.lower()
+            hvars["ansible_psrp_negotiate_service"] = "HTTP"
         if self.https:
             hvars["ansible_psrp_ca_cert"] = self.ca_path
         elif self.auth == "basic":
@@ -146,6 +210,9 @@ class Lab:
                                   "cert_validation": self.ca_path if self.https else False}
         if not self.https and self.auth == "basic":
             kwargs["encryption"] = "never"
+        if self._uses_kerberos:
+            kwargs.update(negotiate_hostname_override=hv["ansible_psrp_negotiate_hostname_override"],
+                          negotiate_service=hv["ansible_psrp_negotiate_service"])
         return kwargs
 
     def inventory(self) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+import re
 import socket
 import ssl
 import time
@@ -338,11 +339,16 @@ def library_errors() -> LibraryErrors:
     except ImportError:
         return LibraryErrors()
     base = LibraryErrors()
+    try:    # pypsrp[kerberos]: pyspnego's kinit with a password lets krb5's own error through (wrong password, no KDC)
+        from krb5 import Krb5Error
+        kerberos: tuple[type, ...] = (Krb5Error,)
+    except ImportError:
+        kerberos = ()
     # urllib3 < 2 has no NameResolutionError: the socket.gaierror it wraps is found in the cause chain instead
     resolution = tuple(t for t in (getattr(u3, "NameResolutionError", None),) if isinstance(t, type))
     return LibraryErrors(
         fault=(WSManFaultError,),
-        auth=(AuthenticationError, sp.SpnegoError, sp.NativeError, sp.FeatureMissingError),
+        auth=(AuthenticationError, sp.SpnegoError, sp.NativeError, sp.FeatureMissingError) + kerberos,
         http=(WinRMTransportError,),
         tls=(rq.SSLError, u3.SSLError) + base.tls,
         timeout=(rq.Timeout, u3.TimeoutError) + base.timeout,
@@ -427,7 +433,8 @@ def classify_transport_error(err: BaseException, host: str, operation: str, secr
         return HostUnreachable(message, host, operation, reason, display_name=display_name, target_key=target_key)
 
     if isinstance(err, types.auth) or (isinstance(err, types.http) and getattr(err, "code", None) == 401):
-        return unreachable("authentication failed for the configured user (%s)" % _short(text), "auth")
+        hint = _kerberos_hint(lowered)
+        return unreachable("authentication failed for the configured user (%s)%s" % (_short(text), hint), "auth")
     if isinstance(err, types.tls) or "certificate verify failed" in lowered:
         return unreachable("TLS failure: %s; check cert_validation / ca_cert" % _short(text), "tls")
     if isinstance(err, types.timeout) and not isinstance(err, types.not_timeout):
@@ -439,6 +446,24 @@ def classify_transport_error(err: BaseException, host: str, operation: str, secr
     if isinstance(err, types.protocol):
         return unreachable("WinRM/PSRP failure: %s" % _short(text), "protocol")
     return None
+
+
+# What MIT Kerberos says (through pyspnego / krb5, lower-cased) -> what to fix.
+_KERBEROS_HINTS = (
+    (re.compile(r"cannot (contact any|find) kdc for realm"),
+     "no KDC answered for the user's realm: check the realm's kdc entries in krb5.conf (KRB5_CONFIG) and that the KDC "
+     "is reachable (port 88)"),
+    (re.compile(r"preauthentication failed"), "the KDC refused the password: check ansible_password for this user"),
+    (re.compile(r"\bclient '[^']*' not found in kerberos database"),
+     "the KDC knows no such user: set ansible_user to the user's UPN (user@REALM)"),
+    (re.compile(r"\bserver \S+ not found in kerberos database"),
+     "the KDC knows no such service principal (SPN): set ansible_psrp_negotiate_hostname_override to the host's FQDN "
+     "that carries it (an IP address has none) and ansible_psrp_negotiate_service to its service class (HTTP or host)"),
+)
+
+
+def _kerberos_hint(lowered: str) -> str:
+    return next(("; " + hint for pattern, hint in _KERBEROS_HINTS if pattern.search(lowered)), "")
 
 
 def _short(text: str, limit: int = 400) -> str:

@@ -1,7 +1,9 @@
-"""Per-connection HTTP authentication: Basic, NTLM/Negotiate (pyspnego acceptor), client certificates.
+"""Per-connection HTTP authentication: Basic, NTLM/Negotiate/Kerberos (pyspnego acceptor), client certificates.
 
 NTLM and Negotiate authenticate the TCP connection, not the request: after the handshake later requests carry no
 Authorization header, and the sealing state for message encryption lives here, one ``ConnectionAuth`` per connection.
+Kerberos is accepted inside Negotiate (SPNEGO or a bare Kerberos token) through gssapi, with the keys of the keytab
+named by KRB5_KTNAME (tests/lab/kdc.py); every accepted logon is recorded with the mechanism that carried it.
 """
 from __future__ import annotations
 
@@ -118,6 +120,7 @@ class ConnectionAuth:
         self.peer_cert_der = peer_cert_der
         self.user: str | None = None      # authenticated on this connection (NTLM/Negotiate/certificate)
         self.method: str | None = None
+        self.mechanism: str | None = None  # what really authenticated: "kerberos" or "ntlm" inside "negotiate"
         self.context: Any = None          # pyspnego acceptor, also used for message encryption
 
     @property
@@ -131,8 +134,12 @@ class ConnectionAuth:
         return headers
 
     def _deny(self) -> AuthResult:
-        self.user = self.method = self.context = None
+        self.user = self.method = self.mechanism = self.context = None
         return AuthResult(False, self.challenge_headers())
+
+    def _accepted(self, user: str, method: str, mechanism: str) -> None:
+        self.method, self.mechanism = method, mechanism
+        self.backend.record_logon(self.name, user, method, mechanism)
 
     def authenticate(self, authorization: str | None) -> tuple[AuthResult, str | None]:
         """(result, user of this request)."""
@@ -162,7 +169,7 @@ class ConnectionAuth:
         canonical = self.backend.check_password(self.name, user, password)
         if canonical is None or not self.backend.authorize(self.name, canonical):
             return self._deny(), None
-        self.method = "basic"
+        self._accepted(canonical, "basic", "basic")
         return AuthResult(True, []), canonical
 
     def _spnego(self, value: str) -> tuple[AuthResult, str | None]:
@@ -174,10 +181,11 @@ class ConnectionAuth:
             protocol = "ntlm" if token.startswith(b"NTLMSSP\x00") else "negotiate"
             self.context = spnego.server(protocol=protocol, channel_bindings=self.bindings)
             self.method = protocol
-            self.user = None
+            self.user = self.mechanism = None
         try:
             out = self.context.step(token)
         except spnego.exceptions.SpnegoError as exc:
+            # Kerberos failures (no key for the SPN, a ticket from another KDC) end here too: logged, then refused.
             log.debug("%s: %s authentication failed: %s", self.name, self.method, exc)
             return self._deny(), None
         headers = [("WWW-Authenticate", f"Negotiate {base64.b64encode(out).decode()}")] if out else []
@@ -187,6 +195,8 @@ class ConnectionAuth:
         if not self.backend.authorize(self.name, user):
             return self._deny(), None
         self.user = user
+        self._accepted(user, self.method or "negotiate", getattr(self.context, "negotiated_protocol", None)
+                       or self.method or "negotiate")
         return AuthResult(True, headers), user
 
     @staticmethod
@@ -204,5 +214,6 @@ class ConnectionAuth:
         user = self.backend.map_certificate(self.name, cn, upn)
         if user is None or not self.backend.authorize(self.name, user):
             return self._deny(), None
-        self.user, self.method = user, "certificate"
+        self.user = user
+        self._accepted(user, "certificate", "certificate")
         return AuthResult(True, []), user

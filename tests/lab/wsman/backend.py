@@ -104,3 +104,7 @@ class Backend(Protocol):
         "lost_receive" / "drop_after"."""
 
     def record_request(self, endpoint: str, action: str, bytes_in: int, bytes_out: int, status: int) -> None: ...
+
+    def record_logon(self, endpoint: str, user: str, method: str, mechanism: str) -> None:
+        """An accepted authentication: the scheme the client asked for (method: "basic", "ntlm", "negotiate",
+        "certificate") and what carried it (mechanism: "kerberos" or "ntlm" inside "negotiate")."""

@@ -135,6 +135,7 @@ class FakeBackend:
     """Backend with one domain account, fault rules and a request log."""
 
     requests: list[tuple[str, str, int, int, int]] = field(default_factory=list)
+    logons: list[tuple[str, str, str, str]] = field(default_factory=list)   # (endpoint, user, method, mechanism)
     calls: list[tuple[str, str, list[str]]] = field(default_factory=list)
     faults: list[FaultRule] = field(default_factory=list)
     runspaces: list[FakeRunspace] = field(default_factory=list)
@@ -178,3 +179,7 @@ class FakeBackend:
     def record_request(self, endpoint: str, action: str, bytes_in: int, bytes_out: int, status: int) -> None:
         with self.lock:
             self.requests.append((endpoint, action, bytes_in, bytes_out, status))
+
+    def record_logon(self, endpoint: str, user: str, method: str, mechanism: str) -> None:
+        with self.lock:
+            self.logons.append((endpoint, user, method, mechanism))
