@@ -54,21 +54,6 @@ class Target:
         return "%s (%s%s)" % (self.name, address, ":%s" % port if port else "")
 
 
-def load_psrp(like: Any = None) -> Any:
-    """A fresh psrp connection plugin object (never connected: only its option resolution is used). With the task's
-    psrp connection `like`, the same plugin by the name it was loaded with: ansible-core parsed its documentation (its
-    option table) under that name already, which costs ~10 ms per worker under another. Otherwise the FQCN, which
-    ansible-core resolves once its collection loader runs (ansible-playbook); plain Python (unit tests) knows it as
-    psrp."""
-    name = like._load_name if like is not None and is_psrp(like) else PSRP_PLUGIN
-    plugin = connection_loader.get(name, PlayContext())
-    return plugin if plugin is not None else connection_loader.get("psrp", PlayContext())
-
-
-def _identity(value: Any) -> Any:
-    return value
-
-
 def is_psrp(connection: Any) -> bool:
     """Whether `connection` (a task's connection plugin object) is ansible-core's psrp connection plugin."""
     return getattr(connection, "transport", None) in ("psrp", PSRP_PLUGIN) or \
