@@ -3,13 +3,17 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: venv test pytest sanity demo bench evidence clean
+.PHONY: venv test lint pytest sanity demo bench evidence clean
 
 venv:
 	@tools/venv.sh
 
-## Everything CI runs: lab self-tests, unit, functional and integration tests, then sanity and linters.
-test: venv pytest sanity
+## Everything CI runs: ruff and mypy, lab self-tests, unit, functional and integration tests, then sanity and linters.
+test: venv lint pytest sanity
+
+## ruff (lint + format check) and mypy (strict on plugins/); the settings are in pyproject.toml.
+lint: venv
+	tools/lint.sh
 
 pytest: venv
 	$(PY) -m pytest -q -p no:cacheprovider tests

@@ -20,6 +20,7 @@ plugins/plugin_utils/_validate.py and the action plugins' check_args.
 from __future__ import annotations
 
 import copy
+from typing import Any
 
 # -- values the library defines too ---------------------------------------------------------------------------------
 # module_utils cannot import the library (plugins/plugin_utils/cmscp), so these are its constants repeated once, here;
@@ -150,7 +151,7 @@ LOG_INFO = dict(
     match=dict(type="str"),
 )
 
-MODULE_ARGSPECS = dict(
+MODULE_ARGSPECS: dict[str, dict[str, Any]] = dict(
     service_connection_point=SERVICE_CONNECTION_POINT,
     service_connection_point_info=SERVICE_CONNECTION_POINT_INFO,
     component=COMPONENT,
@@ -162,7 +163,7 @@ MODULE_ARGSPECS = dict(
 
 # Rules between a module's top-level options: keyword arguments of AnsibleModule and of
 # ActionBase.validate_argument_spec (mutually_exclusive, required_together, required_one_of, required_if, required_by).
-MODULE_RULES = dict(
+MODULE_RULES: dict[str, dict[str, Any]] = dict(
     service_connection_point=dict(
         required_if=[["state", "present", ["server"]]],
     ),
@@ -170,7 +171,7 @@ MODULE_RULES = dict(
 )
 
 
-def argument_spec(module: str) -> dict:
+def argument_spec(module: str) -> dict[str, Any]:
     """The full spec of one module: its own options plus the SMS Provider and connection options (a deep copy)."""
     spec = copy.deepcopy(MODULE_ARGSPECS[module])
     spec.update(copy.deepcopy(SMS_PROVIDER_ARGSPEC))
@@ -178,7 +179,7 @@ def argument_spec(module: str) -> dict:
     return spec
 
 
-def module_rules(module: str) -> dict:
+def module_rules(module: str) -> dict[str, Any]:
     """The rules between one module's top-level options: its own plus those of the SMS Provider options (a copy)."""
     rules = copy.deepcopy(MODULE_RULES.get(module, {}))
     for kind, more in SMS_PROVIDER_RULES.items():
@@ -186,7 +187,7 @@ def module_rules(module: str) -> dict:
     return rules
 
 
-def module_spec(module: str) -> dict:
+def module_spec(module: str) -> dict[str, Any]:
     """Keyword arguments of AnsibleModule and of ActionBase.validate_argument_spec for one module: `argument_spec` and
     the rules between its top-level options (a deep copy)."""
     return dict(argument_spec=argument_spec(module), **module_rules(module))

@@ -212,7 +212,7 @@ def since(value: Optional[str], now: Optional[datetime] = None) -> Optional[date
     try:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        raise ValueError("since must be a duration like 30m, 2h, 1d or an ISO 8601 time, got %r" % (value,))
+        raise ValueError("since must be a duration like 30m, 2h, 1d or an ISO 8601 time, got %r" % (value,)) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
@@ -222,7 +222,7 @@ def regex(value: Optional[str], option: str = "match") -> Optional["re.Pattern[s
     try:
         return re.compile(value, re.I)
     except re.error as err:
-        raise ValueError("%s is not a valid regular expression: %s" % (option, err))
+        raise ValueError("%s is not a valid regular expression: %s" % (option, err)) from err
 
 
 def site_system_settings(args: Mapping[str, Any], prefix: str = "") -> None:

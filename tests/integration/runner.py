@@ -65,7 +65,7 @@ def mutating(calls: list[dict[str, Any]]) -> list[str]:
 
 def recap(proc: subprocess.CompletedProcess) -> dict[str, dict[str, int]]:
     """PLAY RECAP per host: ok, changed, unreachable, failed."""
-    return {m.group(1): dict(zip(("ok", "changed", "unreachable", "failed"), map(int, m.groups()[1:])))
+    return {m.group(1): dict(zip(("ok", "changed", "unreachable", "failed"), map(int, m.groups()[1:]), strict=True))
             for m in RECAP.finditer(proc.stdout)}
 
 

@@ -234,7 +234,7 @@ def test_input_errors_accepted_values_arrive_unchanged(tmp_path: Path, accepted_
     for module, server, prefix in (("site_system_server", SSS_SERVER, ""),
                                    ("service_connection_point", SCP_SERVER, "site_system.")):
         assert len(results[module]) == len(CASES), output(proc)
-        for (option, value, _extra), result in zip(CASES, results[module]):
+        for (option, value, _extra), result in zip(CASES, results[module], strict=True):
             cmdlet, parameter, unchanged, problems = arrival(option, value, server, calls, received)
             if result.get("failed"):
                 unchanged, problems = False, ["the task failed: %s" % str(result.get("msg"))[:300]] + problems

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import threading
-from typing import Any
+from typing import Any, Callable
 
 import tests.lab.world.cm_cmdlets  # noqa: F401  pylint: disable=unused-import  # registers the ConfigurationManager cmdlets
 from tests.lab.ps.runtime import PSRuntime
@@ -15,6 +15,8 @@ class LabBackend:
         self._requests: list[dict[str, Any]] = []
         self._logons: list[dict[str, str]] = []
         self._lock = threading.Lock()
+        # Told of each request after it is logged (the benchmark's Recorder): endpoint, action, bytes in/out, status.
+        self.request_observer: Callable[[str, str, int, int, int], None] | None = None
 
     # -- accounts ------------------------------------------------------------------------------------------
     def _canonical(self, endpoint: str, user: str) -> str | None:
@@ -71,6 +73,9 @@ class LabBackend:
         with self._lock:
             self._requests.append({"host": endpoint, "action": action, "bytes_in": bytes_in,
                                    "bytes_out": bytes_out, "status": status})
+        observer = self.request_observer
+        if observer is not None:
+            observer(endpoint, action, bytes_in, bytes_out, status)
 
     def record_logon(self, endpoint: str, user: str, method: str, mechanism: str) -> None:
         with self._lock:

@@ -51,23 +51,21 @@ class Request:
 
 
 class Recorder:
-    """Every request one lab answers, with time and call-log position. Wraps the backend's ``record_request`` of this
-    lab instance (the lab still records as before); :meth:`clear` empties this record and the lab's logs together."""
+    """Every request one lab answers, with time and call-log position, told by the backend's ``request_observer`` of
+    this lab instance (the lab still records as before); :meth:`clear` empties this record and the lab's logs
+    together."""
 
     def __init__(self, lab: Lab) -> None:
         self.lab = lab
         self._lock = threading.Lock()
         self._log: list[Request] = []
-        backend = lab.backend
-        original = backend.record_request
 
         def record(endpoint: str, action: str, bytes_in: int, bytes_out: int, status: int) -> None:
             calls = len(lab.world.calls)
             with self._lock:
                 self._log.append(Request(endpoint, action, bytes_in, bytes_out, status, time.monotonic(), calls))
-            original(endpoint, action, bytes_in, bytes_out, status)
 
-        backend.record_request = record      # an instance attribute: this lab only
+        lab.backend.request_observer = record      # this lab only
 
     def clear(self) -> None:
         self.lab.clear_log()
@@ -162,7 +160,7 @@ class PlayRun:
 
     @property
     def recap(self) -> dict[str, dict[str, int]]:
-        return {m.group(1): dict(zip(("ok", "changed", "unreachable", "failed"), map(int, m.groups()[1:])))
+        return {m.group(1): dict(zip(("ok", "changed", "unreachable", "failed"), map(int, m.groups()[1:]), strict=True))
                 for m in RECAP.finditer(self.stdout)}
 
     def problem(self, changed: Optional[int] = 0, unreachable: bool = False) -> Optional[str]:

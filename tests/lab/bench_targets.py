@@ -252,7 +252,7 @@ class Polls:
 def prefill_history(lab: Lab, lines: int) -> int:
     """Put `lines` older lines into sitecomp.log on the site server (one to three days old); returns their bytes."""
     with lab.world.lock:
-        server = lab.world.host(top_tier_server(lab))
+        server = lab.world.require_host(top_tier_server(lab))
         log = lab.world.log(server, "sitecomp.log", SITECOMP)
         now = lab.world.clock.now()
         text = []
@@ -567,9 +567,10 @@ def light(rows: dict[str, Row], work: Path) -> None:
             for i in range(RUNS):
                 tag = "[run %d/%d]" % (i + 1, RUNS)
                 for key, measure in (("refused", reconnect_refused), ("reset", reconnect_reset)):
-                    got, why = measure(lab, work / key, host)
-                    rows[key].values.append(got)
-                    say("%s reconnect (%s): %s" % (tag, key, got if got is not None else "does not count: " + why))
+                    attempts, why = measure(lab, work / key, host)
+                    rows[key].values.append(attempts)
+                    say("%s reconnect (%s): %s" % (tag, key,
+                                                   attempts if attempts is not None else "does not count: " + why))
     finally:
         marker.stop()
 
@@ -606,15 +607,18 @@ def timing(row: Row, inventory: Path, work: Path, spec_path: Path) -> None:
         for name, measure, _times in order[i % 3:] + order[:i % 3]:      # rotate, so no one always goes first
             got[name] = measure()
         for name, _measure, times in order:
-            if got[name] is not None:
-                times.append(got[name])     # type: ignore[arg-type]
+            took = got[name]
+            if took is not None:
+                times.append(took)
         value = None
-        if None not in got.values() and got["bare"]:
-            value = (got["ours"] - got["floor"]) / got["bare"]      # type: ignore[operator]
+        floor_s, ours_s, bare_s = got["floor"], got["ours"], got["bare"]
+        if floor_s is not None and ours_s is not None and bare_s:
+            value = (ours_s - floor_s) / bare_s
         row.values.append(value)
+        floor_ms, ours_ms, bare_ms = ("%.0f ms" % (t * 1000) if t is not None else "n/a"
+                                      for t in (floor_s, ours_s, bare_s))
         say("[run %d/%d] time: floor %s, no-op role %s, bare script %s -> above floor / bare = %s" % (
-            i + 1, RUNS, *("%.0f ms" % (got[k] * 1000) if got[k] is not None else "n/a" for k in ("floor", "ours", "bare")),
-            "%.2fx" % value if value is not None else "n/a"))
+            i + 1, RUNS, floor_ms, ours_ms, bare_ms, "%.2fx" % value if value is not None else "n/a"))
     if floor_t and ours_t and bare_t:
         row.extra = "(medians: floor %.0f ms, no-op role %.0f ms, bare %.0f ms)" % (
             statistics.median(floor_t) * 1000, statistics.median(ours_t) * 1000, statistics.median(bare_t) * 1000)

@@ -28,8 +28,11 @@ CASES: list[tuple[str, str, dict[str, Any]]] = [
 def measure(port: int, https: bool, ca_path: str, runs: int, pipelines: int, **kwargs: Any) -> tuple[float, float]:
     opens: list[float] = []
     per_pipeline: list[float] = []
+    # cert_validation takes a CA bundle path too (requests' verify), though pypsrp annotates it bool.
+    connect: dict[str, Any] = dict(port=port, ssl=https, cert_validation=ca_path, username="LAB\\lab",
+                                   password="labpass")
     for _unused in range(runs):
-        wsman = WSMan("127.0.0.1", port=port, ssl=https, cert_validation=ca_path, username="LAB\\lab", password="labpass", **kwargs)
+        wsman = WSMan("127.0.0.1", **connect, **kwargs)
         start = time.perf_counter()
         pool = RunspacePool(wsman)
         pool.open()

@@ -192,7 +192,7 @@ def test_every_rule_names_options_of_its_level_and_the_docs_say_it(module):
         for rule, names in rule_names(rules).items():
             assert names <= set(options), "%s %s names %s" % (module, rule, names - set(options))
 
-        def says(option: str, other: str) -> None:
+        def says(option: str, other: str, prefix: str = prefix, level_docs: dict[str, Any] = level_docs) -> None:
             assert "O(%s%s" % (prefix, other) in description(level_docs[option]), \
                 "%s: the docs of %s%s do not name O(%s%s)" % (module, prefix, option, prefix, other)
 

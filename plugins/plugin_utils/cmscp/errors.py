@@ -70,9 +70,9 @@ class CommandFailed(ConfigMgrError):
     def __init__(self, message: str, host: Optional[str], command: Optional[str], *, category: Optional[str] = None,
                  fully_qualified_error_id: Optional[str] = None, target: Any = None,
                  script_position: Optional[str] = None, operation: Optional[str] = None,
-                 statement_index: Optional[int] = None, partial: Optional[list] = None,
+                 statement_index: Optional[int] = None, partial: Optional[list[Any]] = None,
                  display_name: Optional[str] = None, target_key: Optional[str] = None, cmdlet: Optional[str] = None,
-                 output: Optional[list] = None) -> None:
+                 output: Optional[list[Any]] = None) -> None:
         self.command = command
         self.cmdlet = cmdlet                 # the cmdlet the error record names (a constant script's inner one)
         self.output = output if output is not None else []   # what the failing statement wrote before it failed

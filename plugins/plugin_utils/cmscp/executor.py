@@ -4,7 +4,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Callable, Optional
+from typing import Any, Callable, Optional, Union
 
 from .configmgr.constants import DOWNLOADER_THREAD
 from .configmgr.model import ProviderState, ThreadState
@@ -20,14 +20,14 @@ ProgressCallback = Callable[[Optional[Step], str], None]
 
 @dataclass
 class ExecutionResult:
-    before: Optional[dict]
-    after: Optional[dict]
+    before: Optional[dict[str, Any]]
+    after: Optional[dict[str, Any]]
     steps_run: list[Step] = field(default_factory=list)
     seconds: float = 0.0
 
 
 def observe_hosts(current: ProviderState, desired: DesiredScp,
-                  scp_host_for: Callable[[str], ScpHost]) -> tuple[dict[str, Optional[ThreadState]], list[str]]:
+                  scp_host_for: Callable[[str], ScpHost]) -> tuple[dict[str, Union[bool, ThreadState, None]], list[str]]:
     """Read what plan_scp needs beyond the site database: the role's thread on the server it is configured on
     (present) or was removed from (absent with `server`): whether its key exists, whether it runs, and a mode change
     no restart has applied yet. Returns ({server: ThreadState | None}, warnings);

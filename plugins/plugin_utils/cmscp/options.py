@@ -208,7 +208,8 @@ class ConnectionOptions:
         try:
             _cert_validation_bool(self.cert_validation)
         except ValueError:
-            raise InvalidOption("cert_validation", "must be validate or ignore, got %r" % (self.cert_validation,), host)
+            raise InvalidOption("cert_validation", "must be validate or ignore, got %r" % (self.cert_validation,),
+                                host) from None
         for name in ("connection_timeout", "read_timeout", "operation_timeout"):
             setattr(self, name, _as_int(name, getattr(self, name), host, 1, 86400))
         self.reconnection_retries = _as_int("reconnection_retries", self.reconnection_retries, host, 0, 100)
@@ -216,7 +217,7 @@ class ConnectionOptions:
         try:
             self.reconnection_backoff = float(self.reconnection_backoff)
         except (TypeError, ValueError):
-            raise InvalidOption("reconnection_backoff", "must be a number of seconds", host)
+            raise InvalidOption("reconnection_backoff", "must be a number of seconds", host) from None
         if self.reconnection_backoff < 0:
             raise InvalidOption("reconnection_backoff", "must not be negative", host)
         for name in ("ignore_proxy", "negotiate_send_cbt", "credssp_disable_tlsv1_2", "allow_basic_over_http"):
@@ -299,7 +300,7 @@ def _as_int(name: str, value: Any, host: Optional[str], low: int, high: int) -> 
     try:
         number = int(value)
     except (TypeError, ValueError):
-        raise InvalidOption(name, "must be an integer, got %r" % (value,), host)
+        raise InvalidOption(name, "must be an integer, got %r" % (value,), host) from None
     if isinstance(value, bool) or not low <= number <= high:
         raise InvalidOption(name, "must be between %d and %d, got %r" % (low, high, value), host)
     return number

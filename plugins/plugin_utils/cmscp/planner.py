@@ -144,8 +144,8 @@ class ClearIntent(Step):
 @dataclass
 class Plan:
     steps: list[Step]
-    before: Optional[dict]                       # {"server", "site_code", "mode"} or None
-    predicted_after: Optional[dict]
+    before: Optional[dict[str, Any]]                       # {"server", "site_code", "mode"} or None
+    predicted_after: Optional[dict[str, Any]]
     restart_required: bool = False
     moved_from: Optional[str] = None
     pending: Optional[str] = None                # "install" | "removal": configured but not in effect yet

@@ -42,7 +42,7 @@ TIMEOUT_FAULTS = frozenset((0x80338029,))                                    # o
 @dataclass
 class StatementResult:
     index: int
-    output: list = field(default_factory=list)
+    output: list[Any] = field(default_factory=list)
     errors: list[ErrorInfo] = field(default_factory=list)   # non-terminating errors (error_action Continue)
 
     @property

@@ -17,9 +17,9 @@ from .values import PSDict
 
 @dataclass
 class RawOutcome:
-    output: list = field(default_factory=list)        # pypsrp objects, markers included
-    errors: list = field(default_factory=list)        # pypsrp ErrorRecords (non-terminating + terminating)
-    warnings: list = field(default_factory=list)      # warning messages (str)
+    output: list[Any] = field(default_factory=list)        # pypsrp objects, markers included
+    errors: list[Any] = field(default_factory=list)        # pypsrp ErrorRecords (non-terminating + terminating)
+    warnings: list[Any] = field(default_factory=list)      # warning messages (str)
     failed: bool = False                              # pipeline ended Failed (terminating error)
     timed_out: bool = False                           # our deadline passed; the pipeline was stopped
     stalled: bool = False                             # no progress (see poll_until_done); the pipeline was stopped
@@ -51,7 +51,7 @@ BACKOFF_MAX = 1.0
 _STREAMS = ("error", "warning", "verbose", "debug", "information", "progress")
 
 
-def _fingerprint(ps: Any) -> tuple:
+def _fingerprint(ps: Any) -> tuple[Any, ...]:
     """What a poll can change: the state, the output, every stream's length, and the fragments of messages still
     being received (a big object spans several Receives before it is complete)."""
     streams = getattr(ps, "streams", None)

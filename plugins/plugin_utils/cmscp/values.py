@@ -25,7 +25,7 @@ ERROR_CATEGORIES = (
 )
 
 
-class PSDict(dict):
+class PSDict(dict[str, Any]):
     """The properties of a PSObject; `type_names` keeps its .NET type names (most specific first)."""
 
     type_names: tuple[str, ...] = ()

@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import enum
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from psrpcore.types import (PSCredential, PSDouble, PSEnumBase, PSNoteProperty, PSObject, PSSecureString, PSType,
                             add_note_property)
@@ -75,7 +76,13 @@ class Credential:
 
 CUSTOM_OBJECT = ["System.Management.Automation.PSCustomObject", "System.Object"]
 DESERIALIZED = "Deserialized."
-_ENUM_CLASSES: dict[tuple[str, str, int], type] = {}
+_ENUM_CLASSES: dict[tuple[str, str, int], type[PSEnumBase]] = {}
+
+
+def _enum_class(name: str, members: dict[str, int]) -> type[PSEnumBase]:
+    """A PSEnumBase subclass made at run time: Enum's functional API, which mypy types only for literal arguments,
+    hence the cast of what EnumMeta.__call__ returns (type[Enum])."""
+    return cast("type[PSEnumBase]", enum.EnumMeta.__call__(PSEnumBase, name, members))
 
 
 def _enum_value(value: LabEnum) -> Any:
@@ -83,7 +90,8 @@ def _enum_value(value: LabEnum) -> Any:
     cls = _ENUM_CLASSES.get(key)
     if cls is None:
         # rehydrate=False: an in-process pypsrp client must see what it would see from Windows, not this class.
-        cls = PSType([value.type_name], rehydrate=False)(PSEnumBase(value.type_name.rsplit(".", 1)[-1], {value.name: value.value}))
+        cls = PSType([value.type_name], rehydrate=False)(_enum_class(value.type_name.rsplit(".", 1)[-1],
+                                                                     {value.name: value.value}))
         _ENUM_CLASSES[key] = cls
     return cls[value.name]
 
@@ -108,7 +116,8 @@ def to_ps(value: Any) -> Any:
                 obj.PSObject.adapted_properties.append(PSNoteProperty(name, to_ps(prop)))
             else:
                 add_note_property(obj, name, to_ps(prop))
-        obj.PSObject.to_string = value.to_string
+        if value.to_string is not None:            # None: psrpcore's default (its setter takes a str)
+            obj.PSObject.to_string = value.to_string
         return obj
     if isinstance(value, (list, tuple, set)):
         return [to_ps(v) for v in value]

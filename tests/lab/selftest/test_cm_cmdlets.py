@@ -54,7 +54,7 @@ def run(rt: PSRuntime, name: str, *params: tuple[str | None, Any]) -> Writer:
 
 def session(world: World, host: str = "cm01.contoso.com", user: str = ADMIN, auth: str = "ntlm",
             site: str = "PS1", root: str = "cm01.contoso.com") -> PSRuntime:
-    rt = PSRuntime(world, world.host(host), user, auth)
+    rt = PSRuntime(world, world.require_host(host), user, auth)
     run(rt, "Import-Module", (None, "ConfigurationManager"))
     run(rt, "New-PSDrive", ("Name", site), ("PSProvider", "CMSite"), ("Root", root))
     run(rt, "Set-Location", ("Path", f"{site}:"))
@@ -88,10 +88,10 @@ def test_add_scp_creates_site_control_then_sitecomp_installs() -> None:
     assert out[0].RoleName == SCP_ROLE
     listed = run(rt, "Get-CMServiceConnectionPoint", (None, "scp01*")).output
     assert len(listed) == 1 and listed[0].Type == 8
-    scp = world.host("scp01")
+    scp = world.require_host("scp01")
     assert scp.registry.get_key(paths.thread_key(paths.DMP_DOWNLOADER)) is None
     world.advance(61)
-    assert scp.registry.get_value(paths.thread_key(paths.DMP_DOWNLOADER), "Current State")[0] == "Running"
+    assert scp.registry.data(paths.thread_key(paths.DMP_DOWNLOADER), "Current State") == "Running"
     assert world.to_json()["scp"]["effective_mode"] == "Offline"
 
 
@@ -170,7 +170,7 @@ def test_info_cmdlets() -> None:
 
 def test_status_messages_and_update_check() -> None:
     world = world_of("standalone-with-scp")
-    cm01 = world.host("cm01")
+    cm01 = world.require_host("cm01")
     cm01.network.proxies.clear()
     rt = session(world)
     run(rt, "Invoke-CMSiteUpdateCheck")
@@ -182,16 +182,16 @@ def test_status_messages_and_update_check() -> None:
 
 def test_site_drive_rules() -> None:
     world = world_of("hierarchy")
-    rt = PSRuntime(world, world.host("scp01.contoso.com"), ADMIN, "ntlm")
+    rt = PSRuntime(world, world.require_host("scp01.contoso.com"), ADMIN, "ntlm")
     run(rt, "Import-Module", (None, "ConfigurationManager"))      # no console on scp01
     assert rt.state.imported_modules == {}
-    rt = PSRuntime(world, world.host("pri01.contoso.com"), ADMIN, "ntlm")
+    rt = PSRuntime(world, world.require_host("pri01.contoso.com"), ADMIN, "ntlm")
     run(rt, "Import-Module", (None, "ConfigurationManager"))
     err = fails(rt, "New-PSDrive", ("Name", "CAS"), ("PSProvider", "CMSite"), ("Root", "cas01.contoso.com"))
     assert err.category == "PermissionDenied"                      # double hop without delegation
     err = fails(rt, "New-PSDrive", ("Name", "XYZ"), ("PSProvider", "CMSite"), ("Root", "pri01.contoso.com"))
     assert "XYZ" in err.message
-    rt = PSRuntime(world, world.host("pri01.contoso.com"), ADMIN, "kerberos")
+    rt = PSRuntime(world, world.require_host("pri01.contoso.com"), ADMIN, "kerberos")
     run(rt, "Import-Module", (None, "ConfigurationManager"))
     run(rt, "New-PSDrive", ("Name", "CAS"), ("PSProvider", "CMSite"), ("Root", "cas01.contoso.com"))
     assert "CAS" in rt.state.drives
@@ -199,7 +199,7 @@ def test_site_drive_rules() -> None:
 
 def test_non_admin_cannot_connect() -> None:
     world = world_of("standalone-primary")
-    rt = PSRuntime(world, world.host("cm01.contoso.com"), "CONTOSO\\helpdesk", "ntlm")
+    rt = PSRuntime(world, world.require_host("cm01.contoso.com"), "CONTOSO\\helpdesk", "ntlm")
     run(rt, "Import-Module", (None, "ConfigurationManager"))
     err = fails(rt, "New-PSDrive", ("Name", "PS1"), ("PSProvider", "CMSite"), ("Root", "cm01.contoso.com"))
     assert err.exception_type == "System.UnauthorizedAccessException"

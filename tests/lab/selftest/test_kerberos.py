@@ -34,7 +34,8 @@ def _options(lab: Lab, fqdn: str, **overrides: Any) -> ConnectionOptions:
 def _read_sites(lab: Lab, fqdn: str = CM01, **overrides: Any) -> None:
     with Session(_options(lab, fqdn, **overrides)) as session:
         state = SiteProvider(session, site_code="PS1").read_state(include=("sites", "scp"))
-    assert state.hierarchy.top_tier.site_code == "PS1"
+    top = state.hierarchy.top_tier
+    assert top is not None and top.site_code == "PS1"
 
 
 def _klist_keytab(lab: Lab) -> str:

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from psrpcore import PSRemotingCrypto
 from psrpcore.types import PSSecureString
 from psrpcore.types._serializer import deserialize, serialize
 
@@ -19,7 +20,7 @@ from tests.lab.wsman.backend import Command, ErrorSpec, PipelineRequest, Termina
 
 @dataclass
 class Faults:
-    pending: list[tuple[str, str, str]] = field(default_factory=list)     # (stage, host, cmdlet)
+    pending: list[tuple[str, str, str | None]] = field(default_factory=list)     # (stage, host, cmdlet)
 
     def take(self, stage: str, host: str, cmdlet: str | None = None) -> str | None:
         if (stage, host, cmdlet) in self.pending:
@@ -51,6 +52,10 @@ class World:
         self.drives.append((name, root))
 
 
+# No session key was exchanged: serializing a SecureString through it raises MissingCipherError.
+_NO_KEY = PSRemotingCrypto()
+
+
 class Writer:
     def __init__(self) -> None:
         self.output: list[Any] = []
@@ -60,7 +65,7 @@ class Writer:
 
     def write_output(self, obj: Any) -> None:
         # Through CLIXML and back, as the transport and a client would see it.
-        self.output.append(from_ps(deserialize(serialize(obj, None), None)))
+        self.output.append(from_ps(deserialize(serialize(obj, _NO_KEY), _NO_KEY)))
 
     def write_error(self, record: ErrorSpec) -> None:
         self.errors.append(record)

@@ -163,7 +163,7 @@ def test_unknown_account_throws_the_constant_text_and_stops():
 
 def test_inner_cmdlets_need_the_site_drive_and_the_module_like_any_call():
     world = world_of("standalone-primary")
-    rt = PSRuntime(world, world.host("cm01.contoso.com"), "CONTOSO\\cmadmin", "ntlm")
+    rt = PSRuntime(world, world.require_host("cm01.contoso.com"), "CONTOSO\\cmadmin", "ntlm")
     assert _fails(rt, SET, ("Parameters", PROXY), ("ProxyUserName", ACCOUNT)).fqid == "CommandNotFoundException"
     assert world.calls[-1]["cmdlet"] == "Get-CMAccount"
 

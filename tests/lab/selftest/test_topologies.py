@@ -18,7 +18,7 @@ from tests.lab.windows.host import WindowsHost
 from tests.lab.world import paths
 from tests.lab.world.clock import Clock, utc_now
 from tests.lab.world.model import (MODE_NORMAL, PROVIDER_ROLE, SCP_ROLE, SITE_CAS, SITE_PRIMARY, SITE_SERVER_ROLE, Role,
-                                   SiteSystemServer, scp_props)
+                                   Site, SiteSystemServer, scp_props)
 from tests.lab.world.world import World
 from tests.lab.wsman.backend import Command, ErrorSpec, PipelineRequest, TerminatingError
 
@@ -69,7 +69,7 @@ def fails(rt: PSRuntime, name: str, *params: tuple[str | None, Any]) -> ErrorSpe
 
 
 def runtime(world: World, host: str, auth: str = "ntlm") -> PSRuntime:
-    rt = PSRuntime(world, world.host(host), ADMIN, auth)
+    rt = PSRuntime(world, world.require_host(host), ADMIN, auth)
     run(rt, "Import-Module", (None, "ConfigurationManager"))
     return rt
 
@@ -84,7 +84,7 @@ def session(world: World, host: str, site: str, root: str, auth: str = "ntlm") -
 
 def provider_rows(world: World, host: str) -> list[dict[str, Any]] | None:
     """Get-CimInstance -Namespace root\\SMS -ClassName SMS_ProviderLocation on ``host``; None: invalid namespace."""
-    rt = PSRuntime(world, world.host(host), ADMIN, "ntlm")
+    rt = PSRuntime(world, world.require_host(host), ADMIN, "ntlm")
     out = run(rt, "Get-CimInstance", ("Namespace", "root\\SMS"), ("ClassName", "SMS_ProviderLocation"))
     if out.errors:
         assert "Invalid namespace" in out.errors[0].message
@@ -97,8 +97,17 @@ def machines(rows: list[dict[str, Any]] | None) -> list[str]:
     return sorted(r["Machine"] for r in rows or [])
 
 
+def code(site: Site | None) -> str | None:
+    return site.code if site is not None else None
+
+
+def placed(role: Role | None) -> tuple[str, str] | None:
+    """(fqdn, site code) of a role, None when there is none."""
+    return (role.fqdn, role.site_code) if role is not None else None
+
+
 def text(world: World, fqdn: str, path: str) -> str:
-    files = world.host(fqdn).files
+    files = world.require_host(fqdn).files
     return files.read(path) if files.exists(path) else ""
 
 
@@ -121,8 +130,8 @@ def test_scenario_builds_with_running_site_servers(name: str) -> None:
         assert site.provider == site.providers[0]
         assert site.mode == MODE_NORMAL
         for fqdn in site.site_servers:
-            assert world.host(fqdn).services["sms_executive"].status == "Running"
-        assert "configurationmanager" in world.host(site.server).modules
+            assert world.require_host(fqdn).services["sms_executive"].status == "Running"
+        assert "configurationmanager" in world.require_host(site.server).modules
         for fqdn in site.providers:
             assert provider_rows(world, fqdn), f"no root\\SMS on provider {fqdn}"
         assert machines(provider_rows(world, site.server)) == sorted(p.upper() for p in site.providers)
@@ -151,9 +160,9 @@ def test_remote_provider_root_sms_and_drive() -> None:
     assert [r.NetworkOSPath for r in roles] == ["\\\\prov01.contoso.com"] and roles[0].Type == 8
     servers = {s.NetworkOSPath for s in run(rt, "Get-CMSiteSystemServer").output}
     assert servers == {"\\\\cm01.contoso.com", "\\\\prov01.contoso.com", "\\\\scp01.contoso.com"}
-    prov01 = world.host("prov01.contoso.com")
+    prov01 = world.require_host("prov01.contoso.com")
     assert "sms_executive" not in prov01.services and "configurationmanager" in prov01.modules
-    assert world.site_of_host("prov01.contoso.com").code == "PS1"
+    assert code(world.site_of_host("prov01.contoso.com")) == "PS1"
 
 
 def test_two_providers_each_listed_and_each_accepted_as_root() -> None:
@@ -162,7 +171,7 @@ def test_two_providers_each_listed_and_each_accepted_as_root() -> None:
     assert site.providers == ["cm01.contoso.com", "prov01.contoso.com"] and site.provider == "cm01.contoso.com"
     for host in ("cm01.contoso.com", "prov01.contoso.com"):
         rows = provider_rows(world, host)
-        assert machines(rows) == ["CM01.CONTOSO.COM", "PROV01.CONTOSO.COM"]
+        assert rows is not None and machines(rows) == ["CM01.CONTOSO.COM", "PROV01.CONTOSO.COM"]
         assert {r["SiteCode"] for r in rows} == {"PS1"}
         assert all(r["NamespacePath"].endswith("\\root\\sms\\site_PS1") for r in rows)
     rt = session(world, "prov01.contoso.com", "PS1", "prov01.contoso.com")
@@ -176,7 +185,7 @@ def test_remote_provider_hierarchy_cas_names_its_remote_provider() -> None:
     assert machines(provider_rows(world, "cas01.contoso.com")) == ["CASPROV01.CONTOSO.COM"]
     assert machines(provider_rows(world, "casprov01.contoso.com")) == ["CASPROV01.CONTOSO.COM"]
     assert machines(provider_rows(world, "pri01.contoso.com")) == ["PRI01.CONTOSO.COM"]
-    assert world.hierarchy.top_site().code == "CAS" and world.hierarchy.scp() is None
+    assert code(world.hierarchy.top_site()) == "CAS" and world.hierarchy.scp() is None
     rt = session(world, "casprov01.contoso.com", "CAS", "casprov01.contoso.com")
     sites = {s.SiteCode: s for s in run(rt, "Get-CMSite").output}
     assert sites["CAS"].ServerName == "CAS01.CONTOSO.COM" and sites["PR1"].ReportingSiteCode == "CAS"
@@ -206,8 +215,8 @@ def test_child_primary_provider_lists_the_whole_hierarchy() -> None:
 
 def test_status_messages_are_site_data() -> None:
     world = world_of("cas-two-primaries")
-    world.host("scp01").network.proxies.clear()
-    world.host("scp01").services["sms_executive"].restart()
+    world.require_host("scp01").network.proxies.clear()
+    world.require_host("scp01").services["sms_executive"].restart()
     world.advance(60)
     start = ("StartTime", world.clock.start - timedelta(days=1))
     cas = session(world, "cas01.contoso.com", "CAS", "cas01.contoso.com")
@@ -221,9 +230,10 @@ def test_stranded_child_shape_and_sitecomp_logs_on_the_owning_site_server() -> N
     world = world_of("stranded-child")
     hier = world.hierarchy
     scp = hier.scp()
-    assert (scp.fqdn, scp.site_code, hier.top_site().code) == ("scp02.contoso.com", "PR1", "CAS")
-    assert world.host("scp02").registry.get_value(paths.thread_key(paths.DMP_DOWNLOADER), "Current State")[0] == "Running"
-    assert hier.server("scp01.contoso.com", "CAS") is not None and hier.scp().fqdn != "scp01.contoso.com"
+    assert scp is not None and (scp.fqdn, scp.site_code, code(hier.top_site())) == ("scp02.contoso.com", "PR1", "CAS")
+    scp02 = world.require_host("scp02")
+    assert scp02.registry.data(paths.thread_key(paths.DMP_DOWNLOADER), "Current State") == "Running"
+    assert hier.server("scp01.contoso.com", "CAS") is not None and scp.fqdn != "scp01.contoso.com"
     # the child's provider sees the CAS and reports the stranded role
     pr1 = session(world, "pri01.contoso.com", "PR1", "pri01.contoso.com")
     assert {s.SiteCode for s in run(pr1, "Get-CMSite").output} == {"CAS", "PR1"}
@@ -246,7 +256,9 @@ def test_stranded_child_shape_and_sitecomp_logs_on_the_owning_site_server() -> N
 def test_install_at_a_child_site_logs_on_the_child_site_server() -> None:
     world = world_of("hierarchy")
     hier = world.hierarchy
-    hier.roles.remove(hier.scp())                                      # leave the CAS's SCP out of it
+    scp = hier.scp()
+    assert scp is not None
+    hier.roles.remove(scp)                                             # leave the CAS's SCP out of it
     world.sitecomp.installed.clear()
     hier.servers.append(SiteSystemServer("scp02.contoso.com", "PR1"))
     scp02 = world.add_host(WindowsHost("scp02.contoso.com", world.clock))
@@ -266,7 +278,7 @@ def test_remote_provider_host_has_no_site_logs() -> None:
     world.sitecomp.request_cycle()
     world.advance(3600)
     assert "Bootstrap operations completed." in text(world, "cm01.contoso.com", SITECOMP)
-    prov01 = world.host("prov01.contoso.com")
+    prov01 = world.require_host("prov01.contoso.com")
     assert world.log_dir(prov01) == "C:\\SMS\\Logs"
     for folder in (SITE_LOGS, "C:\\SMS\\Logs"):
         assert not prov01.files.exists(folder)
@@ -282,11 +294,11 @@ def test_ha_pair_shape() -> None:
     assert site.providers == ["cm01.contoso.com", "cm02.contoso.com"]      # setup adds a provider on the passive
     assert role_names(world, "PS1", SITE_SERVER_ROLE) == ["cm01.contoso.com", "cm02.contoso.com"]
     assert {r.type for r in world.hierarchy.roles if r.role_name == SITE_SERVER_ROLE} == {SITE_PRIMARY}
-    cm01, cm02, scp01 = (world.host(h) for h in ("cm01", "cm02", "scp01"))
+    cm01, cm02, scp01 = (world.require_host(h) for h in ("cm01", "cm02", "scp01"))
     assert cm02.services["sms_executive"].status == "Running" and "configurationmanager" not in cm02.modules
     assert world.executive.state(cm02, "SMS_HIERARCHY_MANAGER") == "Running"
     assert "contoso\\cm02$" in cm01.admins and "contoso\\cm02$" in scp01.admins and "contoso\\cm01$" in scp01.admins
-    assert world.log_dir(cm02) == SITE_LOGS and world.site_of_host("cm02.contoso.com").code == "PS1"
+    assert world.log_dir(cm02) == SITE_LOGS and code(world.site_of_host("cm02.contoso.com")) == "PS1"
     assert machines(provider_rows(world, "cm01.contoso.com")) == ["CM01.CONTOSO.COM", "CM02.CONTOSO.COM"]
     rt = session(world, "cm01.contoso.com", "PS1", "cm01.contoso.com")
     rows = run(rt, "Get-CMSiteRole", ("AllSite", None), ("RoleName", SITE_SERVER_ROLE)).output
@@ -327,8 +339,8 @@ def test_scp_remote_is_offline_on_scp01() -> None:
     scp = world.to_json()["scp"]
     assert scp["configured"] == {"server": "scp01.contoso.com", "site_code": "PS1", "mode": "Offline"}
     assert scp["effective_mode"] == "Offline" and scp["installed_on"] == ["scp01.contoso.com"]
-    trace = world.host("scp01").registry.get_value(paths.tracing_key(paths.DMP_DOWNLOADER), "TraceFilename")
-    assert trace[0] == "C:\\SMS\\Logs\\dmpdownloader.log"
+    trace = world.require_host("scp01").registry.data(paths.tracing_key(paths.DMP_DOWNLOADER), "TraceFilename")
+    assert trace == "C:\\SMS\\Logs\\dmpdownloader.log"
 
 
 def test_cas_two_primaries_shape() -> None:
@@ -338,7 +350,7 @@ def test_cas_two_primaries_shape() -> None:
         "CAS": (SITE_CAS, "", "cas01.contoso.com", "cas01.contoso.com"),
         "PR1": (SITE_PRIMARY, "CAS", "pri01.contoso.com", "pri01.contoso.com"),
         "PR2": (SITE_PRIMARY, "CAS", "pri02.contoso.com", "pri02.contoso.com")}
-    assert (hier.scp().fqdn, hier.scp().site_code) == ("scp01.contoso.com", "CAS")
+    assert placed(hier.scp()) == ("scp01.contoso.com", "CAS")
     assert [s.code for s in hier.subtree("CAS")] == ["CAS", "PR1", "PR2"] and [s.code for s in hier.subtree("PR1")] == ["PR1"]
 
 

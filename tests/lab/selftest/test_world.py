@@ -33,8 +33,8 @@ def text(world: World, fqdn: str, path: str) -> str:
 
 
 def thread_state(world: World, fqdn: str) -> tuple[Any, Any]:
-    reg = world.host(fqdn).registry
-    return reg.get_value(DMP_THREAD, "Current State")[0], reg.get_value(DMP_THREAD, "Requested Operation")[0]
+    reg = world.require_host(fqdn).registry
+    return reg.data(DMP_THREAD, "Current State"), reg.data(DMP_THREAD, "Requested Operation")
 
 
 def add_scp(world: World, fqdn: str, site: str, offline: bool = False) -> None:
@@ -46,7 +46,9 @@ def add_scp(world: World, fqdn: str, site: str, offline: bool = False) -> None:
 
 
 def remove_scp(world: World) -> None:
-    world.hierarchy.roles.remove(world.hierarchy.scp())
+    scp = world.hierarchy.scp()
+    assert scp is not None
+    world.hierarchy.roles.remove(scp)
     world.hierarchy.bump()
     world.sitecomp.request_cycle()
 
@@ -60,7 +62,7 @@ def test_every_scenario_loads_and_serializes(name: str) -> None:
     for site in world.hierarchy.sites.values():
         server = world.host(site.server)
         assert server is not None and "configurationmanager" in server.modules
-        assert server.getenv("SMS_ADMIN_UI_PATH", "").endswith("\\bin\\i386")
+        assert (server.getenv("SMS_ADMIN_UI_PATH") or "").endswith("\\bin\\i386")
         assert server.services["sms_executive"].status == "Running"
 
 
@@ -70,8 +72,8 @@ def test_preinstalled_scp_is_running_and_synced_online() -> None:
     world.advance(60)
     log = text(world, "scp01.contoso.com", "C:\\SMS\\Logs\\dmpdownloader.log")
     assert "Successfully Dropped the state message 4" in log
-    tracing = world.host("scp01").registry.get_value(paths.tracing_key(paths.DMP_DOWNLOADER), "TraceFilename")
-    assert tracing[0] == "C:\\SMS\\Logs\\dmpdownloader.log"
+    tracing = world.require_host("scp01").registry.data(paths.tracing_key(paths.DMP_DOWNLOADER), "TraceFilename")
+    assert tracing == "C:\\SMS\\Logs\\dmpdownloader.log"
     scp = world.to_json()["scp"]
     assert scp["effective_mode"] == "Online" and scp["configured"]["server"] == "scp01.contoso.com"
     assert world.hierarchy.sites["CAS"].type == SITE_CAS
@@ -80,7 +82,7 @@ def test_preinstalled_scp_is_running_and_synced_online() -> None:
 def test_sitecomp_installs_remote_scp_on_next_cycle_then_removes_it() -> None:
     world = load("standalone-primary")
     add_scp(world, "scp01.contoso.com", "PS1")
-    scp = world.host("scp01.contoso.com")
+    scp = world.require_host("scp01.contoso.com")
     assert world.hierarchy.scp() is not None                          # site control at once
     assert scp.registry.get_key(DMP_THREAD) is None                   # not installed yet
     world.advance(61)
@@ -109,7 +111,7 @@ def test_sitecomp_installs_remote_scp_on_next_cycle_then_removes_it() -> None:
 
 def test_install_waits_for_admin_rights_on_the_remote_host() -> None:
     world = load("standalone-primary")
-    scp = world.host("scp01.contoso.com")
+    scp = world.require_host("scp01.contoso.com")
     scp.admins.discard("contoso\\cm01$")
     add_scp(world, "scp01.contoso.com", "PS1")
     world.advance(61)
@@ -126,19 +128,19 @@ def test_install_fault_fails_first_bootstrap_only() -> None:
     add_scp(world, "scp01.contoso.com", "PS1")
     world.advance(61)
     assert "Bootstrap operation failed." in text(world, "cm01.contoso.com", SITE_LOGS + "\\sitecomp.log")
-    assert world.host("scp01").registry.get_key(DMP_THREAD) is None
+    assert world.require_host("scp01").registry.get_key(DMP_THREAD) is None
     world.advance(world.sitecomp.retry_delay + 1)
     assert thread_state(world, "scp01.contoso.com")[0] == "Running"
 
 
 def test_thread_stop_start_protocol() -> None:
     world = load("standalone-with-scp")
-    reg = world.host("cm01").registry
+    reg = world.require_host("cm01").registry
     reg.set_value(DMP_THREAD, "Requested Operation", "Stop")
     assert thread_state(world, "cm01.contoso.com") == ("Stopping", "Stop")
     world.advance(5)
     assert thread_state(world, "cm01.contoso.com") == ("Stopped", "None")
-    assert world.dmp.state(world.host("cm01")).running is False
+    assert world.dmp.state(world.require_host("cm01")).running is False
     reg.set_value(DMP_THREAD, "Requested Operation", "Start")
     assert thread_state(world, "cm01.contoso.com")[0] == "Starting"
     world.advance(5)
@@ -148,7 +150,7 @@ def test_thread_stop_start_protocol() -> None:
 def test_thread_stuck_fault_ignores_one_stop() -> None:
     world = load("standalone-with-scp")
     world.faults.add("thread_stuck", host="cm01.contoso.com")
-    reg = world.host("cm01").registry
+    reg = world.require_host("cm01").registry
     reg.set_value(DMP_THREAD, "Requested Operation", "Stop")
     world.advance(10)
     assert thread_state(world, "cm01.contoso.com") == ("Running", "Stop")
@@ -159,9 +161,10 @@ def test_thread_stuck_fault_ignores_one_stop() -> None:
 
 def test_effective_mode_changes_only_after_thread_restart() -> None:
     world = load("standalone-with-scp")
-    cm01 = world.host("cm01")
+    cm01 = world.require_host("cm01")
     world.advance(60)
     scp = world.hierarchy.scp()
+    assert scp is not None
     scp.props = scp_props(offline=True)                               # what Set-CMServiceConnectionPoint does
     world.advance(3600)
     state = world.to_json()["scp"]
@@ -180,8 +183,10 @@ def test_effective_mode_changes_only_after_thread_restart() -> None:
 
 def test_executive_service_restart_restarts_threads_and_rereads_mode() -> None:
     world = load("standalone-with-scp")
-    world.hierarchy.scp().props = scp_props(offline=True)
-    cm01 = world.host("cm01")
+    scp = world.hierarchy.scp()
+    assert scp is not None
+    scp.props = scp_props(offline=True)
+    cm01 = world.require_host("cm01")
     cm01.services["sms_executive"].restart()
     assert thread_state(world, "cm01.contoso.com") == ("Running", "None")
     assert world.dmp.state(cm01).effective_mode == "Offline"
@@ -189,7 +194,7 @@ def test_executive_service_restart_restarts_threads_and_rereads_mode() -> None:
 
 def test_online_sync_without_internet_logs_errors_and_status_message() -> None:
     world = load("standalone-with-scp")
-    cm01 = world.host("cm01")
+    cm01 = world.require_host("cm01")
     cm01.network.proxies.clear()
     cm01.services["sms_executive"].restart()
     world.advance(60)
@@ -221,7 +226,7 @@ def test_scenario_can_switch_a_log_to_cmtrace_format() -> None:
 
 def test_rotation_to_lo_underscore() -> None:
     world = load("standalone-primary")
-    files = world.host("cm01").files
+    files = world.require_host("cm01").files
     log = LogFile(files, SITE_LOGS + "\\hman.log", "SMS_HIERARCHY_MANAGER", max_size=300)
     for i in range(6):
         log.write(f"line {i} " + "x" * 40, world.clock.now())
@@ -242,10 +247,11 @@ def test_expansion_requires_scp_removal_then_completes() -> None:
     world.expand("CAS", "cas01.contoso.com")
     ps1, cas = world.hierarchy.sites["PS1"], world.hierarchy.sites["CAS"]
     assert (ps1.mode, cas.mode, ps1.reporting_site_code) == (MODE_EXPANSION, MODE_EXPANSION, "CAS")
-    assert world.hierarchy.top_site().code == "CAS"
+    top = world.hierarchy.top_site()
+    assert top is not None and top.code == "CAS"
     world.advance(world.expansion_seconds + 1)
     assert (ps1.mode, cas.mode) == (0, 0)
-    assert world.host("cas01").services["sms_executive"].status == "Running"
+    assert world.require_host("cas01").services["sms_executive"].status == "Running"
 
 
 def test_fault_table_nth_semantics() -> None:

@@ -90,6 +90,11 @@ class Registry:
             return None
         return key.values[name]
 
+    def data(self, path: str, name: str) -> Any:
+        """The data of a value (get_value without its kind); None when the key or the value is missing."""
+        found = self.get_value(path, name)
+        return None if found is None else found[0]
+
     def set_value(self, path: str, name: str, value: Any, kind: str = "String") -> None:
         """Create the key if needed, store the value, then call every watcher whose prefix covers the key."""
         if kind not in KINDS:

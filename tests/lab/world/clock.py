@@ -53,7 +53,7 @@ class Clock:
     def now(self) -> datetime:
         with self.lock:
             if self._scale is not None:
-                self._catch_up()
+                self._catch_up(self._scale)
             return self._now
 
     def schedule(self, delay_seconds: float, fn: Callable[[], None]) -> None:
@@ -74,10 +74,10 @@ class Clock:
         """Real-time mode: bring simulated time up to date (called by a background thread)."""
         with self.lock:
             if self._scale is not None:
-                self._catch_up()
+                self._catch_up(self._scale)
 
-    def _catch_up(self) -> None:
-        elapsed = (time.monotonic() - self._real_anchor) * self._scale
+    def _catch_up(self, scale: float) -> None:
+        elapsed = (time.monotonic() - self._real_anchor) * scale
         target = self._sim_anchor + timedelta(seconds=elapsed)
         if target > self._now:
             self._run_until(target)

@@ -68,7 +68,7 @@ def build_world(cls: type["World"], data: dict[str, Any], clock: Clock) -> "Worl
     for spec in data.get("updates") or []:
         state = spec.get("state", "available")
         hier.updates.append(SiteUpdate(spec["name"], spec.get("guid", "00000000-0000-0000-0000-000000000000"),
-                                       spec.get("version", ""), UPDATE_STATES.get(str(state).lower(), state)
+                                       spec.get("version", ""), UPDATE_STATES[state.lower()]
                                        if isinstance(state, str) else int(state)))
     for spec in data.get("roles") or []:
         _add_role(world, spec)

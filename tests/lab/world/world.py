@@ -55,6 +55,13 @@ class World:
             return self.hosts[key]
         return next((h for h in self.hosts.values() if h.netbios.lower() == key), None)
 
+    def require_host(self, name: str) -> WindowsHost:
+        """host() for a name the caller knows is in the world (tests, benches): a KeyError names it otherwise."""
+        host = self.host(name)
+        if host is None:
+            raise KeyError(f"no simulated host {name}")
+        return host
+
     def site_of_host(self, fqdn: str) -> Site | None:
         """The site a server belongs to: the site it is the (active or passive) site server of, else the site it is
         an SMS Provider of, else its site system's site."""

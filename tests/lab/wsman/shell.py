@@ -168,9 +168,9 @@ class Shell:
         elif isinstance(event, PipelineInputEvent):
             self._runs[event.pipeline_id].input.append(event.data)
         elif isinstance(event, EndOfPipelineInputEvent):
-            run = self._runs.get(event.pipeline_id)
-            if run is not None and not run.started:
-                self._start(run)
+            pending = self._runs.get(event.pipeline_id)
+            if pending is not None and not pending.started:
+                self._start(pending)
         elif isinstance(event, (SetMaxRunspacesEvent, SetMinRunspacesEvent, ResetRunspaceStateEvent)):
             self.pool.runspace_availability_response(event.ci, True)
         elif isinstance(event, GetAvailableRunspacesEvent):
@@ -184,6 +184,8 @@ class Shell:
         run.started = True
         compat.mark_running(run.pipeline)
         metadata = run.pipeline.metadata
+        if metadata is None:                # psrpcore sets it from the CreatePipeline message that made this run
+            raise RuntimeError(f"pipeline {run.pipeline.pipeline_id} started without its CreatePipeline metadata")
         run.request = PipelineRequest(
             commands=[Command(c.command_text, c.is_script, list(c.parameters), c.end_of_statement) for c in metadata.commands],
             input=run.input,

@@ -60,7 +60,7 @@ def check_bootstrap(result: PipelineResult, start: int, host: str, site_code: st
     return check_bootstrap_output(result[start + VERSION].output, host)
 
 
-def check_bootstrap_output(modules: list, host: str) -> str:
+def check_bootstrap_output(modules: list[Any], host: str) -> str:
     """Version check on the module objects Import-Module -PassThru returned; returns the module version text."""
     modules = [m for m in modules if m is not None]
     if not modules:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ntpath
 from datetime import datetime, timezone
-from typing import Optional
+from typing import Any, Optional
 
 from ..logs import LogEntry, parse_log
 from ..pipeline import Command, Pipeline
@@ -126,11 +126,11 @@ def _after(seen: list[str], fresh: list[str], position: int) -> Optional[list[st
     return None
 
 
-def _lines(output: list) -> list[str]:
+def _lines(output: list[Any]) -> list[str]:
     return [str(x) for x in output if x is not None]
 
 
-def _count(output: list) -> int:
+def _count(output: list[Any]) -> int:
     first = output[0] if output else None
     value = first.get("Count") if isinstance(first, dict) else None
     return int(value) if isinstance(value, int) else 0

@@ -26,7 +26,7 @@ def server_from_path(path: Optional[str]) -> Optional[str]:
     return str(path).strip().lstrip("\\").rstrip("\\").lower() or None
 
 
-def embedded(props: Any, name: str) -> Optional[dict]:
+def embedded(props: Any, name: str) -> Optional[dict[str, Any]]:
     """Find an SMS_EmbeddedProperty by PropertyName (case-sensitive, as WMI stores it)."""
     for prop in props or []:
         if isinstance(prop, dict) and prop.get("PropertyName") == name:
@@ -61,7 +61,7 @@ class Site:
         return self.mode == SITE_MODE_EXPANSION
 
     @classmethod
-    def from_obj(cls, obj: dict) -> "Site":
+    def from_obj(cls, obj: dict[str, Any]) -> "Site":
         return cls(site_code=str(obj.get("SiteCode") or "").upper(), site_name=obj.get("SiteName"),
                    type=_int(obj.get("Type")) or 0, parent=(obj.get("ReportingSiteCode") or None),
                    server=(str(obj["ServerName"]).lower() if obj.get("ServerName") else None),
@@ -151,10 +151,10 @@ class ScpInfo:
     server: str
     site_code: str
     mode: Optional[str]           # Online | Offline | None when OfflineMode is missing
-    raw: dict = field(default_factory=dict, repr=False)
+    raw: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @classmethod
-    def from_obj(cls, obj: dict) -> "ScpInfo":
+    def from_obj(cls, obj: dict[str, Any]) -> "ScpInfo":
         prop = embedded(obj.get("Props"), OFFLINE_MODE_PROPERTY)
         mode = None
         if prop is not None:
@@ -179,10 +179,10 @@ class SiteSystemServer:
     proxy_port: Optional[int] = None
     proxy_account: Optional[str] = None
     roles: list[str] = field(default_factory=list)
-    raw: dict = field(default_factory=dict, repr=False)
+    raw: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @classmethod
-    def from_obj(cls, obj: dict) -> "SiteSystemServer":
+    def from_obj(cls, obj: dict[str, Any]) -> "SiteSystemServer":
         props = obj.get("Props")
 
         def value(name: str) -> Any:
@@ -220,7 +220,7 @@ class AadApp:
     secret_expiry: Optional[datetime]
 
     @classmethod
-    def from_obj(cls, obj: dict) -> "AadApp":
+    def from_obj(cls, obj: dict[str, Any]) -> "AadApp":
         expiry = obj.get("SecretKeyExpiry")
         return cls(name=obj.get("Name") or obj.get("AppName"), tenant=obj.get("TenantName") or obj.get("TenantID"),
                    client_id=obj.get("ClientID"), app_type=obj.get("AppType") and str(obj.get("AppType")),
@@ -242,7 +242,7 @@ class SiteUpdate:
         return self.state in UPDATE_INSTALLING_STATES
 
 
-def telemetry_level(items: list) -> Optional[str]:
+def telemetry_level(items: list[Any]) -> Optional[str]:
     """Find TelemetryLevel in Get-CMHierarchySetting output (flat property, SCProperty rows, or embedded Props)."""
     for item in items:
         if not isinstance(item, dict):
@@ -330,10 +330,10 @@ class ProviderState:
     aad_apps: list[AadApp] = field(default_factory=list)
     updates: list[SiteUpdate] = field(default_factory=list)
     scps: list[ScpInfo] = field(default_factory=list)       # normally zero or one
-    site_roles: Optional[list[dict]] = None                  # Get-CMSiteRole -AllSite rows, only when read ("roles")
+    site_roles: Optional[list[dict[str, Any]]] = None        # Get-CMSiteRole -AllSite rows, only when read ("roles")
     intent: Optional[Intent] = None                          # an unfinished move recorded on the provider host
     verified: Optional[Verified] = None                      # the SCP a run found effective (provider host record)
-    components: Optional[list[dict]] = None                  # SMS_ComponentSummarizer rows, only when read
+    components: Optional[list[dict[str, Any]]] = None                  # SMS_ComponentSummarizer rows, only when read
 
     @property
     def updates_in_progress(self) -> list[str]:

@@ -34,7 +34,7 @@ class CheckResult:
     id: str
     status: str                      # pass | warn | fail
     message: str
-    evidence: dict = field(default_factory=dict)
+    evidence: dict[str, Any] = field(default_factory=dict)
     reference: Optional[str] = None  # documentation URL
 
     def to_dict(self) -> dict[str, Any]:
@@ -93,7 +93,7 @@ class HostProbe:
         self.endpoints = list(endpoints)
         self.port = int(port)
         self.proxy = proxy
-        self.outputs: list[list] = []
+        self.outputs: list[list[Any]] = []
         self.errors: dict[int, str] = {}      # statement index -> terminating error message
         self.pipeline = self._build()
 
@@ -215,7 +215,7 @@ def _single_scp(state: ProviderState, server: str, allow_move: bool) -> CheckRes
     evidence = {"service_connection_points": where}
     if len(where) > 1:
         return CheckResult("single_scp", FAIL, "the hierarchy has %d service connection points (%s); only one is "
-                           "supported" % (len(where), ", ".join(w["server"] for w in where)), evidence, DOC_SCP)
+                           "supported" % (len(where), ", ".join(s.server for s in state.scps)), evidence, DOC_SCP)
     if not where:
         return CheckResult("single_scp", PASS, "no service connection point in the hierarchy yet", evidence, DOC_SCP)
     scp = where[0]

@@ -109,7 +109,7 @@ class SiteProvider:
             self._others[key] = factory(machine)
         return self._others[key]
 
-    def _pick_provider(self, rows: list[dict]) -> Optional[dict]:
+    def _pick_provider(self, rows: list[dict[str, Any]]) -> Optional[dict[str, Any]]:
         """With several SMS Providers: the row for the host we are connected to (its name or display name), then
         the one for the local site, then the first."""
         options = getattr(self.session, "options", None)
@@ -120,8 +120,8 @@ class SiteProvider:
             machine = str(row.get("Machine") or "").lower()
             if machine and (machine in names or machine.split(".", maxsplit=1)[0] in names):
                 return row
-        local = [r for r in rows if r.get("ProviderForLocalSite")]
-        return (local or rows or [None])[0]
+        candidates = [r for r in rows if r.get("ProviderForLocalSite")] or rows
+        return candidates[0] if candidates else None
 
     def _bootstrapped(self) -> bool:
         return self._ready is not None and self._ready == self._session_key()
@@ -184,7 +184,7 @@ class SiteProvider:
             self._adopt_location(groups.get("location", []))
             groups = self._read(reads, raw)
 
-        def out(name: str) -> list:
+        def out(name: str) -> list[Any]:
             return [o for o in groups.get(SCRIPT_READS.get(name, name), []) if isinstance(o, dict)]
 
         sites = [Site.from_obj(o) for o in out("sites")]
@@ -203,7 +203,7 @@ class SiteProvider:
             components=out("components") if "components" in include else None,
         )
 
-    def _read(self, reads: list[str], raw: bool) -> dict[str, list]:
+    def _read(self, reads: list[str], raw: bool) -> dict[str, list[Any]]:
         """Run READ_STATE once; its output split on the tags ('cmscp:<group>')."""
         if self.site_code and self.provider:
             self._route()
@@ -243,7 +243,7 @@ class SiteProvider:
             self._ready = self._session_key()
         return groups
 
-    def _adopt_location(self, rows: list) -> None:
+    def _adopt_location(self, rows: list[Any]) -> None:
         row = self._pick_provider([r for r in rows if isinstance(r, dict)])
         if row is None:
             raise ConfigMgrError("no SMS_ProviderLocation instance in root\\SMS on %s: it is neither a site server nor "
@@ -279,10 +279,10 @@ class SiteProvider:
     def hierarchy(self) -> Hierarchy:
         return self.read_state(include=("sites",)).hierarchy
 
-    def site_roles(self, server: Optional[str] = None) -> list[dict]:
+    def site_roles(self, server: Optional[str] = None) -> list[dict[str, Any]]:
         """Get-CMSiteRole -AllSite (optionally for one server): role objects as dicts."""
         pipe = Pipeline(operation="read the site system roles")
-        params: list = [("AllSite", SWITCH)]
+        params: list[tuple[str, Any]] = [("AllSite", SWITCH)]
         if server:
             params.append(("SiteSystemServerName", server))
         pipe.add("Get-CMSiteRole", *params)
@@ -326,7 +326,7 @@ class SiteProvider:
         pipe = Pipeline(operation=operation)
         pipe.add("New-Item", ("Path", STATE_KEY), error_action="SilentlyContinue")   # exists already: fine
         values = (intent.operation, intent.source, intent.target, intent.site_code, intent.mode)
-        for name, value in zip(INTENT_VALUES, values):
+        for name, value in zip(INTENT_VALUES, values, strict=True):
             pipe.add("Set-ItemProperty", ("Path", STATE_KEY), ("Name", name), ("Value", value or ""))
         self.run(pipe)
 
@@ -374,7 +374,8 @@ class SiteProvider:
         verb = "New-CMSiteSystemServer" if current is None else "Set-CMSiteSystemServer"
         operation = "%s the site system server %s" % ("create" if current is None else "configure", spec.server)
         self._mutate(operation)
-        params: list = [("SiteSystemServerName", spec.server), ("SiteCode", self._site(spec.site_code))]
+        params: list[tuple[str, Any]] = [("SiteSystemServerName", spec.server),
+                                         ("SiteCode", self._site(spec.site_code))]
         if spec.use_site_server_account:
             params.append(("UseSiteServerAccount", SWITCH))
         elif spec.account_name:

@@ -56,7 +56,6 @@ SET_WITH_PROXY_ACCOUNT = register_script(ScriptSpec(
 # verb -> script; the verb is chosen by the library (server exists or not), never taken from the user.
 SITE_SYSTEM_SERVER_WITH_PROXY_ACCOUNT = {"New-CMSiteSystemServer": NEW_WITH_PROXY_ACCOUNT,
                                          "Set-CMSiteSystemServer": SET_WITH_PROXY_ACCOUNT}
-SCRIPTS = (NEW_WITH_PROXY_ACCOUNT, SET_WITH_PROXY_ACCOUNT)
 
 # The provider's reads in one round trip: discovery (only without a site code), the bootstrap (only on a runspace that
 # has none yet), then each requested read after a constant tag. Why one script and not one statement per read: a
@@ -146,4 +145,4 @@ READ_STATE = register_script(ScriptSpec(
              "Set-Location", "Get-CMSite", "Get-CMServiceConnectionPoint", "Get-CMSiteSystemServer",
              "Get-CMHierarchySetting", "Get-CMAADApplication", "Get-CMSiteUpdate", "Get-CMSiteRole",
              "Get-ItemProperty")))
-SCRIPTS = SCRIPTS + (READ_STATE,)
+SCRIPTS = (NEW_WITH_PROXY_ACCOUNT, SET_WITH_PROXY_ACCOUNT, READ_STATE)

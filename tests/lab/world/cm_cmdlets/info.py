@@ -43,8 +43,9 @@ def get_site(ctx: Any, args: Any) -> Iterator[Any]:
 def get_site_component(ctx: Any, args: Any) -> Iterator[Any]:
     hier = ctx.world.hierarchy
     site = resolve_site(ctx, args, "Get-CMSiteComponent")
-    comps = [(site.server, "SMS_SITE_COMPONENT_MANAGER", "SMS_SITE_COMPONENT_MANAGER|SMS Site Server", []),
-             (site.server, "SMS_HIERARCHY_MANAGER", "SMS_HIERARCHY_MANAGER|SMS Site Server", [])]
+    comps: list[tuple[str, str, str, list[EmbeddedProperty]]] = [
+        (site.server, "SMS_SITE_COMPONENT_MANAGER", "SMS_SITE_COMPONENT_MANAGER|SMS Site Server", []),
+        (site.server, "SMS_HIERARCHY_MANAGER", "SMS_HIERARCHY_MANAGER|SMS Site Server", [])]
     for role in hier.find_roles(SCP_ROLE):
         if role.site_code == site.code:
             # [COMMUNITY, single source] ItemName and the two embedded properties

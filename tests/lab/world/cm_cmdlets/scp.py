@@ -9,8 +9,9 @@ from tests.lab.world.cm_cmdlets.common import (INVALID_OP, error, impl, name_mat
 from tests.lab.world.cm_cmdlets.objects import role_object
 from tests.lab.world.model import SCP_ROLE, Role, scp_props
 
-MODE = dict(type="enum", values=("Online", "Offline"),
-            type_name="Microsoft.ConfigurationManagement.Cmdlets.HS.Commands.ServiceConnectionPointMode")   # inferred type name
+MODE: dict[str, Any] = dict(
+    type="enum", values=("Online", "Offline"),
+    type_name="Microsoft.ConfigurationManagement.Cmdlets.HS.Commands.ServiceConnectionPointMode")   # inferred type name
 NAME_ALIASES = ("Name", "ServerName")
 
 

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# ruff (lint, then format --check) on every Python file; mypy on plugins/ (strict) and the lab (pyproject.toml).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+export PATH="$root/.venv/bin:$PATH"
+
+# ruff joins once the tree has its one style (the mechanical rewrite is its own commit)
+
+# mypy finds the collection as ansible_collections.configmgr.scp through build/pythonpath, the link the tests make.
+.venv/bin/python -c "from tests.collection_path import collections_path; collections_path()"
+echo "== mypy"
+mypy -p ansible_collections.configmgr.scp.plugins -p tests.lab
