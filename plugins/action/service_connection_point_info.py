@@ -19,12 +19,12 @@ class ActionModule(ConfigMgrAction):
             raise ValueError("log_tail must be 0 (no log) or a positive number of lines, got %r" % args["log_tail"])
 
     def execute(self, ctx: TaskContext, args: dict[str, Any]) -> dict[str, Any]:
-        state = ctx.site_provider(check_mode=True).read_state(include=INFO_READS)      # never changes anything
+        state = ctx.site_provider(check_mode=True).read_state(include=INFO_READS, raw=args["raw"])   # changes nothing
         plan = plan_info(state, thread=args["thread"], log_tail=args["log_tail"])
         host = ScpHost(ctx.session(ctx.other_host(plan.server)), check_mode=True) if plan.steps and plan.server else None
         seen = read_scp_host(plan, host, ctx.progress)
         top = state.hierarchy.top_tier
-        return {
+        result: dict[str, Any] = {
             "changed": False,
             "site_code": state.site_code,
             "provider": state.provider,
@@ -36,6 +36,8 @@ class ActionModule(ConfigMgrAction):
             "usage_data_level": state.usage_data_level,
             "updates_in_progress": list(state.updates_in_progress),
             "intent": to_plain(state.intent),
-            "raw": {"scp": raw_plain(state.scp) if state.scp else None,
-                    "site_systems": [raw_plain(s) for s in state.site_systems]},
         }
+        if args["raw"]:
+            result["raw"] = {"scp": raw_plain(state.scp) if state.scp else None,
+                             "site_systems": [raw_plain(s) for s in state.site_systems]}
+        return result

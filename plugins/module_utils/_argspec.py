@@ -111,6 +111,7 @@ SERVICE_CONNECTION_POINT = dict(
 SERVICE_CONNECTION_POINT_INFO = dict(
     thread=dict(type="bool", default=True),
     log_tail=dict(type="int", default=0),
+    raw=dict(type="bool", default=False),
 )
 
 COMPONENT = dict(

@@ -34,6 +34,12 @@ options:
     description: Return this many last entries of C(dmpdownloader.log) from the SCP server; V(0) returns none.
     type: int
     default: 0
+  raw:
+    description:
+      - Also return RV(raw), the SCP and site system objects with every property the cmdlets gave. Without it the
+        SMS Provider returns only the properties the module reads, which keeps the call small.
+    type: bool
+    default: false
 extends_documentation_fragment:
   - configmgr.scp.sms_provider
   - configmgr.scp.connection
@@ -222,7 +228,7 @@ raw:
     - The objects as the cmdlets returned them (C(Get-CMServiceConnectionPoint), C(Get-CMSiteSystemServer)),
       beside the normalised keys above. RV(scp.server) is C(NetworkOSPath) without the leading backslashes,
       RV(scp.configured_mode) is the C(OfflineMode) embedded property (0 Online, 1 Offline).
-  returned: success
+  returned: when O(raw=true)
   type: dict
 """
 

@@ -96,7 +96,6 @@ class TaskContext:
                               else None)
         self._providers: list[SiteProvider] = []
         self.secrets: set[str] = set()
-        self.steps_run: list[str] = []       # mutations the action itself made (the library reports its own on errors)
         self.options(self.target)           # the library's option checks, before any remote call
 
     def options(self, target: Target) -> ConnectionOptions:
@@ -146,10 +145,6 @@ class TaskContext:
             if made.site_code and made.provider:
                 return {"sms_provider": made.provider, "sms_provider_site_code": made.site_code}
         return {}
-
-    def mutated(self, description: str) -> None:
-        """Record a change the action made, so a later error still reports changed=true."""
-        self.steps_run.append(description)
 
     def other_host(self, fqdn: str) -> Target:
         """Connection settings for another server (the SCP host): inventory first, else derived."""
@@ -250,17 +245,17 @@ def error_result(err: ConfigMgrError, ctx: Optional[TaskContext]) -> dict[str, A
     if err.outcome_unknown:
         result["warnings"] = ["the changing call was sent but its answer was lost: it may have run. Run the task again "
                               "(it reads the state first) or check the site before anything else"]
-    steps, mutated = partial_steps(err, ctx)
+    steps, mutated = partial_steps(err)
     result["changed"] = mutated
     if mutated:
         result["steps_run"] = steps
     return result
 
 
-def partial_steps(err: ConfigMgrError, ctx: Optional[TaskContext]) -> tuple[list[Any], bool]:
+def partial_steps(err: ConfigMgrError) -> tuple[list[Any], bool]:
     """What ran before `err` and whether any of it changed something. The library attaches `steps_run` (dicts
     or Step objects) and `changed`; read defensively, since a step that says nothing about `mutates` counts as a
-    change only when the error does not carry `changed` itself. The action's own recorded mutations always count."""
+    change only when the error does not carry `changed` itself."""
     library_changed = getattr(err, "changed", None)
     found: list[Any] = []
     mutated = library_changed is True
@@ -272,9 +267,6 @@ def partial_steps(err: ConfigMgrError, ctx: Optional[TaskContext]) -> tuple[list
         plain = to_plain(step)
         if plain not in found:
             found.append(plain)
-    if ctx is not None and ctx.steps_run:
-        mutated = True
-        found.extend(d for d in ctx.steps_run if d not in found)
     return found, mutated
 
 

@@ -39,7 +39,7 @@ class FakeProvider:
         FakeProvider.built.append((site_code, provider, check_mode))
         self.site_code, self.provider = site_code, provider
 
-    def read_state(self, include: Any = ()) -> ProviderState:
+    def read_state(self, include: Any = (), raw: bool = False) -> ProviderState:
         self.site_code = self.site_code or self.state.site_code
         self.provider = self.provider or self.state.provider
         return self.state

@@ -61,15 +61,6 @@ def test_error_before_any_mutation_reports_unchanged(monkeypatch):
     assert result["failed"] is True and result["changed"] is False and "steps_run" not in result
 
 
-def test_mutation_recorded_by_the_action_survives_a_later_error(monkeypatch):
-    def execute(self, ctx, args):
-        ctx.mutated("remove the SCP from %s" % SCP)
-        raise CommandFailed("not found", "127.0.0.1", "Get-CMServiceConnectionPoint")
-
-    result = run_with(monkeypatch, execute)
-    assert result["changed"] is True and result["steps_run"] == ["remove the SCP from %s" % SCP]
-
-
 def _unreachable(self, pipeline, **kwargs):
     # made like the Session makes its errors: with the session's key (TaskSession: the target's inventory name)
     raise HostUnreachable("connection refused", self.host, "open a PowerShell session", target_key=self.target_key)
