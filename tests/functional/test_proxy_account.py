@@ -15,6 +15,7 @@ def proxy_scripts():
     """The proxy-account scripts sent (the provider's reads are the constant read script too)."""
     return [s for s in SCRIPTS_SENT if s != scripts.READ_SITE_STATE]
 
+
 SCP01 = "scp01.contoso.com"
 ACCOUNT = "CONTOSO\\svc-cmproxy"
 

@@ -8,10 +8,9 @@ from typing import Any, Optional
 import pytest
 
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.apply.scp import converge_scp
-from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.provider import READS, SiteProvider
+from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.provider import SiteProvider
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.errors import PlanRefused, WaitTimeout
-from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.executor import execute_plan, observe_hosts
-from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.planner import DesiredScp, Plan, plan_scp
+from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.planner import DesiredScp, Plan
 
 SCP01, SCP02, CM01, CM02 = "scp01.contoso.com", "scp02.contoso.com", "cm01.contoso.com", "cm02.contoso.com"
 PROV01, CAS01, PRI01, PRI02 = "prov01.contoso.com", "cas01.contoso.com", "pri01.contoso.com", "pri02.contoso.com"

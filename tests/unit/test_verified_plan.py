@@ -55,7 +55,7 @@ def test_verified_running(case, current, desired, expected):
 
 def test_the_fast_path_reads_no_second_host_and_plans_nothing():
     called = []
-    installed, warnings = observe_hosts(state(), PRESENT, lambda fqdn: called.append(fqdn))
+    installed, warnings = observe_hosts(state(), PRESENT, called.append)
     assert installed == {"scp01.contoso.com": True} and warnings == [] and called == []
     plan = plan_scp(state(), PRESENT, installed)
     assert plan.steps == [] and not plan.changed and not plan.restart_required and plan.pending is None

@@ -16,7 +16,7 @@ Grammar, one construct per line (anything else makes the import fail; the texts 
     $ErrorActionPreference = 'Stop'
     'constant text'                              (written to the output)
     $var                                         (its value written to the output, a list one object at a time)
-    $var = <pipeline> | $var.Name | $var + 'text' | 'text' + $var
+    $var = <pipeline> | 'text' | $var.Name | $var + 'text' | 'text' + $var
     <pipeline>                                   (its output written to the output)
     if (<condition>) {                           ... lines ... then a line '}'
     if (<condition>) { return }   /   if (<condition>) { throw 'constant text' }
@@ -131,7 +131,8 @@ if ($Read -contains 'records') {
 if ($Read -contains 'components') {
     'cmscp:components'
     $namespace = 'root\\SMS\\site_' + $SiteCode
-    Get-CimInstance -Namespace $namespace -ClassName 'SMS_ComponentSummarizer' -Filter 'TallyInterval = ''0001128000100008'' AND ComponentName = ''SMS_DMP_DOWNLOADER''' | Select-Object -Property $Properties.components
+    $filter = 'TallyInterval = ''0001128000100008'' AND ComponentName = ''SMS_DMP_DOWNLOADER'''
+    Get-CimInstance -Namespace $namespace -ClassName 'SMS_ComponentSummarizer' -Filter $filter | Select-Object -Property $Properties.components
 }
 """
 
@@ -291,6 +292,8 @@ def _block(name: str, lines: list[str], index: int, known: set[str], top: bool) 
 
 
 def _assignment(name: str, known: set[str], target: str, expr: str) -> Step:
+    if (match := _LITERAL.fullmatch(expr)) is not None:
+        return Step("assign", variable=target, value=Value("literal", text=(_unquote(match.group(1)),)))
     if (match := _MEMBER.fullmatch(expr)) is not None:
         _known(name, known, match.group(1))
         return Step("assign", variable=target, value=Value("member", match.group(1), match.group(2)))

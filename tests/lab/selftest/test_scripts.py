@@ -179,10 +179,10 @@ def test_a_script_is_run_only_alone_in_its_statement():
 @pytest.mark.parametrize("text", [
     "param(\n)\nGet-Date\n",                                              # no [CmdletBinding()]
     SET.replace("[string] $ProxyUserName", "[int] $ProxyUserName"),      # type outside the grammar
-        SET.replace("-UserName $ProxyUserName", '-UserName "$ProxyUserName"'),  # an expandable string
-        SET.replace("-UserName $ProxyUserName", "-UserName $(Get-Date)"),      # a subexpression
-        SET.replace("$ErrorActionPreference = 'Stop'", "if ($true) {"),        # an if block never closed
-        SET.replace("$ErrorActionPreference = 'Stop'", "Invoke-Expression -Command 'x'; Get-Date"),
+    SET.replace("-UserName $ProxyUserName", '-UserName "$ProxyUserName"'),  # an expandable string
+    SET.replace("-UserName $ProxyUserName", "-UserName $(Get-Date)"),      # a subexpression
+    SET.replace("$ErrorActionPreference = 'Stop'", "if ($true) {"),        # an if block never closed
+    SET.replace("$ErrorActionPreference = 'Stop'", "Invoke-Expression -Command 'x'; Get-Date"),
     SET.replace("$account = Get-CMAccount", "$account = $Parameters; Get-CMAccount"),
     SET.replace("-ProxyAccessAccount $account", "-ProxyAccessAccount $other"),   # variable never set
     SET.replace("'Stop'", "'Sometimes'"),

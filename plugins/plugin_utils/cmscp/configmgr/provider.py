@@ -216,8 +216,8 @@ class SiteProvider:
             if known:
                 params += [("SiteCode", self.site_code), ("Provider", self.provider)]
             else:
-                params.append(("HostNames", sorted(self._names() | {n.split(".", maxsplit=1)[0] for n in self._names()
-                                                                     if _is_name(n)})))
+                names = self._names()
+                params.append(("HostNames", sorted(names | {n.split(".", maxsplit=1)[0] for n in names if _is_name(n)})))
             if self._bootstrapped():
                 params.append(("Bootstrapped", True))
             pipe = Pipeline(operation="read the hierarchy and the service connection point")

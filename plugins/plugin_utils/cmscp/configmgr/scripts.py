@@ -133,7 +133,8 @@ if ($Read -contains 'records') {
 if ($Read -contains 'components') {
     'cmscp:components'
     $namespace = 'root\\SMS\\site_' + $SiteCode
-    Get-CimInstance -Namespace $namespace -ClassName 'SMS_ComponentSummarizer' -Filter 'TallyInterval = ''0001128000100008'' AND ComponentName = ''SMS_DMP_DOWNLOADER''' | Select-Object -Property $Properties.components
+    $filter = 'TallyInterval = ''0001128000100008'' AND ComponentName = ''SMS_DMP_DOWNLOADER'''
+    Get-CimInstance -Namespace $namespace -ClassName 'SMS_ComponentSummarizer' -Filter $filter | Select-Object -Property $Properties.components
 }
 """
 

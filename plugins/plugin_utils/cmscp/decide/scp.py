@@ -53,6 +53,8 @@ def _int(value: Any) -> Optional[int]:
         return int(value)
     except (TypeError, ValueError):
         return None
+
+
 LEASE_MARGIN = 600.0                     # seconds of the lease beyond the waits: the reads and changes around them
 
 
