@@ -7,16 +7,16 @@ RunspacePool + one PowerShell with the same cmdlets), all in this process. Targe
 A benchmark, not a test: it prints figures and never fails on timing. ``make bench`` prints the figures of
 docs/performance.md (tests/lab/bench_targets.py); ``python -m tests.lab.bench --details`` adds this one.
 """
+
 from __future__ import annotations
 
 import gc
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable, Optional
-
-from tests import conftest as _collection_path  # noqa: F401  (puts ansible_collections.configmgr.scp on sys.path)
+from typing import Any
 
 from pypsrp.powershell import PowerShell, RunspacePool
 from pypsrp.wsman import WSMan
@@ -25,6 +25,7 @@ from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.prov
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.scphost import ScpHost
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.options import ConnectionOptions
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.session import Session
+from tests import conftest as _collection_path  # noqa: F401  (puts ansible_collections.configmgr.scp on sys.path)
 from tests.lab.lab import Lab
 
 SCENARIO = "hierarchy"
@@ -38,7 +39,7 @@ BARE_NOOP: list[tuple[str, dict[str, Any], str]] = [
     ("Get-Item", {"Path": "Env:SMS_ADMIN_UI_PATH"}, "SilentlyContinue"),
     ("Import-Module", {"Name": "ConfigurationManager"}, "Stop"),
     ("New-PSDrive", {"Name": SITE_CODE, "PSProvider": "CMSite", "Root": PROVIDER}, "SilentlyContinue"),
-    ("Set-Location", {"Path": "%s:" % SITE_CODE}, "Stop"),
+    ("Set-Location", {"Path": f"{SITE_CODE}:"}, "Stop"),
     ("Get-Module", {"Name": "ConfigurationManager"}, "Stop"),
     ("Get-CMSite", {}, "Stop"),
     ("Get-CMServiceConnectionPoint", {"AllSite": None}, "Stop"),
@@ -59,17 +60,18 @@ BARE_THREAD: list[tuple[str, dict[str, Any], str]] = [
 @dataclass
 class Figures:
     requests: int
-    bytes_out: int          # client -> server
-    bytes_in: int           # server -> client
+    bytes_out: int  # client -> server
+    bytes_in: int  # server -> client
     median_ms: float
 
 
 Statements = list[tuple[str, dict[str, Any], str]]
-PIPELINES: dict[str, int] = {}      # operation name -> pipelines the library ran in its last run
+PIPELINES: dict[str, int] = {}  # operation name -> pipelines the library ran in its last run
 
 
 def bare_read(lab: Lab, fqdn: str, *trips: Statements) -> Callable[[], Callable[[], None]]:
     """One run of the bare pypsrp script (one PowerShell per trip, one pool); returns the closer (not timed)."""
+
     def run() -> Callable[[], None]:
         pool = RunspacePool(WSMan(**lab.connection(fqdn)))
         pool.open()
@@ -86,21 +88,23 @@ def bare_read(lab: Lab, fqdn: str, *trips: Statements) -> Callable[[], Callable[
                 ps.add_statement()
             ps.invoke()
             if ps.had_errors:
-                raise RuntimeError("bare script failed on %s: %s" % (fqdn, ps.streams.error))
+                raise RuntimeError(f"bare script failed on {fqdn}: {ps.streams.error}")
         return pool.close
+
     return run
 
 
-def library_noop(lab: Lab, site_code: Optional[str] = SITE_CODE) -> Callable[[], Callable[[], None]]:
+def library_noop(lab: Lab, site_code: str | None = SITE_CODE) -> Callable[[], Callable[[], None]]:
     """The module path of a no-op check: with the site code known (bootstrap + reads: one pipeline) or without it
     (SMS_ProviderLocation discovery first: two pipelines)."""
-    key = "noop-%s" % ("known" if site_code else "discover")
+    key = f"noop-{'known' if site_code else 'discover'}"
 
     def run() -> Callable[[], None]:
         session = Session(ConnectionOptions.from_host_vars(lab.host_vars(PROVIDER), inventory_hostname=PROVIDER))
         SiteProvider(session, site_code=site_code).read_state()
         PIPELINES[key] = session.pipelines_run
         return session.close
+
     return run
 
 
@@ -109,11 +113,13 @@ def library_thread(lab: Lab) -> Callable[[], Callable[[], None]]:
         session = Session(ConnectionOptions.from_host_vars(lab.host_vars(SCP_HOST), inventory_hostname=SCP_HOST))
         ScpHost(session).thread_state()
         return session.close
+
     return run
 
 
-def measure_pair(lab: Lab, library: Callable[[], Callable[[], None]], bare: Callable[[], Callable[[], None]],
-                 runs: int) -> tuple[Figures, Figures]:
+def measure_pair(
+    lab: Lab, library: Callable[[], Callable[[], None]], bare: Callable[[], Callable[[], None]], runs: int
+) -> tuple[Figures, Figures]:
     """Library and bare runs interleaved (so machine noise hits both alike), GC paused while timing; one warm-up each.
     Requests/bytes come from the last run of each, pool close excluded."""
     library()()
@@ -136,41 +142,58 @@ def measure_pair(lab: Lab, library: Callable[[], Callable[[], None]], bare: Call
 
     def figures(name: str) -> Figures:
         requests = logs[name]
-        return Figures(len(requests), sum(r["bytes_in"] for r in requests), sum(r["bytes_out"] for r in requests),
-                       statistics.median(times[name]) * 1000)
+        return Figures(
+            len(requests),
+            sum(r["bytes_in"] for r in requests),
+            sum(r["bytes_out"] for r in requests),
+            statistics.median(times[name]) * 1000,
+        )
+
     return figures("library"), figures("bare")
 
 
-def table(rows: list[tuple[str, Figures, Figures, Optional[int]]]) -> str:
-    head = "%-44s %5s %9s %9s %9s | %5s %9s %9s %9s | %6s  %s" % (
-        "operation", "req", "sent B", "recv B", "ms", "req", "sent B", "recv B", "ms", "ratio", "targets")
-    lines = ["%-44s %-45s | %-45s |" % ("", "cmscp library", "bare pypsrp script"), head, "-" * len(head)]
+def table(rows: list[tuple[str, Figures, Figures, int | None]]) -> str:
+    head = f"{'operation':<44} {'req':>5} {'sent B':>9} {'recv B':>9} {'ms':>9} | {'req':>5} {'sent B':>9} {'recv B':>9} {'ms':>9} | {'ratio':>6}  targets"
+    lines = [f"{'':<44} {'cmscp library':<45} | {'bare pypsrp script':<45} |", head, "-" * len(head)]
     for name, lib, bare, request_target in rows:
         ratio = lib.median_ms / bare.median_ms if bare.median_ms else float("inf")
-        verdicts = ["time %s (<= %.1fx)" % ("ok" if ratio <= RATIO_TARGET else "MISSED", RATIO_TARGET)]
+        verdicts = [f"time {'ok' if ratio <= RATIO_TARGET else 'MISSED'} (<= {RATIO_TARGET:.1f}x)"]
         if request_target is not None:
-            verdicts.append("requests %s (<= %d)" % ("ok" if lib.requests <= request_target else "MISSED", request_target))
-        lines.append("%-44s %5d %9d %9d %9.1f | %5d %9d %9d %9.1f | %5.2fx  %s" % (
-            name, lib.requests, lib.bytes_out, lib.bytes_in, lib.median_ms, bare.requests, bare.bytes_out,
-            bare.bytes_in, bare.median_ms, ratio, ", ".join(verdicts)))
+            verdicts.append(f"requests {'ok' if lib.requests <= request_target else 'MISSED'} (<= {request_target})")
+        lines.append(
+            f"{name:<44} {lib.requests:5d} {lib.bytes_out:9d} {lib.bytes_in:9d} {lib.median_ms:9.1f} | "
+            f"{bare.requests:5d} {bare.bytes_out:9d} {bare.bytes_in:9d} {bare.median_ms:9.1f} | {ratio:5.2f}x  {', '.join(verdicts)}"
+        )
     return "\n".join(lines)
 
 
 def main(runs: int = 20) -> int:
     with Lab(SCENARIO) as lab:
         rows = [
-            ("no-op, site code known (1 pipeline)",
-             *measure_pair(lab, library_noop(lab), bare_read(lab, PROVIDER, BARE_NOOP), runs), NOOP_REQUEST_TARGET),
-            ("no-op, site code discovered (2 pipelines)",
-             *measure_pair(lab, library_noop(lab, None), bare_read(lab, PROVIDER, BARE_DISCOVER, BARE_NOOP), runs), None),
-            ("SCP host thread read: open + read",
-             *measure_pair(lab, library_thread(lab), bare_read(lab, SCP_HOST, BARE_THREAD), runs), None),
+            (
+                "no-op, site code known (1 pipeline)",
+                *measure_pair(lab, library_noop(lab), bare_read(lab, PROVIDER, BARE_NOOP), runs),
+                NOOP_REQUEST_TARGET,
+            ),
+            (
+                "no-op, site code discovered (2 pipelines)",
+                *measure_pair(lab, library_noop(lab, None), bare_read(lab, PROVIDER, BARE_DISCOVER, BARE_NOOP), runs),
+                None,
+            ),
+            (
+                "SCP host thread read: open + read",
+                *measure_pair(lab, library_thread(lab), bare_read(lab, SCP_HOST, BARE_THREAD), runs),
+                None,
+            ),
         ]
-    print("Library vs bare pypsrp against the lab (scenario %s, NTLM over HTTPS, median of %d runs; requests and bytes "
-          "include the NTLM handshake, pool close excluded)" % (SCENARIO, runs))
+    print(
+        f"Library vs bare pypsrp against the lab (scenario {SCENARIO}, NTLM over HTTPS, median of {runs} runs; requests and bytes "
+        "include the NTLM handshake, pool close excluded)"
+    )
     print(table(rows))
-    print("library pipelines per no-op check: site code known %s, discovered %s (expected 1 and 2)"
-          % (PIPELINES.get("noop-known"), PIPELINES.get("noop-discover")))
+    print(
+        f"library pipelines per no-op check: site code known {PIPELINES.get('noop-known')}, discovered {PIPELINES.get('noop-discover')} (expected 1 and 2)"
+    )
     return 0
 
 

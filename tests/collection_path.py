@@ -4,6 +4,7 @@ The repository root is the collection root; Python and Ansible need it under an
 ``ansible_collections/configmgr/scp`` path. A symlink in ``build/pythonpath`` is enough for imports and for
 ``ANSIBLE_COLLECTIONS_PATH`` (only ansible-test insists on a physical copy; tools/collection-copy.sh makes one).
 """
+
 from __future__ import annotations
 
 import os
@@ -15,7 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def collections_path() -> Path:
     """The folder that holds ``ansible_collections`` for this checkout (made on first use)."""
     if ROOT.parent.name == "configmgr" and ROOT.parent.parent.name == "ansible_collections":
-        return ROOT.parent.parent.parent        # already inside such a tree (the copy ansible-test uses)
+        return ROOT.parent.parent.parent  # already inside such a tree (the copy ansible-test uses)
     base = ROOT / "build" / "pythonpath"
     link = base / "ansible_collections" / "configmgr" / "scp"
     if not link.exists():
@@ -23,5 +24,5 @@ def collections_path() -> Path:
         try:
             os.symlink(ROOT, link)
         except FileExistsError:
-            pass                                # made by a concurrent run
+            pass  # made by a concurrent run
     return base

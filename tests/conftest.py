@@ -1,4 +1,5 @@
 """Make the collection importable as ``ansible_collections.configmgr.scp`` from a plain checkout."""
+
 from __future__ import annotations
 
 import sys

@@ -3,6 +3,7 @@
 ansible-test runs this file with pip's arguments plus get-pip's own flags; pip itself comes
 from the interpreter's bundled ensurepip, then is upgraded from the package index.
 """
+
 import subprocess
 import sys
 

@@ -5,7 +5,10 @@ cd "$(dirname "$0")/.."
 root=$(pwd)
 export PATH="$root/.venv/bin:$PATH"
 
-# ruff joins once the tree has its one style (the mechanical rewrite is its own commit)
+echo "== ruff check"
+ruff check --no-fix .
+echo "== ruff format --check"
+ruff format --check .
 
 # mypy finds the collection as ansible_collections.configmgr.scp through build/pythonpath, the link the tests make.
 .venv/bin/python -c "from tests.collection_path import collections_path; collections_path()"

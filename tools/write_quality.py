@@ -9,6 +9,7 @@ Every file under tests/output/ is also searched for the lab's secrets.
 
     .venv/bin/python tools/write_quality.py [--output docs/quality.md]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -18,15 +19,24 @@ import os
 import sys
 from dataclasses import MISSING, fields
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 OUTPUT = ROOT / "tests" / "output"
 SCENARIOS = ROOT / "tests" / "lab" / "world" / "scenarios"
-FAULTS = ("fail_auth", "drop", "timeout", "hang", "drop_after", "lost_receive", "fail_cmdlet", "install_fail",
-          "thread_stuck")
+FAULTS = (
+    "fail_auth",
+    "drop",
+    "timeout",
+    "hang",
+    "drop_after",
+    "lost_receive",
+    "fail_cmdlet",
+    "install_fail",
+    "thread_stuck",
+)
 LOST_ANSWER = ("drop_after", "lost_receive", "timeout", "hang")
 
 NOT_COVERED = [
@@ -85,13 +95,18 @@ def invariant_violations(row: dict[str, Any]) -> list[str]:
     """The matrix's assertions, re-checked from the recorded line (what the test failed on)."""
     problems = []
     if row["faulted"] == "error":
-        problems.append("faulted run raised %s, not a ConfigMgrError" % row.get("error_type"))
+        problems.append(f"faulted run raised {row.get('error_type')}, not a ConfigMgrError")
     if not row["converged"]:
         problems.append("re-run did not converge")
     if row.get("scp_roles_after_fault", 0) > 1 or row.get("scp_roles_final", 0) > 1:
         problems.append("two SCPs")
-    if (row["fault"] in LOST_ANSWER and row.get("changing_call")
-            and row["faulted"] in ("failed", "unreachable") and not row["changed"] and row.get("state_changed")):
+    if (
+        row["fault"] in LOST_ANSWER
+        and row.get("changing_call")
+        and row["faulted"] in ("failed", "unreachable")
+        and not row["changed"]
+        and row.get("state_changed")
+    ):
         problems.append("a lost answer to a change was reported unchanged (changed=false, the state changed)")
     return problems
 
@@ -101,43 +116,48 @@ def matrix_section(rows: list[dict[str, Any]]) -> list[str]:
     if not rows:
         return out + ["Not run.", ""]
     runs = sorted({r.get("run", "full") for r in rows})
-    out.append("Every mutating flow (install, mode change + handler restart, remove, move, both phases of the "
-               "expansion to a CAS, site system create, usage data) is first run clean on the in-process lab while "
-               "every fault check of the lab is recorded; each remote call it makes (pipeline on a host, cmdlet on a "
-               "host, nth occurrence) is then faulted with every kind that applies on a fresh lab, the faults are "
-               "cleared and the flow runs again. A case passes when the faulted run succeeded or raised a "
-               "`ConfigMgrError` naming its operation or host, the re-run converged (for the first expansion phase: "
-               "and the SCP's mode is recorded for the second), there were never two SCPs, no SCP was lost by a run "
-               "that reported success, and a lost answer to a changing call was reported `changed` or changed "
-               "nothing. Run: **%s** (`make evidence` runs every case; `make test` every third case of each cell)."
-               % ", ".join(runs))
+    out.append(
+        "Every mutating flow (install, mode change + handler restart, remove, move, both phases of the "
+        "expansion to a CAS, site system create, usage data) is first run clean on the in-process lab while "
+        "every fault check of the lab is recorded; each remote call it makes (pipeline on a host, cmdlet on a "
+        "host, nth occurrence) is then faulted with every kind that applies on a fresh lab, the faults are "
+        "cleared and the flow runs again. A case passes when the faulted run succeeded or raised a "
+        "`ConfigMgrError` naming its operation or host, the re-run converged (for the first expansion phase: "
+        "and the SCP's mode is recorded for the second), there were never two SCPs, no SCP was lost by a run "
+        "that reported success, and a lost answer to a changing call was reported `changed` or changed "
+        f"nothing. Run: **{', '.join(runs)}** (`make evidence` runs every case; `make test` every third case of each cell)."
+    )
     out.append("")
     bad = [(r, p) for r, p in ((r, invariant_violations(r)) for r in rows) if p]
-    out.append("**%d cases**, %d with the faulted run failing, %d with it succeeding, %d converged on the re-run, "
-               "**%d violating a rule** (%d not converging)." % (
-                   len(rows), sum(r["faulted"] != "ok" for r in rows), sum(r["faulted"] == "ok" for r in rows),
-                   sum(bool(r["converged"]) for r in rows), len(bad), sum(not r["converged"] for r in rows)))
+    out.append(
+        f"**{len(rows)} cases**, {sum(r['faulted'] != 'ok' for r in rows)} with the faulted run failing, "
+        f"{sum(r['faulted'] == 'ok' for r in rows)} with it succeeding, {sum(bool(r['converged']) for r in rows)} converged on the re-run, "
+        f"**{len(bad)} violating a rule** ({sum(not r['converged'] for r in rows)} not converging)."
+    )
     out.append("")
     out.append("Each cell: cases / faulted run failed (failed + unreachable) / faulted run ok / re-run converged.")
     out.append("")
-    flows = list(dict.fromkeys(r["flow"] for r in rows))        # in the order the matrix ran them
+    flows = list(dict.fromkeys(r["flow"] for r in rows))  # in the order the matrix ran them
     kinds = [k for k in FAULTS if any(r["fault"] == k for r in rows)]
-    out.append("| flow | " + " | ".join("`%s`" % k for k in kinds) + " | all |")
+    out.append("| flow | " + " | ".join(f"`{k}`" for k in kinds) + " | all |")
     out.append("|---|" + "---|" * (len(kinds) + 1))
     for flow in flows:
         cells = []
         for kind in kinds + [None]:
             sel = [r for r in rows if r["flow"] == flow and (kind is None or r["fault"] == kind)]
-            cells.append("%d / %d / %d / %d" % (len(sel), sum(r["faulted"] != "ok" for r in sel),
-                                                sum(r["faulted"] == "ok" for r in sel),
-                                                sum(bool(r["converged"]) for r in sel)) if sel else "–")
-        out.append("| %s | %s |" % (flow, " | ".join(cells)))
+            cells.append(
+                f"{len(sel)} / {sum(r['faulted'] != 'ok' for r in sel)} / {sum(r['faulted'] == 'ok' for r in sel)} / {sum(bool(r['converged']) for r in sel)}"
+                if sel
+                else "–"
+            )
+        out.append(f"| {flow} | {' | '.join(cells)} |")
     out.append("")
     unfired = [r for r in rows if not r.get("fired", True)]
     if unfired:
-        out.append("%d case(s) armed a fault that never fired (the faulted run took another path): %s." % (
-            len(unfired), ", ".join("%s %s %s#%s on %s" % (r["flow"], r["fault"], r["cmdlet"], r["nth"], r["host"])
-                                    for r in unfired)))
+        cases = ", ".join(f"{r['flow']} {r['fault']} {r['cmdlet']}#{r['nth']} on {r['host']}" for r in unfired)
+        out.append(
+            f"{len(unfired)} case(s) armed a fault that never fired (the faulted run took another path): {cases}."
+        )
         out.append("")
     out.append("### Cases that broke a rule")
     out.append("")
@@ -147,12 +167,16 @@ def matrix_section(rows: list[dict[str, Any]]) -> list[str]:
         out.append("| flow | fault | host | call (nth) | faulted run | changed | rule broken | message |")
         out.append("|---|---|---|---|---|---|---|---|")
         for row, problems in bad:
-            message = (row.get("message") or "") if row["converged"] else "%s / re-run: %s" % (
-                row.get("message") or "", row.get("rerun_message") or "final scp %s on %s" % (
-                    row.get("final_scp"), row.get("final_installed_on")))
-            out.append("| %s | %s | %s | `%s` #%s (%s) | %s | %s | %s | %s |" % (
-                row["flow"], row["fault"], row["host"], row["cmdlet"] or "any pipeline", row["nth"],
-                esc(row.get("call"), 80), row["faulted"], row["changed"], "; ".join(problems), esc(message, 300)))
+            message = (
+                (row.get("message") or "")
+                if row["converged"]
+                else f"{row.get('message') or ''} / re-run: "
+                + (row.get("rerun_message") or f"final scp {row.get('final_scp')} on {row.get('final_installed_on')}")
+            )
+            out.append(
+                f"| {row['flow']} | {row['fault']} | {row['host']} | `{row['cmdlet'] or 'any pipeline'}` #{row['nth']} ({esc(row.get('call'), 80)}) | "
+                f"{row['faulted']} | {row['changed']} | {'; '.join(problems)} | {esc(message, 300)} |"
+            )
     out.append("")
     return out
 
@@ -162,14 +186,16 @@ def concurrency_section(rows: list[dict[str, Any]]) -> list[str]:
     out = ["## Two jobs at once", ""]
     if not rows:
         return out + ["Not run.", ""]
-    out.append("Each trial runs two real `ansible-playbook` jobs against one lab hierarchy, the second started "
-               "`offset` seconds after the first. A trial passes when the hierarchy ends with exactly one SCP, "
-               "installed where it is configured, on the server and in the mode of the job that succeeded last (or "
-               "as before when none did), every job that failed was refused (the hierarchy lease, naming its "
-               "owner), and every success reported what it did truthfully. The lab's SMS Provider itself refuses a second SCP "
-               "(our reading of the one-per-hierarchy rule, docs/lab.md); what rests on the lease alone is that no "
-               "trial ends without an SCP, in a mode nobody asked for, or with a success that did not happen as "
-               "reported.")
+    out.append(
+        "Each trial runs two real `ansible-playbook` jobs against one lab hierarchy, the second started "
+        "`offset` seconds after the first. A trial passes when the hierarchy ends with exactly one SCP, "
+        "installed where it is configured, on the server and in the mode of the job that succeeded last (or "
+        "as before when none did), every job that failed was refused (the hierarchy lease, naming its "
+        "owner), and every success reported what it did truthfully. The lab's SMS Provider itself refuses a second SCP "
+        "(our reading of the one-per-hierarchy rule, docs/lab.md); what rests on the lease alone is that no "
+        "trial ends without an SCP, in a mode nobody asked for, or with a success that did not happen as "
+        "reported."
+    )
     out.append("")
     out.append("| pair | trials | offsets (s) | both ok | one ok | none ok | one SCP at the end | violations |")
     out.append("|---|---|---|---|---|---|---|---|")
@@ -177,13 +203,20 @@ def concurrency_section(rows: list[dict[str, Any]]) -> list[str]:
         sel = [r for r in rows if r["pair"] == pair]
         oks = [sum(job.get("outcome") == "ok" for job in r["jobs"].values()) for r in sel]
         offsets = sorted(float(r["offset"]) for r in sel)
-        out.append("| %s | %d | %s–%s | %d | %d | %d | %d | %d |" % (
-            pair, len(sel), offsets[0], offsets[-1], oks.count(2), oks.count(1), oks.count(0),
-            sum(r.get("scp_roles") == 1 for r in sel), sum(bool(r.get("violations")) for r in sel)))
+        out.append(
+            f"| {pair} | {len(sel)} | {offsets[0]}–{offsets[-1]} | {oks.count(2)} | {oks.count(1)} | {oks.count(0)} | "
+            f"{sum(r.get('scp_roles') == 1 for r in sel)} | {sum(bool(r.get('violations')) for r in sel)} |"
+        )
     out.append("")
     broken = [r for r in rows if r.get("violations")]
-    out.append("Trials with a violation: %s." % ("none" if not broken else "; ".join(
-        "%s at %s s: %s" % (r["pair"], r["offset"], esc("; ".join(r["violations"]), 200)) for r in broken)))
+    out.append(
+        "Trials with a violation: %s."
+        % (
+            "none"
+            if not broken
+            else "; ".join(f"{r['pair']} at {r['offset']} s: {esc('; '.join(r['violations']), 200)}" for r in broken)
+        )
+    )
     out.append("")
     return out
 
@@ -195,21 +228,26 @@ def input_section(refused: list[dict[str, Any]], accepted: list[dict[str, Any]])
         return out + ["Not run.", ""]
     wrong = [r for r in refused if not r.get("refused") or r.get("changed")]
     lost = [r for r in accepted if not r.get("arrived_unchanged")]
-    out.append("Each refused input ran as an Ansible task against the lab, which recorded no WS-Management request "
-               "for the whole target; each accepted input ran for real and was traced in the lab's call log to the "
-               "cmdlet parameter that stores it, byte for byte, and to no script text.")
+    out.append(
+        "Each refused input ran as an Ansible task against the lab, which recorded no WS-Management request "
+        "for the whole target; each accepted input ran for real and was traced in the lab's call log to the "
+        "cmdlet parameter that stores it, byte for byte, and to no script text."
+    )
     out.append("")
-    out.append("**%d inputs refused** before any remote call (%d not refused or reported changed); **%d accepted** "
-               "and arriving unchanged (%d not)." % (sum(bool(r.get("refused")) for r in refused), len(wrong),
-                                                     sum(bool(r.get("arrived_unchanged")) for r in accepted), len(lost)))
+    out.append(
+        f"**{sum(bool(r.get('refused')) for r in refused)} inputs refused** before any remote call ({len(wrong)} not refused or reported changed); "
+        f"**{sum(bool(r.get('arrived_unchanged')) for r in accepted)} accepted** "
+        f"and arriving unchanged ({len(lost)} not)."
+    )
     out.append("")
     if refused:
         out.append("| module | option | value | refused | message |")
         out.append("|---|---|---|---|---|")
         for row in refused:
-            out.append("| %s | `%s` | `%s` | %s | %s |" % (
-                esc(row.get("module")), esc(row.get("option")), esc(row.get("value"), 60),
-                "yes" if row.get("refused") and not row.get("changed") else "**no**", esc(row.get("msg"), 160)))
+            out.append(
+                f"| {esc(row.get('module'))} | `{esc(row.get('option'))}` | `{esc(row.get('value'), 60)}` | "
+                f"{'yes' if row.get('refused') and not row.get('changed') else '**no**'} | {esc(row.get('msg'), 160)} |"
+            )
         out.append("")
     if accepted:
         out.append("Accepted, and arriving unchanged as a parameter value:")
@@ -217,9 +255,10 @@ def input_section(refused: list[dict[str, Any]], accepted: list[dict[str, Any]])
         out.append("| module | option | value | cmdlet -parameter | unchanged |")
         out.append("|---|---|---|---|---|")
         for row in accepted:
-            out.append("| %s | `%s` | `%s` | `%s -%s` | %s |" % (
-                esc(row.get("module")), esc(row.get("option")), esc(row.get("value"), 60), esc(row.get("cmdlet")),
-                esc(row.get("parameter")), "yes" if row.get("arrived_unchanged") else "**no**"))
+            out.append(
+                f"| {esc(row.get('module'))} | `{esc(row.get('option'))}` | `{esc(row.get('value'), 60)}` | "
+                f"`{esc(row.get('cmdlet'))} -{esc(row.get('parameter'))}` | {'yes' if row.get('arrived_unchanged') else '**no**'} |"
+            )
         out.append("")
     return out
 
@@ -232,19 +271,23 @@ def lab_secrets() -> set[str]:
     def walk(node: Any) -> None:
         if isinstance(node, dict):
             for key, value in node.items():
-                if isinstance(value, str) and value and ("password" in str(key).lower()
-                                                         or str(key).lower() in ("secret", "client_secret")):
+                if (
+                    isinstance(value, str)
+                    and value
+                    and ("password" in str(key).lower() or str(key).lower() in ("secret", "client_secret"))
+                ):
                     found.add(value)
                 walk(value)
         elif isinstance(node, list):
             for item in node:
                 walk(item)
+
     for path in sorted(SCENARIOS.glob("*.yaml")):
         walk(yaml.safe_load(path.read_text(encoding="utf-8")))
     return found
 
 
-def secrets_section(skip: Optional[Path]) -> list[str]:
+def secrets_section(skip: Path | None) -> list[str]:
     secrets = sorted(lab_secrets())
     files = [p for p in sorted(OUTPUT.rglob("*")) if p.is_file() and p != skip]
     hits: list[str] = []
@@ -258,10 +301,11 @@ def secrets_section(skip: Optional[Path]) -> list[str]:
                 hits.append(os.path.relpath(path, ROOT))
                 break
     out = ["## Secrets", ""]
-    out.append("The %d distinct password(s) and secret(s) the lab's scenarios define were searched in every artifact "
-               "the evidence runs wrote under `tests/output/` (%d files, %d bytes: the matrix and trial records, the "
-               "full output of every `ansible-playbook` job): **found %d times**%s." % (
-                   len(secrets), len(files), size, len(hits), (" (in " + ", ".join(hits) + ")") if hits else ""))
+    out.append(
+        f"The {len(secrets)} distinct password(s) and secret(s) the lab's scenarios define were searched in every artifact "
+        f"the evidence runs wrote under `tests/output/` ({len(files)} files, {size} bytes: the matrix and trial records, the "
+        f"full output of every `ansible-playbook` job): **found {len(hits)} times**{' (in ' + ', '.join(hits) + ')' if hits else ''}."
+    )
     out.append("")
     return out
 
@@ -270,31 +314,48 @@ def secrets_section(skip: Optional[Path]) -> list[str]:
 def transport_section() -> list[str]:
     sys.path[:0] = [str(ROOT / "build" / "pythonpath"), str(ROOT)]
     from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.options import PSRP_VARIABLES, ConnectionOptions
+
     variables = {entry.option: entry.variables for entry in PSRP_VARIABLES}
-    out = ["## Transport defaults", "",
-           "What a task uses when neither the inventory nor the task sets an option (read from `ConnectionOptions`; "
-           "`port` and `protocol` follow each other: https on 5986 unless the port is 5985; Basic over http is "
-           "refused unless `allow_basic_over_http`).", "",
-           "| option | default | inventory variables |", "|---|---|---|"]
+    out = [
+        "## Transport defaults",
+        "",
+        "What a task uses when neither the inventory nor the task sets an option (read from `ConnectionOptions`; "
+        "`port` and `protocol` follow each other: https on 5986 unless the port is 5985; Basic over http is "
+        "refused unless `allow_basic_over_http`).",
+        "",
+        "| option | default | inventory variables |",
+        "|---|---|---|",
+    ]
     for item in fields(ConnectionOptions):
         if item.name in ("display_name",):
             continue
         default = item.default if item.default is not MISSING else "(required)"
-        shown = "(none)" if default is None else ("`%s`" % default if default != "" else "(the inventory host)")
-        out.append("| `%s` | %s | %s |" % (item.name, shown,
-                                           ", ".join("`%s`" % v for v in variables.get(item.name, ())) or "task option only"))
+        shown = "(none)" if default is None else (f"`{default}`" if default != "" else "(the inventory host)")
+        names = ", ".join(f"`{v}`" for v in variables.get(item.name, ())) or "task option only"
+        out.append(f"| `{item.name}` | {shown} | {names} |")
     out.append("")
     return out
 
 
 # -- document -------------------------------------------------------------------------------------------------------
-def render(matrix: list[dict[str, Any]], trials: list[dict[str, Any]], refused: list[dict[str, Any]],
-           accepted: list[dict[str, Any]], stamps: dict[str, str], output: Optional[Path] = None) -> str:
-    out = ["<!-- written by tools/write_quality.py from the evidence runs; do not edit -->", "",
-           "# Quality: the evidence", "",
-           "*Written by `tools/write_quality.py` from the runs' own records under `tests/output/` (fault matrix %s, "
-           "concurrency trials %s, bad input %s); do not edit: `make evidence` runs everything and writes this "
-           "file.*" % (stamps.get("matrix"), stamps.get("trials"), stamps.get("input")), ""]
+def render(
+    matrix: list[dict[str, Any]],
+    trials: list[dict[str, Any]],
+    refused: list[dict[str, Any]],
+    accepted: list[dict[str, Any]],
+    stamps: dict[str, str],
+    output: Path | None = None,
+) -> str:
+    out = [
+        "<!-- written by tools/write_quality.py from the evidence runs; do not edit -->",
+        "",
+        "# Quality: the evidence",
+        "",
+        f"*Written by `tools/write_quality.py` from the runs' own records under `tests/output/` (fault matrix {stamps.get('matrix')}, "
+        f"concurrency trials {stamps.get('trials')}, bad input {stamps.get('input')}); do not edit: `make evidence` runs everything and writes this "
+        "file.*",
+        "",
+    ]
     out += matrix_section(matrix)
     out += concurrency_section(trials)
     out += input_section(refused, accepted)
@@ -310,19 +371,29 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--output", default=str(ROOT / "docs" / "quality.md"))
     args = parser.parse_args(argv)
-    sources = {"matrix": OUTPUT / "fault_matrix.jsonl", "trials": OUTPUT / "concurrency.jsonl",
-               "input": OUTPUT / "input_errors.json"}
+    sources = {
+        "matrix": OUTPUT / "fault_matrix.jsonl",
+        "trials": OUTPUT / "concurrency.jsonl",
+        "input": OUTPUT / "input_errors.json",
+    }
     matrix = load_lines(sources["matrix"])
     if not matrix:
-        print("no fault matrix at %s: run `make evidence`" % sources["matrix"], file=sys.stderr)
+        print(f"no fault matrix at {sources['matrix']}: run `make evidence`", file=sys.stderr)
         return 1
     output = Path(args.output)
-    text = render(matrix, load_lines(sources["trials"]), load_json(sources["input"]),
-                  load_lines(OUTPUT / "input_accepted.jsonl"), {k: stamp(v) for k, v in sources.items()}, output)
+    text = render(
+        matrix,
+        load_lines(sources["trials"]),
+        load_json(sources["input"]),
+        load_lines(OUTPUT / "input_accepted.jsonl"),
+        {k: stamp(v) for k, v in sources.items()},
+        output,
+    )
     output.write_text(text, encoding="utf-8")
-    print("wrote %s: %d matrix cases, %d trials, %d refused and %d accepted inputs" % (
-        output, len(matrix), len(load_lines(sources["trials"])), len(load_json(sources["input"])),
-        len(load_lines(OUTPUT / "input_accepted.jsonl"))))
+    print(
+        f"wrote {output}: {len(matrix)} matrix cases, {len(load_lines(sources['trials']))} trials, "
+        f"{len(load_json(sources['input']))} refused and {len(load_lines(OUTPUT / 'input_accepted.jsonl'))} accepted inputs"
+    )
     return 0
 
 

@@ -2,6 +2,7 @@
 # Copyright: Contributors to the configmgr.scp collection
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Action plugin of configmgr.scp.component: start, stop or restart an SMS_EXECUTIVE thread on a site system."""
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -9,12 +10,22 @@ from typing import Any
 
 from ansible_collections.configmgr.scp.plugins.plugin_utils import _validate as check
 from ansible_collections.configmgr.scp.plugins.plugin_utils._action import ConfigMgrAction, TaskContext, error_result
-from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp import (COMPONENT_READS, ComponentOutcome, ComponentPlan,
-                                                                          ComponentRequest, ConfigMgrError, ScpHost,
-                                                                          component_server, execute_component,
-                                                                          failure_after_restart, plan_component,
-                                                                          restarts_downloader, reverify_after_restart,
-                                                                          stops_downloader, thread_view)
+from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp import (
+    COMPONENT_READS,
+    ComponentOutcome,
+    ComponentPlan,
+    ComponentRequest,
+    ConfigMgrError,
+    ScpHost,
+    component_server,
+    execute_component,
+    failure_after_restart,
+    plan_component,
+    restarts_downloader,
+    reverify_after_restart,
+    stops_downloader,
+    thread_view,
+)
 
 
 class ActionModule(ConfigMgrAction):
@@ -32,8 +43,14 @@ class ActionModule(ConfigMgrAction):
             raise ValueError("fallback=false applies to method=thread; method=service always restarts SMS_EXECUTIVE")
 
     def execute(self, ctx: TaskContext, args: dict[str, Any]) -> dict[str, Any]:
-        request = ComponentRequest(name=args["name"], state=args["state"], server=args["server"], method=args["method"],
-                                   fallback=args["fallback"], timeout=args["timeout"])
+        request = ComponentRequest(
+            name=args["name"],
+            state=args["state"],
+            server=args["server"],
+            method=args["method"],
+            fallback=args["fallback"],
+            timeout=args["timeout"],
+        )
         # the SMS Provider is read only to find the SCP's server
         state = None if request.server else ctx.site_provider().read_state(include=COMPONENT_READS)
         server = component_server(request, state, ctx.check_mode)
@@ -71,10 +88,14 @@ def _result(ctx: TaskContext, plan: ComponentPlan, outcome: ComponentOutcome) ->
     result: dict[str, Any] = {"changed": outcome.changed, "server": plan.server, "name": plan.request.name}
     if not plan.installed:
         result["installed"] = False
-    result.update(before=thread_view(plan.before, server) if plan.before is not None else None,
-                  after=thread_view(outcome.after, server) if outcome.after is not None else None,
-                  method=outcome.method, elapsed=round(outcome.seconds, 1),
-                  restarted_components=outcome.restarted_components, confirmed_running_at=outcome.confirmed_running_at)
+    result.update(
+        before=thread_view(plan.before, server) if plan.before is not None else None,
+        after=thread_view(outcome.after, server) if outcome.after is not None else None,
+        method=outcome.method,
+        elapsed=round(outcome.seconds, 1),
+        restarted_components=outcome.restarted_components,
+        confirmed_running_at=outcome.confirmed_running_at,
+    )
     if plan.msg:
         result["msg"] = plan.msg
     if outcome.warnings:

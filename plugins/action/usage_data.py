@@ -2,12 +2,17 @@
 # Copyright: Contributors to the configmgr.scp collection
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Action plugin of configmgr.scp.usage_data: the hierarchy's diagnostic (usage) data level."""
+
 from __future__ import annotations
 
 from typing import Any
 
 from ansible_collections.configmgr.scp.plugins.plugin_utils._action import ConfigMgrAction, TaskContext
-from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp import USAGE_READS, execute_usage_data, plan_usage_data
+from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp import (
+    USAGE_READS,
+    execute_usage_data,
+    plan_usage_data,
+)
 
 
 class ActionModule(ConfigMgrAction):

@@ -5,6 +5,7 @@
 modules' own format rules (plugin_utils/_validate.py) with the role's variable names, and the role's combinations.
 A filter, not a Jinja expression, because the expression was compiled again in every worker, once per host: the
 largest controller cost of a no-op role run (docs/performance.md)."""
+
 from __future__ import annotations
 
 DOCUMENTATION = r"""
@@ -43,12 +44,13 @@ _value:
 
 import json
 import re
-from typing import Any, Callable, Mapping, Optional
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from ansible_collections.configmgr.scp.plugins.plugin_utils import _validate as check
 
 _WHOLE_NUMBER = re.compile(r"^\s*[+-]?[0-9]+\s*$")
-SHOWN = 60                              # characters of a bad value repeated in a message
+SHOWN = 60  # characters of a bad value repeated in a message
 
 
 def _text(value: Any) -> str:
@@ -60,7 +62,7 @@ def _shown(value: Any) -> str:
     return json.dumps(text if len(text) <= SHOWN else text[:SHOWN] + "...")
 
 
-def _format(name: str, value: str, rule: Callable[[Optional[str], str], Optional[str]]) -> Optional[str]:
+def _format(name: str, value: str, rule: Callable[[str | None, str], str | None]) -> str | None:
     try:
         rule(value, name)
     except ValueError as err:
@@ -70,26 +72,32 @@ def _format(name: str, value: str, rule: Callable[[Optional[str], str], Optional
 
 def scp_role_input_errors(values: Mapping[str, Any]) -> list[str]:
     """One message per problem of the role's variables (none: the input is good)."""
-    errors: list[Optional[str]] = []
+    errors: list[str | None] = []
     state = _text(values.get("scp_state")) or "present"
     server, mode = _text(values.get("scp_server")), _text(values.get("scp_mode"))
     provider, provider_site = _text(values.get("scp_sms_provider")), _text(values.get("scp_sms_provider_site_code"))
     if state == "present" and not server:
-        errors.append("scp_server is required with scp_state=present: the FQDN of the server that hosts the service "
-                      "connection point")
-    for name, rule in (("scp_server", check.fqdn), ("scp_site_code", check.site_code),
-                       ("scp_sms_provider", check.fqdn), ("scp_sms_provider_site_code", check.site_code)):
+        errors.append(
+            "scp_server is required with scp_state=present: the FQDN of the server that hosts the service "
+            "connection point"
+        )
+    for name, rule in (
+        ("scp_server", check.fqdn),
+        ("scp_site_code", check.site_code),
+        ("scp_sms_provider", check.fqdn),
+        ("scp_sms_provider_site_code", check.site_code),
+    ):
         value = _text(values.get(name))
         if value:
             errors.append(_format(name, value, rule))
     if bool(provider) != bool(provider_site):
         errors.append("scp_sms_provider and scp_sms_provider_site_code go together: give both or neither")
     if state == "absent" and mode:
-        errors.append("scp_mode cannot be used with scp_state=absent, got %s" % _shown(mode))
+        errors.append(f"scp_mode cannot be used with scp_state=absent, got {_shown(mode)}")
     for name in ("scp_wait_timeout", "scp_restart_timeout"):
         seconds = str(values.get(name))
         if not _WHOLE_NUMBER.match(seconds) or int(seconds) <= 0:
-            errors.append("%s must be a whole number of seconds greater than 0, got %s" % (name, _shown(seconds)))
+            errors.append(f"{name} must be a whole number of seconds greater than 0, got {_shown(seconds)}")
     return [e for e in errors if e]
 
 

@@ -17,6 +17,7 @@ against its documentation and the connection options against the library's Conne
 express (formats, ranges, host names, accounts, a value that excludes another option) is checked in
 plugins/plugin_utils/_validate.py and the action plugins' check_args.
 """
+
 from __future__ import annotations
 
 import copy
@@ -25,10 +26,10 @@ from typing import Any
 # -- values the library defines too ---------------------------------------------------------------------------------
 # module_utils cannot import the library (plugins/plugin_utils/cmscp), so these are its constants repeated once, here;
 # tests/unit/test_argspec_docs.py checks that each equals the library's and the documentation's value.
-AUTH_CHOICES = ("basic", "certificate", "credssp", "kerberos", "negotiate", "ntlm")   # cmscp/options.py AUTH_METHODS
-PROTOCOL_CHOICES = ("https", "http")                                                  # cmscp/options.py PROTOCOLS
-ENCRYPTION_CHOICES = ("auto", "always", "never")                                      # cmscp/options.py ENCRYPTION
-DOWNLOADER_THREAD = "SMS_DMP_DOWNLOADER"                         # cmscp/configmgr/constants.py DOWNLOADER_THREAD
+AUTH_CHOICES = ("basic", "certificate", "credssp", "kerberos", "negotiate", "ntlm")  # cmscp/options.py AUTH_METHODS
+PROTOCOL_CHOICES = ("https", "http")  # cmscp/options.py PROTOCOLS
+ENCRYPTION_CHOICES = ("auto", "always", "never")  # cmscp/options.py ENCRYPTION
+DOWNLOADER_THREAD = "SMS_DMP_DOWNLOADER"  # cmscp/configmgr/constants.py DOWNLOADER_THREAD
 
 # -- option groups --------------------------------------------------------------------------------------------------
 # Connection options: names and meaning of ansible-core's psrp connection plugin options (every one the library's
@@ -127,7 +128,7 @@ SITE_SYSTEM_SERVER = dict(
     state=dict(type="str", default="present", choices=["present", "absent"]),
     server=dict(type="str", required=True),
     site_code=dict(type="str"),
-    **SITE_SYSTEM_OPTIONS
+    **SITE_SYSTEM_OPTIONS,
 )
 
 PREFLIGHT = dict(
@@ -143,8 +144,9 @@ USAGE_DATA = dict(
 )
 
 LOG_INFO = dict(
-    name=dict(type="str", default="dmpdownloader",
-              choices=["dmpdownloader", "dmpuploader", "sitecomp", "srvboot", "hman"]),
+    name=dict(
+        type="str", default="dmpdownloader", choices=["dmpdownloader", "dmpuploader", "sitecomp", "srvboot", "hman"]
+    ),
     server=dict(type="str"),
     since=dict(type="str"),
     severity=dict(type="str", choices=["info", "warning", "error"]),

@@ -7,6 +7,7 @@ only document them.
 It still builds AnsibleModule with the real argument spec and rules, so ansible-doc and validate-modules see the
 same options the action plugin validates.
 """
+
 from __future__ import annotations
 
 from ansible.module_utils.basic import AnsibleModule
@@ -16,5 +17,7 @@ from ansible_collections.configmgr.scp.plugins.module_utils._argspec import modu
 
 def run_documented_only(name: str) -> None:
     module = AnsibleModule(supports_check_mode=True, **module_spec(name))
-    module.fail_json(msg="configmgr.scp.%s runs as an action plugin on the controller; this file only documents it. "
-                         "Run it through ansible-playbook with the collection installed." % name)
+    module.fail_json(
+        msg=f"configmgr.scp.{name} runs as an action plugin on the controller; this file only documents it. "
+        "Run it through ansible-playbook with the collection installed."
+    )

@@ -8,13 +8,15 @@ inventory, one session per host per task, the SMS Provider given back by an earl
 library errors become Ansible results (HostUnreachable of the task's own host -> unreachable, any other ConfigMgrError ->
 failed with a message naming host and object; `changed` stays true when a mutating step ran before the error).
 """
+
 from __future__ import annotations
 
 import dataclasses
 import time
 import traceback
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
-from typing import Any, Callable, Mapping, Optional
+from typing import Any
 
 from ansible.errors import AnsibleActionFail
 from ansible.module_utils.basic import missing_required_lib
@@ -24,27 +26,38 @@ from ansible.utils.display import Display
 
 from ansible_collections.configmgr.scp.plugins.module_utils._argspec import CONNECTION_ARGSPEC, module_spec
 from ansible_collections.configmgr.scp.plugins.plugin_utils import _validate as check
-from ansible_collections.configmgr.scp.plugins.plugin_utils._connvars import (SECRET_OPTIONS, Target, is_psrp, second_target,
-                                                                              task_target)
+from ansible_collections.configmgr.scp.plugins.plugin_utils._connvars import (
+    SECRET_OPTIONS,
+    Target,
+    is_psrp,
+    second_target,
+    task_target,
+)
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.provider import SiteProvider
-from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.errors import (CommandFailed, ConfigMgrError,
-                                                                                 HostUnreachable, InvalidOption)
+from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.errors import (
+    CommandFailed,
+    ConfigMgrError,
+    HostUnreachable,
+    InvalidOption,
+)
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.options import ConnectionOptions
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.session import Session
 
-PYPSRP_IMPORT_ERROR: Optional[str] = None
+PYPSRP_IMPORT_ERROR: str | None = None
 try:
     import pypsrp  # noqa: F401  pylint: disable=unused-import
 except ImportError:
     PYPSRP_IMPORT_ERROR = traceback.format_exc()
 
 display = Display()
-TASK_TIMEOUT_MARGIN = 5.0        # seconds kept from the task's `timeout:` for the error result
+TASK_TIMEOUT_MARGIN = 5.0  # seconds kept from the task's `timeout:` for the error result
 
 _ACCESS_DENIED = ("access is denied", "unauthorizedaccess", "0x80070005", "logon failure", "anonymous logon")
-DOUBLE_HOP_HINT = ("This looks like the double-hop problem: the remote session cannot pass your credentials on to "
-                   "a second machine (remote SMS Provider, SQL Server, a share). Use auth=credssp, or Kerberos with "
-                   "negotiate_delegate=true and delegation allowed for the account.")
+DOUBLE_HOP_HINT = (
+    "This looks like the double-hop problem: the remote session cannot pass your credentials on to "
+    "a second machine (remote SMS Provider, SQL Server, a share). Use auth=credssp, or Kerberos with "
+    "negotiate_delegate=true and delegation allowed for the account."
+)
 
 
 class TaskSession(Session):
@@ -53,12 +66,12 @@ class TaskSession(Session):
     the name the user knows (`display_name`, with the address when it differs: in a lab or behind NAT the address
     alone can be ambiguous)."""
 
-    def __init__(self, target: Target, options: ConnectionOptions, task_deadline: Optional[float] = None) -> None:
+    def __init__(self, target: Target, options: ConnectionOptions, task_deadline: float | None = None) -> None:
         super().__init__(options, target_key=target_key(target))
         self.target = target
-        self.task_deadline = task_deadline       # time.monotonic() at which the task's `timeout:` ends, if it has one
+        self.task_deadline = task_deadline  # time.monotonic() at which the task's `timeout:` ends, if it has one
 
-    def call_limit(self, timeout: Optional[float] = None) -> float:
+    def call_limit(self, timeout: float | None = None) -> float:
         """The library's deadline of one pipeline, never past the task's own `timeout:` (less a few seconds, so
         the task ends with an error naming the call instead of Ansible's bare timeout)."""
         limit = super().call_limit(timeout)
@@ -75,7 +88,7 @@ def target_key(target: Target) -> str:
 class TaskContext:
     """Per-task state: the task's own host, sessions (one per host), check mode, progress output."""
 
-    def __init__(self, action: "ConfigMgrAction", task_vars: Mapping[str, Any], args: Mapping[str, Any]) -> None:
+    def __init__(self, action: ConfigMgrAction, task_vars: Mapping[str, Any], args: Mapping[str, Any]) -> None:
         self.action = action
         self.task_vars = task_vars
         self.check_mode = bool(action._task.check_mode)
@@ -85,18 +98,21 @@ class TaskContext:
         connection = action._connection
         # the task's psrp connection has its options resolved already (no keywords to read); any other is not ours
         keywords = None if is_psrp(connection) else play_keywords(action, delegated=bool(delegate_to))
-        self.target = task_target(task_vars, self.overrides, self.render, delegate_to=delegate_to, keywords=keywords,
-                                  connection=connection)
+        self.target = task_target(
+            task_vars, self.overrides, self.render, delegate_to=delegate_to, keywords=keywords, connection=connection
+        )
         # what an earlier task returned (sms_provider, sms_provider_site_code): no discovery when both are given
         self.known_provider = (args.get("sms_provider_site_code"), args.get("sms_provider"))
         self._sessions: dict[str, TaskSession] = {}
         task_timeout = getattr(action._task, "timeout", None)
-        self.task_deadline = (time.monotonic() + task_timeout
-                              if isinstance(task_timeout, int) and not isinstance(task_timeout, bool) and task_timeout > 0
-                              else None)
+        self.task_deadline = (
+            time.monotonic() + task_timeout
+            if isinstance(task_timeout, int) and not isinstance(task_timeout, bool) and task_timeout > 0
+            else None
+        )
         self._providers: list[SiteProvider] = []
         self.secrets: set[str] = set()
-        self.options(self.target)           # the library's option checks, before any remote call
+        self.options(self.target)  # the library's option checks, before any remote call
 
     def options(self, target: Target) -> ConnectionOptions:
         """Validated connection options of `target` (InvalidOption names the option and the host)."""
@@ -108,33 +124,40 @@ class TaskContext:
             return ConnectionOptions.from_mapping({"display_name": target.name, **target.options})
         except InvalidOption as err:
             # the same error, made for this target (ConnectionOptions does not know which host of the task it is)
-            raise InvalidOption(err.option, err.problem, err.host, display_name=target.describe(),
-                                target_key=target_key(target)) from err
+            raise InvalidOption(
+                err.option, err.problem, err.host, display_name=target.describe(), target_key=target_key(target)
+            ) from err
 
     def render(self, value: Any) -> Any:
         if isinstance(value, str) and ("{{" in value or "{%" in value):
             return self.action._templar.template(value)
         return value
 
-    def session(self, target: Optional[Target] = None) -> TaskSession:
+    def session(self, target: Target | None = None) -> TaskSession:
         """The session for `target` (default: the task's host), opened lazily, reused for the whole task."""
         target = target or self.target
         key = target.name.lower()
         if key not in self._sessions:
             options = self.options(target)
-            display.vvv("configmgr.scp: connecting to %s as %s" % (target.describe(), options.username or "(current user)"),
-                        host=self.target.name)
+            display.vvv(
+                f"configmgr.scp: connecting to {target.describe()} as {options.username or '(current user)'}",
+                host=self.target.name,
+            )
             self._sessions[key] = TaskSession(target, options, self.task_deadline)
         return self._sessions[key]
 
-    def site_provider(self, check_mode: Optional[bool] = None) -> SiteProvider:
+    def site_provider(self, check_mode: bool | None = None) -> SiteProvider:
         """A SiteProvider on the task's host. Given the SMS Provider and its site code (what an earlier task returned)
         it skips the discovery round trip (bootstrap and reads go in one pipeline) and connects to that machine; what
         it used is returned (provider_result)."""
         site_code, provider = self.known_provider
-        made = SiteProvider(self.session(), site_code=site_code, provider=provider,
-                            check_mode=self.check_mode if check_mode is None else check_mode,
-                            sessions=lambda fqdn: self.session(self.other_host(fqdn)))
+        made = SiteProvider(
+            self.session(),
+            site_code=site_code,
+            provider=provider,
+            check_mode=self.check_mode if check_mode is None else check_mode,
+            sessions=lambda fqdn: self.session(self.other_host(fqdn)),
+        )
         self._providers.append(made)
         return made
 
@@ -150,11 +173,12 @@ class TaskContext:
         """Connection settings for another server (the SCP host): inventory first, else derived."""
         if fqdn.lower() == self.target.name.lower():
             return self.target
-        return second_target(fqdn, self.target, self.task_vars.get("hostvars"), self.render, self.overrides,
-                             like=self.action._connection)
+        return second_target(
+            fqdn, self.target, self.task_vars.get("hostvars"), self.render, self.overrides, like=self.action._connection
+        )
 
     def progress(self, message: str) -> None:
-        display.v("configmgr.scp: %s" % message, host=self.target.name)
+        display.v(f"configmgr.scp: {message}", host=self.target.name)
 
     def close(self) -> None:
         sessions, self._sessions = self._sessions, {}
@@ -167,7 +191,7 @@ class ConfigMgrAction(ActionBase):
 
     MODULE = ""
     TRANSFERS_FILES = False
-    _requires_connection = False     # everything runs on the controller; the task's connection plugin is unused
+    _requires_connection = False  # everything runs on the controller; the task's connection plugin is unused
     _supports_check_mode = True
     _supports_async = False
 
@@ -177,7 +201,7 @@ class ConfigMgrAction(ActionBase):
     def execute(self, ctx: TaskContext, args: dict[str, Any]) -> dict[str, Any]:
         raise NotImplementedError
 
-    def run(self, tmp: Any = None, task_vars: Optional[dict[str, Any]] = None) -> dict[str, Any]:
+    def run(self, tmp: Any = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:
         super().run(tmp, task_vars)
         task_vars = task_vars or {}
         # Ansible checks the options and the rules between them (module_utils/_argspec.py) before anything else, so
@@ -190,25 +214,26 @@ class ConfigMgrAction(ActionBase):
             validation, args = self.validate_argument_spec(**spec)
         except AnsibleActionFail as err:
             # a failed task like the checks below, not an exception; values of no_log options never shown
-            secrets = {str(v) for k, v in self._task.args.items()
-                       if spec["argument_spec"].get(k, {}).get("no_log") and v != ""}
-            refused = {"failed": True, "changed": False, "msg": "invalid input: %s" % err.message}
+            secrets = {
+                str(v) for k, v in self._task.args.items() if spec["argument_spec"].get(k, {}).get("no_log") and v != ""
+            }
+            refused = {"failed": True, "changed": False, "msg": f"invalid input: {err.message}"}
             return remove_values(refused, secrets) if secrets else refused
         finally:
             self._task.args = given
         no_log_values = set(getattr(validation, "_no_log_values", set()) or set())
         if PYPSRP_IMPORT_ERROR:
             return {"failed": True, "msg": missing_required_lib("pypsrp"), "exception": PYPSRP_IMPORT_ERROR}
-        ctx: Optional[TaskContext] = None
+        ctx: TaskContext | None = None
         try:
             check_provider_args(args)
             self.check_args(args)
             ctx = TaskContext(self, task_vars, args)
             result = self.execute(ctx, args)
         except ValueError as err:
-            result = {"failed": True, "changed": False, "msg": "invalid input: %s" % err}
+            result = {"failed": True, "changed": False, "msg": f"invalid input: {err}"}
         except InvalidOption as err:
-            result = {"failed": True, "changed": False, "msg": "invalid input: %s" % describe_error(err)}
+            result = {"failed": True, "changed": False, "msg": f"invalid input: {describe_error(err)}"}
         except ConfigMgrError as err:
             result = error_result(err, ctx)
         finally:
@@ -227,7 +252,7 @@ def check_provider_args(args: dict[str, Any]) -> None:
     args["sms_provider_site_code"] = check.site_code(args.get("sms_provider_site_code"), "sms_provider_site_code")
 
 
-def error_result(err: ConfigMgrError, ctx: Optional[TaskContext]) -> dict[str, Any]:
+def error_result(err: ConfigMgrError, ctx: TaskContext | None) -> dict[str, Any]:
     """A library error as a task result. Only the task's own host is reported unreachable: Ansible drops an
     unreachable host from the play, which is wrong when only a second host (the SCP server) cannot be reached."""
     result: dict[str, Any]
@@ -235,16 +260,20 @@ def error_result(err: ConfigMgrError, ctx: Optional[TaskContext]) -> dict[str, A
     if isinstance(err, HostUnreachable) and own and not err.outcome_unknown:
         result = {"unreachable": True, "msg": describe_error(err)}
     elif isinstance(err, HostUnreachable):
-        result = {"failed": True, "msg": "%s (a second host: reported as failed so that the task's host %s stays in the play)"
-                  % (describe_error(err), ctx.target.name if ctx else "")}
+        result = {
+            "failed": True,
+            "msg": f"{describe_error(err)} (a second host: reported as failed so that the task's host {ctx.target.name if ctx else ''} stays in the play)",
+        }
     else:
         result = {"failed": True, "msg": describe_error(err), "exception": traceback.format_exc()}
         for name in ("waited", "last_state", "fully_qualified_error_id", "category"):
             if getattr(err, name, None) is not None:
                 result[name] = to_plain(getattr(err, name))
     if err.outcome_unknown:
-        result["warnings"] = ["the changing call was sent but its answer was lost: it may have run. Run the task again "
-                              "(it reads the state first) or check the site before anything else"]
+        result["warnings"] = [
+            "the changing call was sent but its answer was lost: it may have run. Run the task again "
+            "(it reads the state first) or check the site before anything else"
+        ]
     steps, mutated = partial_steps(err)
     result["changed"] = mutated
     if mutated:
@@ -295,7 +324,7 @@ def describe_error(err: ConfigMgrError) -> str:
     text = str(err)
     where = err.display_name
     if where and where.split(" ")[0].lower() not in text.lower():
-        text = "%s: %s" % (where, text)     # the message names another host (an address): say which one it is
+        text = f"{where}: {text}"  # the message names another host (an address): say which one it is
     if isinstance(err, CommandFailed) and any(word in text.lower() for word in _ACCESS_DENIED):
         text += " " + DOUBLE_HOP_HINT
     if isinstance(err, HostUnreachable) and err.reason == "auth":
@@ -309,7 +338,7 @@ def to_plain(value: Any) -> Any:
         return value
     if isinstance(value, (datetime, date)):
         return value.isoformat()
-    to_dict: Optional[Callable[[], Any]] = getattr(value, "to_dict", None)
+    to_dict: Callable[[], Any] | None = getattr(value, "to_dict", None)
     if callable(to_dict):
         return to_plain(to_dict())
     if dataclasses.is_dataclass(value) and not isinstance(value, type):

@@ -9,10 +9,12 @@ on top. The task's own connection object is used when the task's connection is p
 already: no templating here); otherwise, and for a second host reached by inventory name, the plugin is loaded and
 given that host's variables, only those it reads templated (the action base passes a render function: the templar).
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Mapping, Optional
+from typing import Any
 
 from ansible import constants as C
 from ansible.errors import AnsibleError
@@ -39,7 +41,7 @@ class Target:
 
     name: str
     options: dict[str, Any] = field(default_factory=dict)
-    source: str = "inventory"         # inventory | derived (same credentials as the task host, other address)
+    source: str = "inventory"  # inventory | derived (same credentials as the task host, other address)
 
     @property
     def address(self) -> str:
@@ -51,13 +53,16 @@ class Target:
         port = self.options.get("port")
         if address.lower() == self.name.lower() and not port:
             return self.name
-        return "%s (%s%s)" % (self.name, address, ":%s" % port if port else "")
+        shown_port = f":{port}" if port else ""
+        return f"{self.name} ({address}{shown_port})"
 
 
 def is_psrp(connection: Any) -> bool:
     """Whether `connection` (a task's connection plugin object) is ansible-core's psrp connection plugin."""
-    return getattr(connection, "transport", None) in ("psrp", PSRP_PLUGIN) or \
-        str(getattr(connection, "_load_name", "")).rsplit(".", 1)[-1] == "psrp"
+    return (
+        getattr(connection, "transport", None) in ("psrp", PSRP_PLUGIN)
+        or str(getattr(connection, "_load_name", "")).rsplit(".", 1)[-1] == "psrp"
+    )
 
 
 def options_of(plugin: Any) -> dict[str, Any]:
@@ -89,8 +94,13 @@ def _identity(value: Any) -> Any:
     return value
 
 
-def options_from_vars(host_vars: Mapping[str, Any], render: Render = _identity, inventory_hostname: Optional[str] = None,
-                      keywords: Optional[Mapping[str, Any]] = None, like: Any = None) -> dict[str, Any]:
+def options_from_vars(
+    host_vars: Mapping[str, Any],
+    render: Render = _identity,
+    inventory_hostname: str | None = None,
+    keywords: Mapping[str, Any] | None = None,
+    like: Any = None,
+) -> dict[str, Any]:
     """Connection option values from a host's variables, resolved by the psrp connection plugin itself (its names,
     precedence and keywords: remote_user, port, password). Only the variables the plugin reads are rendered; None and
     empty values are not set. `inventory_hostname` replaces the variable of that name (with delegate_to, Ansible
@@ -105,18 +115,26 @@ def options_from_vars(host_vars: Mapping[str, Any], render: Render = _identity, 
     if inventory_hostname is not None:
         variables["inventory_hostname"] = inventory_hostname
     try:
-        plugin.set_options(task_keys={k: v for k, v in (keywords or {}).items() if v is not None and v != ""},
-                           var_options=variables)
+        plugin.set_options(
+            task_keys={k: v for k, v in (keywords or {}).items() if v is not None and v != ""}, var_options=variables
+        )
     except (AnsibleError, TypeError, ValueError) as err:
         # the plugin checks types and choices; a bad inventory value fails the task as invalid input, naming the host
-        raise ValueError("connection variables of %s: %s" % (inventory_hostname or host_vars.get("inventory_hostname"),
-                                                             getattr(err, "message", None) or err)) from err
+        raise ValueError(
+            f"connection variables of {inventory_hostname or host_vars.get('inventory_hostname')}: {getattr(err, 'message', None) or err}"
+        ) from err
     return options_of(plugin)
 
 
-def task_target(task_vars: Mapping[str, Any], overrides: Mapping[str, Any], render: Render = _identity,
-                delegate_to: Optional[str] = None, remote_user: Optional[str] = None,
-                keywords: Optional[Mapping[str, Any]] = None, connection: Any = None) -> Target:
+def task_target(
+    task_vars: Mapping[str, Any],
+    overrides: Mapping[str, Any],
+    render: Render = _identity,
+    delegate_to: str | None = None,
+    remote_user: str | None = None,
+    keywords: Mapping[str, Any] | None = None,
+    connection: Any = None,
+) -> Target:
     """The host the task runs for (or is delegated to), with the task options applied over its connection settings.
     `connection`: the task's connection object; when it is psrp, ansible-core resolved its options for this host
     (delegation, play keywords, connection password included) and they are taken as they are. Otherwise the host's
@@ -140,7 +158,7 @@ def task_target(task_vars: Mapping[str, Any], overrides: Mapping[str, Any], rend
     return Target(name=name, options=options)
 
 
-def find_inventory_host(fqdn: str, names: Iterable[str], vars_of: Callable[[str], Mapping[str, Any]]) -> Optional[str]:
+def find_inventory_host(fqdn: str, names: Iterable[str], vars_of: Callable[[str], Mapping[str, Any]]) -> str | None:
     """The inventory host for `fqdn`: a host named like it wins over one whose ansible_host is it (in the lab
     every host has ansible_host 127.0.0.1, so matching by address alone would be ambiguous)."""
     wanted = fqdn.strip().lower().rstrip(".")
@@ -155,8 +173,14 @@ def find_inventory_host(fqdn: str, names: Iterable[str], vars_of: Callable[[str]
     return None
 
 
-def second_target(fqdn: str, task: Target, hostvars: Optional[Mapping[str, Mapping[str, Any]]], render: Render = _identity,
-                  overrides: Optional[Mapping[str, Any]] = None, like: Any = None) -> Target:
+def second_target(
+    fqdn: str,
+    task: Target,
+    hostvars: Mapping[str, Mapping[str, Any]] | None,
+    render: Render = _identity,
+    overrides: Mapping[str, Any] | None = None,
+    like: Any = None,
+) -> Target:
     """Connection for another server (the SCP host): its inventory variables (resolved by the psrp plugin, `like`
     the task's connection: load_psrp) when it is in the inventory, else the task host's credentials against the FQDN.
     Task connection options other than `host`/`port` still apply (credentials, auth, timeouts)."""
@@ -172,5 +196,5 @@ def second_target(fqdn: str, task: Target, hostvars: Optional[Mapping[str, Mappi
         # keep the task host's scheme: a port alone implies it (5985 -> http)
         options["protocol"] = "http" if int(task.options["port"]) == 5985 else "https"
     options["host"] = fqdn
-    options.pop("negotiate_hostname_override", None)     # it named the first host
+    options.pop("negotiate_hostname_override", None)  # it named the first host
     return Target(name=fqdn, options=options, source="derived")

@@ -9,12 +9,14 @@ Only what an argument spec cannot express lives here: formats (site codes, host 
 regular expressions) and ranges. Types, choices, required options and the rules between options (mutually exclusive,
 required together, required by, required if) are data in plugins/module_utils/_argspec.py, checked by Ansible first.
 """
+
 from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
-from typing import Any, Mapping, Optional
+from typing import Any
 
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.bootstrap import SITE_CODE
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.constants import DOWNLOADER_THREAD
@@ -22,31 +24,33 @@ from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.scph
 
 # RFC 1123 host name label (fullmatch: `$` would also match before a trailing newline)
 _LABEL = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)")
-MAX_HOST_NAME = 253                 # RFC 1123 / DNS: a name of at most 253 characters (without the trailing dot)
-MAX_NETBIOS_DOMAIN = 15             # NetBIOS domain name
-MAX_SAM_ACCOUNT_NAME = 20           # sAMAccountName, the user name after DOMAIN\
-MAX_UPN_PREFIX = 64                 # the part of name@domain before the @
+MAX_HOST_NAME = 253  # RFC 1123 / DNS: a name of at most 253 characters (without the trailing dot)
+MAX_NETBIOS_DOMAIN = 15  # NetBIOS domain name
+MAX_SAM_ACCOUNT_NAME = 20  # sAMAccountName, the user name after DOMAIN\
+MAX_UPN_PREFIX = 64  # the part of name@domain before the @
 # Characters Active Directory refuses in user logon names (sAMAccountName) and that the NetBIOS domain part may not hold.
 ACCOUNT_FORBIDDEN = frozenset('"/\\[]:;|=,+*?<>')
-SHOWN = 40                          # characters of a bad value repeated in a message
+SHOWN = 40  # characters of a bad value repeated in a message
 _RELATIVE = re.compile(r"^(\d+)\s*([smhd])$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 
 
-def site_code(value: Optional[str], option: str = "site_code") -> Optional[str]:
+def site_code(value: str | None, option: str = "site_code") -> str | None:
     """Upper-cased site code or None; three letters or digits."""
     if value is None:
         return None
     code = str(value).strip().upper()
     if not SITE_CODE.match(code):
-        raise ValueError("%s must be three letters or digits (for example PS1), got %r" % (option, value))
+        raise ValueError(f"{option} must be three letters or digits (for example PS1), got {value!r}")
     return code
 
 
 def thread_name(value: str, option: str = "name") -> str:
     """Upper-cased SMS_EXECUTIVE component (thread) name: the library's characters (letters, digits, _)."""
     if not value or not set(value) <= THREAD_NAME_CHARS:
-        raise ValueError("%s must be a component name such as %s (letters, digits, _), got %r" % (option, DOWNLOADER_THREAD, value))
+        raise ValueError(
+            f"{option} must be a component name such as {DOWNLOADER_THREAD} (letters, digits, _), got {value!r}"
+        )
     return value.upper()
 
 
@@ -55,18 +59,18 @@ def _shown(value: Any) -> str:
     text = str(value)
     if len(text) <= SHOWN:
         return repr(text)
-    return "%r... (%d characters)" % (text[:SHOWN], len(text))
+    return f"{text[:SHOWN]!r}... ({len(text)} characters)"
 
 
-def _control(text: str) -> Optional[str]:
+def _control(text: str) -> str | None:
     """The reason a value with a control character is refused, else None."""
     for char in text:
         if ord(char) < 32 or ord(char) == 127:
-            return "it contains the control character %r" % char
+            return f"it contains the control character {char!r}"
     return None
 
 
-def _stored_as_given(text: str) -> Optional[str]:
+def _stored_as_given(text: str) -> str | None:
     """Why a free-text value cannot be stored exactly as given (a control character, surrounding spaces), else None:
     such values are refused, never stripped."""
     problem = _control(text)
@@ -75,7 +79,7 @@ def _stored_as_given(text: str) -> Optional[str]:
     return problem
 
 
-def _host_name_problem(name: str) -> Optional[str]:
+def _host_name_problem(name: str) -> str | None:
     """Why `name` (no surrounding spaces, no trailing dot) is no RFC 1123 host name, else None."""
     problem = _control(name)
     if problem:
@@ -83,21 +87,21 @@ def _host_name_problem(name: str) -> Optional[str]:
     if "://" in name:
         return "it is a URL; give the host name only"
     if len(name) > MAX_HOST_NAME:
-        return "it has %d characters, at most %d are allowed" % (len(name), MAX_HOST_NAME)
+        return f"it has {len(name)} characters, at most {MAX_HOST_NAME} are allowed"
     for label in name.split("."):
         if not label:
             return "it has an empty label (two dots in a row, or a leading dot)"
         if len(label) > 63:
-            return "a label has %d characters, at most 63 are allowed" % len(label)
+            return f"a label has {len(label)} characters, at most 63 are allowed"
         bad = sorted({c for c in label if not (c.isascii() and (c.isalnum() or c == "-"))})
         if bad:
-            return "%s is not allowed (letters, digits, hyphens and dots only)" % ", ".join(repr(c) for c in bad)
+            return f"{', '.join(repr(c) for c in bad)} is not allowed (letters, digits, hyphens and dots only)"
         if not _LABEL.fullmatch(label):
-            return "the label %s starts or ends with a hyphen" % _shown(label)
+            return f"the label {_shown(label)} starts or ends with a hyphen"
     return None
 
 
-def fqdn(value: Optional[str], option: str = "server") -> Optional[str]:
+def fqdn(value: str | None, option: str = "server") -> str | None:
     """Lower-cased fully qualified domain name or None. ConfigMgr stores site systems by FQDN, so a short
     name or an IP address would never match the existing objects."""
     if value is None:
@@ -108,12 +112,13 @@ def fqdn(value: Optional[str], option: str = "server") -> Optional[str]:
     if problem is None and (len(labels) < 2 or labels[-1].isdigit()):
         problem = "a short name or an IP address is not one"
     if problem:
-        raise ValueError("%s must be a fully qualified domain name such as scp01.contoso.com, got %s: %s"
-                         % (option, _shown(value), problem))
+        raise ValueError(
+            f"{option} must be a fully qualified domain name such as scp01.contoso.com, got {_shown(value)}: {problem}"
+        )
     return name
 
 
-def host_name(value: Optional[str], option: str) -> Optional[str]:
+def host_name(value: str | None, option: str) -> str | None:
     """A host name as Windows resolves it (RFC 1123 labels, at most 253 characters: a short name or an FQDN) or an
     IP address; None stays None. Surrounding spaces are refused, not stripped: the value is stored as given."""
     if value is None:
@@ -134,28 +139,30 @@ def host_name(value: Optional[str], option: str) -> Optional[str]:
         if problem is None and all(label.isdigit() for label in name.split(".")):
             problem = "it is all digits, and not an IPv4 address"
     if problem:
-        raise ValueError("%s must be a host name (RFC 1123: letters, digits and hyphens in labels of at most 63 "
-                         "characters, at most 253 in all) or an IP address, got %s: %s" % (option, _shown(value), problem))
+        raise ValueError(
+            f"{option} must be a host name (RFC 1123: letters, digits and hyphens in labels of at most 63 "
+            f"characters, at most 253 in all) or an IP address, got {_shown(value)}: {problem}"
+        )
     return text
 
 
-def _account_part_problem(part: str, what: str, limit: int) -> Optional[str]:
+def _account_part_problem(part: str, what: str, limit: int) -> str | None:
     if not part:
-        return "the %s is empty" % what
+        return f"the {what} is empty"
     problem = _control(part)
     if problem:
         return problem
     if len(part) > limit:
-        return "the %s has %d characters, at most %d are allowed" % (what, len(part), limit)
+        return f"the {what} has {len(part)} characters, at most {limit} are allowed"
     bad = sorted(set(part) & ACCOUNT_FORBIDDEN)
     if bad:
-        return "the %s contains %s, which Windows does not allow there" % (what, " ".join(bad))
+        return f"the {what} contains {' '.join(bad)}, which Windows does not allow there"
     if not part.strip(". "):
-        return "the %s consists only of periods or spaces" % what
+        return f"the {what} consists only of periods or spaces"
     return None
 
 
-def account(value: Optional[str], option: str) -> Optional[str]:
+def account(value: str | None, option: str) -> str | None:
     """A Windows account name as ConfigMgr stores it: DOMAIN\\name (NetBIOS domain of at most 15 characters,
     sAMAccountName of at most 20, none of the characters "/\\[]:;|=,+*?<> nor control characters) or name@domain
     (user principal name with a DNS domain). None stays None."""
@@ -184,23 +191,25 @@ def account(value: Optional[str], option: str) -> Optional[str]:
     elif problem is None:
         problem = "it names no domain"
     if problem:
-        raise ValueError("%s must be an account as DOMAIN\\name or name@domain.com, got %s: %s" % (option, _shown(value), problem))
+        raise ValueError(
+            f"{option} must be an account as DOMAIN\\name or name@domain.com, got {_shown(value)}: {problem}"
+        )
     return text
 
 
-def positive(value: Optional[int], option: str) -> Optional[int]:
+def positive(value: int | None, option: str) -> int | None:
     if value is not None and int(value) <= 0:
-        raise ValueError("%s must be greater than 0, got %r" % (option, value))
+        raise ValueError(f"{option} must be greater than 0, got {value!r}")
     return value
 
 
-def port(value: Optional[int], option: str) -> Optional[int]:
+def port(value: int | None, option: str) -> int | None:
     if value is not None and not 1 <= int(value) <= 65535:
-        raise ValueError("%s must be a TCP port between 1 and 65535, got %r" % (option, value))
+        raise ValueError(f"{option} must be a TCP port between 1 and 65535, got {value!r}")
     return value
 
 
-def since(value: Optional[str], now: Optional[datetime] = None) -> Optional[datetime]:
+def since(value: str | None, now: datetime | None = None) -> datetime | None:
     """`30m`/`2h`/`1d`/`90s` before now, or an ISO 8601 time (naive means UTC)."""
     if value is None or str(value).strip() == "":
         return None
@@ -212,17 +221,17 @@ def since(value: Optional[str], now: Optional[datetime] = None) -> Optional[date
     try:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        raise ValueError("since must be a duration like 30m, 2h, 1d or an ISO 8601 time, got %r" % (value,)) from None
+        raise ValueError(f"since must be a duration like 30m, 2h, 1d or an ISO 8601 time, got {value!r}") from None
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
-def regex(value: Optional[str], option: str = "match") -> Optional["re.Pattern[str]"]:
+def regex(value: str | None, option: str = "match") -> re.Pattern[str] | None:
     if value is None:
         return None
     try:
         return re.compile(value, re.I)
     except re.error as err:
-        raise ValueError("%s is not a valid regular expression: %s" % (option, err)) from err
+        raise ValueError(f"{option} is not a valid regular expression: {err}") from err
 
 
 def site_system_settings(args: Mapping[str, Any], prefix: str = "") -> None:

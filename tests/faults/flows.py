@@ -2,18 +2,20 @@
 plugins do (read -> plan -> execute; the role's handler restart after a mode change), with short real timeouts and the
 lab's simulated clock for the waits. Also: the enumeration of every remote call a clean run makes (every fault take
 the lab evaluates), and the observations the matrix asserts on."""
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional
+from typing import Any
 
+from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.apply.scp import converge_scp
+from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.constants import STATE_KEY
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.model import SiteSystemSpec
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.provider import READS, SiteProvider
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.scphost import ScpHost
-from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.apply.scp import converge_scp
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.planner import DesiredScp
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.session import Session
-from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.constants import STATE_KEY
 from tests.functional.conftest import LabKit
 from tests.lab.lab import Lab
 from tests.lab.wsman.backend import NAMES_SEPARATOR
@@ -24,8 +26,8 @@ DMP_ROLE = "SMS Dmp Connector"
 # Short real timeouts: each Receive long-polls 1 s, an HTTP answer is awaited 2 s, a pipeline has 8 s.
 FAST = {"operation_timeout": 1, "read_timeout": 2, "reconnection_backoff": 0.1}
 COMMAND_TIMEOUT = 8
-LAB_KWARGS = {"fault_hold": 3.0, "max_poll": 0.5}   # a held request ("timeout", "lost_receive") closes after 3 s
-WAIT_TIMEOUT = 300                                   # simulated seconds (the SCP host polls every 10 simulated s)
+LAB_KWARGS = {"fault_hold": 3.0, "max_poll": 0.5}  # a held request ("timeout", "lost_receive") closes after 3 s
+WAIT_TIMEOUT = 300  # simulated seconds (the SCP host polls every 10 simulated s)
 MUTATING = ("Add-", "Set-", "New-", "Remove-", "Restart-", "Start-", "Stop-", "Invoke-CM")
 NOT_MUTATING = ("Set-Location", "New-PSDrive", "New-Object")
 
@@ -64,7 +66,7 @@ class NoLease:
 
 @dataclass
 class RunResult:
-    changed: bool = False            # what the run reported as changed before it ended (or failed)
+    changed: bool = False  # what the run reported as changed before it ended (or failed)
     warnings: list[str] = field(default_factory=list)
 
 
@@ -73,14 +75,20 @@ def converge(rig: Rig, desired: DesiredScp, handler: bool = False, provider: str
     (ScpHost.restart_thread) when the plan says a restart is required or the thread drifted."""
     result = RunResult()
     prov = rig.provider(provider)
-    run = converge_scp(prov, desired, rig.scp_host, check_mode=False, wait_timeout=WAIT_TIMEOUT,
-                       lease_factory=lambda prov, ttl: NoLease())
+    run = converge_scp(
+        prov,
+        desired,
+        rig.scp_host,
+        check_mode=False,
+        wait_timeout=WAIT_TIMEOUT,
+        lease_factory=lambda prov, ttl: NoLease(),
+    )
     plan, result.warnings = run.plan, run.warnings
     result.changed = plan.changed
     if handler and (plan.restart_required or plan.drift):
         try:
             rig.scp_host(desired.server).restart_thread(timeout=120)
-        except Exception as err:             # the task reported changed; the handler failed
+        except Exception as err:  # the task reported changed; the handler failed
             if result.changed and hasattr(err, "changed"):
                 err.changed = True
             raise
@@ -89,8 +97,14 @@ def converge(rig: Rig, desired: DesiredScp, handler: bool = False, provider: str
 
 
 def site_system_spec() -> SiteSystemSpec:
-    return SiteSystemSpec(NEW01, site_code="PS1", account_name="CONTOSO\\cmadmin", proxy_server="proxy.contoso.com",
-                          proxy_port=3128, proxy_account=PROXY_ACCOUNT)
+    return SiteSystemSpec(
+        NEW01,
+        site_code="PS1",
+        account_name="CONTOSO\\cmadmin",
+        proxy_server="proxy.contoso.com",
+        proxy_port=3128,
+        proxy_account=PROXY_ACCOUNT,
+    )
 
 
 def run_site_system(rig: Rig) -> RunResult:
@@ -135,7 +149,7 @@ def _scp(state: dict[str, Any]) -> dict[str, Any]:
     return state["scp"]
 
 
-def _site_system(state: dict[str, Any], fqdn: str) -> Optional[dict[str, Any]]:
+def _site_system(state: dict[str, Any], fqdn: str) -> dict[str, Any] | None:
     return {s["fqdn"]: s for s in state["hierarchy"]["site_systems"]}.get(fqdn)
 
 
@@ -145,24 +159,28 @@ class Flow:
     scenario: str
     run: Callable[[Rig], RunResult]
     converged: Callable[[dict[str, Any]], bool]
-    scp_desired: bool                           # an SCP must exist at the end (invariant 4)
-    extra_faults: tuple[str, ...] = ()          # world-stage kinds that apply (install_fail, thread_stuck)
-    setup: Optional[Callable[[LabKit], None]] = None    # brings the lab to the flow's starting point (unfaulted)
-    recorded: Optional[Callable[[LabKit], bool]] = None  # what the run must have left on a host besides the state
+    scp_desired: bool  # an SCP must exist at the end (invariant 4)
+    extra_faults: tuple[str, ...] = ()  # world-stage kinds that apply (install_fail, thread_stuck)
+    setup: Callable[[LabKit], None] | None = None  # brings the lab to the flow's starting point (unfaulted)
+    recorded: Callable[[LabKit], bool] | None = None  # what the run must have left on a host besides the state
 
 
 def _installed(server: str, mode: str) -> Callable[[dict[str, Any]], bool]:
     def check(state: dict[str, Any]) -> bool:
         scp = _scp(state)
-        return (scp["configured"] is not None and scp["configured"]["server"] == server
-                and scp["configured"]["mode"] == mode and scp["installed_on"] == [server])
+        return (
+            scp["configured"] is not None
+            and scp["configured"]["server"] == server
+            and scp["configured"]["mode"] == mode
+            and scp["installed_on"] == [server]
+        )
+
     return check
 
 
 def _mode_online(state: dict[str, Any]) -> bool:
     scp = _scp(state)
-    return (_installed(SCP01, "Online")(state) and scp["effective_mode"] == "Online"
-            and scp["thread_state"] == "Running")
+    return _installed(SCP01, "Online")(state) and scp["effective_mode"] == "Online" and scp["thread_state"] == "Running"
 
 
 def _absent(state: dict[str, Any]) -> bool:
@@ -181,44 +199,105 @@ def _removal_recorded(kit: LabKit) -> bool:
 
 def _site_system_done(state: dict[str, Any]) -> bool:
     server = _site_system(state, NEW01)
-    return (server is not None and server.get("proxy") == "proxy.contoso.com:3128"
-            and server.get("proxy_account") == PROXY_ACCOUNT and server.get("account") == "CONTOSO\\cmadmin")
+    return (
+        server is not None
+        and server.get("proxy") == "proxy.contoso.com:3128"
+        and server.get("proxy_account") == PROXY_ACCOUNT
+        and server.get("account") == "CONTOSO\\cmadmin"
+    )
 
 
-FLOWS: dict[str, Flow] = {f.name: f for f in (
-    Flow("install", "standalone-primary", lambda rig: converge(rig, DesiredScp(server=SCP01, mode="Online")),
-         _installed(SCP01, "Online"), True, ("install_fail",)),
-    Flow("mode_change", "scp-remote", lambda rig: converge(rig, DesiredScp(server=SCP01, mode="Online"), handler=True),
-         _mode_online, True, ("thread_stuck",)),
-    Flow("remove", "scp-remote", lambda rig: converge(rig, DesiredScp(state="absent")), _absent, False),
-    Flow("move", "scp-remote", lambda rig: converge(rig, DesiredScp(server=CM01, allow_move=True)),
-         _installed(CM01, "Offline"), True, ("install_fail",)),
-    Flow("expansion_before", "expansion", lambda rig: converge(rig, DesiredScp(state="absent")), _absent, False,
-         recorded=_removal_recorded),
-    Flow("expansion_after", "expansion", run_expansion_after, _installed(CAS01, "Offline"), True, ("install_fail",),
-         setup=setup_expanded),
-    # the other topologies: the SMS Provider on its own server (the task aims at the site server), a hierarchy
-    # (the CAS is the top tier; its child primaries exist), an HA pair (active and passive site servers)
-    Flow("install_remote_provider", "remote-provider",
-         lambda rig: converge(rig, DesiredScp(server=SCP01, mode="Online")), _installed(SCP01, "Online"), True,
-         ("install_fail",)),
-    Flow("move_cas", "cas-two-primaries",
-         lambda rig: converge(rig, DesiredScp(server=CAS01, allow_move=True), provider=CAS01),
-         _installed(CAS01, "Online"), True),
-    Flow("install_ha", "ha-pair", lambda rig: converge(rig, DesiredScp(server=SCP01, mode="Offline")),
-         _installed(SCP01, "Offline"), True, ("install_fail",)),
-    Flow("site_system", "standalone-primary", run_site_system, _site_system_done, False),
-    Flow("usage_data", "standalone-primary", run_usage,
-         lambda state: state["hierarchy"]["telemetry_level"] == "Full", False),
-)}
+FLOWS: dict[str, Flow] = {
+    f.name: f
+    for f in (
+        Flow(
+            "install",
+            "standalone-primary",
+            lambda rig: converge(rig, DesiredScp(server=SCP01, mode="Online")),
+            _installed(SCP01, "Online"),
+            True,
+            ("install_fail",),
+        ),
+        Flow(
+            "mode_change",
+            "scp-remote",
+            lambda rig: converge(rig, DesiredScp(server=SCP01, mode="Online"), handler=True),
+            _mode_online,
+            True,
+            ("thread_stuck",),
+        ),
+        Flow("remove", "scp-remote", lambda rig: converge(rig, DesiredScp(state="absent")), _absent, False),
+        Flow(
+            "move",
+            "scp-remote",
+            lambda rig: converge(rig, DesiredScp(server=CM01, allow_move=True)),
+            _installed(CM01, "Offline"),
+            True,
+            ("install_fail",),
+        ),
+        Flow(
+            "expansion_before",
+            "expansion",
+            lambda rig: converge(rig, DesiredScp(state="absent")),
+            _absent,
+            False,
+            recorded=_removal_recorded,
+        ),
+        Flow(
+            "expansion_after",
+            "expansion",
+            run_expansion_after,
+            _installed(CAS01, "Offline"),
+            True,
+            ("install_fail",),
+            setup=setup_expanded,
+        ),
+        # the other topologies: the SMS Provider on its own server (the task aims at the site server), a hierarchy
+        # (the CAS is the top tier; its child primaries exist), an HA pair (active and passive site servers)
+        Flow(
+            "install_remote_provider",
+            "remote-provider",
+            lambda rig: converge(rig, DesiredScp(server=SCP01, mode="Online")),
+            _installed(SCP01, "Online"),
+            True,
+            ("install_fail",),
+        ),
+        Flow(
+            "move_cas",
+            "cas-two-primaries",
+            lambda rig: converge(rig, DesiredScp(server=CAS01, allow_move=True), provider=CAS01),
+            _installed(CAS01, "Online"),
+            True,
+        ),
+        Flow(
+            "install_ha",
+            "ha-pair",
+            lambda rig: converge(rig, DesiredScp(server=SCP01, mode="Offline")),
+            _installed(SCP01, "Offline"),
+            True,
+            ("install_fail",),
+        ),
+        Flow("site_system", "standalone-primary", run_site_system, _site_system_done, False),
+        Flow(
+            "usage_data",
+            "standalone-primary",
+            run_usage,
+            lambda state: state["hierarchy"]["telemetry_level"] == "Full",
+            False,
+        ),
+    )
+}
 
 
 def projection(kit: LabKit) -> dict[str, Any]:
     """What a flow can change, as the lab sees it (used for "nothing changed")."""
     state = kit.lab.state()
     scp = _scp(state)
-    return {"scp": {k: scp.get(k) for k in ("configured", "installed_on", "effective_mode", "thread_state")},
-            "site_system": _site_system(state, NEW01), "telemetry": state["hierarchy"]["telemetry_level"]}
+    return {
+        "scp": {k: scp.get(k) for k in ("configured", "installed_on", "effective_mode", "thread_state")},
+        "site_system": _site_system(state, NEW01),
+        "telemetry": state["hierarchy"]["telemetry_level"],
+    }
 
 
 def scp_roles(kit: LabKit) -> int:
@@ -232,32 +311,33 @@ class Case:
     flow: str
     kind: str
     host: str
-    cmdlet: Optional[str]
+    cmdlet: str | None
     nth: int
-    label: str                 # the pipeline's cmdlets (what the call is)
-    changing: bool             # the targeted call mutates something
+    label: str  # the pipeline's cmdlets (what the call is)
+    changing: bool  # the targeted call mutates something
 
     @property
     def id(self) -> str:
-        return "%s-%s-%s-%s-%d" % (self.flow, self.kind, self.host.split(".")[0], self.cmdlet or "any", self.nth)
+        return f"{self.flow}-{self.kind}-{self.host.split('.')[0]}-{self.cmdlet or 'any'}-{self.nth}"
 
 
-def record_takes(lab: Lab) -> list[tuple[str, str, Optional[str]]]:
+def record_takes(lab: Lab) -> list[tuple[str, str, str | None]]:
     """Wrap the lab's fault table: every (stage, host, detail) the lab checks for a fault, in order."""
-    events: list[tuple[str, str, Optional[str]]] = []
+    events: list[tuple[str, str, str | None]] = []
     table = lab.world.faults
     original = table.take
 
-    def take(stage: str, host: Optional[str], cmdlet: Optional[str] = None) -> Optional[str]:
+    def take(stage: str, host: str | None, cmdlet: str | None = None) -> str | None:
         events.append((stage, (host or "").lower(), cmdlet))
         return original(stage, host, cmdlet)
+
     table.take = take  # type: ignore[method-assign]
     return events
 
 
 def _pick(names: list[str], earlier: list[list[str]]) -> tuple[str, int]:
     """The cmdlet of a pipeline that targets it with the smallest nth (a mutating one on a tie)."""
-    best: Optional[tuple[int, int, str]] = None
+    best: tuple[int, int, str] | None = None
     for name in names:
         nth = 1 + sum(1 for e in earlier if name.lower() in (n.lower() for n in e))
         key = (nth, 0 if is_mutating(name) else 1, name)
@@ -286,15 +366,15 @@ def enumerate_cases(flow: Flow) -> tuple[list[Case], dict[str, Any]]:
             flow.setup(kit)
         events = record_takes(lab)
         flow.run(Rig(kit))
-        assert flow.converged(lab.state()), "the clean run of %s does not converge" % flow.name
-        assert flow.recorded is None or flow.recorded(kit), "the clean run of %s left no record" % flow.name
+        assert flow.converged(lab.state()), f"the clean run of {flow.name} does not converge"
+        assert flow.recorded is None or flow.recorded(kit), f"the clean run of {flow.name} left no record"
         calls = [(c["host"].lower(), c["cmdlet"]) for c in lab.calls()]
     finally:
         kit.close()
         lab.stop()
     cases: list[Case] = []
     seen_auth: set[str] = set()
-    pipelines: dict[str, list[list[str]]] = {}     # host -> the cmdlet names of each pipeline, in order
+    pipelines: dict[str, list[list[str]]] = {}  # host -> the cmdlet names of each pipeline, in order
     receives: dict[str, list[list[str]]] = {}
     invokes: dict[tuple[str, str], int] = {}
     commands: dict[str, int] = {}
@@ -310,7 +390,7 @@ def enumerate_cases(flow: Flow) -> tuple[list[Case], dict[str, Any]]:
     for stage, host, detail in events:
         if stage == "auth" and host not in seen_auth:
             seen_auth.add(host)
-            cases.append(Case(flow.name, "fail_auth", host, None, 1, "open a session to %s" % host, False))
+            cases.append(Case(flow.name, "fail_auth", host, None, 1, f"open a session to {host}", False))
         elif stage == "pipeline":
             pipelines.setdefault(host, []).append((detail or "").split(NAMES_SEPARATOR))
             pipeline_events.append((host, (detail or "").split(NAMES_SEPARATOR)))
@@ -327,7 +407,7 @@ def enumerate_cases(flow: Flow) -> tuple[list[Case], dict[str, Any]]:
     keep = _first_and_last([(h, tuple(n)) for h, n in receive_events])
     for i, (host, names) in enumerate(receive_events):
         earlier = receives.setdefault(host, [])
-        if names == [""]:            # a registered constant script: no cmdlet names; the nth pipeline of the host
+        if names == [""]:  # a registered constant script: no cmdlet names; the nth pipeline of the host
             cmdlet, nth, names = None, len(earlier) + 1, ["constant script"]
         else:
             cmdlet, nth = _pick(names, earlier)
@@ -352,8 +432,10 @@ def enumerate_cases(flow: Flow) -> tuple[list[Case], dict[str, Any]]:
     keep = _first_and_last(invoke_events)
     for i, (host, cmdlet) in enumerate(invoke_events):
         invokes[(host, cmdlet)] = invokes.get((host, cmdlet), 0) + 1
-        if i in keep and (is_mutating(cmdlet) or invokes[(host, cmdlet)] == 1):   # a read: its first call only
-            cases.append(Case(flow.name, "fail_cmdlet", host, cmdlet, invokes[(host, cmdlet)], cmdlet, is_mutating(cmdlet)))
+        if i in keep and (is_mutating(cmdlet) or invokes[(host, cmdlet)] == 1):  # a read: its first call only
+            cases.append(
+                Case(flow.name, "fail_cmdlet", host, cmdlet, invokes[(host, cmdlet)], cmdlet, is_mutating(cmdlet))
+            )
     # drop / timeout hit the nth Command request of a host: the nth pipeline sent there
     for host, count in commands.items():
         names_of = pipelines.get(host, [])

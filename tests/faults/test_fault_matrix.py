@@ -3,6 +3,7 @@ every kind that applies, on a fresh lab; then the faults are cleared and the flo
 (1) the faulted run succeeded or raised a ConfigMgrError naming its operation / host; (2) the clean re-run converges;
 (3) never two SCPs; (4) an SCP is never lost without the faulted run failing; (5) a changing call whose answer was
 lost either reports changed or changed nothing. One JSON line per case goes to tests/output/fault_matrix.jsonl."""
+
 from __future__ import annotations
 
 import json
@@ -70,27 +71,45 @@ def test_fault_then_clean_rerun_converges(make_lab, matrix_file, case: Case) -> 
     final = kit.lab.state()
     converged = rerun_outcome == "ok" and flow.converged(final) and (flow.recorded is None or flow.recorded(kit))
     roles_final = scp_roles(kit)
-    record = {"run": "full" if FULL else "sample", "flow": case.flow, "host": case.host, "cmdlet": case.cmdlet, "nth": case.nth, "fault": case.kind,
-              "call": case.label, "changing_call": case.changing, "fired": fired, "faulted": outcome,
-              "faulted_seconds": round(faulted_seconds, 2), "changed": changed,
-              "outcome_unknown": bool(getattr(err, "outcome_unknown", False)),
-              "error_type": type(err).__name__ if err is not None else None,
-              "message": str(err) if err is not None else None,
-              "state_changed": before != after, "scp_roles_after_fault": roles_after_fault,
-              "rerun": rerun_outcome, "reruns": reruns, "rerun_message": str(rerun_err) if rerun_err is not None else None,
-              "converged": converged, "scp_roles_final": roles_final, "final_scp": final["scp"]["configured"],
-              "final_installed_on": final["scp"]["installed_on"], "final_effective_mode": final["scp"]["effective_mode"]}
+    record = {
+        "run": "full" if FULL else "sample",
+        "flow": case.flow,
+        "host": case.host,
+        "cmdlet": case.cmdlet,
+        "nth": case.nth,
+        "fault": case.kind,
+        "call": case.label,
+        "changing_call": case.changing,
+        "fired": fired,
+        "faulted": outcome,
+        "faulted_seconds": round(faulted_seconds, 2),
+        "changed": changed,
+        "outcome_unknown": bool(getattr(err, "outcome_unknown", False)),
+        "error_type": type(err).__name__ if err is not None else None,
+        "message": str(err) if err is not None else None,
+        "state_changed": before != after,
+        "scp_roles_after_fault": roles_after_fault,
+        "rerun": rerun_outcome,
+        "reruns": reruns,
+        "rerun_message": str(rerun_err) if rerun_err is not None else None,
+        "converged": converged,
+        "scp_roles_final": roles_final,
+        "final_scp": final["scp"]["configured"],
+        "final_installed_on": final["scp"]["installed_on"],
+        "final_effective_mode": final["scp"]["effective_mode"],
+    }
     with matrix_file.open("a", encoding="utf-8") as out:
         out.write(json.dumps(record, default=str) + "\n")
 
     # (1) a failure is a ConfigMgrError that says what failed where
-    assert outcome != "error", "the faulted run raised %s, not a ConfigMgrError: %s" % (type(err).__name__, err)
+    assert outcome != "error", f"the faulted run raised {type(err).__name__}, not a ConfigMgrError: {err}"
     if err is not None:
-        assert str(err) and (err.operation or err.host), "a failure that names no operation nor host: %r" % (err,)
+        assert str(err) and (err.operation or err.host), f"a failure that names no operation nor host: {err!r}"
     # (2) the clean re-run converges
-    assert converged, "re-run did not converge (%s: %s); scp %s installed on %s, effective %s" % (
-        rerun_outcome, rerun_err, final["scp"]["configured"], final["scp"]["installed_on"],
-        final["scp"]["effective_mode"])
+    assert converged, (
+        f"re-run did not converge ({rerun_outcome}: {rerun_err}); "
+        f"scp {final['scp']['configured']} installed on {final['scp']['installed_on']}, effective {final['scp']['effective_mode']}"
+    )
     # (3) never two SCPs
     assert roles_after_fault <= 1 and roles_final <= 1, (roles_after_fault, roles_final)
     # (4) an SCP is never lost silently
@@ -98,4 +117,4 @@ def test_fault_then_clean_rerun_converges(make_lab, matrix_file, case: Case) -> 
         assert err is not None, "the SCP is gone after a faulted run that reported success"
     # (5) a lost answer to a change: changed reported, or nothing changed
     if case.kind in LOST_ANSWER and case.changing and err is not None:
-        assert changed or before == after, "a lost answer to a change was reported unchanged: %s" % (err,)
+        assert changed or before == after, f"a lost answer to a change was reported unchanged: {err}"

@@ -1,9 +1,11 @@
 """Fixtures for the library's functional tests: in-process labs, sessions built from the lab's host vars, and two
 guards on every test: pypsrp's add_script is called only with a registered constant script (configmgr/scripts.py),
 and the lab never refused a script."""
+
 from __future__ import annotations
 
-from typing import Any, Callable, Iterator, Optional
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 from pypsrp.powershell import PowerShell
@@ -15,8 +17,12 @@ from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.pipeline impor
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.session import Session
 from tests.lab.lab import Lab
 
-SITE_OF = {"standalone-primary": ("cm01.contoso.com", "PS1"), "standalone-with-scp": ("cm01.contoso.com", "PS1"),
-           "hierarchy": ("cas01.contoso.com", "CAS"), "expansion": ("cm01.contoso.com", "PS1")}
+SITE_OF = {
+    "standalone-primary": ("cm01.contoso.com", "PS1"),
+    "standalone-with-scp": ("cm01.contoso.com", "PS1"),
+    "hierarchy": ("cas01.contoso.com", "CAS"),
+    "expansion": ("cm01.contoso.com", "PS1"),
+}
 
 
 class LabKit:
@@ -28,18 +34,22 @@ class LabKit:
         self.sessions: list[Session] = []
 
     def options(self, fqdn: str, **overrides: Any) -> ConnectionOptions:
-        return ConnectionOptions.from_host_vars(self.lab.host_vars(fqdn), overrides=overrides or None, inventory_hostname=fqdn)
+        return ConnectionOptions.from_host_vars(
+            self.lab.host_vars(fqdn), overrides=overrides or None, inventory_hostname=fqdn
+        )
 
     def session(self, fqdn: str, **overrides: Any) -> Session:
         session = Session(self.options(fqdn, **overrides))
         self.sessions.append(session)
         return session
 
-    def provider(self, fqdn: Optional[str] = None, site_code: Optional[str] = None, check_mode: bool = False,
-                 **overrides: Any) -> SiteProvider:
+    def provider(
+        self, fqdn: str | None = None, site_code: str | None = None, check_mode: bool = False, **overrides: Any
+    ) -> SiteProvider:
         default_fqdn, default_code = SITE_OF.get(self.scenario, (None, None))
-        return SiteProvider(self.session(fqdn or default_fqdn, **overrides), site_code=site_code or default_code,
-                            check_mode=check_mode)
+        return SiteProvider(
+            self.session(fqdn or default_fqdn, **overrides), site_code=site_code or default_code, check_mode=check_mode
+        )
 
     def now(self) -> float:
         return self.lab.world.clock.now().timestamp()
@@ -56,7 +66,7 @@ class LabKit:
             session.close()
 
 
-SCRIPTS_SENT: list[str] = []       # registered constant scripts the library sent during the current test
+SCRIPTS_SENT: list[str] = []  # registered constant scripts the library sent during the current test
 
 
 @pytest.fixture(autouse=True)
@@ -68,10 +78,12 @@ def no_add_script(monkeypatch: pytest.MonkeyPatch) -> None:
 
     def guard(self: Any, script: Any, *args: Any, **kwargs: Any) -> Any:
         if registered_script(script) is None:
-            raise AssertionError("PowerShell.add_script was called with a script that is not a registered constant: %r"
-                                 % (str(script)[:200],))
+            raise AssertionError(
+                f"PowerShell.add_script was called with a script that is not a registered constant: {str(script)[:200]!r}"
+            )
         SCRIPTS_SENT.append(script)
         return original(self, script, *args, **kwargs)
+
     monkeypatch.setattr(PowerShell, "add_script", guard)
 
 
@@ -85,17 +97,21 @@ def make_lab() -> Iterator[Callable[..., LabKit]]:
         kit = LabKit(Lab(scenario, **kwargs).start(), name)
         kits.append(kit)
         return kit
+
     yield factory
     for kit in kits:
         calls = kit.lab.calls()
         kit.close()
         kit.lab.stop()
         refused = [c for c in calls if "ScriptsRefused" in str(c.get("outcome"))]
-        assert not refused, "the lab refused script calls: %r" % refused
+        assert not refused, f"the lab refused script calls: {refused!r}"
 
 
 def mutating(calls: list[dict]) -> list[str]:
     """Cmdlets in a call log that change something."""
     verbs = ("Add-", "Set-", "New-", "Remove-", "Restart-", "Start-", "Stop-", "Invoke-CM")
-    return [c["cmdlet"] for c in calls if str(c["cmdlet"]).startswith(verbs)
-            and c["cmdlet"] not in ("Set-Location", "New-PSDrive")]
+    return [
+        c["cmdlet"]
+        for c in calls
+        if str(c["cmdlet"]).startswith(verbs) and c["cmdlet"] not in ("Set-Location", "New-PSDrive")
+    ]

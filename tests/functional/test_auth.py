@@ -1,11 +1,12 @@
 """Every authentication method the lab speaks, through the library's ConnectionOptions."""
+
 from __future__ import annotations
 
 import pytest
 
+from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.provider import SiteProvider
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.errors import InvalidOption
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.options import ConnectionOptions
-from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.provider import SiteProvider
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.session import Session
 from tests.lab.lab import load_scenario
 
@@ -47,9 +48,17 @@ def test_certificate_auth(make_lab):
     hosts = [dict(h, admins=list(h.get("admins", [])) + ["CONTOSO\\lab"]) for h in data["hosts"]]
     kit = make_lab(dict(data, users=users, hosts=hosts), cert_auth=True)
     client = kit.lab.pki.client
-    opts = ConnectionOptions.from_mapping({"host": "127.0.0.1", "port": kit.lab.ports[CM01], "auth": "certificate",
-                                           "certificate_pem": client.cert_path, "certificate_key_pem": client.key_path,
-                                           "ca_cert": kit.lab.ca_path, "display_name": CM01})
+    opts = ConnectionOptions.from_mapping(
+        {
+            "host": "127.0.0.1",
+            "port": kit.lab.ports[CM01],
+            "auth": "certificate",
+            "certificate_pem": client.cert_path,
+            "certificate_key_pem": client.key_path,
+            "ca_cert": kit.lab.ca_path,
+            "display_name": CM01,
+        }
+    )
     with Session(opts) as session:
         state = SiteProvider(session, site_code="PS1").read_state(include=("sites",))
     assert state.hierarchy.top_tier.site_code == "PS1"

@@ -1,5 +1,6 @@
 """Install / removal completion against the lab: thread state on the SCP host plus sitecomp.log markers after the change;
 child-primary refusals that name the top-tier site; what already ran when a wait fails."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -74,17 +75,21 @@ def test_install_wait_reads_only_new_sitecomp_lines_across_a_rotation(make_lab):
     log = world.log(world.host(CM01), "sitecomp.log", SITECOMP)
     old = world.clock.now() - timedelta(days=1)
     for i in range(15):
-        log.write("Parsed the master site control file, serial number %d." % i, old)
+        log.write(f"Parsed the master site control file, serial number {i}.", old)
     assert not log.files.exists(log.path[:-1] + "_")
     prov = kit.provider()
     plan = plan_scp(prov.read_state(), DesiredScp(server=SCP01))
     assert execute_plan(plan, prov, kit.scp_host, wait_timeout=900).after["server"] == SCP01
-    assert log.files.exists(log.path[:-1] + "_")                      # the install rotated the log
-    reads = [c["parameters"] for c in kit.lab.calls() if c["cmdlet"] == "Get-Content"
-             and "sitecomp" in c["parameters"]["LiteralPath"][0].lower()]
+    assert log.files.exists(log.path[:-1] + "_")  # the install rotated the log
+    reads = [
+        c["parameters"]
+        for c in kit.lab.calls()
+        if c["cmdlet"] == "Get-Content" and "sitecomp" in c["parameters"]["LiteralPath"][0].lower()
+    ]
     tails = [r["Tail"] for r in reads if "Tail" in r]
     assert tails and max(tails) <= logcursor.FIRST_TAIL * logcursor.WIDEN
-    skips = [c["parameters"]["Skip"] for c in kit.lab.calls()
-             if c["cmdlet"] == "Select-Object" and "Skip" in c["parameters"]]
-    assert skips and min(skips) >= 14                                 # the history is never read again
+    skips = [
+        c["parameters"]["Skip"] for c in kit.lab.calls() if c["cmdlet"] == "Select-Object" and "Skip" in c["parameters"]
+    ]
+    assert skips and min(skips) >= 14  # the history is never read again
     assert any(r["LiteralPath"][0].lower().endswith(".lo_") for r in reads if "Tail" not in r)

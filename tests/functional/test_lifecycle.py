@@ -1,4 +1,5 @@
 """SCP lifecycle against the lab: add, wait installed, mode change + restart, remove, move, site systems, usage."""
+
 from __future__ import annotations
 
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.model import SiteSystemSpec
@@ -14,7 +15,7 @@ def test_add_scp_then_wait_until_installed(make_lab):
     prov.add_scp(SCP01, "online")
     world = kit.lab.state()["scp"]
     assert world["configured"] == {"server": SCP01, "site_code": "PS1", "mode": "Online"}
-    assert SCP01 not in world["installed_on"]           # Site Component Manager has not run yet
+    assert SCP01 not in world["installed_on"]  # Site Component Manager has not run yet
     host = kit.scp_host(SCP01)
     assert not host.thread_state().present
     state = host.wait_installed(timeout=600)
@@ -79,13 +80,16 @@ def test_remove_scp_then_wait_removed(make_lab):
 def test_move_with_planner_and_executor(make_lab):
     kit = make_lab("standalone-with-scp")
     prov = kit.provider()
-    desired = DesiredScp(server=SCP01, allow_move=True, mode="Online",
-                         site_system=SiteSystemSpec(SCP01, proxy_server="proxy.contoso.com", proxy_port=8080))
+    desired = DesiredScp(
+        server=SCP01,
+        allow_move=True,
+        mode="Online",
+        site_system=SiteSystemSpec(SCP01, proxy_server="proxy.contoso.com", proxy_port=8080),
+    )
     plan = plan_scp(prov.read_state(), desired)
     assert plan.moved_from == "cm01.contoso.com"
     seen = []
-    result = execute_plan(plan, prov, kit.scp_host, wait_timeout=900,
-                          progress=lambda step, text: seen.append(text))
+    result = execute_plan(plan, prov, kit.scp_host, wait_timeout=900, progress=lambda step, text: seen.append(text))
     assert result.before["server"] == "cm01.contoso.com" and result.after["server"] == SCP01
     world = kit.lab.state()["scp"]
     assert world["configured"]["server"] == SCP01 and world["installed_on"] == [SCP01]
@@ -98,17 +102,22 @@ def test_move_with_planner_and_executor(make_lab):
 def test_site_system_server_with_installation_account_and_proxy(make_lab):
     kit = make_lab("expansion")
     prov = kit.provider()
-    spec = SiteSystemSpec("cas01.contoso.com", account_name="CONTOSO\\cmadmin", proxy_server="proxy.contoso.com",
-                          proxy_port=8080)
+    spec = SiteSystemSpec(
+        "cas01.contoso.com", account_name="CONTOSO\\cmadmin", proxy_server="proxy.contoso.com", proxy_port=8080
+    )
     assert prov.ensure_site_system_server(spec) is True
     world = {s["fqdn"]: s for s in kit.lab.state()["hierarchy"]["site_systems"]}["cas01.contoso.com"]
     assert world["account"] == "CONTOSO\\cmadmin" and not world["use_site_server_account"]
     assert world["proxy"] == "proxy.contoso.com:8080"
-    assert prov.ensure_site_system_server(spec) is False               # idempotent
+    assert prov.ensure_site_system_server(spec) is False  # idempotent
     read = prov.read_state(include=("site_systems",)).site_system("cas01.contoso.com")
     assert read.has_installation_account and read.proxy_server == "proxy.contoso.com"
-    assert prov.ensure_site_system_server(SiteSystemSpec("cas01.contoso.com", proxy_server="proxy.contoso.com",
-                                                         proxy_port=3128)) is True
+    assert (
+        prov.ensure_site_system_server(
+            SiteSystemSpec("cas01.contoso.com", proxy_server="proxy.contoso.com", proxy_port=3128)
+        )
+        is True
+    )
     world = {s["fqdn"]: s for s in kit.lab.state()["hierarchy"]["site_systems"]}["cas01.contoso.com"]
     assert world["proxy"] == "proxy.contoso.com:3128"
     prov.remove_site_system_server("cas01.contoso.com")

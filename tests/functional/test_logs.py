@@ -1,4 +1,5 @@
 """Log location and parsing against the lab: SMS-trace ($$<) and CMTrace (<![LOG[) formats, rotation, markers."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -46,7 +47,7 @@ def test_rotated_log_is_read_too(make_lab):
     kit = make_lab(data)
     host = kit.scp_host("cm01.contoso.com")
     host.restart_thread(timeout=60)
-    kit.lab.advance(3600)                        # sync cycles and the restart write well over 400 characters
+    kit.lab.advance(3600)  # sync cycles and the restart write well over 400 characters
     entries = host.read_log(tail=500)
     sources = {e.source for e in entries}
     assert "dmpdownloader.lo_" in sources and "dmpdownloader.log" in sources
@@ -58,7 +59,7 @@ def test_failed_bootstrap_in_sms_trace_format_is_found_by_severity_error(make_la
     kit.lab.add_fault("install_fail", host=SCP01, nth=1)
     prov = kit.provider()
     prov.add_scp(SCP01, "Online")
-    kit.lab.advance(600)                          # Site Component Manager's cycle tries the install and fails
+    kit.lab.advance(600)  # Site Component Manager's cycle tries the install and fails
     entries = prov.read_site_log("sitecomp.log", tail=500)
     failed = [e for e in entries if e.message == "Bootstrap operation failed."]
     assert failed and failed[-1].format == "simple" and failed[-1].severity_source == "text"

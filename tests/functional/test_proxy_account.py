@@ -1,5 +1,6 @@
 """The proxy access account of a site system server: obtained and passed on the remote side by a constant script
 (a Get-CMAccount object read over remoting is a Deserialized.* bag that -ProxyAccessAccount <IResultObject> refuses)."""
+
 from __future__ import annotations
 
 import pytest
@@ -35,22 +36,28 @@ def test_existing_server_gets_the_proxy_account(make_lab):
     sets = [c for c in calls if c["cmdlet"] == "Set-CMSiteSystemServer"]
     assert len(sets) == 1 and sets[0]["outcome"] == "ok"
     account = sets[0]["parameters"]["ProxyAccessAccount"]
-    assert account.get("UserName") == ACCOUNT and not account.deserialized      # the live object of the remote side
+    assert account.get("UserName") == ACCOUNT and not account.deserialized  # the live object of the remote side
     assert sets[0]["parameters"]["SiteSystemServerName"] == SCP01 and sets[0]["parameters"]["EnableProxy"] is True
     # the check read, then the script's own Get-CMAccount right before the Set, in the same invocation
     accounts = [i for i, c in enumerate(calls) if c["cmdlet"] == "Get-CMAccount"]
     assert len(accounts) == 2 and accounts[1] == calls.index(sets[0]) - 1
     read = prov.read_state(include=("site_systems",)).site_system(SCP01)
     assert read.proxy_account == ACCOUNT
-    assert prov.ensure_site_system_server(spec) is False                        # idempotent: nothing sent again
+    assert prov.ensure_site_system_server(spec) is False  # idempotent: nothing sent again
     assert len(proxy_scripts()) == 1
 
 
 def test_new_server_is_created_with_the_proxy_account(make_lab):
     kit = make_lab("standalone-primary")
     prov = kit.provider()
-    spec = SiteSystemSpec("new01.contoso.com", site_code="PS1", account_name="CONTOSO\\cmadmin",
-                          proxy_server="proxy.contoso.com", proxy_port=3128, proxy_account=ACCOUNT)
+    spec = SiteSystemSpec(
+        "new01.contoso.com",
+        site_code="PS1",
+        account_name="CONTOSO\\cmadmin",
+        proxy_server="proxy.contoso.com",
+        proxy_port=3128,
+        proxy_account=ACCOUNT,
+    )
     assert _server(kit, "new01.contoso.com") is None
     assert prov.ensure_site_system_server(spec) is True
     created = _server(kit, "new01.contoso.com")
@@ -77,8 +84,11 @@ def test_a_script_that_is_not_registered_never_leaves_the_library(make_lab):
     with pytest.raises(ValueError, match="not a registered constant script"):
         Pipeline().add_script("Get-Date")
     pipe = Pipeline(operation="try to smuggle a script")
-    pipe.add_script(scripts.SET_SITE_SYSTEM_SERVER_WITH_PROXY_ACCOUNT, ("Parameters", {"SiteSystemServerName": SCP01}),
-                    ("ProxyUserName", ACCOUNT))
+    pipe.add_script(
+        scripts.SET_SITE_SYSTEM_SERVER_WITH_PROXY_ACCOUNT,
+        ("Parameters", {"SiteSystemServerName": SCP01}),
+        ("ProxyUserName", ACCOUNT),
+    )
     pipe.statements[0].commands[0].text = "Remove-CMSiteSystemServer -SiteSystemServerName scp01.contoso.com -Force"
     with pytest.raises(ValueError, match="not a registered constant script"):
         session.run(pipe)

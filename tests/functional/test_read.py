@@ -1,4 +1,5 @@
 """SiteProvider.read_state on every scenario, compared with the lab's own world state."""
+
 from __future__ import annotations
 
 import pytest
@@ -6,8 +7,12 @@ import pytest
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.provider import SiteProvider
 from tests.functional.conftest import SITE_OF
 
-EXPECTED_SCP = {"standalone-primary": None, "standalone-with-scp": ("cm01.contoso.com", "Online"),
-                "hierarchy": ("scp01.contoso.com", "Online"), "expansion": ("scp01.contoso.com", "Offline")}
+EXPECTED_SCP = {
+    "standalone-primary": None,
+    "standalone-with-scp": ("cm01.contoso.com", "Online"),
+    "hierarchy": ("scp01.contoso.com", "Online"),
+    "expansion": ("scp01.contoso.com", "Offline"),
+}
 
 
 @pytest.mark.parametrize("scenario", sorted(SITE_OF))
@@ -35,7 +40,7 @@ def test_read_state_matches_the_world(make_lab, scenario):
 
 def test_site_code_discovery_and_site_systems_with_proxy(make_lab):
     kit = make_lab("hierarchy")
-    prov = SiteProvider(kit.session("cas01.contoso.com"))          # no site code: discovered
+    prov = SiteProvider(kit.session("cas01.contoso.com"))  # no site code: discovered
     state = prov.read_state()
     assert prov.site_code == "CAS" and prov.provider == "cas01.contoso.com"
     scp01 = state.site_system("scp01.contoso.com")

@@ -1,11 +1,13 @@
 """Reconnection attempts against a dead host, counted on the wire: `reconnection_retries: N` makes exactly 1 + N
 connection attempts (Session.open is the one retry layer; pypsrp's own connect retries are off), with the backoff
 X, 2X, 4X between them. Before, both layers retried: 3 retries made (1 + 3) x (1 + 3) = 16 attempts."""
+
 from __future__ import annotations
 
 import socket
 import threading
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -18,9 +20,19 @@ BACKOFF = 0.5
 
 
 def options(port: int, retries: int) -> ConnectionOptions:
-    return ConnectionOptions.from_mapping({"host": "127.0.0.1", "port": port, "protocol": "http", "auth": "ntlm",
-                                           "username": "LAB\\lab", "password": "labpass", "display_name": "cm01",
-                                           "reconnection_retries": retries, "reconnection_backoff": BACKOFF})
+    return ConnectionOptions.from_mapping(
+        {
+            "host": "127.0.0.1",
+            "port": port,
+            "protocol": "http",
+            "auth": "ntlm",
+            "username": "LAB\\lab",
+            "password": "labpass",
+            "display_name": "cm01",
+            "reconnection_retries": retries,
+            "reconnection_backoff": BACKOFF,
+        }
+    )
 
 
 def read(session: Session) -> None:
@@ -43,6 +55,7 @@ def refused_port(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[int, list[An
             if isinstance(address, tuple) and address[1] == port:
                 attempts.append(address)
             return original(self, address)
+
         monkeypatch.setattr(socket.socket, "connect", counting)
         yield port, attempts
 
@@ -62,12 +75,13 @@ def closing_port() -> Iterator[tuple[int, list[Any]]]:
         while not stop.is_set():
             try:
                 conn, peer = server.accept()
-            except socket.timeout:
+            except TimeoutError:
                 continue
             except OSError:
                 return
             accepted.append(peer)
             conn.close()
+
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
     try:
@@ -86,7 +100,7 @@ def test_a_refused_port_gets_one_attempt_plus_the_retries(refused_port, retries)
     with pytest.raises(HostUnreachable) as info:
         read(session)
     assert len(attempts) == 1 + retries, attempts
-    assert sleeps == [BACKOFF * 2 ** i for i in range(retries)]          # X, 2X, 4X
+    assert sleeps == [BACKOFF * 2**i for i in range(retries)]  # X, 2X, 4X
     err = info.value
     assert err.reason == "connection" and err.host == "cm01" and err.operation == "open a PowerShell session"
     assert str(err).startswith("open a PowerShell session on cm01: connection failed: ")

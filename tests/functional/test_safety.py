@@ -1,4 +1,5 @@
 """Check mode never mutates; no call is a script (the constant scripts only serve -ProxyAccessAccount)."""
+
 from __future__ import annotations
 
 import pytest
@@ -17,16 +18,25 @@ def test_check_mode_makes_no_mutating_call(make_lab):
     kit = make_lab("standalone-with-scp")
     prov = kit.provider(check_mode=True)
     host = kit.scp_host("cm01.contoso.com", check_mode=True)
-    desired = DesiredScp(server=SCP01, allow_move=True, site_system=SiteSystemSpec(SCP01, account_name="CONTOSO\\cmadmin"))
+    desired = DesiredScp(
+        server=SCP01, allow_move=True, site_system=SiteSystemSpec(SCP01, account_name="CONTOSO\\cmadmin")
+    )
     plan = plan_scp(prov.read_state(), desired)
     assert plan.changed and plan.predicted_after["server"] == SCP01
     host.thread_state()
     host.read_log(tail=20)
-    calls = [(prov.add_scp, (SCP01, "Online")), (prov.set_scp_mode, ("cm01.contoso.com", "Offline")),
-             (prov.remove_scp, ("cm01.contoso.com",)), (prov.set_usage_data_level, ("Full",)),
-             (prov.ensure_site_system_server, (SiteSystemSpec("new.contoso.com"),)),
-             (prov.remove_site_system_server, (SCP01,)), (host.restart_thread, ()), (host.restart_service, ()),
-             (host.set_thread, ("SMS_DMP_DOWNLOADER", "stopped")), (host.request, ("SMS_DMP_DOWNLOADER", "Stop"))]
+    calls = [
+        (prov.add_scp, (SCP01, "Online")),
+        (prov.set_scp_mode, ("cm01.contoso.com", "Offline")),
+        (prov.remove_scp, ("cm01.contoso.com",)),
+        (prov.set_usage_data_level, ("Full",)),
+        (prov.ensure_site_system_server, (SiteSystemSpec("new.contoso.com"),)),
+        (prov.remove_site_system_server, (SCP01,)),
+        (host.restart_thread, ()),
+        (host.restart_service, ()),
+        (host.set_thread, ("SMS_DMP_DOWNLOADER", "stopped")),
+        (host.request, ("SMS_DMP_DOWNLOADER", "Stop")),
+    ]
     for method, args in calls:
         with pytest.raises(CheckModeViolation) as info:
             method(*args)
@@ -47,6 +57,7 @@ def test_no_call_is_a_script(make_lab, monkeypatch):
     def spy(self, cmdlet, *args, **kwargs):
         added.append(cmdlet)
         return original(self, cmdlet, *args, **kwargs)
+
     monkeypatch.setattr(PowerShell, "add_cmdlet", spy)
     kit = make_lab("standalone-primary")
     prov = kit.provider()

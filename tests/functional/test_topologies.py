@@ -1,9 +1,10 @@
 """The library in every shipped topology: remote and several SMS Providers, an SCP at a child site, a CAS with two
 primaries, an HA pair, and re-runs after a wait that gave up. Each case goes read -> plan -> execute -> verify on the
 lab's world -> run again (nothing to do), the way the service_connection_point action does it."""
+
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 import pytest
 
@@ -16,7 +17,7 @@ SCP01, SCP02, CM01, CM02 = "scp01.contoso.com", "scp02.contoso.com", "cm01.conto
 PROV01, CAS01, PRI01, PRI02 = "prov01.contoso.com", "cas01.contoso.com", "pri01.contoso.com", "pri02.contoso.com"
 
 
-def provider(kit: Any, fqdn: str, site_code: Optional[str] = None) -> SiteProvider:
+def provider(kit: Any, fqdn: str, site_code: str | None = None) -> SiteProvider:
     """As the action plugins build it: connected to `fqdn`, with sessions to the other machines of the site."""
     return SiteProvider(kit.session(fqdn), site_code=site_code, sessions=kit.session)
 
@@ -107,14 +108,20 @@ def test_changes_through_a_child_primary_provider_are_refused(make_lab, scenario
     kit = make_lab(scenario)
     prov = provider(kit, child)
     before = world_scp(kit)["configured"]
-    for desired in (DesiredScp(state="absent"), DesiredScp(server=child, allow_move=True),
-                    DesiredScp(server=before["server"], mode="Offline")):
+    for desired in (
+        DesiredScp(state="absent"),
+        DesiredScp(server=child, allow_move=True),
+        DesiredScp(server=before["server"], mode="Offline"),
+    ):
         with pytest.raises(PlanRefused) as info:
             converge(kit, prov, desired)
         assert "top-tier site CAS" in str(info.value) and CAS01 in str(info.value)
     assert world_scp(kit)["configured"] == before
-    assert not [c for c in kit.lab.calls() if c["cmdlet"].endswith("-CMServiceConnectionPoint")
-                and not c["cmdlet"].startswith("Get-")]
+    assert not [
+        c
+        for c in kit.lab.calls()
+        if c["cmdlet"].endswith("-CMServiceConnectionPoint") and not c["cmdlet"].startswith("Get-")
+    ]
 
 
 def test_a_child_provider_sees_the_top_tier_site(make_lab):
@@ -147,7 +154,7 @@ def test_rerun_after_a_timed_out_install_waits_again(make_lab):
     prov = provider(kit, CM01)
     with pytest.raises(WaitTimeout):
         converge(kit, prov, DesiredScp(server=SCP01), wait_timeout=5)
-    assert world_scp(kit)["installed_on"] == []             # configured, Site Component Manager has not run
+    assert world_scp(kit)["installed_on"] == []  # configured, Site Component Manager has not run
     plan = converge(kit, prov, DesiredScp(server=SCP01))
     assert [s.action for s in plan.steps] == ["wait_installed"] and not plan.changed
     assert world_scp(kit)["installed_on"] == [SCP01]

@@ -4,6 +4,7 @@ credentials, a child primary's provider, the SMS Provider passed from one task t
 One lab per test, as few ansible-playbook runs as possible: each playbook asserts on the registered results
 (errors are ignored and checked), the test then checks the lab's own view (/state, /calls).
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -94,7 +95,7 @@ CACHED_THEN_FAILED_INSTALL = """---
 
 def test_provider_passed_on_wait_timeout_after_add_and_roles_left(tmp_path: Path) -> None:
     with Lab("standalone-primary", scale=120) as lab:
-        for _try in range(6):       # sitecomp retries every 600 lab s (5 s here): every try within wait_timeout fails
+        for _try in range(6):  # sitecomp retries every 600 lab s (5 s here): every try within wait_timeout fails
             lab.add_fault("install_fail", host="scp01.contoso.com")
         proc = run_playbook(lab, tmp_path, CACHED_THEN_FAILED_INSTALL)
         assert_ok(proc)
@@ -105,7 +106,9 @@ def test_provider_passed_on_wait_timeout_after_add_and_roles_left(tmp_path: Path
         assert state["scp"]["configured"]["server"] == "scp01.contoso.com"
         assert any(s["fqdn"] == "scp01.contoso.com" for s in state["hierarchy"]["site_systems"])
         assert_no_secret(lab, proc)
-        timeout = next(line for line in proc.stdout.splitlines() if "Action failed:" in line and "not installed" in line)
+        timeout = next(
+            line for line in proc.stdout.splitlines() if "Action failed:" in line and "not installed" in line
+        )
         assert "scp01.contoso.com" in timeout, "the wait timeout names the SCP server, not the address it polled"
 
 
@@ -191,11 +194,13 @@ def test_check_mode_makes_no_changing_call_and_a_stuck_thread_fails_changed(tmp_
         assert_ok(check)
         assert recap(check)["cm01.contoso.com"]["changed"] == 5, output(check)
         calls = lab.calls()
-        assert {c["cmdlet"] for c in calls} >= {"Get-CMSiteSystemServer", "Get-ItemProperty"}, "the run read through the lab"
+        assert {c["cmdlet"] for c in calls} >= {"Get-CMSiteSystemServer", "Get-ItemProperty"}, (
+            "the run read through the lab"
+        )
         assert mutating(calls) == [], mutating(calls)
         after = lab.state()
         assert after["hierarchy"] == before["hierarchy"]
-        for key in ("configured", "installed_on", "thread_state", "effective_mode"):     # not dmp: its syncs go on
+        for key in ("configured", "installed_on", "thread_state", "effective_mode"):  # not dmp: its syncs go on
             assert after["scp"][key] == before["scp"][key], key
 
         lab.clear_log()
@@ -266,7 +271,7 @@ HIERARCHY_RUN = """---
 def awx_style_cas_dead_scp(data: dict[str, Any]) -> None:
     hosts = data["all"]["hosts"]
     del hosts["cas01.contoso.com"]["ansible_user"], hosts["cas01.contoso.com"]["ansible_password"]
-    hosts["scp01.contoso.com"]["ansible_port"] = 1        # nothing listens there
+    hosts["scp01.contoso.com"]["ansible_port"] = 1  # nothing listens there
 
 
 def test_dead_scp_server_awx_credentials_and_child_primary(tmp_path: Path) -> None:
@@ -275,8 +280,16 @@ def test_dead_scp_server_awx_credentials_and_child_primary(tmp_path: Path) -> No
         password_file = tmp_path / "connection-password"
         password_file.write_text(password + "\n", encoding="utf-8")
         telemetry = lab.state()["hierarchy"]["telemetry_level"]
-        proc = run_playbook(lab, tmp_path, HIERARCHY_RUN, "-u", user, "--connection-password-file", str(password_file),
-                            edit=awx_style_cas_dead_scp)
+        proc = run_playbook(
+            lab,
+            tmp_path,
+            HIERARCHY_RUN,
+            "-u",
+            user,
+            "--connection-password-file",
+            str(password_file),
+            edit=awx_style_cas_dead_scp,
+        )
         assert_ok(proc)
         hosts = recap(proc)
         assert hosts["cas01.contoso.com"]["ok"] >= 2 and hosts["pri01.contoso.com"]["ok"] >= 2, output(proc)

@@ -1,6 +1,7 @@
 """--check of component and log_info after a predicted install: in check mode the SCP is not installed yet, so there
 is no thread to restart and no log to read. Both report that (installed: false, a msg) with the `changed` a real run
 would report, instead of failing; nothing changes in the lab."""
+
 from __future__ import annotations
 
 from pathlib import Path

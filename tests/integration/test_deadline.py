@@ -1,5 +1,6 @@
 """A provider call that never returns ends within the task's own `timeout:`, with an error naming the call (not
 Ansible's bare timeout), and the task reports no change."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -5,13 +5,15 @@ small stand-in that forwards both calls to the lab and, after /advance, arms a r
 session to cm01 is the first read of step 3. The play must end with that read's own error (the host is unreachable:
 the logon was refused), not with an error in the task's `until` expression, and it must not retry a refused logon.
 """
+
 from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
@@ -26,10 +28,10 @@ class _Setup(BaseHTTPRequestHandler):
 
     lab: Lab
 
-    def log_message(self, format: str, *args: Any) -> None:     # pylint: disable=redefined-builtin
+    def log_message(self, format: str, *args: Any) -> None:  # pylint: disable=redefined-builtin
         pass
 
-    def do_POST(self) -> None:      # pylint: disable=invalid-name
+    def do_POST(self) -> None:  # pylint: disable=invalid-name
         body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
         if self.path == "/expand":
             self.lab.expand(body["site_code"], body["server"])
@@ -52,7 +54,7 @@ def fixture_setup_url(request: pytest.FixtureRequest) -> Iterator[str]:
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield "http://127.0.0.1:%d" % server.server_address[1]
+        yield f"http://127.0.0.1:{server.server_address[1]}"
     finally:
         server.shutdown()
         server.server_close()
@@ -65,9 +67,21 @@ def fixture_lab() -> Iterator[Lab]:
 
 
 def test_a_refused_logon_while_waiting_shows_the_real_error(lab: Lab, setup_url: str, tmp_path: Path) -> None:
-    proc = run_playbook(lab, tmp_path, playbook("site_expansion.yml"), "-e", "site_expansion_primary=cm01.contoso.com",
-                        "-e", "site_expansion_cas_server=cas01.contoso.com", "-e", "site_expansion_lab_control_url=%s" % setup_url,
-                        "-e", "site_expansion_wait_timeout=20", "-e", "site_expansion_poll_interval=1")
+    proc = run_playbook(
+        lab,
+        tmp_path,
+        playbook("site_expansion.yml"),
+        "-e",
+        "site_expansion_primary=cm01.contoso.com",
+        "-e",
+        "site_expansion_cas_server=cas01.contoso.com",
+        "-e",
+        f"site_expansion_lab_control_url={setup_url}",
+        "-e",
+        "site_expansion_wait_timeout=20",
+        "-e",
+        "site_expansion_poll_interval=1",
+    )
     text = proc.stdout + proc.stderr
     print(text[-5000:])
     assert proc.returncode != 0, output(proc)

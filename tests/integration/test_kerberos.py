@@ -1,12 +1,14 @@
 """ansible-playbook through the lab's inventory with auth kerberos and negotiate against the lab's real KDC: every
 logon the lab accepted was Kerberos (asserted on the server side), and a wrong password ends the play with a clear
 authentication error and no secret in the output."""
+
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
 import pytest
+
 from tests.integration.runner import assert_no_secret, assert_ok, mutating, output, recap, run_playbook
 from tests.lab.lab import Lab
 

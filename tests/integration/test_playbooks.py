@@ -3,6 +3,7 @@
 One lab per test; each test runs its playbook(s) several times against the same lab (apply, then again to prove
 idempotence) and checks the outcome through the lab's own view (/state, /calls), not the modules' results.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -64,8 +65,11 @@ DELEGATED = """---
 
 
 def scp_calls(lab: Lab, start: int = 0) -> list[tuple[str, str]]:
-    return [(c["host"], c["cmdlet"]) for c in lab.calls()[start:] if c["cmdlet"].endswith("-CMServiceConnectionPoint")
-            and not c["cmdlet"].startswith("Get-")]
+    return [
+        (c["host"], c["cmdlet"])
+        for c in lab.calls()[start:]
+        if c["cmdlet"].endswith("-CMServiceConnectionPoint") and not c["cmdlet"].startswith("Get-")
+    ]
 
 
 def test_move_playbook_moves_once_and_refuses_without_allow_move(tmp_path: Path) -> None:
@@ -85,8 +89,10 @@ def test_move_playbook_moves_once_and_refuses_without_allow_move(tmp_path: Path)
         assert scp["configured"] == {"server": "scp01.contoso.com", "site_code": "PS1", "mode": "Online"}
         assert scp["installed_on"] == ["scp01.contoso.com"], "installed on the new server, uninstalled from the old one"
         assert scp["thread_state"] == "Running" and scp["effective_mode"] == "Online"
-        assert scp_calls(lab) == [("cm01.contoso.com", "Remove-CMServiceConnectionPoint"),
-                                  ("cm01.contoso.com", "Add-CMServiceConnectionPoint")]
+        assert scp_calls(lab) == [
+            ("cm01.contoso.com", "Remove-CMServiceConnectionPoint"),
+            ("cm01.contoso.com", "Add-CMServiceConnectionPoint"),
+        ]
 
         start = len(lab.calls())
         again = run_playbook(lab, tmp_path, playbook("move.yml"), "-e", "move_to=scp01.contoso.com")
@@ -98,7 +104,13 @@ def test_move_playbook_moves_once_and_refuses_without_allow_move(tmp_path: Path)
 
 
 def expansion_args(lab: Lab, *extra: str) -> tuple[str, ...]:
-    return ("-e", "site_expansion_primary=cm01.contoso.com", "-e", "site_expansion_cas_server=cas01.contoso.com", *extra)
+    return (
+        "-e",
+        "site_expansion_primary=cm01.contoso.com",
+        "-e",
+        "site_expansion_cas_server=cas01.contoso.com",
+        *extra,
+    )
 
 
 def assert_expanded_with_scp_at_cas(lab: Lab, mode: str) -> None:
@@ -113,14 +125,18 @@ def assert_expanded_with_scp_at_cas(lab: Lab, mode: str) -> None:
 
 def test_site_expansion_playbook_in_the_lab(tmp_path: Path) -> None:
     with Lab("expansion", scale=120) as lab:
-        args = expansion_args(lab, "-e", "site_expansion_lab_control_url=%s" % lab.control_url)
+        args = expansion_args(lab, "-e", f"site_expansion_lab_control_url={lab.control_url}")
         first = run_playbook(lab, tmp_path, playbook("site_expansion.yml"), *args)
         assert_ok(first)
-        assert_expanded_with_scp_at_cas(lab, "Offline")      # the mode the SCP had at the primary
-        assert scp_calls(lab) == [("cm01.contoso.com", "Remove-CMServiceConnectionPoint"),
-                                  ("cas01.contoso.com", "Add-CMServiceConnectionPoint")]
-        assert [e["kind"] for e in lab.state()["events"] if e["kind"].startswith("expansion")] == \
-            ["expansion_started", "expansion_completed"]
+        assert_expanded_with_scp_at_cas(lab, "Offline")  # the mode the SCP had at the primary
+        assert scp_calls(lab) == [
+            ("cm01.contoso.com", "Remove-CMServiceConnectionPoint"),
+            ("cas01.contoso.com", "Add-CMServiceConnectionPoint"),
+        ]
+        assert [e["kind"] for e in lab.state()["events"] if e["kind"].startswith("expansion")] == [
+            "expansion_started",
+            "expansion_completed",
+        ]
 
         start = len(lab.calls())
         again = run_playbook(lab, tmp_path, playbook("site_expansion.yml"), *args)
@@ -157,10 +173,12 @@ def test_delegate_to_progress_at_v_and_no_secret_at_vvv(tmp_path: Path) -> None:
         install = run_playbook(lab, tmp_path, DELEGATED, "-v", "-e", "scp_state=present")
         assert_ok(install)
         assert "changed: [localhost -> cm01.contoso.com(127.0.0.1)]" in install.stdout
-        for line in ("<cm01.contoso.com> configmgr.scp: reading the hierarchy and the service connection point",
-                     "<cm01.contoso.com> configmgr.scp: step 1/2: add the service connection point on scp01.contoso.com",
-                     "<cm01.contoso.com> configmgr.scp: step 2/2: wait until SMS_DMP_DOWNLOADER runs on scp01.contoso.com",
-                     "<cm01.contoso.com> configmgr.scp: done in "):
+        for line in (
+            "<cm01.contoso.com> configmgr.scp: reading the hierarchy and the service connection point",
+            "<cm01.contoso.com> configmgr.scp: step 1/2: add the service connection point on scp01.contoso.com",
+            "<cm01.contoso.com> configmgr.scp: step 2/2: wait until SMS_DMP_DOWNLOADER runs on scp01.contoso.com",
+            "<cm01.contoso.com> configmgr.scp: done in ",
+        ):
             assert line in install.stdout, output(install)
         assert "configmgr.scp: connecting to" not in install.stdout, "session details only at -vvv"
         scp = lab.state()["scp"]
@@ -172,7 +190,9 @@ def test_delegate_to_progress_at_v_and_no_secret_at_vvv(tmp_path: Path) -> None:
         assert_ok(remove)
         assert "<cm01.contoso.com> configmgr.scp: connecting to cm01.contoso.com (127.0.0.1:" in remove.stdout
         assert "as CONTOSO\\cmadmin" in remove.stdout
-        assert "step 1/3: record the removed service connection point (scp01.contoso.com" in remove.stdout, output(remove)
+        assert "step 1/3: record the removed service connection point (scp01.contoso.com" in remove.stdout, output(
+            remove
+        )
         assert "step 2/3: remove the service connection point from scp01.contoso.com" in remove.stdout, output(remove)
         assert lab.state()["scp"]["configured"] is None and lab.state()["scp"]["installed_on"] == []
         assert_no_secret(lab, install, remove)

@@ -1,11 +1,13 @@
 """preflight with fail_on=error against a planned server whose site server computer account is not listed in the
 local Administrators, but a domain group is: the account may be an Administrator through that group, so the check
 warns (with the evidence) and the play goes on, as the demo and move playbooks need."""
+
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
+
 from tests.integration.runner import assert_no_secret, assert_ok, mutating, run_playbook
 from tests.lab.lab import Lab, load_scenario
 

@@ -2,12 +2,13 @@
 second run changes nothing; a fresh install does not restart SMS_DMP_DOWNLOADER, a mode change does (and the handler's
 configmgr.scp.component records the start on the SCP host, where service_connection_point_info reads it, not as a
 fact). Bad role variables are refused before any module runs: tests/integration/targets/input_errors."""
+
 from __future__ import annotations
 
 import re
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import pytest
 
@@ -54,7 +55,7 @@ STATE_KEY = "HKLM:\\SOFTWARE\\configmgr.scp"
 RECORD = "ThreadStarted_SMS_DMP_DOWNLOADER"
 
 
-def handler_section(proc) -> Optional[str]:
+def handler_section(proc) -> str | None:
     """What ansible-playbook printed for the handler (up to the next task or the recap), None when it was not notified."""
     if HANDLER not in proc.stdout:
         return None
@@ -69,11 +70,15 @@ def skipped(proc) -> bool:
 
 def restarts(lab: Lab, start: int = 0) -> list[Any]:
     """What configmgr.scp.component writes to restart a thread (Requested Operation) or the service, on any host."""
-    return [(c["host"], c["cmdlet"], c["parameters"]) for c in lab.calls()[start:] if c["cmdlet"] == "Restart-Service"
-            or (c["cmdlet"] == "Set-ItemProperty" and "Requested Operation" in str(c["parameters"]))]
+    return [
+        (c["host"], c["cmdlet"], c["parameters"])
+        for c in lab.calls()[start:]
+        if c["cmdlet"] == "Restart-Service"
+        or (c["cmdlet"] == "Set-ItemProperty" and "Requested Operation" in str(c["parameters"]))
+    ]
 
 
-def recorded_start(lab: Lab) -> Optional[str]:
+def recorded_start(lab: Lab) -> str | None:
     with lab.world.lock:
         found = lab.world.hosts["scp01.contoso.com"].registry.get_value(STATE_KEY, RECORD)
     return None if found is None else found[0]
@@ -98,10 +103,11 @@ def test_role_install_restarts_nothing_and_a_mode_change_restarts_the_downloader
 
         start = len(lab.calls())
         switched = run_playbook(lab, tmp_path, ROLE_PRESENT, "-e", "mode=offline")
-        assert_ok(switched, changed=2)                  # the SCP task and its handler
+        assert_ok(switched, changed=2)  # the SCP task and its handler
         assert "changed: [cm01.contoso.com]" in (handler_section(switched) or ""), output(switched)
-        assert [host for host, _cmdlet, _params in restarts(lab, start)] == ["scp01.contoso.com"] * 2, \
+        assert [host for host, _cmdlet, _params in restarts(lab, start)] == ["scp01.contoso.com"] * 2, (
             "the handler stopped and started the thread through its registry values"
+        )
         scp = lab.state()["scp"]
         assert scp["configured"]["mode"] == "Offline" and scp["effective_mode"] == "Offline"
         # the start is recorded on the SCP host (ISO 8601, UTC) and read back from there by the info task

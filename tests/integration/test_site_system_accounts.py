@@ -1,5 +1,6 @@
 """site_system_server checks that the installation account is a ConfigMgr account (Get-CMAccount -UserName) before
 New-/Set-CMSiteSystemServer uses it, in check mode too; a known account is set."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -66,5 +67,8 @@ def test_the_installation_account_must_be_a_configmgr_account(tmp_path: Path) ->
         scp01 = next(s for s in lab.state()["hierarchy"]["site_systems"] if s["fqdn"] == "scp01.contoso.com")
         assert scp01["account"] == "CONTOSO\\svc-cmproxy"
         accounts = [c for c in lab.calls() if c["cmdlet"] == "Get-CMAccount"]
-        assert {c["parameters"].get("UserName") for c in accounts} == {"CONTOSO\\svc-missing", "CONTOSO\\svc-noproxy",
-                                                                       "CONTOSO\\svc-cmproxy"}
+        assert {c["parameters"].get("UserName") for c in accounts} == {
+            "CONTOSO\\svc-missing",
+            "CONTOSO\\svc-noproxy",
+            "CONTOSO\\svc-cmproxy",
+        }

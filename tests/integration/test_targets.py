@@ -3,14 +3,17 @@
 Each target is a role under tests/integration/targets/<name>; the driver writes a one-play playbook that runs it
 on the top-tier site server with `lab_control_url` as an extra variable.
 """
+
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 import yaml
+
 from tests.integration.runner import ROOT, TARGETS, assert_no_secret, assert_ok, mutating, playbook, run_playbook
 from tests.lab.lab import Lab
 
@@ -58,8 +61,8 @@ def target_args(target: str) -> list[str]:
     """Extra ansible-playbook arguments of a target."""
     if target == "input_errors":
         INPUT_ERRORS_REPORT.parent.mkdir(parents=True, exist_ok=True)
-        INPUT_ERRORS_REPORT.unlink(missing_ok=True)         # a report left by an earlier run proves nothing
-        return ["-e", "input_errors_report=%s" % INPUT_ERRORS_REPORT]
+        INPUT_ERRORS_REPORT.unlink(missing_ok=True)  # a report left by an earlier run proves nothing
+        return ["-e", f"input_errors_report={INPUT_ERRORS_REPORT}"]
     return []
 
 
@@ -68,8 +71,13 @@ def check_input_errors_report() -> None:
     rows = json.loads(INPUT_ERRORS_REPORT.read_text(encoding="utf-8"))
     tables = yaml.safe_load((TARGETS / "input_errors" / "vars" / "main.yml").read_text(encoding="utf-8"))
     singles = [group for group in tables["input_errors_groups"] if "result" in group]
-    cases = (len(tables["bad_site_codes"]) + len(tables["bad_servers"]) + len(singles) + 2 * len(tables["bad_settings"])
-             + len(tables["bad_role_vars"]))
+    cases = (
+        len(tables["bad_site_codes"])
+        + len(tables["bad_servers"])
+        + len(singles)
+        + 2 * len(tables["bad_settings"])
+        + len(tables["bad_role_vars"])
+    )
     assert len(rows) == cases >= 100, (len(rows), cases)
     assert all(list(row) == REPORT_KEYS for row in rows), rows[0]
     bad = [row for row in rows if not row["refused"] or row["changed"] or not row["msg"]]
@@ -79,8 +87,10 @@ def check_input_errors_report() -> None:
 
 
 def target_play(name: str) -> str:
-    return ("---\n- name: Integration target %s\n  hosts: top_tier_site_server\n  gather_facts: false\n"
-            "  roles:\n    - role: %s\n" % (name, name))
+    return (
+        f"---\n- name: Integration target {name}\n  hosts: top_tier_site_server\n  gather_facts: false\n"
+        f"  roles:\n    - role: {name}\n"
+    )
 
 
 @pytest.mark.parametrize("target", sorted(CASES))
@@ -124,12 +134,14 @@ def test_unreachable_host_is_reported_as_unreachable(tmp_path: Path) -> None:
 
         def refused() -> dict[str, Any]:
             data = real_inventory()
-            data["all"]["hosts"]["cm01.contoso.com"]["ansible_port"] = 1     # nothing listens there
+            data["all"]["hosts"]["cm01.contoso.com"]["ansible_port"] = 1  # nothing listens there
             return data
 
         lab.inventory = refused  # type: ignore[method-assign]
-        body = ("---\n- name: Unreachable\n  hosts: cm01.contoso.com\n  gather_facts: false\n  tasks:\n"
-                "    - name: Read\n      configmgr.scp.service_connection_point_info:\n        connection_timeout: 3\n")
+        body = (
+            "---\n- name: Unreachable\n  hosts: cm01.contoso.com\n  gather_facts: false\n  tasks:\n"
+            "    - name: Read\n      configmgr.scp.service_connection_point_info:\n        connection_timeout: 3\n"
+        )
         proc = run_playbook(lab, tmp_path, body)
         assert "unreachable=1" in proc.stdout, proc.stdout
         assert "failed=0" in proc.stdout

@@ -1,8 +1,10 @@
 """The lab's Backend: authentication, authorization and runspaces from the simulated world."""
+
 from __future__ import annotations
 
 import threading
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import tests.lab.world.cm_cmdlets  # noqa: F401  pylint: disable=unused-import  # registers the ConfigurationManager cmdlets
 from tests.lab.ps.runtime import PSRuntime
@@ -71,8 +73,9 @@ class LabBackend:
     # -- request log (the benchmark reads it) ----------------------------------------------------------------
     def record_request(self, endpoint: str, action: str, bytes_in: int, bytes_out: int, status: int) -> None:
         with self._lock:
-            self._requests.append({"host": endpoint, "action": action, "bytes_in": bytes_in,
-                                   "bytes_out": bytes_out, "status": status})
+            self._requests.append(
+                {"host": endpoint, "action": action, "bytes_in": bytes_in, "bytes_out": bytes_out, "status": status}
+            )
         observer = self.request_observer
         if observer is not None:
             observer(endpoint, action, bytes_in, bytes_out, status)

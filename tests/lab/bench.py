@@ -5,6 +5,7 @@ table; ``BENCH_RUNS``, ``BENCH_QUICK=1``). ``--details`` (or ``BENCH_DETAILS=1``
 transport's pool-open and per-pipeline medians (tests/lab/bench_transport.py) and the library against a bare pypsrp
 script, in process, per operation (tests/bench_library.py).
 """
+
 from __future__ import annotations
 
 import os

@@ -7,6 +7,7 @@ run (tests/lab/bench_targets.py ``bare_spec``) and times this script as a whole 
 pypsrp import included, as the task's worker imports pypsrp too). Prints one JSON line: seconds spent importing,
 seconds connecting + reading + closing, objects read per host.
 """
+
 from __future__ import annotations
 
 import json
@@ -29,13 +30,13 @@ def read_host(connection: dict, statements: list) -> int:
             ps.add_cmdlet(statement["cmdlet"])
             for name, value in statement["parameters"]:
                 if value is True:
-                    ps.add_parameter(name)          # a switch
+                    ps.add_parameter(name)  # a switch
                 else:
                     ps.add_parameter(name, value)
             ps.add_statement()
         output = ps.invoke()
         if ps.state != PSInvocationState.COMPLETED:
-            raise RuntimeError("the bare script's pipeline ended in state %s: %s" % (ps.state, ps.streams.error[:1]))
+            raise RuntimeError(f"the bare script's pipeline ended in state {ps.state}: {ps.streams.error[:1]}")
         return len(output)
 
 

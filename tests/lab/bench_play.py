@@ -9,6 +9,7 @@
 - :func:`pipelines` turns a record into pipelines (a Command request and its Receives, with the cmdlet calls that
   pipeline ran).
 """
+
 from __future__ import annotations
 
 import os
@@ -17,10 +18,11 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any
 
 import yaml
 
@@ -30,7 +32,9 @@ from tests.lab.lab import Lab
 ROOT = Path(__file__).resolve().parents[2]
 OUR_PLAYBOOK = Path(sys.executable).parent / "ansible-playbook"
 # The peer's ansible-playbook: the bench-only venv (tools/venv-bench.sh, requirements-bench.txt).
-PEER_PLAYBOOK = Path(os.environ.get("BENCH_PEER_PLAYBOOK") or ROOT / "build" / "venv-bench" / "bin" / "ansible-playbook")
+PEER_PLAYBOOK = Path(
+    os.environ.get("BENCH_PEER_PLAYBOOK") or ROOT / "build" / "venv-bench" / "bin" / "ansible-playbook"
+)
 RECAP = re.compile(r"^(\S+)\s+: ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M)
 
 
@@ -39,11 +43,11 @@ RECAP = re.compile(r"^(\S+)\s+: ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+f
 class Request:
     host: str
     action: str
-    sent: int           # request body, client -> lab
-    received: int       # response body, lab -> client
+    sent: int  # request body, client -> lab
+    received: int  # response body, lab -> client
     status: int
-    at: float           # time.monotonic() when the lab recorded it (just before the answer went out)
-    calls: int          # len(lab call log) at that moment
+    at: float  # time.monotonic() when the lab recorded it (just before the answer went out)
+    calls: int  # len(lab call log) at that moment
 
     @property
     def wire(self) -> int:
@@ -65,7 +69,7 @@ class Recorder:
             with self._lock:
                 self._log.append(Request(endpoint, action, bytes_in, bytes_out, status, time.monotonic(), calls))
 
-        lab.backend.request_observer = record      # this lab only
+        lab.backend.request_observer = record  # this lab only
 
     def clear(self) -> None:
         self.lab.clear_log()
@@ -81,7 +85,7 @@ class Recorder:
 class PipelineRecord:
     host: str
     requests: list[Request] = field(default_factory=list)
-    calls: list[dict[str, Any]] = field(default_factory=list)      # the cmdlets it ran (the lab's call log)
+    calls: list[dict[str, Any]] = field(default_factory=list)  # the cmdlets it ran (the lab's call log)
 
     @property
     def cmdlets(self) -> list[str]:
@@ -107,7 +111,7 @@ def pipelines(requests: list[Request], calls: list[dict[str, Any]]) -> list[Pipe
             pipe = current[request.host]
             pipe.requests.append(request)
             if request.calls > mark:
-                pipe.calls.extend(calls[mark:request.calls])
+                pipe.calls.extend(calls[mark : request.calls])
                 mark = request.calls
     return found
 
@@ -122,7 +126,7 @@ class Marker:
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:       # pylint: disable=invalid-name
+            def do_GET(self) -> None:  # pylint: disable=invalid-name
                 owner.action()
                 owner.hits += 1
                 body = b"ok"
@@ -132,7 +136,7 @@ class Marker:
                 self.end_headers()
                 self.wfile.write(body)
 
-            def log_message(self, format: str, *args: Any) -> None:     # pylint: disable=redefined-builtin
+            def log_message(self, format: str, *args: Any) -> None:  # pylint: disable=redefined-builtin
                 """Quiet."""
 
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
@@ -142,7 +146,7 @@ class Marker:
 
     @property
     def url(self) -> str:
-        return "http://127.0.0.1:%d/mark" % self._httpd.server_address[1]
+        return f"http://127.0.0.1:{self._httpd.server_address[1]}/mark"
 
     def stop(self) -> None:
         self._httpd.shutdown()
@@ -160,22 +164,24 @@ class PlayRun:
 
     @property
     def recap(self) -> dict[str, dict[str, int]]:
-        return {m.group(1): dict(zip(("ok", "changed", "unreachable", "failed"), map(int, m.groups()[1:]), strict=True))
-                for m in RECAP.finditer(self.stdout)}
+        return {
+            m.group(1): dict(zip(("ok", "changed", "unreachable", "failed"), map(int, m.groups()[1:]), strict=True))
+            for m in RECAP.finditer(self.stdout)
+        }
 
-    def problem(self, changed: Optional[int] = 0, unreachable: bool = False) -> Optional[str]:
+    def problem(self, changed: int | None = 0, unreachable: bool = False) -> str | None:
         """Why this run does not count (None when it does): a failed or unreachable host, another `changed` count
         than expected (None: any), no recap. `unreachable` True: an unreachable host is what the run expects."""
         hosts = self.recap
         if not hosts:
-            return "no PLAY RECAP (rc %d): %s" % (self.rc, _tail(self.stdout + self.stderr))
+            return f"no PLAY RECAP (rc {self.rc}): {_tail(self.stdout + self.stderr)}"
         for name, counts in hosts.items():
             if counts["failed"]:
-                return "%s failed: %s" % (name, _fatal(self.stdout))
+                return f"{name} failed: {_fatal(self.stdout)}"
             if counts["unreachable"] and not unreachable:
-                return "%s unreachable: %s" % (name, _fatal(self.stdout))
+                return f"{name} unreachable: {_fatal(self.stdout)}"
             if changed is not None and counts["changed"] != changed:
-                return "%s changed=%d, expected %d" % (name, counts["changed"], changed)
+                return f"{name} changed={counts['changed']}, expected {changed}"
         return None
 
 
@@ -194,8 +200,16 @@ def write_inventory(path: Path, data: dict[str, Any]) -> Path:
     return path
 
 
-def run_play(workdir: Path, inventory: Path, body: str, *args: str, playbook_bin: Path = OUR_PLAYBOOK,
-             extra_env: Optional[dict[str, str]] = None, ours: bool = True, timeout: float = 900) -> PlayRun:
+def run_play(
+    workdir: Path,
+    inventory: Path,
+    body: str,
+    *args: str,
+    playbook_bin: Path = OUR_PLAYBOOK,
+    extra_env: dict[str, str] | None = None,
+    ours: bool = True,
+    timeout: float = 900,
+) -> PlayRun:
     """Write `body` to workdir/play.yml and run it; `ours` False: a peer run that must not see this collection
     (ANSIBLE_COLLECTIONS_PATH is an empty folder; the ansible package's collections come with its venv)."""
     workdir.mkdir(parents=True, exist_ok=True)
@@ -204,9 +218,17 @@ def run_play(workdir: Path, inventory: Path, body: str, *args: str, playbook_bin
     collections = collections_path() if ours else workdir / "no-collections"
     if not ours:
         collections.mkdir(exist_ok=True)
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(collections), ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0",
-               ANSIBLE_RETRY_FILES_ENABLED="0", ANSIBLE_HOST_KEY_CHECKING="0", ANSIBLE_LOCAL_TEMP=str(workdir / "tmp"),
-               ANSIBLE_HOME=str(workdir / "home"), **(extra_env or {}))
+    env = dict(
+        os.environ,
+        ANSIBLE_COLLECTIONS_PATH=str(collections),
+        ANSIBLE_NOCOLOR="1",
+        ANSIBLE_FORCE_COLOR="0",
+        ANSIBLE_RETRY_FILES_ENABLED="0",
+        ANSIBLE_HOST_KEY_CHECKING="0",
+        ANSIBLE_LOCAL_TEMP=str(workdir / "tmp"),
+        ANSIBLE_HOME=str(workdir / "home"),
+        **(extra_env or {}),
+    )
     cmd = [str(playbook_bin), "-i", str(inventory), str(play), *args]
     start = time.perf_counter()
     proc = subprocess.run(cmd, env=env, cwd=str(workdir), capture_output=True, text=True, timeout=timeout, check=False)

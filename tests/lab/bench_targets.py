@@ -8,6 +8,7 @@ not met; a figure that could not be measured at all says "not measured" and why,
 ``BENCH_RUNS=N`` changes the number of runs; ``BENCH_QUICK=1`` skips the two heavy figures (the install polls and
 100 hierarchies) with a note. What each figure is and how it is counted: docs/performance.md.
 """
+
 from __future__ import annotations
 
 import copy
@@ -22,38 +23,49 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any
 
 from tests.integration import runner
 from tests.integration.runner import MUTATING, top_tier_server
-from tests.lab.bench_play import (OUR_PLAYBOOK, PEER_PLAYBOOK, ROOT, Marker, PlayRun, Recorder, Request, pipelines,
-                                  run_play, write_inventory)
+from tests.lab.bench_play import (
+    OUR_PLAYBOOK,
+    PEER_PLAYBOOK,
+    ROOT,
+    Marker,
+    PlayRun,
+    Recorder,
+    Request,
+    pipelines,
+    run_play,
+    write_inventory,
+)
 from tests.lab.lab import Lab, load_scenario
 from tests.lab.world.logs import format_line
 from tests.lab.world.sitecomp import SITECOMP
 
 RUNS = int(os.environ.get("BENCH_RUNS") or 5)
 QUICK = os.environ.get("BENCH_QUICK", "") not in ("", "0")
-SCENARIO = "hierarchy"                  # CAS cas01 (SMS Provider), child primary pri01, the SCP installed on scp01
+SCENARIO = "hierarchy"  # CAS cas01 (SMS Provider), child primary pri01, the SCP installed on scp01
 SCP_SERVER = "scp01.contoso.com"
 INSTALL_SCENARIO = "standalone-primary"  # no SCP yet: the role installs it on scp01 and waits
-INSTALL_SCALE = 10.0                    # simulated seconds per real second: Site Component Manager's 60 s cycle = 6 s
-HISTORY_LINES = 1000                    # older sitecomp.log lines in the "with history" install runs
+INSTALL_SCALE = 10.0  # simulated seconds per real second: Site Component Manager's 60 s cycle = 6 s
+HISTORY_LINES = 1000  # older sitecomp.log lines in the "with history" install runs
 HIERARCHIES = 100
 FORKS = 20
 RETRIES = 3
 BARE = ROOT / "tests" / "lab" / "bench_bare.py"
-CONNECT_COUNTER = ROOT / "tools" / "bench"       # sitecustomize.py: counts socket.connect() to one port
+CONNECT_COUNTER = ROOT / "tools" / "bench"  # sitecustomize.py: counts socket.connect() to one port
 
 # Targets (docs/performance.md).
 REQUEST_TARGET = 7
 PIPELINE_TARGET = 1
-BYTES_SHARE = 0.1                       # of the peer's bytes
-TIME_RATIO = 1.3                        # task time above Ansible's floor / the bare pypsrp script's time
-POLL_GROWTH = 1.10                      # the largest poll with a long log history / without
+BYTES_SHARE = 0.1  # of the peer's bytes
+TIME_RATIO = 1.3  # task time above Ansible's floor / the bare pypsrp script's time
+POLL_GROWTH = 1.10  # the largest poll with a long log history / without
 SCALE_RATIO = 6.0
 RECONNECT_ATTEMPTS = RETRIES + 1
 
@@ -83,14 +95,14 @@ PEER = """    - name: The peer, a trivial script through ansible-core's psrp con
 """
 
 
-def lab_inventory(lab: Lab, path: Path, edit: Optional[Callable[[dict[str, Any]], None]] = None) -> Path:
+def lab_inventory(lab: Lab, path: Path, edit: Callable[[dict[str, Any]], None] | None = None) -> Path:
     """The lab's inventory as the integration tests write it (tests/integration/runner.py), `edit` applied."""
     path.parent.mkdir(parents=True, exist_ok=True)
     return runner.write_inventory(lab, path, edit)
 
 
 def play(*tasks: str, hosts: str = "top_tier_site_server") -> str:
-    return ("---\n- name: Bench\n  hosts: %s\n  gather_facts: false\n  tasks:\n" % hosts) + "".join(tasks)
+    return (f"---\n- name: Bench\n  hosts: {hosts}\n  gather_facts: false\n  tasks:\n") + "".join(tasks)
 
 
 # -- the table -------------------------------------------------------------------------------------------------
@@ -99,13 +111,13 @@ class Row:
     figure: str
     target: str
     check: Callable[[float], bool]
-    show: Callable[[float], str]        # a value as a number, without its unit
+    show: Callable[[float], str]  # a value as a number, without its unit
     unit: str = ""
-    values: list[Optional[float]] = field(default_factory=list)      # one per run; None: that run did not count
-    extra: str = ""                     # appended to the measured text (context: the peer's size, poll sizes)
-    skipped: str = ""                   # the figure was not measured at all: a short word for the table
-    note: str = ""                      # and why, printed under the table
-    reference: bool = False             # a figure the others are compared with: no target of its own
+    values: list[float | None] = field(default_factory=list)  # one per run; None: that run did not count
+    extra: str = ""  # appended to the measured text (context: the peer's size, poll sizes)
+    skipped: str = ""  # the figure was not measured at all: a short word for the table
+    note: str = ""  # and why, printed under the table
+    reference: bool = False  # a figure the others are compared with: no target of its own
 
     def measured(self) -> str:
         if self.skipped:
@@ -113,7 +125,7 @@ class Row:
         got = [v for v in self.values if v is not None]
         if not got:
             return "not measured (no run counted; see above)"
-        text = "%s%s (%s-%s)" % (self.show(statistics.median(got)), self.unit, self.show(min(got)), self.show(max(got)))
+        text = f"{self.show(statistics.median(got))}{self.unit} ({self.show(min(got))}-{self.show(max(got))})"
         return text + (" " + self.extra if self.extra else "")
 
     def result(self) -> str:
@@ -121,9 +133,9 @@ class Row:
         if self.skipped or not got:
             return "-"
         if self.reference:
-            return "reference, measured %d of %d" % (len(got), len(self.values))
+            return f"reference, measured {len(got)} of {len(self.values)}"
         met = sum(1 for v in got if self.check(v))
-        return "%s %d of %d" % ("PASS" if self.check(statistics.median(got)) else "MISS", met, len(self.values))
+        return f"{'PASS' if self.check(statistics.median(got)) else 'MISS'} {met} of {len(self.values)}"
 
 
 def table(rows: list[Row]) -> str:
@@ -136,22 +148,22 @@ def table(rows: list[Row]) -> str:
 
 
 def count(v: float) -> str:
-    return "%g" % v
+    return f"{v:g}"
 
 
 KIB = 1024
 
 
 def kib(v: float) -> str:
-    return "%.1f" % (v / KIB)
+    return f"{v / KIB:.1f}"
 
 
 def kbytes(v: float) -> str:
-    return "%.1f KiB" % (v / KIB)
+    return f"{v / KIB:.1f} KiB"
 
 
 def ratio(v: float) -> str:
-    return "%.2f" % v
+    return f"{v:.2f}"
 
 
 def say(text: str) -> None:
@@ -164,15 +176,16 @@ class Count:
     requests: int
     pipelines: int
     wire: int
-    per_host: dict[str, tuple[int, int]]        # host -> (requests, bytes)
+    per_host: dict[str, tuple[int, int]]  # host -> (requests, bytes)
     calls: list[dict[str, Any]]
 
 
-def measure_noop(lab: Lab, recorder: Recorder, marker: Marker, workdir: Path, inventory: Path,
-                 earlier: bool) -> tuple[Optional[Count], str]:
+def measure_noop(
+    lab: Lab, recorder: Recorder, marker: Marker, workdir: Path, inventory: Path, earlier: bool
+) -> tuple[Count | None, str]:
     marker.action, marker.hits = recorder.clear, 0
     tasks = ([EARLIER] if earlier else []) + [MARK, ROLE.format(server=SCP_SERVER)]
-    run = run_play(workdir, inventory, play(*tasks), "-e", "bench_mark_url=%s" % marker.url)
+    run = run_play(workdir, inventory, play(*tasks), "-e", f"bench_mark_url={marker.url}")
     problem = run.problem(changed=0) or (None if marker.hits == 1 else "the mark task did not run")
     if problem:
         return None, problem
@@ -181,25 +194,28 @@ def measure_noop(lab: Lab, recorder: Recorder, marker: Marker, workdir: Path, in
     for r in requests:
         n, b = per_host.get(r.host, (0, 0))
         per_host[r.host] = (n + 1, b + r.wire)
-    return Count(len(requests), sum(1 for r in requests if r.action == "Command"), sum(r.wire for r in requests),
-                 per_host, calls), ""
+    return Count(
+        len(requests), sum(1 for r in requests if r.action == "Command"), sum(r.wire for r in requests), per_host, calls
+    ), ""
 
 
 # -- the peer: ansible.windows.win_powershell through ansible-core's psrp plugin -------------------------------
-def measure_peer(lab: Lab, recorder: Recorder, workdir: Path, inventory: Path, host: str) -> tuple[Optional[tuple[int, int]], str]:
+def measure_peer(
+    lab: Lab, recorder: Recorder, workdir: Path, inventory: Path, host: str
+) -> tuple[tuple[int, int] | None, str]:
     """(sent, received) body bytes of the peer's requests up to and including the Receive that carried the lab's
     refusal of its script (the Delete after it is left out: a lower bound)."""
     if not PEER_PLAYBOOK.exists():
-        return None, "%s not found (make bench creates it: tools/venv-bench.sh)" % PEER_PLAYBOOK
+        return None, f"{PEER_PLAYBOOK} not found (make bench creates it: tools/venv-bench.sh)"
     recorder.clear()
     run = run_play(workdir, inventory, play(PEER, hosts=host), playbook_bin=PEER_PLAYBOOK, ours=False)
     requests, calls = recorder.requests(), lab.calls()
     refused = next((i for i, c in enumerate(calls) if "ScriptsRefused" in str(c.get("outcome"))), None)
     if refused is None:
         why = "the lab never refused a script" if requests else "the peer never reached the lab"
-        return None, "%s (rc %d): %s" % (why, run.rc, " ".join((run.stdout + run.stderr)[-300:].split()))
+        return None, f"{why} (rc {run.rc}): {' '.join((run.stdout + run.stderr)[-300:].split())}"
     cut = next((i for i, r in enumerate(requests) if r.action == "Receive" and r.calls > refused), len(requests) - 1)
-    counted = requests[:cut + 1]
+    counted = requests[: cut + 1]
     return (sum(r.sent for r in counted), sum(r.received for r in counted)), ""
 
 
@@ -222,17 +238,27 @@ def bare_spec(lab: Lab, calls: list[dict[str, Any]]) -> dict[str, Any]:
                 value = value[0]
             params.append([name, value])
         hosts.setdefault(str(call["host"]).lower(), []).append({"cmdlet": call["cmdlet"], "parameters": params})
-    return {"hosts": [{"name": name, "connection": lab.connection(name), "statements": statements}
-                      for name, statements in hosts.items()]}
+    return {
+        "hosts": [
+            {"name": name, "connection": lab.connection(name), "statements": statements}
+            for name, statements in hosts.items()
+        ]
+    }
 
 
-def run_bare(spec_path: Path) -> tuple[Optional[float], str]:
+def run_bare(spec_path: Path) -> tuple[float | None, str]:
     start = time.perf_counter()
-    proc = subprocess.run([sys.executable, str(BARE), str(spec_path)], capture_output=True, text=True, timeout=300,
-                          check=False, cwd=str(ROOT))
+    proc = subprocess.run(
+        [sys.executable, str(BARE), str(spec_path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        cwd=str(ROOT),
+    )
     took = time.perf_counter() - start
     if proc.returncode != 0:
-        return None, "the bare script failed: %s" % " ".join(proc.stderr[-300:].split())
+        return None, f"the bare script failed: {' '.join(proc.stderr[-300:].split())}"
     return took, proc.stdout.strip()
 
 
@@ -244,9 +270,9 @@ NOT_PROGRESS = re.compile(r"configmgr\.scp: (step \d+/\d+:|done in )")
 
 @dataclass
 class Polls:
-    polls: list[tuple[int, int]]        # per poll: (requests, bytes)
-    states: int                         # runs of equal thread states the polls saw
-    progress: list[str]                 # the -v progress lines printed while waiting
+    polls: list[tuple[int, int]]  # per poll: (requests, bytes)
+    states: int  # runs of equal thread states the polls saw
+    progress: list[str]  # the -v progress lines printed while waiting
 
 
 def prefill_history(lab: Lab, lines: int) -> int:
@@ -258,9 +284,13 @@ def prefill_history(lab: Lab, lines: int) -> int:
         text = []
         for i in range(lines):
             when = now - timedelta(days=3) + timedelta(seconds=120 * i)
-            message = ("Parsed the master site control file, serial number %d." % (1000 + i // 3) if i % 3 == 0 else
-                       "Synchronizing component server %s..." % server.fqdn if i % 3 == 1 else
-                       "Component SMS_MP_CONTROL_MANAGER is already installed on server %s." % server.fqdn)
+            message = (
+                f"Parsed the master site control file, serial number {1000 + i // 3}."
+                if i % 3 == 0
+                else f"Synchronizing component server {server.fqdn}..."
+                if i % 3 == 1
+                else f"Component SMS_MP_CONTROL_MANAGER is already installed on server {server.fqdn}."
+            )
             text.append(format_line(log.fmt, message, log.component, when) + "\r\n")
         folder = log.path.rsplit("\\", 1)[0]
         if not log.files.exists(folder):
@@ -271,8 +301,10 @@ def prefill_history(lab: Lab, lines: int) -> int:
 
 
 def thread_read(pipe: Any) -> bool:
-    return any(c.get("cmdlet") == "Get-ItemProperty" and THREAD_KEY.search(_first(c.get("parameters", {}).get("Path")))
-               for c in pipe.calls)
+    return any(
+        c.get("cmdlet") == "Get-ItemProperty" and THREAD_KEY.search(_first(c.get("parameters", {}).get("Path")))
+        for c in pipe.calls
+    )
 
 
 def _first(value: Any) -> str:
@@ -281,7 +313,7 @@ def _first(value: Any) -> str:
     return str(value or "")
 
 
-def analyse_polls(requests: list[Request], calls: list[dict[str, Any]], stdout: str) -> tuple[Optional[Polls], str]:
+def analyse_polls(requests: list[Request], calls: list[dict[str, Any]], stdout: str) -> tuple[Polls | None, str]:
     """The polls of the wait after Add-CMServiceConnectionPoint: from the first request after that pipeline to the
     first pipeline that changes something again or verifies the result (Get-CMServiceConnectionPoint); a new poll
     starts at each pipeline that reads the SMS_DMP_DOWNLOADER thread key. A poll's requests are every request
@@ -292,7 +324,7 @@ def analyse_polls(requests: list[Request], calls: list[dict[str, Any]], stdout: 
     if added is None:
         return None, "no Add-CMServiceConnectionPoint pipeline in the record"
     groups: list[list[Any]] = []
-    for pipe in pipes[added + 1:]:
+    for pipe in pipes[added + 1 :]:
         if any(MUTATING.match(c) for c in pipe.cmdlets) or "Get-CMServiceConnectionPoint" in pipe.cmdlets:
             break
         if thread_read(pipe) or not groups:
@@ -306,18 +338,24 @@ def analyse_polls(requests: list[Request], calls: list[dict[str, Any]], stdout: 
     states: list[tuple[str, ...]] = []
     for group in groups:
         end = index[id(group[-1].requests[-1])]
-        chunk = requests[start:end + 1]
+        chunk = requests[start : end + 1]
         polls.append((len(chunk), sum(r.wire for r in chunk)))
         start = end + 1
         first = next((p for p in group if thread_read(p)), None)
         if first is not None:
-            states.append(tuple(str(c.get("outcome")).split(":", maxsplit=1)[0] for c in first.calls if c.get("cmdlet") != "Write-Output"))
+            states.append(
+                tuple(
+                    str(c.get("outcome")).split(":", maxsplit=1)[0]
+                    for c in first.calls
+                    if c.get("cmdlet") != "Write-Output"
+                )
+            )
     runs = sum(1 for k, s in enumerate(states) if k == 0 or s != states[k - 1])
     lines = stdout.splitlines()
     begin = next((k for k, line in enumerate(lines) if WAIT_STEP.search(line)), None)
     progress: list[str] = []
     if begin is not None:
-        for line in lines[begin + 1:]:
+        for line in lines[begin + 1 :]:
             if not line.startswith("<"):
                 break
             if not NOT_PROGRESS.search(line):
@@ -325,7 +363,7 @@ def analyse_polls(requests: list[Request], calls: list[dict[str, Any]], stdout: 
     return Polls(polls, max(runs, 1), progress), ""
 
 
-def install_run(workdir: Path, history: bool) -> tuple[Optional[Polls], str, int]:
+def install_run(workdir: Path, history: bool) -> tuple[Polls | None, str, int]:
     with Lab(INSTALL_SCENARIO, scale=INSTALL_SCALE) as lab:
         recorder = Recorder(lab)
         history_bytes = prefill_history(lab, HISTORY_LINES) if history else 0
@@ -342,7 +380,7 @@ def install_run(workdir: Path, history: bool) -> tuple[Optional[Polls], str, int
 def renamed(data: Any, tag: str) -> Any:
     """A scenario with every host in its own DNS subdomain (cas01.h007.contoso.com): one inventory, no clashes."""
     if isinstance(data, str):
-        return data.replace(".contoso.com", ".%s.contoso.com" % tag)
+        return data.replace(".contoso.com", f".{tag}.contoso.com")
     if isinstance(data, list):
         return [renamed(v, tag) for v in data]
     if isinstance(data, dict):
@@ -410,18 +448,23 @@ def dead_host(port: int, host: str) -> Callable[[dict[str, Any]], None]:
         hvars = data["all"]["hosts"][host]
         hvars["ansible_port"] = port
         hvars["ansible_psrp_reconnection_retries"] = RETRIES
-        hvars["ansible_psrp_reconnection_backoff"] = 0      # the count does not depend on it; the bench's time does
+        hvars["ansible_psrp_reconnection_backoff"] = 0  # the count does not depend on it; the bench's time does
+
     return edit
 
 
-def reconnect_refused(lab: Lab, workdir: Path, host: str) -> tuple[Optional[int], str]:
+def reconnect_refused(lab: Lab, workdir: Path, host: str) -> tuple[int | None, str]:
     port = free_port()
     counter = workdir / "connects.txt"
     counter.unlink(missing_ok=True)
     inventory = lab_inventory(lab, workdir / "inventory.yml", dead_host(port, host))
     path = os.pathsep.join(p for p in (str(CONNECT_COUNTER), os.environ.get("PYTHONPATH", "")) if p)
-    run = run_play(workdir, inventory, play(ROLE.format(server=SCP_SERVER)),
-                   extra_env={"PYTHONPATH": path, "BENCH_COUNT_PORT": str(port), "BENCH_COUNT_FILE": str(counter)})
+    run = run_play(
+        workdir,
+        inventory,
+        play(ROLE.format(server=SCP_SERVER)),
+        extra_env={"PYTHONPATH": path, "BENCH_COUNT_PORT": str(port), "BENCH_COUNT_FILE": str(counter)},
+    )
     problem = run.problem(changed=None, unreachable=True)
     if problem:
         return None, problem
@@ -429,7 +472,7 @@ def reconnect_refused(lab: Lab, workdir: Path, host: str) -> tuple[Optional[int]
     return (attempts, "") if attempts else (None, "no connection attempt was counted")
 
 
-def reconnect_reset(lab: Lab, workdir: Path, host: str) -> tuple[Optional[int], str]:
+def reconnect_reset(lab: Lab, workdir: Path, host: str) -> tuple[int | None, str]:
     listener = ResetListener()
     try:
         inventory = lab_inventory(lab, workdir / "inventory.yml", dead_host(listener.port, host))
@@ -443,36 +486,89 @@ def reconnect_reset(lab: Lab, workdir: Path, host: str) -> tuple[Optional[int], 
 # -- the bench ---------------------------------------------------------------------------------------------------
 def main() -> int:
     began = time.monotonic()
-    say("make bench: %d runs of each figure, %s; load average %.1f %.1f %.1f on %d cores"
-        % (RUNS, "BENCH_QUICK=1: the heavy figures are skipped" if QUICK else "every figure",
-           *os.getloadavg(), os.cpu_count() or 0))
-    say("our ansible-playbook: %s; the peer's: %s" % (OUR_PLAYBOOK, PEER_PLAYBOOK))
+    figures = "BENCH_QUICK=1: the heavy figures are skipped" if QUICK else "every figure"
+    load = " ".join(f"{x:.1f}" for x in os.getloadavg())
+    say(f"make bench: {RUNS} runs of each figure, {figures}; load average {load} on {os.cpu_count() or 0} cores")
+    say(f"our ansible-playbook: {OUR_PLAYBOOK}; the peer's: {PEER_PLAYBOOK}")
     rows = {
-        "req": Row("WSMan requests, no-op role run (auth legs incl.)", "<= %d" % REQUEST_TARGET,
-                   lambda v: v <= REQUEST_TARGET, count),
-        "req_e": Row("WSMan requests, no-op role run after an earlier task", "<= %d" % REQUEST_TARGET,
-                     lambda v: v <= REQUEST_TARGET, count),
-        "pipe": Row("Pipelines, no-op role run", "%d" % PIPELINE_TARGET, lambda v: v <= PIPELINE_TARGET, count),
-        "pipe_e": Row("Pipelines, no-op role run after an earlier task", "%d" % PIPELINE_TARGET,
-                      lambda v: v <= PIPELINE_TARGET, count),
-        "peer": Row("Peer: win_powershell via ansible-core psrp, bytes sent to refusal",
-                    "(none: the reference)", lambda v: True, kib, " KiB", reference=True),
-        "bytes": Row("Bytes on the wire (bodies), no-op role run / peer", "<= 1/10 of the peer, same run",
-                     lambda v: v <= BYTES_SHARE, lambda v: "%.3f" % v),
-        "bytes_e": Row("Bytes on the wire, after an earlier task / peer", "<= 1/10 of the peer, same run",
-                       lambda v: v <= BYTES_SHARE, lambda v: "%.3f" % v),
-        "time": Row("Task time above Ansible's floor / bare pypsrp script", "<= %.1fx" % TIME_RATIO,
-                    lambda v: v <= TIME_RATIO, ratio, "x"),
-        "poll": Row("Install wait: largest poll, %d-line log history / none" % HISTORY_LINES, "reads only what is new (<= %.2fx)" % POLL_GROWTH,
-                    lambda v: v <= POLL_GROWTH, ratio, "x"),
-        "progress": Row("Install wait: -v progress lines per thread state", "1 per state change, not per poll",
-                        lambda v: v <= 1.0, lambda v: "%.2f" % v),
-        "scale": Row("%d hierarchies vs 1, forks=%d (no-op play wall time)" % (HIERARCHIES, FORKS),
-                     "<= %gx" % SCALE_RATIO, lambda v: v <= SCALE_RATIO, ratio, "x"),
-        "refused": Row("Reconnect attempts, reconnection_retries %d, refused port" % RETRIES,
-                       "%d" % RECONNECT_ATTEMPTS, lambda v: v == RECONNECT_ATTEMPTS, count),
-        "reset": Row("Reconnect attempts, retries %d, accept-and-reset port" % RETRIES, "%d" % RECONNECT_ATTEMPTS,
-                     lambda v: v == RECONNECT_ATTEMPTS, count),
+        "req": Row(
+            "WSMan requests, no-op role run (auth legs incl.)",
+            f"<= {REQUEST_TARGET}",
+            lambda v: v <= REQUEST_TARGET,
+            count,
+        ),
+        "req_e": Row(
+            "WSMan requests, no-op role run after an earlier task",
+            f"<= {REQUEST_TARGET}",
+            lambda v: v <= REQUEST_TARGET,
+            count,
+        ),
+        "pipe": Row("Pipelines, no-op role run", f"{PIPELINE_TARGET}", lambda v: v <= PIPELINE_TARGET, count),
+        "pipe_e": Row(
+            "Pipelines, no-op role run after an earlier task",
+            f"{PIPELINE_TARGET}",
+            lambda v: v <= PIPELINE_TARGET,
+            count,
+        ),
+        "peer": Row(
+            "Peer: win_powershell via ansible-core psrp, bytes sent to refusal",
+            "(none: the reference)",
+            lambda v: True,
+            kib,
+            " KiB",
+            reference=True,
+        ),
+        "bytes": Row(
+            "Bytes on the wire (bodies), no-op role run / peer",
+            "<= 1/10 of the peer, same run",
+            lambda v: v <= BYTES_SHARE,
+            lambda v: f"{v:.3f}",
+        ),
+        "bytes_e": Row(
+            "Bytes on the wire, after an earlier task / peer",
+            "<= 1/10 of the peer, same run",
+            lambda v: v <= BYTES_SHARE,
+            lambda v: f"{v:.3f}",
+        ),
+        "time": Row(
+            "Task time above Ansible's floor / bare pypsrp script",
+            f"<= {TIME_RATIO:.1f}x",
+            lambda v: v <= TIME_RATIO,
+            ratio,
+            "x",
+        ),
+        "poll": Row(
+            f"Install wait: largest poll, {HISTORY_LINES}-line log history / none",
+            f"reads only what is new (<= {POLL_GROWTH:.2f}x)",
+            lambda v: v <= POLL_GROWTH,
+            ratio,
+            "x",
+        ),
+        "progress": Row(
+            "Install wait: -v progress lines per thread state",
+            "1 per state change, not per poll",
+            lambda v: v <= 1.0,
+            lambda v: f"{v:.2f}",
+        ),
+        "scale": Row(
+            f"{HIERARCHIES} hierarchies vs 1, forks={FORKS} (no-op play wall time)",
+            f"<= {SCALE_RATIO:g}x",
+            lambda v: v <= SCALE_RATIO,
+            ratio,
+            "x",
+        ),
+        "refused": Row(
+            f"Reconnect attempts, reconnection_retries {RETRIES}, refused port",
+            f"{RECONNECT_ATTEMPTS}",
+            lambda v: v == RECONNECT_ATTEMPTS,
+            count,
+        ),
+        "reset": Row(
+            f"Reconnect attempts, retries {RETRIES}, accept-and-reset port",
+            f"{RECONNECT_ATTEMPTS}",
+            lambda v: v == RECONNECT_ATTEMPTS,
+            count,
+        ),
     }
     with tempfile.TemporaryDirectory(prefix="cmscp-bench-") as tmp:
         work = Path(tmp)
@@ -485,14 +581,19 @@ def main() -> int:
             install_polls(rows, work)
             hierarchies(rows, work)
     say("")
-    say("== Figures against their targets (%d runs each, one bench run, %.0f s; load average now %.1f %.1f %.1f) =="
-        % (RUNS, time.monotonic() - began, *os.getloadavg()))
+    load = " ".join(f"{x:.1f}" for x in os.getloadavg())
+    say(
+        f"== Figures against their targets ({RUNS} runs each, one bench run, {time.monotonic() - began:.0f} s; "
+        f"load average now {load}) =="
+    )
     say(table(list(rows.values())))
     for row in rows.values():
         if row.note:
-            say("Note, %s: %s" % (row.figure, row.note))
-    say("Result: PASS/MISS compares the median with the target; \"k of %d\" is how many runs met it. "
-        "docs/performance.md says how each figure is counted." % RUNS)
+            say(f"Note, {row.figure}: {row.note}")
+    say(
+        f'Result: PASS/MISS compares the median with the target; "k of {RUNS}" is how many runs met it. '
+        "docs/performance.md says how each figure is counted."
+    )
     return 0
 
 
@@ -505,18 +606,22 @@ def light(rows: dict[str, Row], work: Path) -> None:
             host = top_tier_server(lab)
             inventory = lab_inventory(lab, work / "lab" / "inventory.yml")
             spec_path = work / "bare.json"
-            peers: list[Optional[int]] = []
+            peers: list[int | None] = []
             peer_why = ""
             ours_bytes: dict[str, list[int]] = {"bytes": [], "bytes_e": []}
             peer_received: list[int] = []
-            say("\n== No-op role run on %s (scenario %s), the peer, the time figure, reconnect attempts ==" % (host, SCENARIO))
+            say(
+                f"\n== No-op role run on {host} (scenario {SCENARIO}), the peer, the time figure, reconnect attempts =="
+            )
             # The scenario's SCP was installed outside the collection: the first no-op run reads its server and writes
             # the VerifiedScp record (docs/architecture.md, "The wire"); the runs that count are the ones after it.
             warm, why = measure_noop(lab, recorder, marker, work / "warm-up", inventory, False)
-            say("[warm-up] first no-op run (reads the SCP host, records the verified SCP; not counted): %s" % (
-                "%d requests, %d pipelines, %s" % (warm.requests, warm.pipelines, kbytes(warm.wire)) if warm else why))
+            say(
+                "[warm-up] first no-op run (reads the SCP host, records the verified SCP; not counted): %s"
+                % (f"{warm.requests} requests, {warm.pipelines} pipelines, {kbytes(warm.wire)}" if warm else why)
+            )
             for i in range(RUNS):
-                tag = "[run %d/%d]" % (i + 1, RUNS)
+                tag = f"[run {i + 1}/{RUNS}]"
                 peer, peer_why = measure_peer(lab, recorder, work / "peer", inventory, host)
                 peer_bytes = sum(peer) if peer else None
                 peers.append(peer_bytes)
@@ -524,15 +629,16 @@ def light(rows: dict[str, Row], work: Path) -> None:
                 if peer:
                     peer_received.append(peer[1])
                 if peer:
-                    say("%s peer: sent %s + received %s up to the lab's refusal of its script"
-                        % (tag, kbytes(peer[0]), kbytes(peer[1])))
+                    say(
+                        f"{tag} peer: sent {kbytes(peer[0])} + received {kbytes(peer[1])} up to the lab's refusal of its script"
+                    )
                 else:
-                    say("%s peer: not measured: %s" % (tag, peer_why))
+                    say(f"{tag} peer: not measured: {peer_why}")
                 for earlier, suffix in ((False, ""), (True, "_e")):
                     got, why = measure_noop(lab, recorder, marker, work / ("noop" + suffix), inventory, earlier)
                     label = "after an earlier task" if earlier else "no earlier task"
                     if got is None:
-                        say("%s no-op (%s): does not count: %s" % (tag, label, why))
+                        say(f"{tag} no-op ({label}): does not count: {why}")
                         for key in ("req", "pipe", "bytes"):
                             rows[key + suffix].values.append(None)
                         continue
@@ -540,14 +646,18 @@ def light(rows: dict[str, Row], work: Path) -> None:
                     rows["pipe" + suffix].values.append(got.pipelines)
                     rows["bytes" + suffix].values.append(got.wire / peer_bytes if peer_bytes else None)
                     ours_bytes["bytes" + suffix].append(got.wire)
-                    say("%s no-op (%s): %d requests, %d pipelines, %s; per host %s" % (
-                        tag, label, got.requests, got.pipelines, kbytes(got.wire),
-                        ", ".join("%s %d req %s" % (h, n, kbytes(b)) for h, (n, b) in got.per_host.items())))
+                    per_host = ", ".join(f"{h} {n} req {kbytes(b)}" for h, (n, b) in got.per_host.items())
+                    say(
+                        f"{tag} no-op ({label}): {got.requests} requests, {got.pipelines} pipelines, "
+                        f"{kbytes(got.wire)}; per host {per_host}"
+                    )
                     if not earlier and not spec_path.exists():
                         spec = bare_spec(lab, got.calls)
                         spec_path.write_text(json.dumps(spec), encoding="utf-8")
-                        say("bare pypsrp script reads: %s" % "; ".join(
-                            "%s: %s" % (h["name"], ", ".join(s["cmdlet"] for s in h["statements"])) for h in spec["hosts"]))
+                        reads = "; ".join(
+                            f"{h['name']}: {', '.join(s['cmdlet'] for s in h['statements'])}" for h in spec["hosts"]
+                        )
+                        say(f"bare pypsrp script reads: {reads}")
             if not spec_path.exists():
                 rows["time"].skipped = "not measured"
                 rows["time"].note = "no no-op run counted, so there was nothing to give the bare script"
@@ -555,22 +665,23 @@ def light(rows: dict[str, Row], work: Path) -> None:
                 timing(rows["time"], inventory, work, spec_path)
             if not any(peers):
                 for key in ("peer", "bytes", "bytes_e"):
-                    rows[key].skipped, rows[key].note = "not measured", "the peer: %s" % peer_why
+                    rows[key].skipped, rows[key].note = "not measured", f"the peer: {peer_why}"
             else:
                 good = [p for p in peers if p]
-                rows["peer"].extra = "(+ received %s; total %s: medians)" % (
-                    kbytes(statistics.median(peer_received)), kbytes(statistics.median(good)))
+                rows[
+                    "peer"
+                ].extra = f"(+ received {kbytes(statistics.median(peer_received))}; total {kbytes(statistics.median(good))}: medians)"
                 for key in ("bytes", "bytes_e"):
                     if ours_bytes[key]:
-                        rows[key].extra = "(ours %s, peer %s: medians)" % (
-                            kbytes(statistics.median(ours_bytes[key])), kbytes(statistics.median(good)))
+                        rows[
+                            key
+                        ].extra = f"(ours {kbytes(statistics.median(ours_bytes[key]))}, peer {kbytes(statistics.median(good))}: medians)"
             for i in range(RUNS):
-                tag = "[run %d/%d]" % (i + 1, RUNS)
+                tag = f"[run {i + 1}/{RUNS}]"
                 for key, measure in (("refused", reconnect_refused), ("reset", reconnect_reset)):
                     attempts, why = measure(lab, work / key, host)
                     rows[key].values.append(attempts)
-                    say("%s reconnect (%s): %s" % (tag, key,
-                                                   attempts if attempts is not None else "does not count: " + why))
+                    say(f"{tag} reconnect ({key}): {attempts if attempts is not None else 'does not count: ' + why}")
     finally:
         marker.stop()
 
@@ -582,29 +693,29 @@ def timing(row: Row, inventory: Path, work: Path, spec_path: Path) -> None:
     ours_t: list[float] = []
     bare_t: list[float] = []
 
-    def floor() -> Optional[float]:
+    def floor() -> float | None:
         run = run_play(work / "floor", inventory, floor_play)
         return None if run.problem(changed=0) else run.seconds
 
-    def ours() -> Optional[float]:
+    def ours() -> float | None:
         run = run_play(work / "ours", inventory, ours_play)
         problem = run.problem(changed=0)
         if problem:
-            say("  our timed run does not count: %s" % problem)
+            say(f"  our timed run does not count: {problem}")
         return None if problem else run.seconds
 
-    def bare() -> Optional[float]:
+    def bare() -> float | None:
         took, out = run_bare(spec_path)
         if took is None:
-            say("  %s" % out)
+            say(f"  {out}")
         return took
 
-    for warm_up in (floor, ours, bare):     # file caches, .pyc
+    for warm_up in (floor, ours, bare):  # file caches, .pyc
         warm_up()
     order = [("floor", floor, floor_t), ("ours", ours, ours_t), ("bare", bare, bare_t)]
     for i in range(RUNS):
-        got: dict[str, Optional[float]] = {}
-        for name, measure, _times in order[i % 3:] + order[:i % 3]:      # rotate, so no one always goes first
+        got: dict[str, float | None] = {}
+        for name, measure, _times in order[i % 3 :] + order[: i % 3]:  # rotate, so no one always goes first
             got[name] = measure()
         for name, _measure, times in order:
             took = got[name]
@@ -615,32 +726,41 @@ def timing(row: Row, inventory: Path, work: Path, spec_path: Path) -> None:
         if floor_s is not None and ours_s is not None and bare_s:
             value = (ours_s - floor_s) / bare_s
         row.values.append(value)
-        floor_ms, ours_ms, bare_ms = ("%.0f ms" % (t * 1000) if t is not None else "n/a"
-                                      for t in (floor_s, ours_s, bare_s))
-        say("[run %d/%d] time: floor %s, no-op role %s, bare script %s -> above floor / bare = %s" % (
-            i + 1, RUNS, floor_ms, ours_ms, bare_ms, "%.2fx" % value if value is not None else "n/a"))
+        floor_ms, ours_ms, bare_ms = (
+            f"{t * 1000:.0f} ms" if t is not None else "n/a" for t in (floor_s, ours_s, bare_s)
+        )
+        ratio = f"{value:.2f}x" if value is not None else "n/a"
+        say(
+            f"[run {i + 1}/{RUNS}] time: floor {floor_ms}, no-op role {ours_ms}, bare script {bare_ms} "
+            f"-> above floor / bare = {ratio}"
+        )
     if floor_t and ours_t and bare_t:
-        row.extra = "(medians: floor %.0f ms, no-op role %.0f ms, bare %.0f ms)" % (
-            statistics.median(floor_t) * 1000, statistics.median(ours_t) * 1000, statistics.median(bare_t) * 1000)
+        row.extra = (
+            f"(medians: floor {statistics.median(floor_t) * 1000:.0f} ms, no-op role {statistics.median(ours_t) * 1000:.0f} ms, "
+            f"bare {statistics.median(bare_t) * 1000:.0f} ms)"
+        )
 
 
 def install_polls(rows: dict[str, Row], work: Path) -> None:
-    say("\n== Install wait (scenario %s, lab time x%g; polls of the SCP task) ==" % (INSTALL_SCENARIO, INSTALL_SCALE))
+    say(f"\n== Install wait (scenario {INSTALL_SCENARIO}, lab time x{INSTALL_SCALE:g}; polls of the SCP task) ==")
     sizes: list[int] = []
     per_poll_requests: list[int] = []
     for i in range(RUNS):
-        tag = "[run %d/%d]" % (i + 1, RUNS)
-        fresh, why_fresh, _unused = install_run(work / ("install%d" % i), history=False)
-        aged, why_aged, history_bytes = install_run(work / ("install%dh" % i), history=True)
+        tag = f"[run {i + 1}/{RUNS}]"
+        fresh, why_fresh, _unused = install_run(work / (f"install{i}"), history=False)
+        aged, why_aged, history_bytes = install_run(work / (f"install{i}h"), history=True)
         for name, got, why in (("fresh log", fresh, why_fresh), ("with history", aged, why_aged)):
             if got is None:
-                say("%s install (%s): does not count: %s" % (tag, name, why))
+                say(f"{tag} install ({name}): does not count: {why}")
             else:
-                shown = got.progress[:4] if i == 0 and got is fresh else []      # the lines themselves: once
-                say("%s install (%s): %d polls, per poll (requests, bytes) %s; %d thread states; %d progress lines%s"
-                    % (tag, name, len(got.polls), ", ".join("(%d, %s)" % (n, kbytes(b)) for n, b in got.polls),
-                       got.states, len(got.progress), "".join("\n    " + line for line in shown)
-                       + ("\n    ..." if len(got.progress) > len(shown) > 0 else "")))
+                shown = got.progress[:4] if i == 0 and got is fresh else []  # the lines themselves: once
+                polls = ", ".join(f"({n}, {kbytes(b)})" for n, b in got.polls)
+                lines = "".join("\n    " + line for line in shown)
+                lines += "\n    ..." if len(got.progress) > len(shown) > 0 else ""
+                say(
+                    f"{tag} install ({name}): {len(got.polls)} polls, per poll (requests, bytes) {polls}; "
+                    f"{got.states} thread states; {len(got.progress)} progress lines{lines}"
+                )
         if fresh is not None:
             rows["progress"].values.append(len(fresh.progress) / fresh.states)
             sizes.extend(b for _n, b in fresh.polls)
@@ -652,32 +772,34 @@ def install_polls(rows: dict[str, Row], work: Path) -> None:
         else:
             rows["poll"].values.append(None)
         if i == 0 and history_bytes:
-            say("  (the history: %d sitecomp.log lines, %s)" % (HISTORY_LINES, kbytes(history_bytes)))
+            say(f"  (the history: {HISTORY_LINES} sitecomp.log lines, {kbytes(history_bytes)})")
     if sizes:
-        rows["poll"].extra = "(poll without history: median %s, %g requests)" % (
-            kbytes(statistics.median(sizes)), statistics.median(per_poll_requests))
+        rows[
+            "poll"
+        ].extra = f"(poll without history: median {kbytes(statistics.median(sizes))}, {statistics.median(per_poll_requests):g} requests)"
 
 
 def hierarchies(rows: dict[str, Row], work: Path) -> None:
-    say("\n== %d hierarchies vs 1 (scenario %s each, forks=%d) ==" % (HIERARCHIES, SCENARIO, FORKS))
+    say(f"\n== {HIERARCHIES} hierarchies vs 1 (scenario {SCENARIO} each, forks={FORKS}) ==")
     base = load_scenario(SCENARIO)
     labs: list[Lab] = []
     try:
         for i in range(HIERARCHIES):
-            labs.append(Lab(renamed(copy.deepcopy(base), "h%03d" % i)).start())
+            labs.append(Lab(renamed(copy.deepcopy(base), f"h{i:03d}")).start())
         many = write_inventory(work / "many" / "inventory.yml", merged_inventory(labs))
         one = write_inventory(work / "one" / "inventory.yml", merged_inventory(labs[:1]))
         role = play(ROLE.format(server="\"{{ inventory_hostname | replace('cas01.', 'scp01.', 1) }}\""))
         floor_play = play(FLOOR)
 
-        def timed(body: str, inventory: Path, folder: str, hosts: int) -> tuple[Optional[float], str]:
+        def timed(body: str, inventory: Path, folder: str, hosts: int) -> tuple[float | None, str]:
             run: PlayRun = run_play(work / folder, inventory, body, "-f", str(FORKS))
-            problem = run.problem(changed=0) or (None if len(run.recap) == hosts else
-                                                 "%d hosts in the recap, expected %d" % (len(run.recap), hosts))
+            problem = run.problem(changed=0) or (
+                None if len(run.recap) == hosts else f"{len(run.recap)} hosts in the recap, expected {hosts}"
+            )
             return (None, problem) if problem else (run.seconds, "")
 
-        def shown(seconds: Optional[float], why: str) -> str:
-            return "%.2f s" % seconds if seconds else "does not count: " + why
+        def shown(seconds: float | None, why: str) -> str:
+            return f"{seconds:.2f} s" if seconds else "does not count: " + why
 
         # warm-up: each hierarchy's first no-op reads its SCP host and records the verified SCP (not counted)
         timed(role, many, "many", HIERARCHIES)
@@ -692,11 +814,14 @@ def hierarchies(rows: dict[str, Row], work: Path) -> None:
             f100, why_f100 = timed(floor_play, many, "floor100", HIERARCHIES)
             if f1 and f100:
                 floors.append(f100 / f1)
-            say("[run %d/%d] no-op role: 1 hierarchy %s, %d hierarchies %s -> %s; floor play: 1 host %s, %d hosts %s"
-                % (i + 1, RUNS, shown(t1, why1), HIERARCHIES, shown(t100, why100), "%.2fx" % value if value else "n/a",
-                   shown(f1, why_f1), HIERARCHIES, shown(f100, why_f100)))
+            ratio = f"{value:.2f}x" if value else "n/a"
+            say(
+                f"[run {i + 1}/{RUNS}] no-op role: 1 hierarchy {shown(t1, why1)}, {HIERARCHIES} hierarchies "
+                f"{shown(t100, why100)} -> {ratio}; floor play: 1 host {shown(f1, why_f1)}, {HIERARCHIES} hosts "
+                f"{shown(f100, why_f100)}"
+            )
         if floors:
-            rows["scale"].extra = "(Ansible's floor play alone: %.2fx, median)" % statistics.median(floors)
+            rows["scale"].extra = f"(Ansible's floor play alone: {statistics.median(floors):.2f}x, median)"
     finally:
         stop_all(labs)
 

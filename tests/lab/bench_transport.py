@@ -2,6 +2,7 @@
 
 Targets on loopback: <= 30 ms to open a pool, <= 20 ms per small pipeline.
 """
+
 from __future__ import annotations
 
 import statistics
@@ -29,8 +30,9 @@ def measure(port: int, https: bool, ca_path: str, runs: int, pipelines: int, **k
     opens: list[float] = []
     per_pipeline: list[float] = []
     # cert_validation takes a CA bundle path too (requests' verify), though pypsrp annotates it bool.
-    connect: dict[str, Any] = dict(port=port, ssl=https, cert_validation=ca_path, username="LAB\\lab",
-                                   password="labpass")
+    connect: dict[str, Any] = dict(
+        port=port, ssl=https, cert_validation=ca_path, username="LAB\\lab", password="labpass"
+    )
     for _unused in range(runs):
         wsman = WSMan("127.0.0.1", **connect, **kwargs)
         start = time.perf_counter()

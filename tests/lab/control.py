@@ -1,4 +1,5 @@
 """The lab's control API over HTTP on 127.0.0.1: inspect the world, move time, inject faults, expand a site."""
+
 from __future__ import annotations
 
 import json
@@ -14,9 +15,9 @@ if TYPE_CHECKING:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
-    lab: "Lab"
+    lab: Lab
 
-    def log_message(self, format: str, *args: Any) -> None:     # pylint: disable=redefined-builtin
+    def log_message(self, format: str, *args: Any) -> None:  # pylint: disable=redefined-builtin
         """Quiet: the lab's own call log is the record."""
 
     def _reply(self, status: int, body: Any) -> None:
@@ -33,9 +34,14 @@ class _Handler(BaseHTTPRequestHandler):
             return {}
         return json.loads(self.rfile.read(length))
 
-    def do_GET(self) -> None:       # pylint: disable=invalid-name
-        routes = {"/state": self.lab.state, "/calls": self.lab.calls, "/requests": self.lab.requests,
-                  "/inventory": self.lab.inventory, "/faults": self._faults}
+    def do_GET(self) -> None:  # pylint: disable=invalid-name
+        routes = {
+            "/state": self.lab.state,
+            "/calls": self.lab.calls,
+            "/requests": self.lab.requests,
+            "/inventory": self.lab.inventory,
+            "/faults": self._faults,
+        }
         handler = routes.get(self.path.split("?", 1)[0])
         if handler is None:
             self._reply(404, {"error": f"no route {self.path}", "routes": sorted(routes)})
@@ -46,7 +52,7 @@ class _Handler(BaseHTTPRequestHandler):
         """The fault kinds POST /faults takes (kind -> the stage that consumes it), pending and fired faults."""
         return {"kinds": dict(FAULT_STAGES), **self.lab.world.faults.to_json()}
 
-    def do_POST(self) -> None:      # pylint: disable=invalid-name
+    def do_POST(self) -> None:  # pylint: disable=invalid-name
         try:
             body = self._body()
             path = self.path.split("?", 1)[0]
@@ -56,8 +62,9 @@ class _Handler(BaseHTTPRequestHandler):
                 if body.get("clear"):
                     self.lab.clear_faults()
                 else:
-                    self.lab.add_fault(body["kind"], host=body.get("host"), cmdlet=body.get("cmdlet"),
-                                       nth=int(body.get("nth", 1)))
+                    self.lab.add_fault(
+                        body["kind"], host=body.get("host"), cmdlet=body.get("cmdlet"), nth=int(body.get("nth", 1))
+                    )
             elif path == "/expand":
                 self.lab.expand(body["site_code"], body["server"], body.get("site_name", "Central Administration Site"))
             elif path == "/clear":
@@ -68,7 +75,7 @@ class _Handler(BaseHTTPRequestHandler):
         except (KeyError, ValueError, TypeError) as exc:
             self._reply(400, {"error": f"{type(exc).__name__}: {exc}"})
             return
-        except Exception as exc:        # pylint: disable=broad-exception-caught
+        except Exception as exc:  # pylint: disable=broad-exception-caught
             # A refused operation (e.g. expansion while the SCP is still installed) is the answer, not a crash.
             self._reply(409, {"error": str(exc)})
             return
@@ -76,7 +83,7 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class ControlServer:
-    def __init__(self, lab: "Lab", port: int = 0) -> None:
+    def __init__(self, lab: Lab, port: int = 0) -> None:
         handler = type("LabControlHandler", (_Handler,), {"lab": lab})
         self._httpd = ThreadingHTTPServer(("127.0.0.1", port), handler)
         self._httpd.daemon_threads = True

@@ -8,6 +8,7 @@ the realm to that port and turns off DNS canonicalization and reverse lookups, s
 KRB5_CONFIG and KRB5_KTNAME are process-wide, so :class:`KerberosRealms` runs one KDC per realm per process and
 shares it, counted, between the labs that ask for it; a second realm while one runs is refused with a clear error.
 """
+
 from __future__ import annotations
 
 import atexit
@@ -21,7 +22,6 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
 
 SBIN_DIRS = ("/usr/sbin", "/sbin", "/usr/local/sbin")
 # apt packages that bring these programs; tools/apt-packages.txt installs them (tools/venv.sh).
@@ -39,8 +39,10 @@ def program(name: str) -> str:
     """The path of a KDC program, or KdcError naming the apt package that brings it."""
     found = shutil.which(name) or shutil.which(name, path=os.pathsep.join(SBIN_DIRS))
     if found is None:
-        raise KdcError(f"{name} not found: the lab's Kerberos needs the Debian package {PROGRAMS[name]} "
-                       "(tools/venv.sh installs tools/apt-packages.txt when run as root)")
+        raise KdcError(
+            f"{name} not found: the lab's Kerberos needs the Debian package {PROGRAMS[name]} "
+            "(tools/venv.sh installs tools/apt-packages.txt when run as root)"
+        )
     return found
 
 
@@ -62,8 +64,9 @@ def free_port() -> int:
 def _safe_password(password: str) -> None:
     # kadmin's command parser takes the password inside double quotes: nothing may end the quoted word.
     if not password or any(c in password for c in '"\n\r\\'):
-        raise KdcError("a lab account's password for Kerberos must be non-empty without double quote, backslash "
-                       "or line break")
+        raise KdcError(
+            "a lab account's password for Kerberos must be non-empty without double quote, backslash or line break"
+        )
 
 
 @dataclass
@@ -74,9 +77,9 @@ class Kdc:
     domains: list[str]
     directory: Path
     port: int = 0
-    users: dict[str, str] = field(default_factory=dict)      # principal name (no realm) -> password
-    services: set[str] = field(default_factory=set)           # "HTTP/host.fqdn" in the keytab
-    _process: Optional[subprocess.Popen] = None
+    users: dict[str, str] = field(default_factory=dict)  # principal name (no realm) -> password
+    services: set[str] = field(default_factory=set)  # "HTTP/host.fqdn" in the keytab
+    _process: subprocess.Popen | None = None
 
     @property
     def keytab(self) -> Path:
@@ -96,19 +99,27 @@ class Kdc:
 
     def env(self) -> dict[str, str]:
         """The variables a Kerberos client or acceptor of this realm needs (a subprocess gets them too)."""
-        return {"KRB5_CONFIG": str(self.krb5_conf), "KRB5_KTNAME": f"FILE:{self.keytab}",
-                "KRB5_KDC_PROFILE": str(self.kdc_conf)}
+        return {
+            "KRB5_CONFIG": str(self.krb5_conf),
+            "KRB5_KTNAME": f"FILE:{self.keytab}",
+            "KRB5_KDC_PROFILE": str(self.kdc_conf),
+        }
 
     # -- lifecycle ---------------------------------------------------------------------------------------------
-    def start(self) -> "Kdc":
+    def start(self) -> Kdc:
         self.directory.mkdir(parents=True, exist_ok=True)
         self.port = self.port or free_port()
         self._write_configs()
         master = secrets.token_urlsafe(24)
         self._run([program("kdb5_util"), "create", "-s", "-r", self.realm, "-P", master], "create the database")
-        with open(self.directory / "krb5kdc.err", "wb") as err:    # the child keeps its own copy of the descriptor
-            self._process = subprocess.Popen([program("krb5kdc"), "-n", "-r", self.realm], env=self._env(),
-                                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err)
+        with open(self.directory / "krb5kdc.err", "wb") as err:  # the child keeps its own copy of the descriptor
+            self._process = subprocess.Popen(
+                [program("krb5kdc"), "-n", "-r", self.realm],
+                env=self._env(),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=err,
+            )
         self._wait_listening()
         return self
 
@@ -163,8 +174,15 @@ class Kdc:
 
     def _kadmin(self, commands: list[str], secrets_: tuple[str, ...]) -> None:
         # Commands go on stdin, never argv (passwords). kadmin.local echoes them on stdout: stdout is never shown.
-        proc = subprocess.run([program("kadmin.local"), "-r", self.realm], input="\n".join(commands) + "\n",
-                              env=self._env(), capture_output=True, text=True, timeout=60, check=False)
+        proc = subprocess.run(
+            [program("kadmin.local"), "-r", self.realm],
+            input="\n".join(commands) + "\n",
+            env=self._env(),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
         errors = [line for line in proc.stderr.splitlines() if line.strip() and not line.startswith("No policy")]
         if proc.returncode != 0 or errors:
             text = "; ".join(errors) or f"exit code {proc.returncode}"
@@ -177,8 +195,9 @@ class Kdc:
         return dict(os.environ, **self.env())
 
     def _run(self, argv: list[str], what: str) -> None:
-        proc = subprocess.run(argv, env=self._env(), stdin=subprocess.DEVNULL, capture_output=True, text=True,
-                              timeout=60, check=False)
+        proc = subprocess.run(
+            argv, env=self._env(), stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60, check=False
+        )
         if proc.returncode != 0:
             raise KdcError(f"{what} for {self.realm} failed: {proc.stderr.strip()[-800:]}")
 
@@ -198,7 +217,9 @@ class Kdc:
             "  max_renewable_life = 7d 0h 0m 0s\n"
             " }\n"
             "[logging]\n"
-            f" kdc = FILE:{self.log_path}\n", encoding="utf-8")
+            f" kdc = FILE:{self.log_path}\n",
+            encoding="utf-8",
+        )
         (d / "kadm5.acl").write_text("", encoding="utf-8")
         mapping = "".join(f" .{dom} = {self.realm}\n {dom} = {self.realm}\n" for dom in self.domains)
         self.krb5_conf.write_text(
@@ -215,7 +236,9 @@ class Kdc:
             f" {self.realm} = {{\n"
             f"  kdc = 127.0.0.1:{self.port}\n"
             " }\n"
-            "[domain_realm]\n" + mapping, encoding="utf-8")
+            "[domain_realm]\n" + mapping,
+            encoding="utf-8",
+        )
 
 
 class KerberosRealms:
@@ -224,7 +247,7 @@ class KerberosRealms:
     _lock = threading.Lock()
     _kdcs: dict[str, Kdc] = {}
     _users: dict[str, int] = {}
-    _saved_env: dict[str, Optional[str]] = {}
+    _saved_env: dict[str, str | None] = {}
 
     @classmethod
     def acquire(cls, realm: str, domains: list[str], users: dict[str, str], services: list[str]) -> Kdc:
@@ -234,8 +257,10 @@ class KerberosRealms:
             if kdc is None:
                 other = next(iter(cls._kdcs), None)
                 if other is not None:
-                    raise KdcError(f"the lab runs one Kerberos realm per process: {other} is running, {realm} was "
-                                   "asked for (KRB5_CONFIG and KRB5_KTNAME are process-wide)")
+                    raise KdcError(
+                        f"the lab runs one Kerberos realm per process: {other} is running, {realm} was "
+                        "asked for (KRB5_CONFIG and KRB5_KTNAME are process-wide)"
+                    )
                 kdc = Kdc(realm, [d.lower() for d in domains], Path(tempfile.mkdtemp(prefix="cmlab-kdc-")))
                 try:
                     kdc.start()
@@ -245,7 +270,7 @@ class KerberosRealms:
                     raise
                 cls._kdcs[realm] = kdc
                 cls._users[realm] = 0
-                atexit.register(kdc.stop)     # a process that never stopped its labs leaves no KDC behind
+                atexit.register(kdc.stop)  # a process that never stopped its labs leaves no KDC behind
                 cls._saved_env = {name: os.environ.get(name) for name in kdc.env()}
                 os.environ.update(kdc.env())
             kdc.ensure(users, services)

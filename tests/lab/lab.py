@@ -13,6 +13,7 @@ Kerberos (``auth="kerberos"``, ``kerberos=True`` or ``kerberos: true`` in the sc
 scenario's domain (tests/lab/kdc.py); the inventory then logs on with the user's UPN and names each host's SPN with
 ``negotiate_hostname_override``, since every host is 127.0.0.1.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -26,11 +27,11 @@ import yaml
 from tests.lab.backend import LabBackend
 from tests.lab.control import ControlServer
 from tests.lab.kdc import Kdc, KerberosRealms
-from tests.lab.wsman.certs import make_pki
-from tests.lab.wsman.server import EndpointConfig, WSManServer
 from tests.lab.world.clock import Clock
 from tests.lab.world.scenario import scenario_start
 from tests.lab.world.world import World
+from tests.lab.wsman.certs import make_pki
+from tests.lab.wsman.server import EndpointConfig, WSManServer
 
 BACKSLASH = "\\"
 SCENARIO_DIR = Path(__file__).resolve().parent / "world" / "scenarios"
@@ -57,9 +58,19 @@ class Lab:
     """A running lab. ``scale`` None keeps simulated time still until :meth:`advance`;
     a number runs it that many simulated seconds per real second."""
 
-    def __init__(self, scenario: str | Path | dict[str, Any] = "standalone-primary", *, scale: float | None = None,
-                 https: bool = True, auth: str = "ntlm", cert_auth: bool = False, workdir: str | Path | None = None,
-                 max_poll: float = 20.0, fault_hold: float = 35.0, kerberos: bool | None = None) -> None:
+    def __init__(
+        self,
+        scenario: str | Path | dict[str, Any] = "standalone-primary",
+        *,
+        scale: float | None = None,
+        https: bool = True,
+        auth: str = "ntlm",
+        cert_auth: bool = False,
+        workdir: str | Path | None = None,
+        max_poll: float = 20.0,
+        fault_hold: float = 35.0,
+        kerberos: bool | None = None,
+    ) -> None:
         self.data = load_scenario(scenario)
         self.scale = scale
         self.https = https
@@ -73,10 +84,17 @@ class Lab:
         self.world = World.from_scenario(self.data, Clock(start=scenario_start(self.data), scale=scale))
         self.backend = LabBackend(self.world)
         self.pki = make_pki(str(self.workdir / "pki"), list(self.world.hosts))
-        self.endpoints = [EndpointConfig(name=fqdn, https=https, certs=self.pki if https else None,
-                                         cert_auth=cert_auth and https, max_poll=max_poll,
-                                         fault_hold=fault_hold)
-                          for fqdn in self.world.hosts]
+        self.endpoints = [
+            EndpointConfig(
+                name=fqdn,
+                https=https,
+                certs=self.pki if https else None,
+                cert_auth=cert_auth and https,
+                max_poll=max_poll,
+                fault_hold=fault_hold,
+            )
+            for fqdn in self.world.hosts
+        ]
         self.server = WSManServer(self.backend, self.endpoints)
         self.control = ControlServer(self)
         self.ports: dict[str, int] = {}
@@ -84,7 +102,7 @@ class Lab:
         self._stop = threading.Event()
 
     # -- lifecycle ---------------------------------------------------------------------------------------------
-    def start(self) -> "Lab":
+    def start(self) -> Lab:
         if self.kerberos:
             spns = [f"{service}/{fqdn}" for fqdn in self.world.hosts for service in ("HTTP", "host")]
             self.kdc = KerberosRealms.acquire(self.realm, [self.domain_dns], self.kerberos_users(), spns)
@@ -109,7 +127,7 @@ class Lab:
         if self._own_workdir:
             shutil.rmtree(self.workdir, ignore_errors=True)
 
-    def __enter__(self) -> "Lab":
+    def __enter__(self) -> Lab:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
@@ -205,14 +223,22 @@ class Lab:
     def connection(self, fqdn: str, user: str | None = None, password: str | None = None) -> dict[str, Any]:
         """Keyword arguments for ``pypsrp.wsman.WSMan`` to reach ``fqdn``."""
         hv = self.host_vars(fqdn, user, password)
-        kwargs: dict[str, Any] = {"server": "127.0.0.1", "port": hv["ansible_port"], "username": hv["ansible_user"],
-                                  "password": hv["ansible_password"], "ssl": self.https, "auth": self.auth,
-                                  "cert_validation": self.ca_path if self.https else False}
+        kwargs: dict[str, Any] = {
+            "server": "127.0.0.1",
+            "port": hv["ansible_port"],
+            "username": hv["ansible_user"],
+            "password": hv["ansible_password"],
+            "ssl": self.https,
+            "auth": self.auth,
+            "cert_validation": self.ca_path if self.https else False,
+        }
         if not self.https and self.auth == "basic":
             kwargs["encryption"] = "never"
         if self._uses_kerberos:
-            kwargs.update(negotiate_hostname_override=hv["ansible_psrp_negotiate_hostname_override"],
-                          negotiate_service=hv["ansible_psrp_negotiate_service"])
+            kwargs.update(
+                negotiate_hostname_override=hv["ansible_psrp_negotiate_hostname_override"],
+                negotiate_service=hv["ansible_psrp_negotiate_service"],
+            )
         return kwargs
 
     def inventory(self) -> dict[str, Any]:

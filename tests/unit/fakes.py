@@ -1,13 +1,15 @@
 """Test doubles for the cmscp library: a Session that records structured commands and answers from a table."""
+
 from __future__ import annotations
 
-from typing import Any, Callable, Optional, Union
+from collections.abc import Callable
+from typing import Any
 
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.errors import CommandFailed
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.pipeline import Pipeline, ScriptCommand
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.session import PipelineResult, StatementResult
 
-Answer = Union[list, Callable[[dict], list], Exception]
+Answer = list | Callable[[dict], list] | Exception
 
 
 class Terminating(Exception):
@@ -19,7 +21,7 @@ class FakeSession:
     """Answers each statement by its first cmdlet name from `answers` (list, callable(params) -> list, or an
     exception to raise as that statement's terminating error). Records every pipeline it runs."""
 
-    def __init__(self, host: str = "cm01.contoso.com", answers: Optional[dict[str, Answer]] = None) -> None:
+    def __init__(self, host: str = "cm01.contoso.com", answers: dict[str, Answer] | None = None) -> None:
         self.host = host
         self.answers: dict[str, Answer] = dict(answers or {})
         self.pipelines: list[Pipeline] = []
@@ -45,8 +47,14 @@ class FakeSession:
     def names(self) -> list[str]:
         return [name for name, _params in self.commands]
 
-    def run(self, pipeline: Pipeline, *, idempotent: bool = False, timeout: Any = None,
-            rebuild: Optional[Callable[[], Pipeline]] = None) -> PipelineResult:
+    def run(
+        self,
+        pipeline: Pipeline,
+        *,
+        idempotent: bool = False,
+        timeout: Any = None,
+        rebuild: Callable[[], Pipeline] | None = None,
+    ) -> PipelineResult:
         self.open()
         self.pipelines.append(pipeline)
         results = []
@@ -61,9 +69,16 @@ class FakeSession:
                 if statement.error_action in ("SilentlyContinue", "Ignore") and not isinstance(answer, Terminating):
                     results.append(StatementResult(i, []))
                     continue
-                raise CommandFailed(str(answer), self.host, statement.describe(), category="ObjectNotFound",
-                                    operation=pipeline.operation, statement_index=i,
-                                    partial=[r.output for r in results], cmdlet=command.name)
+                raise CommandFailed(
+                    str(answer),
+                    self.host,
+                    statement.describe(),
+                    category="ObjectNotFound",
+                    operation=pipeline.operation,
+                    statement_index=i,
+                    partial=[r.output for r in results],
+                    cmdlet=command.name,
+                )
             results.append(StatementResult(i, list(answer)))
         return PipelineResult(results)
 
@@ -80,6 +95,7 @@ class FakeSession:
         """Run the read script as the lab parses it (tests/lab/ps/scripts.py), each inner call answered from the
         table; Select-Object keeps the answers' dicts as they are (-First counts), Where-Object filters them."""
         from tests.lab.ps import scripts as lab
+
         script = lab.lookup(command.spec.text)
         assert script is not None, command.spec.name
         variables: dict[str, Any] = {k.lower(): v for k, v in command.parameters}
@@ -95,8 +111,15 @@ class FakeSession:
                 elif step.kind == "return":
                     return False
                 elif step.kind == "throw":
-                    raise CommandFailed(str(step.text), self.host, command.describe(), operation=pipeline.operation,
-                                        statement_index=index, partial=[r.output for r in results], output=output)
+                    raise CommandFailed(
+                        str(step.text),
+                        self.host,
+                        command.describe(),
+                        operation=pipeline.operation,
+                        statement_index=index,
+                        partial=[r.output for r in results],
+                        output=output,
+                    )
                 elif step.kind == "if":
                     if lab.condition(step.cond, variables) and not run(step.body):
                         return False
@@ -111,31 +134,43 @@ class FakeSession:
             return True
 
         def calls(step: Any) -> list:
-            data: Optional[list] = None
+            data: list | None = None
             if step.source is not None:
                 value = variables.get(step.source.lower())
                 data = value if isinstance(value, list) else [] if value is None else [value]
             for call in step.calls:
                 params = {k: (None if v is lab.NULL else v) for k, v in lab.arguments(call, variables)}
                 if call.cmdlet == "Select-Object":
-                    data = list(data or [])[:params["First"]] if "First" in params else list(data or [])
+                    data = list(data or [])[: params["First"]] if "First" in params else list(data or [])
                     continue
                 if call.cmdlet == "Where-Object":
                     wanted = [str(w).lower() for w in (params.get("Value") or [])]
-                    data = [d for d in data or [] if isinstance(d, dict)
-                            and str(d.get(params["Property"], "")).lower() in wanted]
+                    data = [
+                        d
+                        for d in data or []
+                        if isinstance(d, dict) and str(d.get(params["Property"], "")).lower() in wanted
+                    ]
                     continue
                 shown = {k: (SWITCH_SHOWN if v is None else v) for k, v in params.items()}
                 self._calls.append((call.cmdlet, shown))
                 answer = self._answer(call.cmdlet, shown)
                 if isinstance(answer, Exception):
-                    if str(params.get("ErrorAction")) in ("SilentlyContinue", "Ignore") and \
-                            not isinstance(answer, Terminating):
+                    if str(params.get("ErrorAction")) in ("SilentlyContinue", "Ignore") and not isinstance(
+                        answer, Terminating
+                    ):
                         data = []
                         continue
-                    raise CommandFailed(str(answer), self.host, command.describe(), category="ObjectNotFound",
-                                        operation=pipeline.operation, statement_index=index,
-                                        partial=[r.output for r in results], cmdlet=call.cmdlet, output=output)
+                    raise CommandFailed(
+                        str(answer),
+                        self.host,
+                        command.describe(),
+                        category="ObjectNotFound",
+                        operation=pipeline.operation,
+                        statement_index=index,
+                        partial=[r.output for r in results],
+                        cmdlet=call.cmdlet,
+                        output=output,
+                    )
                 data = list(answer)
             return list(data or [])
 
@@ -143,13 +178,14 @@ class FakeSession:
         return output
 
 
-SWITCH_SHOWN = True          # how a switch of a script's inner call shows in `commands` (as a structured one's value)
+SWITCH_SHOWN = True  # how a switch of a script's inner call shows in `commands` (as a structured one's value)
 
 
 def make_action(plugin_module, args, check_mode=False, remote_user=None, port=None, password=None):
     """An action plugin instance of `plugin_module` with a task of `args`, as Ansible builds it (no connection);
     `remote_user`, `port`, `password`: the play's keywords and connection password."""
     from unittest.mock import MagicMock
+
     task = MagicMock()
     task.args = args
     task.check_mode = check_mode

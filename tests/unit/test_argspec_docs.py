@@ -2,6 +2,7 @@
 its documentation merged with its doc fragments (by ansible-core's own add_fragments, as ansible-doc merges them),
 the connection options against the library's ConnectionOptions and ansible-core's psrp connection plugin, and the
 values module_utils repeats from the library (it cannot import it) against the library's constants."""
+
 from __future__ import annotations
 
 import ast
@@ -10,8 +11,9 @@ import importlib
 import inspect
 import re
 import typing
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping, Optional
+from typing import Any
 
 import pytest
 import yaml
@@ -27,7 +29,7 @@ from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr impo
 COLLECTION = "configmgr.scp"
 PACKAGE = "ansible_collections.configmgr.scp.plugins"
 MODULES = sorted(_argspec.MODULE_ARGSPECS)
-NO_LOG_TEXT = "Never returned or logged"          # how a description says its option is no_log
+NO_LOG_TEXT = "Never returned or logged"  # how a description says its option is no_log
 # ConnectionOptions fields no task option sets: for library callers only (allow_basic_over_http, see the Basic
 # over HTTP message) and how messages name the host (the inventory name, set by the action base).
 LIBRARY_ONLY_FIELDS = {"allow_basic_over_http", "display_name"}
@@ -47,20 +49,20 @@ class Fragment:
 class FragmentLoader:
     """The part of ansible-core's fragment loader that add_fragments uses: `get(name)`, the class or None."""
 
-    def get(self, name: str) -> Optional[type]:
+    def get(self, name: str) -> type | None:
         prefix = COLLECTION + "."
-        short = name[len(prefix):] if name.startswith(prefix) else ""
+        short = name[len(prefix) :] if name.startswith(prefix) else ""
         if not short or "." in short:
-            return None          # add_fragments then splits off the variable (configmgr.scp.attributes.CHANGES)
+            return None  # add_fragments then splits off the variable (configmgr.scp.attributes.CHANGES)
         try:
-            found = importlib.import_module("%s.doc_fragments.%s" % (PACKAGE, short))
+            found = importlib.import_module(f"{PACKAGE}.doc_fragments.{short}")
         except ModuleNotFoundError:
             return None
         return type("Fragment", (found.ModuleDocFragment, Fragment), {"ansible_name": name})
 
 
 def module_doc(module: str) -> dict[str, Any]:
-    return yaml.safe_load(importlib.import_module("%s.modules.%s" % (PACKAGE, module)).DOCUMENTATION)
+    return yaml.safe_load(importlib.import_module(f"{PACKAGE}.modules.{module}").DOCUMENTATION)
 
 
 def fragment_options(slug: str) -> dict[str, Any]:
@@ -69,14 +71,14 @@ def fragment_options(slug: str) -> dict[str, Any]:
     if FragmentLoader().get(slug) is None:
         name, var = slug.rsplit(".", 1)
     fragment = FragmentLoader().get(name)
-    assert fragment is not None, "unknown fragment %s" % slug
+    assert fragment is not None, f"unknown fragment {slug}"
     return yaml.safe_load(getattr(fragment, var.upper())).get("options") or {}
 
 
 def documented_options(module: str) -> dict[str, Any]:
     """The module's options with its doc fragments merged by ansible-core (ansible.utils.plugin_docs.add_fragments)."""
     doc = module_doc(module)
-    path = inspect.getfile(importlib.import_module("%s.modules.%s" % (PACKAGE, module)))
+    path = inspect.getfile(importlib.import_module(f"{PACKAGE}.modules.{module}"))
     add_fragments(doc, path, fragment_loader=FragmentLoader(), is_module=True)
     return doc["options"]
 
@@ -104,7 +106,8 @@ def compare(spec: Mapping[str, Any], docs: Mapping[str, Any], where: str = "") -
     no_log, elements, aliases, suboptions)."""
     problems = []
     for name in sorted(set(spec) ^ set(docs)):
-        problems.append("%s%s: %s" % (where, name, "in the spec, not documented" if name in spec else "documented, not in the spec"))
+        problem = "in the spec, not documented" if name in spec else "documented, not in the spec"
+        problems.append(f"{where}{name}: {problem}")
     for name in sorted(set(spec) & set(docs)):
         s, d, path = spec[name], docs[name], where + name
         pairs = {
@@ -119,7 +122,7 @@ def compare(spec: Mapping[str, Any], docs: Mapping[str, Any], where: str = "") -
         for key, values in pairs.items():
             in_spec, in_docs = plain(values[0]), plain(values[1])
             if in_spec != in_docs or type(in_spec) is not type(in_docs):
-                problems.append("%s: %s is %r in the spec, %r in the docs" % (path, key, in_spec, in_docs))
+                problems.append(f"{path}: {key} is {in_spec!r} in the spec, {in_docs!r} in the docs")
         if "options" in s or "suboptions" in d:
             problems.extend(compare(s.get("options") or {}, d.get("suboptions") or {}, path + "."))
     return problems
@@ -137,13 +140,13 @@ def test_each_option_is_documented_once(module):
     seen = {name: "the module" for name in doc.get("options") or {}}
     for slug in doc.get("extends_documentation_fragment") or []:
         for name in fragment_options(slug):
-            assert name not in seen, "%s: %s is documented by %s and %s" % (module, name, seen[name], slug)
+            assert name not in seen, f"{module}: {name} is documented by {seen[name]} and {slug}"
             seen[name] = slug
 
 
 def test_every_module_documents_the_connection_options_by_the_fragment():
     for module in MODULES:
-        assert "%s.connection" % COLLECTION in module_doc(module)["extends_documentation_fragment"], module
+        assert f"{COLLECTION}.connection" in module_doc(module)["extends_documentation_fragment"], module
         assert set(_argspec.CONNECTION_ARGSPEC) <= set(_argspec.argument_spec(module))
 
 
@@ -190,11 +193,12 @@ def test_every_rule_names_options_of_its_level_and_the_docs_say_it(module):
         levels.append((path + ".", options, rules, sub_docs))
     for prefix, options, rules, level_docs in levels:
         for rule, names in rule_names(rules).items():
-            assert names <= set(options), "%s %s names %s" % (module, rule, names - set(options))
+            assert names <= set(options), f"{module} {rule} names {names - set(options)}"
 
         def says(option: str, other: str, prefix: str = prefix, level_docs: dict[str, Any] = level_docs) -> None:
-            assert "O(%s%s" % (prefix, other) in description(level_docs[option]), \
-                "%s: the docs of %s%s do not name O(%s%s)" % (module, prefix, option, prefix, other)
+            assert f"O({prefix}{other}" in description(level_docs[option]), (
+                f"{module}: the docs of {prefix}{option} do not name O({prefix}{other})"
+            )
 
         for group in rules.get("mutually_exclusive", []) + rules.get("required_together", []):
             for option in group:
@@ -206,15 +210,18 @@ def test_every_rule_names_options_of_its_level_and_the_docs_say_it(module):
                 says(key, other)
         for entry in rules.get("required_if", []):
             for option in entry[2]:
-                says(option, "%s=%s)" % (entry[0], entry[1]))
+                says(option, f"{entry[0]}={entry[1]})")
 
 
 @pytest.mark.parametrize("module", MODULES)
 def test_ansible_accepts_the_spec_and_its_rules(module):
     """The spec is valid for ArgumentSpecValidator (an unknown rule key or option would fail here)."""
     spec = _argspec.module_spec(module)
-    required = {name: "x" if option.get("type", "str") == "str" and "choices" not in option else option["choices"][0]
-                for name, option in spec["argument_spec"].items() if option.get("required")}
+    required = {
+        name: "x" if option.get("type", "str") == "str" and "choices" not in option else option["choices"][0]
+        for name, option in spec["argument_spec"].items()
+        if option.get("required")
+    }
     if module == "service_connection_point":
         required["server"] = "scp01.contoso.com"
     result = ArgumentSpecValidator(**spec).validate(required)
@@ -232,15 +239,18 @@ def test_the_site_system_group_is_one_spec_in_both_modules():
 
 def test_the_site_system_fragment_says_the_same_in_both_forms():
     """DOCUMENTATION (a module's own options) and SUBOPTIONS (site_system's) differ only in O(site_system.x)."""
-    top = fragment_options("%s.site_system" % COLLECTION)
-    nested = fragment_options("%s.site_system.SUBOPTIONS" % COLLECTION)
+    top = fragment_options(f"{COLLECTION}.site_system")
+    nested = fragment_options(f"{COLLECTION}.site_system.SUBOPTIONS")
     assert list(nested) == ["site_system"]
     suboptions = yaml.safe_load(yaml.safe_dump(nested["site_system"]["suboptions"]).replace("O(site_system.", "O("))
     assert suboptions == top
     assert list(top) == list(_argspec.SITE_SYSTEM_OPTIONS)
     assert compare(_argspec.SITE_SYSTEM_OPTIONS, top) == []
-    assert module_doc("site_system_server")["extends_documentation_fragment"][0] == "%s.site_system" % COLLECTION
-    assert "%s.site_system.SUBOPTIONS" % COLLECTION in module_doc("service_connection_point")["extends_documentation_fragment"]
+    assert module_doc("site_system_server")["extends_documentation_fragment"][0] == f"{COLLECTION}.site_system"
+    assert (
+        f"{COLLECTION}.site_system.SUBOPTIONS"
+        in module_doc("service_connection_point")["extends_documentation_fragment"]
+    )
 
 
 # -- connection options: the library's ConnectionOptions and the psrp plugin ------------------------------------------
@@ -253,7 +263,11 @@ def test_every_connection_option_is_a_connection_options_field():
 
 
 def test_the_connection_options_are_the_psrp_variables_the_library_reads():
-    assert set(_argspec.CONNECTION_ARGSPEC) == set(_connvars.CONNECTION_OPTIONS) == {e.option for e in library.PSRP_VARIABLES}
+    assert (
+        set(_argspec.CONNECTION_ARGSPEC)
+        == set(_connvars.CONNECTION_OPTIONS)
+        == {e.option for e in library.PSRP_VARIABLES}
+    )
 
 
 def test_secrets_are_no_log():
@@ -268,7 +282,7 @@ def test_connection_option_types_fit_the_fields():
     for name, option in _argspec.CONNECTION_ARGSPEC.items():
         wanted = PYTHON_TYPES[option.get("type", "str")]
         allowed = set(typing.get_args(hints[name])) or {hints[name]}
-        assert wanted in allowed, "%s: %s, the field is %s" % (name, option.get("type"), hints[name])
+        assert wanted in allowed, f"{name}: {option.get('type')}, the field is {hints[name]}"
 
 
 def test_connection_choices_are_the_library_constants():
@@ -292,9 +306,11 @@ def test_argspec_connection_fragment_and_connection_options_agree():
     """The three homes of the connection options, against each other and the psrp plugin the action base resolves them
     with: the same names (certificate_key_password included), the fragment says what the spec says (types, choices,
     no_log), each type fits its ConnectionOptions field, and the secrets are the library's."""
-    fragment = fragment_options("%s.connection" % COLLECTION)
+    fragment = fragment_options(f"{COLLECTION}.connection")
     fields = {f.name for f in dataclasses.fields(library.ConnectionOptions)} - LIBRARY_ONLY_FIELDS
-    plugin = {_connvars.PLUGIN_NAMES.get(n, n) for n in _connvars.load_psrp().option_definitions} - _connvars.PLUGIN_ONLY
+    plugin = {
+        _connvars.PLUGIN_NAMES.get(n, n) for n in _connvars.load_psrp().option_definitions
+    } - _connvars.PLUGIN_ONLY
     assert set(fragment) == set(_argspec.CONNECTION_ARGSPEC) == fields == plugin
     assert "certificate_key_password" in fragment
     assert compare(_argspec.CONNECTION_ARGSPEC, fragment) == []
@@ -306,22 +322,25 @@ def test_argspec_connection_fragment_and_connection_options_agree():
 
 
 def test_the_sms_provider_group_is_one_spec_with_its_rule_in_every_module():
-    fragment = fragment_options("%s.sms_provider" % COLLECTION)
+    fragment = fragment_options(f"{COLLECTION}.sms_provider")
     assert compare(_argspec.SMS_PROVIDER_ARGSPEC, fragment) == []
     for module in MODULES:
         spec = _argspec.module_spec(module)
         assert {k: spec["argument_spec"][k] for k in _argspec.SMS_PROVIDER_ARGSPEC} == _argspec.SMS_PROVIDER_ARGSPEC
         assert ["sms_provider", "sms_provider_site_code"] in spec["required_together"], module
-        assert "%s.sms_provider" % COLLECTION in module_doc(module)["extends_documentation_fragment"], module
-        returned = yaml.safe_load(importlib.import_module("%s.modules.%s" % (PACKAGE, module)).RETURN)
+        assert f"{COLLECTION}.sms_provider" in module_doc(module)["extends_documentation_fragment"], module
+        returned = yaml.safe_load(importlib.import_module(f"{PACKAGE}.modules.{module}").RETURN)
         assert {"sms_provider", "sms_provider_site_code"} <= set(returned) and "ansible_facts" not in returned, module
         errors = ArgumentSpecValidator(**spec).validate(dict(_required(spec), sms_provider="cm01.contoso.com")).errors
         assert any("sms_provider_site_code" in str(e) for e in errors.errors), module
 
 
 def _required(spec: Mapping[str, Any]) -> dict[str, Any]:
-    found = {name: "x" if option.get("type", "str") == "str" and "choices" not in option else option["choices"][0]
-             for name, option in spec["argument_spec"].items() if option.get("required")}
+    found = {
+        name: "x" if option.get("type", "str") == "str" and "choices" not in option else option["choices"][0]
+        for name, option in spec["argument_spec"].items()
+        if option.get("required")
+    }
     if "server" in spec["argument_spec"]:
         found["server"] = "scp01.contoso.com"
     return found
@@ -349,8 +368,13 @@ def test_argspec_defines_each_repeated_value_once_and_imports_nothing_of_the_col
     tree = ast.parse(source)
     literals = [node.value for node in ast.walk(tree) if isinstance(node, ast.Constant) and isinstance(node.value, str)]
     assert literals.count(constants.DOWNLOADER_THREAD) == 1
-    lists = [[e.value for e in node.elts] for node in ast.walk(tree) if isinstance(node, (ast.List, ast.Tuple))
-             and node.elts and all(isinstance(e, ast.Constant) and isinstance(e.value, str) for e in node.elts)]
+    lists = [
+        [e.value for e in node.elts]
+        for node in ast.walk(tree)
+        if isinstance(node, (ast.List, ast.Tuple))
+        and node.elts
+        and all(isinstance(e, ast.Constant) and isinstance(e.value, str) for e in node.elts)
+    ]
     for values in (library.AUTH_METHODS, library.PROTOCOLS, library.ENCRYPTION):
         assert [v for v in lists if set(v) == set(values)] == [list(values)], values
     imported = [node for node in ast.walk(tree) if isinstance(node, (ast.Import, ast.ImportFrom))]

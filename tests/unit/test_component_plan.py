@@ -1,19 +1,35 @@
 """plan_component: the server of the thread, the step, and what check mode predicts; execute_component's records."""
+
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Any, Optional
+from typing import Any
 
 import pytest
 
-from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp import (ComponentRequest, component_server,
-                                                                          execute_component, failure_after_restart,
-                                                                          plan_component)
-from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.model import (Hierarchy, ProviderState, ScpInfo,
-                                                                                          Site, ThreadChange, ThreadState)
+from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp import (
+    ComponentRequest,
+    component_server,
+    execute_component,
+    failure_after_restart,
+    plan_component,
+)
+from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.model import (
+    Hierarchy,
+    ProviderState,
+    ScpInfo,
+    Site,
+    ThreadChange,
+    ThreadState,
+)
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.decide.component import start_requested
-from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.errors import (CommandFailed, ConfigMgrError,
-                                                                                 HostUnreachable, InvalidOption, WaitTimeout)
+from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.errors import (
+    CommandFailed,
+    ConfigMgrError,
+    HostUnreachable,
+    InvalidOption,
+    WaitTimeout,
+)
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.session import PipelineResult, StatementResult
 
 SCP01 = "scp01.contoso.com"
@@ -40,8 +56,17 @@ CHECK_MODE = [
     ("stop-stopped", request("stopped"), STOPPED, False, "none", "none", "Stopped", False, "set_thread"),
     ("restart", request("restarted"), RUNNING, True, "thread", DL, "Running", False, "restart_thread"),
     ("restart-stopped", request("restarted"), STOPPED, True, "thread", DL, "Running", False, "restart_thread"),
-    ("restart-service", request("restarted", method="service"), RUNNING, True, "service", "all", "Running", True,
-     "restart_thread"),
+    (
+        "restart-service",
+        request("restarted", method="service"),
+        RUNNING,
+        True,
+        "service",
+        "all",
+        "Running",
+        True,
+        "restart_thread",
+    ),
 ]
 
 
@@ -55,7 +80,7 @@ def test_check_mode_prediction(case):
     if changed:
         assert predicted.after.requested_operation == "None"
     else:
-        assert predicted.after is before                 # nothing to do: after is what was read
+        assert predicted.after is before  # nothing to do: after is what was read
     assert predicted.seconds == 0.0 and predicted.confirmed_running_at is None
     assert bool(predicted.warnings) is warns and plan.installed and plan.msg is None and plan.failure is None
     if warns:
@@ -65,12 +90,28 @@ def test_check_mode_prediction(case):
 
 NOT_INSTALLED = [
     # id, server, before, request state, check mode, changed, restarted, message start
-    ("no-scp-restart", None, None, "restarted", True, True, DL, "check mode: the hierarchy has no service connection "
-                                                                "point yet"),
+    (
+        "no-scp-restart",
+        None,
+        None,
+        "restarted",
+        True,
+        True,
+        DL,
+        "check mode: the hierarchy has no service connection point yet",
+    ),
     ("no-scp-start", None, None, "started", True, False, "none", "check mode: the hierarchy has no"),
     ("no-scp-stop", None, None, "stopped", True, True, "none", "check mode: the hierarchy has no"),
-    ("no-thread-check", SCP01, ABSENT, "restarted", True, True, DL, "check mode: SMS_DMP_DOWNLOADER is not on "
-                                                                    "scp01.contoso.com (10.0.0.5) yet"),
+    (
+        "no-thread-check",
+        SCP01,
+        ABSENT,
+        "restarted",
+        True,
+        True,
+        DL,
+        "check mode: SMS_DMP_DOWNLOADER is not on scp01.contoso.com (10.0.0.5) yet",
+    ),
 ]
 
 
@@ -86,19 +127,23 @@ def test_not_installed_in_check_mode(case):
 
 def test_not_installed_for_real_fails_without_a_step():
     plan = plan_component(request("restarted"), SCP01, ABSENT, check_mode=False, where="scp01.contoso.com (10.0.0.5)")
-    assert plan.steps == () and plan.failure == ("scp01.contoso.com (10.0.0.5): the SMS_DMP_DOWNLOADER thread is not "
-                                                 "installed; is the role on this server?")
+    assert plan.steps == () and plan.failure == (
+        "scp01.contoso.com (10.0.0.5): the SMS_DMP_DOWNLOADER thread is not installed; is the role on this server?"
+    )
 
 
-def state(scp: Optional[ScpInfo]) -> ProviderState:
+def state(scp: ScpInfo | None) -> ProviderState:
     return ProviderState("PS1", "cm01.contoso.com", "5.0", Hierarchy([PS1]), scp, [])
 
 
-@pytest.mark.parametrize("given,scp,check_mode,server", [
-    ("scp02.contoso.com", None, False, "scp02.contoso.com"),
-    (None, ScpInfo(SCP01, "PS1", "Online"), False, SCP01),
-    (None, None, True, None),
-])
+@pytest.mark.parametrize(
+    "given,scp,check_mode,server",
+    [
+        ("scp02.contoso.com", None, False, "scp02.contoso.com"),
+        (None, ScpInfo(SCP01, "PS1", "Online"), False, SCP01),
+        (None, None, True, None),
+    ],
+)
 def test_component_server(given, scp, check_mode, server):
     assert component_server(request("started", server=given), None if given else state(scp), check_mode) == server
 
@@ -115,12 +160,15 @@ def test_the_request_is_checked():
         request("restarted", method="reboot")
 
 
-@pytest.mark.parametrize("steps,requested,after_restart", [
-    ([{"action": "request_stop"}], False, False),
-    ([{"action": "request_stop"}, {"action": "request_start"}], True, False),
-    ([{"action": "request_stop"}, {"action": "restart_service"}], True, True),
-    ([], False, False),
-])
+@pytest.mark.parametrize(
+    "steps,requested,after_restart",
+    [
+        ([{"action": "request_stop"}], False, False),
+        ([{"action": "request_stop"}, {"action": "request_start"}], True, False),
+        ([{"action": "request_stop"}, {"action": "restart_service"}], True, True),
+        ([], False, False),
+    ],
+)
 def test_what_a_failure_still_says(steps, requested, after_restart):
     assert start_requested(steps) is requested
     failure = failure_after_restart(plan_component(request("restarted"), SCP01, RUNNING), steps)
@@ -139,8 +187,9 @@ class Session:
 class Host:
     host = SCP01
 
-    def __init__(self, change: Optional[ThreadChange] = None, error: Optional[Exception] = None,
-                 record_error: Optional[Exception] = None) -> None:
+    def __init__(
+        self, change: ThreadChange | None = None, error: Exception | None = None, record_error: Exception | None = None
+    ) -> None:
         self.session = Session()
         self.change, self.error, self.record_error = change, error, record_error
         self.calls: list[Any] = []
@@ -167,14 +216,42 @@ class Host:
 
 RUNS = [
     # id, request, change, host calls after the change, restarted, running at, warning part
-    ("restart", request("restarted"), ThreadChange(RUNNING, RUNNING, "thread", 3.0, True),
-     [("restart", "thread", True), ("record", False)], DL, NOW.isoformat(), None),
-    ("fallback", request("restarted"), ThreadChange(RUNNING, RUNNING, "service", 9.0, True),
-     [("restart", "thread", True), ("record", True)], "all", NOW.isoformat(), "fallback: the thread did not stop"),
-    ("stop", request("stopped"), ThreadChange(RUNNING, STOPPED, "thread", 1.0, True), [("set", "stopped"), ("forget",)],
-     "none", None, None),
-    ("start-noop", request("started"), ThreadChange(RUNNING, RUNNING, "none", 0.0, False), [("set", "started")], "none",
-     None, None),
+    (
+        "restart",
+        request("restarted"),
+        ThreadChange(RUNNING, RUNNING, "thread", 3.0, True),
+        [("restart", "thread", True), ("record", False)],
+        DL,
+        NOW.isoformat(),
+        None,
+    ),
+    (
+        "fallback",
+        request("restarted"),
+        ThreadChange(RUNNING, RUNNING, "service", 9.0, True),
+        [("restart", "thread", True), ("record", True)],
+        "all",
+        NOW.isoformat(),
+        "fallback: the thread did not stop",
+    ),
+    (
+        "stop",
+        request("stopped"),
+        ThreadChange(RUNNING, STOPPED, "thread", 1.0, True),
+        [("set", "stopped"), ("forget",)],
+        "none",
+        None,
+        None,
+    ),
+    (
+        "start-noop",
+        request("started"),
+        ThreadChange(RUNNING, RUNNING, "none", 0.0, False),
+        [("set", "started")],
+        "none",
+        None,
+        None,
+    ),
 ]
 
 
@@ -184,7 +261,11 @@ def test_execute_component(case):
     host = Host(change)
     done = execute_component(plan_component(wanted, SCP01, RUNNING), host)
     assert host.calls == calls
-    assert (done.restarted_components, done.confirmed_running_at, done.changed) == (restarted, running_at, change.changed)
+    assert (done.restarted_components, done.confirmed_running_at, done.changed) == (
+        restarted,
+        running_at,
+        change.changed,
+    )
     assert (warning in done.warnings[0]) if warning else done.warnings == ()
 
 
@@ -195,10 +276,13 @@ def test_a_start_that_cannot_be_recorded_forgets_the_older_one_and_warns():
     assert "cannot record the start of SMS_DMP_DOWNLOADER" in done.warnings[0]
 
 
-@pytest.mark.parametrize("error,forgets", [
-    (WaitTimeout("did not start", SCP01, "wait", 10.0, "Stopped"), True),
-    (HostUnreachable("gone", SCP01), False),
-])
+@pytest.mark.parametrize(
+    "error,forgets",
+    [
+        (WaitTimeout("did not start", SCP01, "wait", 10.0, "Stopped"), True),
+        (HostUnreachable("gone", SCP01), False),
+    ],
+)
 def test_a_failure_after_the_start_request_forgets_the_record(error, forgets):
     error.steps_run = [{"action": "request_stop"}, {"action": "request_start"}]
     host = Host(error=error)

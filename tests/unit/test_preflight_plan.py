@@ -1,4 +1,5 @@
 """preflight_verdict: which statuses fail the task for each fail_on."""
+
 from __future__ import annotations
 
 import pytest
@@ -29,8 +30,9 @@ def test_preflight_verdict(case):
     assert verdict.status == status and list(verdict.failed_checks) == failed and list(verdict.warning_checks) == warned
     assert (verdict.failure is None) is (not failing)
     if failing:
-        assert verdict.failure.startswith("prerequisites for the service connection point on scp01.contoso.com not met "
-                                          "(fail_on=%s): " % fail_on)
+        assert verdict.failure.startswith(
+            f"prerequisites for the service connection point on scp01.contoso.com not met (fail_on={fail_on}): "
+        )
         assert [part.split(":")[0] for part in verdict.failure.split(": ", 1)[1].split("; ")] == failing
 
 

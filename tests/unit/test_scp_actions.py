@@ -1,27 +1,40 @@
 """component, service_connection_point_info and the effective mode without a lab: what the service restart fallback
 says, the thread start recorded on the SCP host (no fact), the roles of the SCP's site system, the effective mode from
 documented lines only."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
-from typing import Any, Optional
+from typing import Any
 
 import pytest
 
 from ansible_collections.configmgr.scp.plugins.action import component, service_connection_point_info
 from ansible_collections.configmgr.scp.plugins.plugin_utils import _action
-from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.decide import effective_mode as mode_rules
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr import scphost
-from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.model import (Hierarchy, ProviderState, ScpInfo,
-                                                                                          Site, SiteSystemServer,
-                                                                                          ThreadChange, ThreadState)
+from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.model import (
+    Hierarchy,
+    ProviderState,
+    ScpInfo,
+    Site,
+    SiteSystemServer,
+    ThreadChange,
+    ThreadState,
+)
+from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.decide import effective_mode as mode_rules
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.errors import CommandFailed, WaitTimeout
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.logs import LogEntry, parse_log
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.session import PipelineResult, StatementResult
 from tests.unit.fakes import make_action
 
-TASK_VARS = {"inventory_hostname": "cm01.contoso.com", "ansible_host": "127.0.0.1", "ansible_port": 40001,
-             "ansible_user": "CONTOSO\\cmadmin", "ansible_password": "Inv3ntorySecret", "ansible_psrp_auth": "ntlm"}
+TASK_VARS = {
+    "inventory_hostname": "cm01.contoso.com",
+    "ansible_host": "127.0.0.1",
+    "ansible_port": 40001,
+    "ansible_user": "CONTOSO\\cmadmin",
+    "ansible_password": "Inv3ntorySecret",
+    "ansible_psrp_auth": "ntlm",
+}
 SCP01 = "scp01.contoso.com"
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=timezone.utc)
 HOST_NOW = datetime(2026, 11, 2, 9, 30, tzinfo=timezone.utc)
@@ -55,8 +68,8 @@ class FakeHost:
     `records` is the SCP host's ThreadStarted_<name> record (thread name -> ISO string); `record_error` fails its write."""
 
     outcome: str = "thread"
-    error: Optional[Exception] = None
-    record_error: Optional[Exception] = None
+    error: Exception | None = None
+    record_error: Exception | None = None
     entries: list[LogEntry] = []
     state: ThreadState = running()
     calls: list[dict[str, Any]] = []
@@ -69,7 +82,7 @@ class FakeHost:
     def thread_state(self, name: str = "SMS_DMP_DOWNLOADER") -> ThreadState:
         return FakeHost.state
 
-    def thread_state_and_start(self, name: str = "SMS_DMP_DOWNLOADER") -> tuple[ThreadState, Optional[datetime]]:
+    def thread_state_and_start(self, name: str = "SMS_DMP_DOWNLOADER") -> tuple[ThreadState, datetime | None]:
         return FakeHost.state, scphost.parse_thread_start(FakeHost.records.get(name))
 
     def record_thread_start(self, name: str, when: datetime, every_thread: bool = False) -> str:
@@ -97,17 +110,23 @@ class FakeHost:
         after = running(name) if state == "started" else ThreadState(SCP01, name, True, "Stopped", "None")
         return ThreadChange(FakeHost.state, after, "thread", 1.0, True)
 
-    def read_log(self, path: Optional[str] = None, tail: int = 500, **kwargs: Any) -> list[LogEntry]:
+    def read_log(self, path: str | None = None, tail: int = 500, **kwargs: Any) -> list[LogEntry]:
         return list(FakeHost.entries)
 
 
 @pytest.fixture(name="host")
 def fixture_host(monkeypatch):
-    FakeHost.outcome, FakeHost.error, FakeHost.entries, FakeHost.state, FakeHost.calls = "thread", None, [], running(), []
+    FakeHost.outcome, FakeHost.error, FakeHost.entries, FakeHost.state, FakeHost.calls = (
+        "thread",
+        None,
+        [],
+        running(),
+        [],
+    )
     FakeHost.records, FakeHost.record_error = {}, None
     monkeypatch.setattr(component, "ScpHost", FakeHost)
     monkeypatch.setattr(service_connection_point_info, "ScpHost", FakeHost)
-    if _action.SiteProvider is not FakeProvider:                    # a test of the provider brings its own
+    if _action.SiteProvider is not FakeProvider:  # a test of the provider brings its own
         monkeypatch.setattr(_action, "SiteProvider", NoScpProvider)  # a restart re-verifies the SCP: none here
     return FakeHost
 
@@ -119,8 +138,14 @@ class NoScpProvider:
         self.site_code, self.provider = "CAS", "cas01.contoso.com"
 
     def read_state(self, include: Any = (), raw: bool = False) -> ProviderState:
-        return ProviderState(site_code="CAS", provider="cas01.contoso.com", module_version="5.0",
-                             hierarchy=Hierarchy([CAS]), scp=None, site_systems=[])
+        return ProviderState(
+            site_code="CAS",
+            provider="cas01.contoso.com",
+            module_version="5.0",
+            hierarchy=Hierarchy([CAS]),
+            scp=None,
+            site_systems=[],
+        )
 
     def forget_verified(self) -> None:
         pass
@@ -128,7 +153,7 @@ class NoScpProvider:
 
 # -- component: the SMS_EXECUTIVE service restart restarts every component of the host ---------------------------
 def test_fallback_to_the_service_restart_says_every_component_was_restarted(host):
-    host.outcome = "service"                     # the thread did not stop in time: the library restarted SMS_EXECUTIVE
+    host.outcome = "service"  # the thread did not stop in time: the library restarted SMS_EXECUTIVE
     result = make(component, {"state": "restarted", "server": SCP01}).run(task_vars=dict(TASK_VARS))
     assert result["changed"] is True and result["method"] == "service"
     assert result["restarted_components"] == "all"
@@ -139,7 +164,9 @@ def test_fallback_to_the_service_restart_says_every_component_was_restarted(host
 
 def test_method_service_warns_too_and_a_thread_restart_names_only_the_thread(host):
     host.outcome = "service"
-    result = make(component, {"state": "restarted", "server": SCP01, "method": "service"}).run(task_vars=dict(TASK_VARS))
+    result = make(component, {"state": "restarted", "server": SCP01, "method": "service"}).run(
+        task_vars=dict(TASK_VARS)
+    )
     assert result["restarted_components"] == "all" and "method=service" in result["warnings"][0]
     host.outcome = "thread"
     result = make(component, {"state": "restarted", "server": SCP01}).run(task_vars=dict(TASK_VARS))
@@ -158,9 +185,13 @@ def test_check_mode_predicts_the_service_restart_and_its_reach(host):
 
 
 def test_failure_after_the_service_restart_still_says_every_component_was_restarted(host):
-    err = WaitTimeout("SMS_DMP_DOWNLOADER did not reach Running", SCP01, "wait for SMS_DMP_DOWNLOADER", 300.0, "Stopped")
-    err.steps_run = [{"action": "request_stop", "description": "set Requested Operation = Stop"},
-                     {"action": "restart_service", "description": "restart the SMS_EXECUTIVE service on scp01"}]
+    err = WaitTimeout(
+        "SMS_DMP_DOWNLOADER did not reach Running", SCP01, "wait for SMS_DMP_DOWNLOADER", 300.0, "Stopped"
+    )
+    err.steps_run = [
+        {"action": "request_stop", "description": "set Requested Operation = Stop"},
+        {"action": "restart_service", "description": "restart the SMS_EXECUTIVE service on scp01"},
+    ]
     err.changed = True
     host.error = err
     result = make(component, {"state": "restarted", "server": SCP01}).run(task_vars=dict(TASK_VARS))
@@ -184,10 +215,10 @@ def test_a_restart_records_the_scp_hosts_time_on_that_host_and_returns_no_fact(h
     assert {"record": "SMS_DMP_DOWNLOADER", "every_thread": False} in host.calls
     # a stop forgets the record: a later start the collection does not make must not be taken for this one
     host.state = running()
-    assert provider.forgotten == 0                     # a restart leaves the downloader running: still verified
+    assert provider.forgotten == 0  # a restart leaves the downloader running: still verified
     stopped = make(component, {"state": "stopped", "server": SCP01}).run(task_vars=dict(TASK_VARS))
     assert stopped["changed"] and host.records == {}
-    assert provider.forgotten == 1                     # a stop: the SCP's VerifiedScp record goes first
+    assert provider.forgotten == 1  # a stop: the SCP's VerifiedScp record goes first
     assert "configmgr_scp_thread_starts" not in stopped.get("ansible_facts", {})
     assert stopped["confirmed_running_at"] is None
 
@@ -196,9 +227,10 @@ def test_a_service_restart_records_the_start_for_every_thread_it_restarted(host)
     host.records = {"SMS_DMP_DOWNLOADER": T0.isoformat()}
     host.outcome = "service"
     result = make(component, {"state": "restarted", "server": SCP01, "name": "SMS_DMP_UPLOADER"}).run(
-        task_vars=dict(TASK_VARS))
+        task_vars=dict(TASK_VARS)
+    )
     assert {"record": "SMS_DMP_UPLOADER", "every_thread": True} in host.calls
-    assert host.records == {"SMS_DMP_UPLOADER": result["confirmed_running_at"]}     # the downloader's is gone
+    assert host.records == {"SMS_DMP_UPLOADER": result["confirmed_running_at"]}  # the downloader's is gone
 
 
 def test_a_start_that_cannot_be_recorded_warns_and_removes_the_older_record(host):
@@ -217,10 +249,14 @@ def test_a_failure_after_the_start_request_removes_the_record(host):
     err.steps_run, err.changed = [{"action": "request_stop", "description": "stop"}], True
     host.error = err
     result = make(component, {"state": "restarted", "server": SCP01, "fallback": False}).run(task_vars=dict(TASK_VARS))
-    assert result["failed"] is True and host.records == {"SMS_DMP_DOWNLOADER": T0.isoformat()}, \
+    assert result["failed"] is True and host.records == {"SMS_DMP_DOWNLOADER": T0.isoformat()}, (
         "a Stop request alone: the thread runs from its recorded start, or is stopped"
+    )
     err = WaitTimeout("did not start", SCP01, "wait", 10.0, "Stopped")
-    err.steps_run = [{"action": "request_stop", "description": "stop"}, {"action": "request_start", "description": "start"}]
+    err.steps_run = [
+        {"action": "request_stop", "description": "stop"},
+        {"action": "request_start", "description": "start"},
+    ]
     err.changed = True
     host.error = err
     result = make(component, {"state": "restarted", "server": SCP01, "fallback": False}).run(task_vars=dict(TASK_VARS))
@@ -229,13 +265,17 @@ def test_a_failure_after_the_start_request_removes_the_record(host):
 
 # -- effective mode: documented lines only ------------------------------------------------------------------------
 def simple(message: str, when: datetime) -> str:
-    return "%s  $$<SMS_DMP_DOWNLOADER><%s+000><thread=7 (0x7)>" % (message, when.strftime("%m-%d-%Y %H:%M:%S.000"))
+    return f"{message}  $$<SMS_DMP_DOWNLOADER><{when.strftime('%m-%d-%Y %H:%M:%S.000')}+000><thread=7 (0x7)>"
 
 
-ONLINE_SYNC = ["Hasn't synced recently.", "Generating state message: 0 for package 00000000-0000-0000-0000-000000000000~~",
-               "Successfully Dropped the state message 0~~",
-               "Easysetup fwlink to download the manifest: https://go.microsoft.com/fwlink/?LinkId=2309745~~",
-               "Download manifest.cab~~", "Successfully Dropped the state message 4~~"]
+ONLINE_SYNC = [
+    "Hasn't synced recently.",
+    "Generating state message: 0 for package 00000000-0000-0000-0000-000000000000~~",
+    "Successfully Dropped the state message 0~~",
+    "Easysetup fwlink to download the manifest: https://go.microsoft.com/fwlink/?LinkId=2309745~~",
+    "Download manifest.cab~~",
+    "Successfully Dropped the state message 4~~",
+]
 
 
 def log_at(when: datetime, messages: list[str]) -> list[LogEntry]:
@@ -253,7 +293,9 @@ def test_online_only_from_a_documented_manifest_download_after_the_thread_start(
     evidence = mode_rules.effective_mode_evidence(entries, T0 - timedelta(minutes=1))
     assert evidence["mode"] == "Online" and evidence["thread_started_at"] == (T0 - timedelta(minutes=1)).isoformat()
     assert [line["message"] for line in evidence["online_sync_lines"]] == [
-        "Easysetup fwlink to download the manifest: https://go.microsoft.com/fwlink/?LinkId=2309745", "Download manifest.cab"]
+        "Easysetup fwlink to download the manifest: https://go.microsoft.com/fwlink/?LinkId=2309745",
+        "Download manifest.cab",
+    ]
     # the same lines before the thread's last start say nothing about the running thread
     later = mode_rules.effective_mode_evidence(entries, T0 + timedelta(hours=1))
     assert later["mode"] == "unknown" and "precede the thread's start" in later["reason"]
@@ -267,7 +309,10 @@ def test_state_message_4_alone_is_not_online_evidence_and_offline_is_never_claim
     # after a service connection tool import an offline SCP logs "Successfully Dropped the state message 4"
     entries = log_at(T0, ["Successfully Dropped the state message 4~~", "SMS_DMP_DOWNLOADER started."])
     evidence = mode_rules.effective_mode_evidence(entries, T0 - timedelta(minutes=1))
-    assert evidence["mode"] == "unknown" and "no documented DMPDownloader.log line shows offline mode" in evidence["reason"]
+    assert (
+        evidence["mode"] == "unknown"
+        and "no documented DMPDownloader.log line shows offline mode" in evidence["reason"]
+    )
     assert [line["message"] for line in evidence["documented_lines"]] == ["Successfully Dropped the state message 4"]
 
 
@@ -276,15 +321,21 @@ CAS = Site("CAS", "Central", 4, None, "cas01.contoso.com", "C:\\SMS", "5.0", 0)
 
 
 def role(server: str, name: str, site: str = "CAS") -> dict[str, Any]:
-    return {"NetworkOSPath": "\\\\%s" % server.upper(), "RoleName": name, "SiteCode": site}
+    return {"NetworkOSPath": f"\\\\{server.upper()}", "RoleName": name, "SiteCode": site}
 
 
 class FakeProvider:
     includes: list[Any] = []
     state: ProviderState
 
-    def __init__(self, session: Any, site_code: Optional[str] = None, provider: Optional[str] = None,
-                 check_mode: bool = False, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        session: Any,
+        site_code: str | None = None,
+        provider: str | None = None,
+        check_mode: bool = False,
+        **kwargs: Any,
+    ) -> None:
         self.site_code, self.provider = site_code or "CAS", provider or "cas01.contoso.com"
 
     forgotten = 0
@@ -298,8 +349,11 @@ class FakeProvider:
 
     def read_state(self, include: Any = (), raw: bool = False) -> ProviderState:
         FakeProvider.includes.append(tuple(include))
-        return FakeProvider.state if "roles" in include else \
-            ProviderState(**{**FakeProvider.state.__dict__, "site_roles": None})
+        return (
+            FakeProvider.state
+            if "roles" in include
+            else ProviderState(**{**FakeProvider.state.__dict__, "site_roles": None})
+        )
 
 
 @pytest.fixture(name="provider")
@@ -307,28 +361,40 @@ def fixture_provider(monkeypatch):
     systems = [SiteSystemServer(SCP01, "CAS"), SiteSystemServer("cas01.contoso.com", "CAS")]
     FakeProvider.includes, FakeProvider.forgotten, FakeProvider.recorded = [], 0, []
     FakeProvider.state = ProviderState(
-        site_code="CAS", provider="cas01.contoso.com", module_version="5.0", hierarchy=Hierarchy([CAS]),
-        scp=ScpInfo(SCP01, "CAS", "Offline"), site_systems=systems, scps=[ScpInfo(SCP01, "CAS", "Offline")],
-        site_roles=[role(SCP01, "SMS Site System"), role(SCP01, "SMS Dmp Connector"),
-                    role("cas01.contoso.com", "SMS Site Server"), role("cas01.contoso.com", "SMS Site System"),
-                    role(SCP01, "SMS Distribution Point", site="PR1")])
+        site_code="CAS",
+        provider="cas01.contoso.com",
+        module_version="5.0",
+        hierarchy=Hierarchy([CAS]),
+        scp=ScpInfo(SCP01, "CAS", "Offline"),
+        site_systems=systems,
+        scps=[ScpInfo(SCP01, "CAS", "Offline")],
+        site_roles=[
+            role(SCP01, "SMS Site System"),
+            role(SCP01, "SMS Dmp Connector"),
+            role("cas01.contoso.com", "SMS Site Server"),
+            role("cas01.contoso.com", "SMS Site System"),
+            role(SCP01, "SMS Distribution Point", site="PR1"),
+        ],
+    )
     monkeypatch.setattr(_action, "SiteProvider", FakeProvider)
     return FakeProvider
 
 
 def test_info_fills_the_roles_of_the_scps_site_system(provider, host):
     result = make(service_connection_point_info, {"thread": False}).run(task_vars=dict(TASK_VARS))
-    assert "roles" in provider.includes[0]                      # Get-CMSiteRole -AllSite in the same read
+    assert "roles" in provider.includes[0]  # Get-CMSiteRole -AllSite in the same read
     assert result["scp"]["site_system"]["roles"] == ["SMS Dmp Connector", "SMS Site System"]
     by_server = {s["server"]: s["roles"] for s in result["site_systems"]}
-    assert by_server == {SCP01: ["SMS Dmp Connector", "SMS Site System"],
-                         "cas01.contoso.com": ["SMS Site Server", "SMS Site System"]}
+    assert by_server == {
+        SCP01: ["SMS Dmp Connector", "SMS Site System"],
+        "cas01.contoso.com": ["SMS Site Server", "SMS Site System"],
+    }
 
 
 def test_info_effective_mode_uses_the_start_recorded_on_the_scp_host(provider, host):
     host.entries = log_at(HOST_NOW + timedelta(minutes=1), ONLINE_SYNC)
     result = make(service_connection_point_info, {}).run(task_vars=dict(TASK_VARS))
-    assert result["scp"]["effective_mode"] == "unknown"          # no start known: nothing tied to the running thread
+    assert result["scp"]["effective_mode"] == "unknown"  # no start known: nothing tied to the running thread
     assert result["scp"]["effective_mode_evidence"]["thread_started_at"] is None
     # a fact (as the collection once returned) is not read any more: the record on the SCP host is
     facts = {"configmgr_scp_thread_starts": {SCP01: {"SMS_DMP_DOWNLOADER": HOST_NOW.isoformat()}}}
@@ -337,10 +403,10 @@ def test_info_effective_mode_uses_the_start_recorded_on_the_scp_host(provider, h
     host.records = {"SMS_DMP_DOWNLOADER": HOST_NOW.isoformat()}
     result = make(service_connection_point_info, {}).run(task_vars=dict(TASK_VARS))
     scp = result["scp"]
-    assert scp["configured_mode"] == "Offline" and scp["effective_mode"] == "Online"     # not restarted since
+    assert scp["configured_mode"] == "Offline" and scp["effective_mode"] == "Online"  # not restarted since
     assert scp["effective_mode_evidence"]["thread_started_at"] == HOST_NOW.isoformat()
     assert "configmgr_scp_thread_starts" not in result.get("ansible_facts", {})
-    host.records = {"SMS_DMP_DOWNLOADER": "not a time"}              # a malformed record counts as none
+    host.records = {"SMS_DMP_DOWNLOADER": "not a time"}  # a malformed record counts as none
     result = make(service_connection_point_info, {}).run(task_vars=dict(TASK_VARS))
     assert result["scp"]["effective_mode_evidence"]["thread_started_at"] is None
     host.state = ThreadState(SCP01, "SMS_DMP_DOWNLOADER", True, "Stopped", "None")

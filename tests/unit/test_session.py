@@ -1,4 +1,5 @@
 """Session logic with a fake transport: splitting, failures, retries, error translation."""
+
 from __future__ import annotations
 
 import socket
@@ -8,17 +9,33 @@ import pytest
 import requests
 import urllib3.exceptions
 
-from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.errors import (OUTCOME_UNKNOWN_NOTE, CallTimeout,
-                                                                                 CommandFailed, HostUnreachable,
-                                                                                 RemoteFault)
+from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp import transport as transport_module
+from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.errors import (
+    OUTCOME_UNKNOWN_NOTE,
+    CallTimeout,
+    CommandFailed,
+    HostUnreachable,
+    RemoteFault,
+)
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.options import ConnectionOptions
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.pipeline import SWITCH, Command, Pipeline
-from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.session import RETRY_REASONS, Session, classify_transport_error
-from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp import transport as transport_module
+from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.session import (
+    RETRY_REASONS,
+    Session,
+    classify_transport_error,
+)
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.transport import RawOutcome, poll_until_done
 
-OPTS = ConnectionOptions.from_mapping({"host": "cm01.contoso.com", "username": "u", "password": "Pw0rd!",
-                                       "auth": "ntlm", "reconnection_retries": 2, "reconnection_backoff": 0.5})
+OPTS = ConnectionOptions.from_mapping(
+    {
+        "host": "cm01.contoso.com",
+        "username": "u",
+        "password": "Pw0rd!",
+        "auth": "ntlm",
+        "reconnection_retries": 2,
+        "reconnection_backoff": 0.5,
+    }
+)
 
 
 class Rec:
@@ -33,7 +50,7 @@ class Rec:
 
 class FakeTransport:
     def __init__(self, script):
-        self.script = list(script)     # per invoke: callable(statements, marker) -> RawOutcome, or exception
+        self.script = list(script)  # per invoke: callable(statements, marker) -> RawOutcome, or exception
         self.opens = 0
         self.invoked = []
         self.deadlines = []
@@ -56,7 +73,9 @@ class FakeTransport:
 
 
 def session_with(transport, sleeps=None):
-    return Session(OPTS, transport_factory=lambda o: transport, sleep=(sleeps.append if sleeps is not None else lambda s: None))
+    return Session(
+        OPTS, transport_factory=lambda o: transport, sleep=(sleeps.append if sleeps is not None else lambda s: None)
+    )
 
 
 def pipeline3():
@@ -96,6 +115,7 @@ def test_non_terminating_errors_attributed():
 def test_open_retries_with_backoff_then_unreachable():
     class Refused(requests.exceptions.ConnectionError):
         at_open = True
+
     t = FakeTransport([Refused("[Errno 111] Connection refused")] * 3)
     sleeps: list = []
     with pytest.raises(HostUnreachable) as info:
@@ -109,6 +129,7 @@ def test_auth_failure_not_retried_and_password_never_in_message():
 
     class Auth(AuthenticationError):
         at_open = True
+
     t = FakeTransport([Auth("Failed to authenticate the user u with password Pw0rd! over NTLM")])
     with pytest.raises(HostUnreachable) as info:
         session_with(t).run(pipeline3())
@@ -135,20 +156,24 @@ def test_timeout_outcome():
     with pytest.raises(CallTimeout) as info:
         session_with(t).run(pipeline3(), timeout=5)
     err = info.value
-    assert not isinstance(err, HostUnreachable)          # the host answered: the action plugins report "failed"
+    assert not isinstance(err, HostUnreachable)  # the host answered: the action plugins report "failed"
     assert err.reason == "deadline" and err.limit == 5 and err.polls == 5 and err.waited == 5.2
-    assert err.statement == "Get-CMServiceConnectionPoint -AllSite"     # after one marker: the second statement
-    assert str(err).startswith("read things on cm01.contoso.com: no answer within 5 s while running "
-                               "Get-CMServiceConnectionPoint -AllSite")
-    assert err.outcome_unknown and OUTCOME_UNKNOWN_NOTE in str(err)     # not idempotent: it may have run
+    assert err.statement == "Get-CMServiceConnectionPoint -AllSite"  # after one marker: the second statement
+    assert str(err).startswith(
+        "read things on cm01.contoso.com: no answer within 5 s while running Get-CMServiceConnectionPoint -AllSite"
+    )
+    assert err.outcome_unknown and OUTCOME_UNKNOWN_NOTE in str(err)  # not idempotent: it may have run
 
 
-@pytest.mark.parametrize("exc, reason", [
-    (requests.exceptions.SSLError("certificate verify failed"), "tls"),
-    (requests.exceptions.ReadTimeout("read timed out"), "timeout"),
-    (requests.exceptions.ConnectionError("NameResolutionError: Name or service not known"), "dns"),
-    (ValueError("boom"), None),
-])
+@pytest.mark.parametrize(
+    "exc, reason",
+    [
+        (requests.exceptions.SSLError("certificate verify failed"), "tls"),
+        (requests.exceptions.ReadTimeout("read timed out"), "timeout"),
+        (requests.exceptions.ConnectionError("NameResolutionError: Name or service not known"), "dns"),
+        (ValueError("boom"), None),
+    ],
+)
 def test_classify(exc, reason):
     got = classify_transport_error(exc, "h", "op")
     assert (got.reason if got else None) == reason
@@ -163,33 +188,41 @@ def _name_resolution_error():
 
 def _spnego_error():
     from spnego.exceptions import BadMechanismError
+
     return BadMechanismError(context_msg="no NTLM credential")
 
 
 def _http_status(code):
     from pypsrp.exceptions import WinRMTransportError
+
     return WinRMTransportError("http", code, "body")
 
 
-@pytest.mark.parametrize("make, reason", [
-    (lambda: ConnectionRefusedError(111, "Connection refused"), "connection"),          # the standard library's
-    (lambda: ConnectionResetError(104, "Connection reset by peer"), "connection"),
-    (lambda: TimeoutError("timed out"), "timeout"),                                       # socket.timeout
-    (lambda: socket.gaierror(-2, "lookup failed"), "dns"),
-    (lambda: ssl.SSLCertVerificationError(1, "bad cert"), "tls"),
-    (_name_resolution_error, "dns"),
-    (lambda: requests.exceptions.ConnectTimeout("connect timed out"), "timeout"),         # a ConnectionError too
-    (lambda: requests.exceptions.ProxyError("proxy said no"), "connection"),
-    (lambda: requests.exceptions.ChunkedEncodingError("cut"), "connection"),
-    (lambda: urllib3.exceptions.NewConnectionError(None, "refused"), "connection"),   # by class a ConnectTimeoutError
-    (lambda: urllib3.exceptions.ReadTimeoutError(None, "/wsman", "read timed out"), "timeout"),
-    (lambda: urllib3.exceptions.ProtocolError("Connection aborted."), "protocol"),
-    (_spnego_error, "auth"),
-    (lambda: _http_status(401), "auth"),
-    (lambda: _http_status(500), "protocol"),
-    (lambda: OSError(2, "No such file"), None),                                           # not a transport error
-    (lambda: KeyError("x"), None),
-])
+@pytest.mark.parametrize(
+    "make, reason",
+    [
+        (lambda: ConnectionRefusedError(111, "Connection refused"), "connection"),  # the standard library's
+        (lambda: ConnectionResetError(104, "Connection reset by peer"), "connection"),
+        (lambda: TimeoutError("timed out"), "timeout"),  # socket.timeout
+        (lambda: socket.gaierror(-2, "lookup failed"), "dns"),
+        (lambda: ssl.SSLCertVerificationError(1, "bad cert"), "tls"),
+        (_name_resolution_error, "dns"),
+        (lambda: requests.exceptions.ConnectTimeout("connect timed out"), "timeout"),  # a ConnectionError too
+        (lambda: requests.exceptions.ProxyError("proxy said no"), "connection"),
+        (lambda: requests.exceptions.ChunkedEncodingError("cut"), "connection"),
+        (
+            lambda: urllib3.exceptions.NewConnectionError(None, "refused"),
+            "connection",
+        ),  # by class a ConnectTimeoutError
+        (lambda: urllib3.exceptions.ReadTimeoutError(None, "/wsman", "read timed out"), "timeout"),
+        (lambda: urllib3.exceptions.ProtocolError("Connection aborted."), "protocol"),
+        (_spnego_error, "auth"),
+        (lambda: _http_status(401), "auth"),
+        (lambda: _http_status(500), "protocol"),
+        (lambda: OSError(2, "No such file"), None),  # not a transport error
+        (lambda: KeyError("x"), None),
+    ],
+)
 def test_classify_by_type(make, reason):
     got = classify_transport_error(make(), "h", "op", display_name="h (10.0.0.5)", target_key="h")
     assert (got.reason if got else None) == reason
@@ -200,27 +233,43 @@ def test_classify_by_type(make, reason):
 def test_classification_uses_no_class_names_and_errors_are_never_tagged():
     """isinstance on the libraries' types, and every error made with its target: no type names, no setattr."""
     from pathlib import Path
+
     root = Path(__file__).resolve().parents[2] / "plugins" / "plugin_utils"
-    for path in (root / "cmscp" / "session.py", root / "cmscp" / "errors.py", root / "cmscp" / "transport.py",
-                 root / "_action.py"):
+    for path in (
+        root / "cmscp" / "session.py",
+        root / "cmscp" / "errors.py",
+        root / "cmscp" / "transport.py",
+        root / "_action.py",
+    ):
         text = path.read_text(encoding="utf-8")
         assert "__name__" not in text and "__mro__" not in text and "setattr(" not in text, path
 
 
 def test_session_errors_carry_their_target():
-    opts = ConnectionOptions.from_mapping({"host": "10.0.0.5", "port": 5986, "display_name": "cm01", "username": "u",
-                                           "password": "Pw0rd!", "auth": "ntlm"})
+    opts = ConnectionOptions.from_mapping(
+        {
+            "host": "10.0.0.5",
+            "port": 5986,
+            "display_name": "cm01",
+            "username": "u",
+            "password": "Pw0rd!",
+            "auth": "ntlm",
+        }
+    )
 
     def session(transport):
         return Session(opts, transport_factory=lambda o: transport, sleep=lambda s: None, target_key="cm01")
 
     class Refused(requests.exceptions.ConnectionError):
         at_open = True
+
     made = []
-    for transport, kind in ((FakeTransport([Refused("refused")]), HostUnreachable),
-                            (FakeTransport([_fault(0x803381A4, "quota")]), RemoteFault),
-                            (FakeTransport([lambda s, m: RawOutcome(errors=[Rec()], failed=True)]), CommandFailed),
-                            (FakeTransport([lambda s, m: RawOutcome(timed_out=True)]), CallTimeout)):
+    for transport, kind in (
+        (FakeTransport([Refused("refused")]), HostUnreachable),
+        (FakeTransport([_fault(0x803381A4, "quota")]), RemoteFault),
+        (FakeTransport([lambda s, m: RawOutcome(errors=[Rec()], failed=True)]), CommandFailed),
+        (FakeTransport([lambda s, m: RawOutcome(timed_out=True)]), CallTimeout),
+    ):
         with pytest.raises(kind) as info:
             session(transport).run(pipeline3(), timeout=5)
         made.append(info.value)
@@ -232,14 +281,17 @@ def test_session_errors_carry_their_target():
     assert info.value.display_name == "cm01.contoso.com" and info.value.target_key is None
 
 
-@pytest.mark.parametrize("exc, reason, opens", [
-    (requests.exceptions.ConnectionError("[Errno 111] Connection refused"), "connection", 3),
-    (requests.exceptions.ConnectTimeout("connect timed out"), "timeout", 3),
-    (_http_status(503), "protocol", 3),
-    (requests.exceptions.SSLError("certificate verify failed"), "tls", 1),         # the same certificate again
-    (_name_resolution_error(), "dns", 1),
-    (_http_status(401), "auth", 1),
-])
+@pytest.mark.parametrize(
+    "exc, reason, opens",
+    [
+        (requests.exceptions.ConnectionError("[Errno 111] Connection refused"), "connection", 3),
+        (requests.exceptions.ConnectTimeout("connect timed out"), "timeout", 3),
+        (_http_status(503), "protocol", 3),
+        (requests.exceptions.SSLError("certificate verify failed"), "tls", 1),  # the same certificate again
+        (_name_resolution_error(), "dns", 1),
+        (_http_status(401), "auth", 1),
+    ],
+)
 def test_open_is_the_one_reconnection_layer(exc, reason, opens):
     """1 + reconnection_retries (2) attempts for a connection problem, one for what would fail the same way; and
     pypsrp is asked for no retries of its own (they would multiply ours)."""
@@ -249,7 +301,7 @@ def test_open_is_the_one_reconnection_layer(exc, reason, opens):
     with pytest.raises(HostUnreachable) as info:
         session_with(t, sleeps).open()
     assert info.value.reason == reason and t.opens == opens
-    assert sleeps == [0.5, 1.0][:opens - 1]
+    assert sleeps == [0.5, 1.0][: opens - 1]
     assert OPTS.reconnection_retries == 2 and OPTS.wsman_kwargs()["reconnection_retries"] == 0
     assert OPTS.wsman_kwargs()["reconnection_backoff"] == 0.5
 
@@ -263,17 +315,21 @@ def test_no_script_possible():
 
 def _fault(code, reason):
     from pypsrp.exceptions import WSManFaultError
+
     return WSManFaultError(code, "cm01", reason, None, None, None)
 
 
-@pytest.mark.parametrize("code, kind, reason", [
-    (0x803381A4, "fault", None),                 # quota exceeded: a failure of this call, not an unreachable host
-    (0x8033805B, "fault", None),                 # shell not found
-    (0x80070005, "unreachable", "auth"),         # access denied
-    (5, "unreachable", "auth"),
-    (0x80338012, "unreachable", "connection"),   # the client cannot connect
-    (0x80338029, "unreachable", "timeout"),
-])
+@pytest.mark.parametrize(
+    "code, kind, reason",
+    [
+        (0x803381A4, "fault", None),  # quota exceeded: a failure of this call, not an unreachable host
+        (0x8033805B, "fault", None),  # shell not found
+        (0x80070005, "unreachable", "auth"),  # access denied
+        (5, "unreachable", "auth"),
+        (0x80338012, "unreachable", "connection"),  # the client cannot connect
+        (0x80338029, "unreachable", "timeout"),
+    ],
+)
 def test_wsman_faults_are_failures_unless_auth_or_connection(code, kind, reason):
     t = FakeTransport([_fault(code, "The WS-Management service cannot process the request (Pw0rd!).")] * 2)
     with pytest.raises(Exception) as info:
@@ -282,11 +338,11 @@ def test_wsman_faults_are_failures_unless_auth_or_connection(code, kind, reason)
     assert "Pw0rd!" not in str(err) and "cm01.contoso.com" in str(err) and "read things" in str(err)
     if kind == "fault":
         assert isinstance(err, RemoteFault) and isinstance(err, CommandFailed) and not isinstance(err, HostUnreachable)
-        assert err.fault_code == code and "0x%08X" % code in str(err)
-        assert t.opens == 1                          # not retried: the same request would fail again
+        assert err.fault_code == code and f"0x{code:08X}" in str(err)
+        assert t.opens == 1  # not retried: the same request would fail again
     else:
         assert isinstance(err, HostUnreachable) and err.reason == reason
-        assert t.opens == (2 if reason == "connection" else 1)   # only the connection fault is worth one retry
+        assert t.opens == (2 if reason == "connection" else 1)  # only the connection fault is worth one retry
 
 
 def test_one_retry_rule_and_rebuild_on_the_new_pool():
@@ -300,12 +356,15 @@ def test_one_retry_rule_and_rebuild_on_the_new_pool():
     def rebuild():
         seen.append(session.generation)
         return pipeline3()
+
     session.run(pipeline3(), idempotent=True, rebuild=rebuild)
     assert seen == [generation + 1] and t.opens == 2
     assert RETRY_REASONS == {"connection", "protocol", "no_progress"}
-    for exc in (requests.exceptions.SSLError("certificate verify failed"),
-                requests.exceptions.ConnectionError("NameResolutionError: Name or service not known"),
-                requests.exceptions.ReadTimeout("read timed out")):
+    for exc in (
+        requests.exceptions.SSLError("certificate verify failed"),
+        requests.exceptions.ConnectionError("NameResolutionError: Name or service not known"),
+        requests.exceptions.ReadTimeout("read timed out"),
+    ):
         t2 = FakeTransport([exc, _ok])
         with pytest.raises(HostUnreachable):
             session_with(t2).run(pipeline3(), idempotent=True)
@@ -314,12 +373,13 @@ def test_one_retry_rule_and_rebuild_on_the_new_pool():
 
 def test_quiet_statement_shares_a_segment_and_failures_are_named_by_cmdlet():
     from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.pipeline import segment_starts, segments
+
     p = Pipeline(operation="enter the drive")
     p.add("New-PSDrive", ("Name", "PS1"), error_action="SilentlyContinue")
     p.add("Set-Location", ("Path", "PS1:"), quiet=True)
     p.add("Get-CMSite")
-    p.add("Set-Location", ("Path", "C:"), quiet=True)      # same cmdlet as in an earlier segment: fine
-    p.add("Set-Location", ("Path", "D:"), quiet=True)      # twice in one segment: a new segment
+    p.add("Set-Location", ("Path", "C:"), quiet=True)  # same cmdlet as in an earlier segment: fine
+    p.add("Set-Location", ("Path", "D:"), quiet=True)  # twice in one segment: a new segment
     assert segments(p.statements) == [[0, 1], [2, 3], [4]]
     assert segment_starts(p.statements) == [True, False, True, False, True]
     t = FakeTransport([lambda s, m: RawOutcome(output=["drive", m, "site", m])])
@@ -333,15 +393,17 @@ def test_quiet_statement_shares_a_segment_and_failures_are_named_by_cmdlet():
 
     class NoName(Rec):
         invocation_name = None
+
     t = FakeTransport([lambda s, m: RawOutcome(output=["drive", m, "site"], errors=[NoName()], failed=True)])
     with pytest.raises(CommandFailed) as info:
         session_with(t).run(p)
-    assert info.value.statement_index == 2          # no name: the first statement of the segment that stops on errors
+    assert info.value.statement_index == 2  # no name: the first statement of the segment that stops on errors
 
 
 def test_transport_sends_no_marker_before_a_quiet_statement_nor_after_the_last():
     from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.bootstrap import bootstrap_pipeline
     from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.transport import PypsrpTransport
+
     sent = []
 
     class Recorder:
@@ -364,7 +426,9 @@ def test_transport_sends_no_marker_before_a_quiet_statement_nor_after_the_last()
 
         def begin_invoke(self):
             pass
+
     import pypsrp.powershell
+
     original = pypsrp.powershell.PowerShell
     pypsrp.powershell.PowerShell = Recorder
     try:
@@ -373,22 +437,42 @@ def test_transport_sends_no_marker_before_a_quiet_statement_nor_after_the_last()
         PypsrpTransport(OPTS).invoke(pipe.statements, "mark", None)
     finally:
         pypsrp.powershell.PowerShell = original
-    assert sent == ["Get-Item", ";", "Write-Output", ";", "Import-Module", ";", "Write-Output", ";", "New-PSDrive", ";",
-                    "Set-Location", ";", "Write-Output", ";", "Get-CMSite", ";"]
+    assert sent == [
+        "Get-Item",
+        ";",
+        "Write-Output",
+        ";",
+        "Import-Module",
+        ";",
+        "Write-Output",
+        ";",
+        "New-PSDrive",
+        ";",
+        "Set-Location",
+        ";",
+        "Write-Output",
+        ";",
+        "Get-CMSite",
+        ";",
+    ]
 
 
 # -- deadlines, no progress, outcome unknown ----------------------------------------------------------------------
 def test_every_pipeline_has_a_deadline():
     import time
+
     t = FakeTransport([_ok] * 4)
     session = session_with(t)
-    session.run(pipeline3())                                           # default: max(600, 20 x read_timeout 30)
+    session.run(pipeline3())  # default: max(600, 20 x read_timeout 30)
     session.command_timeout = 42
     session.run(pipeline3())
-    session.run(pipeline3(), timeout=7.5)                              # per call, wins over command_timeout
-    slow = Session(ConnectionOptions.from_mapping({"host": "h", "username": "u", "password": "p", "auth": "ntlm",
-                                                   "read_timeout": 45, "operation_timeout": 40}),
-                   transport_factory=lambda o: t)
+    session.run(pipeline3(), timeout=7.5)  # per call, wins over command_timeout
+    slow = Session(
+        ConnectionOptions.from_mapping(
+            {"host": "h", "username": "u", "password": "p", "auth": "ntlm", "read_timeout": 45, "operation_timeout": 40}
+        ),
+        transport_factory=lambda o: t,
+    )
     slow.run(pipeline3())
     now = time.monotonic()
     assert [d - now for d in t.deadlines] == pytest.approx([600, 42, 7.5, 900], abs=1)
@@ -422,7 +506,7 @@ def test_a_stalled_mutation_is_not_retried_and_its_outcome_is_unknown():
     with pytest.raises(CallTimeout) as info:
         session.run(pipeline3())
     assert t.opens == 1 and len(t.invoked) == 1 and info.value.outcome_unknown
-    assert not session.is_open                         # the pool is closed: the next run opens a new one
+    assert not session.is_open  # the pool is closed: the next run opens a new one
 
 
 class Flagged(FakeTransport):
@@ -441,32 +525,32 @@ def test_a_lost_answer_of_a_mutation_is_outcome_unknown():
     with pytest.raises(HostUnreachable) as info:
         session_with(Flagged([_drop()])).run(pipeline3())
     err = info.value
-    assert err.outcome_unknown and err.reason == "connection" and err.changed        # unknown is never "unchanged"
-    assert str(err).endswith("(%s)" % OUTCOME_UNKNOWN_NOTE) and "read things on cm01.contoso.com" in str(err)
-    with pytest.raises(HostUnreachable) as info:                 # a read timeout of the Receive: the same
+    assert err.outcome_unknown and err.reason == "connection" and err.changed  # unknown is never "unchanged"
+    assert str(err).endswith(f"({OUTCOME_UNKNOWN_NOTE})") and "read things on cm01.contoso.com" in str(err)
+    with pytest.raises(HostUnreachable) as info:  # a read timeout of the Receive: the same
         session_with(Flagged([requests.exceptions.ReadTimeout("read timed out")])).run(pipeline3())
     assert info.value.outcome_unknown and info.value.reason == "timeout"
-    with pytest.raises(HostUnreachable) as info:                 # a transport that does not say: taken as sent
+    with pytest.raises(HostUnreachable) as info:  # a transport that does not say: taken as sent
         session_with(FakeTransport([_drop()])).run(pipeline3())
     assert info.value.outcome_unknown
 
 
 def test_known_outcomes_are_not_marked():
-    with pytest.raises(HostUnreachable) as info:                 # the Command never went out
+    with pytest.raises(HostUnreachable) as info:  # the Command never went out
         session_with(Flagged([_drop()], sent=False, accepted=False)).run(pipeline3())
     assert not info.value.outcome_unknown and OUTCOME_UNKNOWN_NOTE not in str(info.value)
-    with pytest.raises(HostUnreachable) as info:                 # reads are never marked (they retry instead)
+    with pytest.raises(HostUnreachable) as info:  # reads are never marked (they retry instead)
         session_with(Flagged([_drop(), _drop()])).run(pipeline3(), idempotent=True)
     assert not info.value.outcome_unknown
     refused = _fault(0x803381A4, "quota exceeded")
-    with pytest.raises(RemoteFault) as info:                     # a WSManFault answering the Command: it did not run
+    with pytest.raises(RemoteFault) as info:  # a WSManFault answering the Command: it did not run
         session_with(Flagged([refused], accepted=False)).run(pipeline3())
     assert not info.value.outcome_unknown
-    with pytest.raises(RemoteFault) as info:                     # ... once the host had accepted it: unknown
+    with pytest.raises(RemoteFault) as info:  # ... once the host had accepted it: unknown
         session_with(Flagged([_fault(0x8033805B, "shell not found")])).run(pipeline3())
     assert info.value.outcome_unknown
     t = Flagged([lambda s, m: RawOutcome(output=["a", m], errors=[Rec()], failed=True)])
-    with pytest.raises(CommandFailed) as info:                   # an error record is an answer
+    with pytest.raises(CommandFailed) as info:  # an error record is an answer
         session_with(t).run(pipeline3())
     assert not info.value.outcome_unknown
 
@@ -511,19 +595,19 @@ class Clock:
 
 def test_poll_loop_ends_a_hung_call_at_its_deadline():
     clock = Clock()
-    ps = FakePS([], clock)                                       # every Receive long-polls and returns nothing
+    ps = FakePS([], clock)  # every Receive long-polls and returns nothing
     ended, polls = poll_until_done(ps, 100.0 + 45, 20, "running", clock=clock, sleep=clock.sleep)
     assert ended == "deadline" and polls == 3 and clock.now == 145.0
-    assert ps.timeouts == [None, None, 5]                        # the last Receive waits only until the deadline
-    assert clock.sleeps == []                                    # long-polls are not idle: no backoff
+    assert ps.timeouts == [None, None, 5]  # the last Receive waits only until the deadline
+    assert clock.sleeps == []  # long-polls are not idle: no backoff
 
 
 def test_poll_loop_stops_on_answers_that_bring_nothing():
     clock = Clock()
-    ps = FakePS([], clock, delay=0.002)                          # a lost answer: the host answers at once, empty
+    ps = FakePS([], clock, delay=0.002)  # a lost answer: the host answers at once, empty
     ended, polls = poll_until_done(ps, 100.0 + 300, 20, "running", clock=clock, sleep=clock.sleep)
     assert ended == "no_progress" and polls == transport_module.NO_PROGRESS_POLLS == 8
-    assert clock.sleeps == [0.1, 0.2, 0.4, 0.8, 1.0, 1.0, 1.0]   # backs off instead of spinning
+    assert clock.sleeps == [0.1, 0.2, 0.4, 0.8, 1.0, 1.0, 1.0]  # backs off instead of spinning
     assert clock.now - 100.0 < 5
 
 
@@ -549,7 +633,7 @@ def test_poll_loop_counts_fragments_of_a_big_object_as_progress():
     ps.runspace_pool = type("Pool", (), {"_fragmenter": type("Fragmenter", (), {"incoming_buffer": buffer})()})()
     polls = []
 
-    def receive(timeout=None):                  # 20 Receives carry fragments of one object, then it completes
+    def receive(timeout=None):  # 20 Receives carry fragments of one object, then it completes
         polls.append(timeout)
         clock.now += 0.002
         if len(polls) < 20:
@@ -558,6 +642,7 @@ def test_poll_loop_counts_fragments_of_a_big_object_as_progress():
             buffer.clear()
             ps.output.append("big")
             ps.state = "completed"
+
     ps.poll_invoke = receive
     ended, count = poll_until_done(ps, 100.0 + 300, 20, "running", clock=clock, sleep=clock.sleep)
     assert ended is None and count == 20 and ps.output == ["big"] and clock.sleeps == []

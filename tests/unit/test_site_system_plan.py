@@ -1,29 +1,44 @@
 """plan_site_system and friends: settings compared only when set, the accounts that must exist, the removal rule."""
+
 from __future__ import annotations
 
 from typing import Any
 
 import pytest
 
-from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp import (DesiredSiteSystem, accounts_to_check,
-                                                                          execute_site_system, plan_site_system,
-                                                                          read_accounts, site_system_reads)
-from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.model import (Hierarchy, ProviderState, Site,
-                                                                                          SiteSystemServer)
-from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.decide.site_system import (BASE_ROLES, AccountLookup,
-                                                                                             changed_settings, set_fields,
-                                                                                             site_system_spec)
+from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp import (
+    DesiredSiteSystem,
+    accounts_to_check,
+    execute_site_system,
+    plan_site_system,
+    read_accounts,
+    site_system_reads,
+)
+from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.model import (
+    Hierarchy,
+    ProviderState,
+    Site,
+    SiteSystemServer,
+)
+from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.decide.site_system import (
+    BASE_ROLES,
+    AccountLookup,
+    changed_settings,
+    set_fields,
+    site_system_spec,
+)
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.errors import CommandFailed, PlanRefused
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.session import PipelineResult, StatementResult
 
 PS1 = Site("PS1", "Primary", 2, None, "cm01.contoso.com", "C:\\CM", "5.0", 0)
 SCP01 = "scp01.contoso.com"
-PROXIED = SiteSystemServer(SCP01, "PS1", proxy_enabled=True, proxy_server="proxy.contoso.com", proxy_port=8080,
-                           use_site_server_account=True)
+PROXIED = SiteSystemServer(
+    SCP01, "PS1", proxy_enabled=True, proxy_server="proxy.contoso.com", proxy_port=8080, use_site_server_account=True
+)
 
 
 def role(name: str, server: str = SCP01, site: str = "PS1") -> dict[str, Any]:
-    return {"NetworkOSPath": "\\\\%s" % server.upper(), "RoleName": name, "SiteCode": site}
+    return {"NetworkOSPath": f"\\\\{server.upper()}", "RoleName": name, "SiteCode": site}
 
 
 def state(*systems: SiteSystemServer, roles: Any = None) -> ProviderState:
@@ -36,17 +51,47 @@ def desired(state_: str = "present", site_code: Any = None, **settings: Any) -> 
 
 PRESENT = [
     # id, current, desired, changes, steps, after (keys checked)
-    ("create", state(), desired(proxy_server="proxy.contoso.com", proxy_port=8080), ["proxy_enabled", "proxy_port",
-     "proxy_server"], ["ensure_site_system"], {"server": SCP01, "site_code": "PS1", "proxy_port": 8080}),
+    (
+        "create",
+        state(),
+        desired(proxy_server="proxy.contoso.com", proxy_port=8080),
+        ["proxy_enabled", "proxy_port", "proxy_server"],
+        ["ensure_site_system"],
+        {"server": SCP01, "site_code": "PS1", "proxy_port": 8080},
+    ),
     ("create-bare", state(), desired(), [], ["ensure_site_system"], {"server": SCP01, "site_code": "PS1"}),
-    ("same-proxy-other-case", state(PROXIED), desired(proxy_server="PROXY.contoso.com", proxy_port=8080), [], [],
-     {"proxy_port": 8080}),
-    ("new-port", state(PROXIED), desired(proxy_server="proxy.contoso.com", proxy_port=3128), ["proxy_port"],
-     ["ensure_site_system"], {"proxy_port": 3128, "proxy_server": "proxy.contoso.com"}),
-    ("unset-settings-keep", state(PROXIED), desired(public_fqdn=None, use_site_server_account=False), [], [],
-     {"proxy_port": 8080}),
-    ("public-fqdn", state(PROXIED), desired(public_fqdn="SCP.contoso.com"), ["public_fqdn"], ["ensure_site_system"],
-     {"public_fqdn": "scp.contoso.com"}),
+    (
+        "same-proxy-other-case",
+        state(PROXIED),
+        desired(proxy_server="PROXY.contoso.com", proxy_port=8080),
+        [],
+        [],
+        {"proxy_port": 8080},
+    ),
+    (
+        "new-port",
+        state(PROXIED),
+        desired(proxy_server="proxy.contoso.com", proxy_port=3128),
+        ["proxy_port"],
+        ["ensure_site_system"],
+        {"proxy_port": 3128, "proxy_server": "proxy.contoso.com"},
+    ),
+    (
+        "unset-settings-keep",
+        state(PROXIED),
+        desired(public_fqdn=None, use_site_server_account=False),
+        [],
+        [],
+        {"proxy_port": 8080},
+    ),
+    (
+        "public-fqdn",
+        state(PROXIED),
+        desired(public_fqdn="SCP.contoso.com"),
+        ["public_fqdn"],
+        ["ensure_site_system"],
+        {"public_fqdn": "scp.contoso.com"},
+    ),
     ("site-given-same", state(PROXIED), desired(site_code="ps1"), [], [], {"site_code": "PS1"}),
 ]
 
@@ -66,11 +111,19 @@ ABSENT = [
     # id, roles at the server, steps, refused roles
     ("not-a-site-system", None, [], None),
     ("base-roles-only", [role("SMS Site System"), role("SMS Component Server")], ["remove_site_system"], None),
-    ("other-site-roles-elsewhere", [role("SMS Site System"), role("SMS Dmp Connector", server="scp02.contoso.com")],
-     ["remove_site_system"], None),
+    (
+        "other-site-roles-elsewhere",
+        [role("SMS Site System"), role("SMS Dmp Connector", server="scp02.contoso.com")],
+        ["remove_site_system"],
+        None,
+    ),
     ("scp-still-there", [role("SMS Site System"), role("SMS Dmp Connector")], None, "SMS Dmp Connector"),
-    ("two-roles-sorted", [role("SMS Site System"), role("SMS Management Point"), role("SMS Dmp Connector", site="PR1")],
-     None, "SMS Dmp Connector, SMS Management Point"),
+    (
+        "two-roles-sorted",
+        [role("SMS Site System"), role("SMS Management Point"), role("SMS Dmp Connector", site="PR1")],
+        None,
+        "SMS Dmp Connector, SMS Management Point",
+    ),
 ]
 
 
@@ -81,7 +134,7 @@ def test_plan_absent(case):
     if refused:
         with pytest.raises(PlanRefused) as info:
             plan_site_system(current, desired("absent"))
-        assert "still has site system roles (%s)" % refused in str(info.value)
+        assert f"still has site system roles ({refused})" in str(info.value)
         assert "configmgr.scp.service_connection_point state=absent" in str(info.value)
         return
     plan = plan_site_system(current, desired("absent"))
@@ -105,11 +158,20 @@ ACCOUNTS = [
     # id, current, settings, check mode, lookups (option, user name)
     ("installation-account", state(), {"account_name": "CONTOSO\\svc"}, False, [("account_name", "CONTOSO\\svc")]),
     ("site-server-account", state(), {"account_name": "CONTOSO\\svc", "use_site_server_account": True}, False, []),
-    ("proxy-account-for-real", state(), {"proxy_server": "p.contoso.com", "proxy_port": 80, "proxy_account": "C\\p"},
-     False, []),
-    ("proxy-account-in-check-mode", state(), {"proxy_server": "p.contoso.com", "proxy_port": 80, "proxy_account": "C\\p",
-                                              "account_name": "C\\i"}, True,
-     [("account_name", "C\\i"), ("proxy_account", "C\\p")]),
+    (
+        "proxy-account-for-real",
+        state(),
+        {"proxy_server": "p.contoso.com", "proxy_port": 80, "proxy_account": "C\\p"},
+        False,
+        [],
+    ),
+    (
+        "proxy-account-in-check-mode",
+        state(),
+        {"proxy_server": "p.contoso.com", "proxy_port": 80, "proxy_account": "C\\p", "account_name": "C\\i"},
+        True,
+        [("account_name", "C\\i"), ("proxy_account", "C\\p")],
+    ),
     ("no-change-no-lookup", state(PROXIED), {"proxy_server": "proxy.contoso.com", "proxy_port": 8080}, True, []),
 ]
 
@@ -126,7 +188,7 @@ def test_an_account_that_was_not_found_refuses_the_change(option, hint):
     lookups = (AccountLookup(option, "CONTOSO\\nobody", found=False),)
     with pytest.raises(PlanRefused) as info:
         plan_site_system(state(), desired(account_name="CONTOSO\\nobody"), lookups)
-    assert "%s CONTOSO\\nobody is not a ConfigMgr account" % option in str(info.value)
+    assert f"{option} CONTOSO\\nobody is not a ConfigMgr account" in str(info.value)
     assert ("use_site_server_account" in str(info.value)) is hint
     assert plan_site_system(state(), desired(account_name="x"), (AccountLookup(option, "x", found=True),)).changed
 
@@ -149,8 +211,12 @@ class Provider:
     def run(self, pipe: Any, idempotent: bool = False) -> PipelineResult:
         names = [dict(c.parameters)["UserName"] for st in pipe.statements for c in st.commands]
         self.calls.append(("Get-CMAccount", names, idempotent))
-        return PipelineResult([StatementResult(i, [{"UserName": self.accounts[n.lower()]}] if n.lower() in self.accounts
-                                               else []) for i, n in enumerate(names)])
+        return PipelineResult(
+            [
+                StatementResult(i, [{"UserName": self.accounts[n.lower()]}] if n.lower() in self.accounts else [])
+                for i, n in enumerate(names)
+            ]
+        )
 
     def ensure_site_system_server(self, spec: Any, current: Any = None, known: bool = False) -> bool:
         self.calls.append(("ensure", spec.server, known))
@@ -167,9 +233,12 @@ class Provider:
 
 def test_read_accounts_is_one_round_trip_and_none_without_lookups():
     provider = Provider(accounts=("CONTOSO\\svc",))
-    found = read_accounts(provider, (AccountLookup("account_name", "contoso\\SVC"), AccountLookup("proxy_account", "x")),
-                          SCP01)
-    assert [a.found for a in found] == [True, False] and provider.calls == [("Get-CMAccount", ["contoso\\SVC", "x"], True)]
+    found = read_accounts(
+        provider, (AccountLookup("account_name", "contoso\\SVC"), AccountLookup("proxy_account", "x")), SCP01
+    )
+    assert [a.found for a in found] == [True, False] and provider.calls == [
+        ("Get-CMAccount", ["contoso\\SVC", "x"], True)
+    ]
     assert read_accounts(provider, (), SCP01) == () and len(provider.calls) == 1
 
 
@@ -188,5 +257,7 @@ def test_a_failed_removal_reports_nothing_changed():
 
 
 def test_the_desired_state_keeps_the_site_system_settings_only():
-    wanted = DesiredSiteSystem("SCP01.contoso.com", settings={"password": "S3cret", "proxy_port": 8080, "state": "present"})
+    wanted = DesiredSiteSystem(
+        "SCP01.contoso.com", settings={"password": "S3cret", "proxy_port": 8080, "state": "present"}
+    )
     assert wanted.server == SCP01 and "S3cret" not in repr(wanted) and wanted.settings["proxy_port"] == 8080

@@ -1,22 +1,28 @@
 """plan_usage_data / execute_usage_data: the level from one read, the change, what a failure after it reports."""
+
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 import pytest
 
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp import execute_usage_data, plan_usage_data
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.model import Hierarchy, ProviderState, Site
-from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.errors import (CommandFailed, ConfigMgrError,
-                                                                                 InvalidOption, PlanRefused)
+from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.errors import (
+    CommandFailed,
+    ConfigMgrError,
+    InvalidOption,
+    PlanRefused,
+)
 
 CAS = Site("CAS", "Central", 4, None, "cas01.contoso.com", "C:\\CM", "5.0", 0)
 PR1 = Site("PR1", "Primary", 2, "CAS", "pri01.contoso.com", "C:\\CM", "5.0", 0)
 
 
-def state(level: Optional[str] = "Enhanced", site: str = "CAS", sites: tuple = (CAS, PR1)) -> ProviderState:
-    return ProviderState(site, "%s.contoso.com" % site.lower(), "5.0", Hierarchy(list(sites)), None, [],
-                         usage_data_level=level)
+def state(level: str | None = "Enhanced", site: str = "CAS", sites: tuple = (CAS, PR1)) -> ProviderState:
+    return ProviderState(
+        site, f"{site.lower()}.contoso.com", "5.0", Hierarchy(list(sites)), None, [], usage_data_level=level
+    )
 
 
 CASES = [
@@ -38,8 +44,13 @@ def test_plan_usage_data(case):
 
 REFUSALS = [
     # id, current state, level, error type, message parts
-    ("child-sees-cas", state(site="PR1"), "full", PlanRefused,
-     ["top-tier site CAS", "SMS Provider of site PR1 (pr1.contoso.com)", "cas01.contoso.com"]),
+    (
+        "child-sees-cas",
+        state(site="PR1"),
+        "full",
+        PlanRefused,
+        ["top-tier site CAS", "SMS Provider of site PR1 (pr1.contoso.com)", "cas01.contoso.com"],
+    ),
     ("child-sees-itself", state(site="PR1", sites=(PR1,)), "full", PlanRefused, ["top-tier site, is CAS"]),
     ("child-even-when-equal", state("Full", site="PR1"), "full", PlanRefused, ["top-tier"]),
     ("unreadable", state(None), "full", ConfigMgrError, ["could not read the current usage data level"]),
@@ -59,7 +70,7 @@ def test_plan_usage_data_refuses(case):
 class Provider:
     host = "cas01.contoso.com"
 
-    def __init__(self, after: Optional[str] = "Full", fail_read: bool = False) -> None:
+    def __init__(self, after: str | None = "Full", fail_read: bool = False) -> None:
         self.calls: list[Any] = []
         self.after, self.fail_read = after, fail_read
 

@@ -4,8 +4,12 @@ from datetime import datetime, timedelta, timezone
 
 from pypsrp.complex_objects import GenericComplexObject
 
-from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.values import (PSDict, error_info, parse_datetime,
-                                                                                 to_python)
+from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.values import (
+    PSDict,
+    error_info,
+    parse_datetime,
+    to_python,
+)
 
 
 def obj(types, adapted=None, extended=None, to_string=None, sets=None):
@@ -19,10 +23,15 @@ def obj(types, adapted=None, extended=None, to_string=None, sets=None):
 
 
 def test_psobject_to_dict_with_nested_embedded_list():
-    prop = obj(["Microsoft.Management.Infrastructure.CimInstance#SMS_EmbeddedProperty"],
-               adapted={"PropertyName": "OfflineMode", "Value": 1, "Value1": "", "Value2": ""})
-    scp = obj(["IResultObject#SMS_SCI_SysResUse"], adapted={"NetworkOSPath": "\\\\scp01.contoso.com", "Props": [prop]},
-              extended={"Note": "x"})
+    prop = obj(
+        ["Microsoft.Management.Infrastructure.CimInstance#SMS_EmbeddedProperty"],
+        adapted={"PropertyName": "OfflineMode", "Value": 1, "Value1": "", "Value2": ""},
+    )
+    scp = obj(
+        ["IResultObject#SMS_SCI_SysResUse"],
+        adapted={"NetworkOSPath": "\\\\scp01.contoso.com", "Props": [prop]},
+        extended={"Note": "x"},
+    )
     value = to_python(scp)
     assert isinstance(value, PSDict) and value.type_names[0].endswith("SMS_SCI_SysResUse")
     assert value["Props"][0]["PropertyName"] == "OfflineMode" and value["Props"][0]["Value"] == 1
@@ -30,12 +39,17 @@ def test_psobject_to_dict_with_nested_embedded_list():
 
 
 def test_enum_becomes_name():
-    assert to_python(obj(["X.Mode", "System.Enum", "System.ValueType", "System.Object"], to_string="Online", sets=[0])) == "Online"
+    assert (
+        to_python(obj(["X.Mode", "System.Enum", "System.ValueType", "System.Object"], to_string="Online", sets=[0]))
+        == "Online"
+    )
     assert to_python(obj(["X.Mode", "System.Enum"], sets=[3])) == 3
 
 
 def test_dates():
-    assert parse_datetime("2024-03-01T10:20:30.1234567Z") == datetime(2024, 3, 1, 10, 20, 30, 123456, tzinfo=timezone.utc)
+    assert parse_datetime("2024-03-01T10:20:30.1234567Z") == datetime(
+        2024, 3, 1, 10, 20, 30, 123456, tzinfo=timezone.utc
+    )
     d = to_python("2024-03-01T10:20:30+02:00")
     assert d.utcoffset() == timedelta(hours=2)
     assert parse_datetime("2024-03-01T10:20:30").tzinfo is timezone.utc
@@ -61,6 +75,11 @@ class Record:
 
 def test_error_info():
     info = error_info(Record())
-    assert (info.message, info.category, info.fully_qualified_error_id, info.command, info.target) == \
-        ("Cannot find x", "ObjectNotFound", "ItemNotFound,Get-Thing", "Get-Thing", "x")
+    assert (info.message, info.category, info.fully_qualified_error_id, info.command, info.target) == (
+        "Cannot find x",
+        "ObjectNotFound",
+        "ItemNotFound,Get-Thing",
+        "Get-Thing",
+        "x",
+    )
     assert info.script_position == "At line:1 char:1"

@@ -5,6 +5,7 @@ listens) and BENCH_COUNT_FILE. Python imports sitecustomize at start-up; the aud
 the file for every socket.connect() to 127.0.0.1:BENCH_COUNT_PORT, in ansible-playbook and in the workers it forks.
 Without both variables it does nothing. It changes no behaviour: audit hooks only observe.
 """
+
 from __future__ import annotations
 
 import os
@@ -18,9 +19,14 @@ def _count(event: str, args: tuple) -> None:
     if event != "socket.connect":
         return
     address = args[1] if len(args) > 1 else None
-    if isinstance(address, tuple) and len(address) >= 2 and address[1] == _PORT and address[0] in ("127.0.0.1", "::1", "localhost"):
-        with open(_FILE, "a", encoding="utf-8") as handle:       # type: ignore[arg-type]
-            handle.write("%d %r\n" % (os.getpid(), address))
+    if (
+        isinstance(address, tuple)
+        and len(address) >= 2
+        and address[1] == _PORT
+        and address[0] in ("127.0.0.1", "::1", "localhost")
+    ):
+        with open(_FILE, "a", encoding="utf-8") as handle:  # type: ignore[arg-type]
+            handle.write(f"{os.getpid()} {address!r}\n")
 
 
 if _PORT and _FILE:

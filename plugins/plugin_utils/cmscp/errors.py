@@ -4,9 +4,10 @@ Every message names the host and the operation; no message or repr ever contains
 (callers pass only non-secret context in here). What an error is about is given to its constructor and kept as
 attributes (`host`, `display_name`, `operation`, `target_key`): nothing is attached to an error after it was raised.
 """
+
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 
 class ConfigMgrError(Exception):
@@ -21,9 +22,16 @@ class ConfigMgrError(Exception):
     # caller must read the state again before reporting `changed`.
     outcome_unknown: bool = False
 
-    def __init__(self, message: str, host: Optional[str] = None, operation: Optional[str] = None, *,
-                 display_name: Optional[str] = None, target_key: Optional[str] = None) -> None:
-        self.host = host                              # how the message names the host
+    def __init__(
+        self,
+        message: str,
+        host: str | None = None,
+        operation: str | None = None,
+        *,
+        display_name: str | None = None,
+        target_key: str | None = None,
+    ) -> None:
+        self.host = host  # how the message names the host
         self.operation = operation
         # How the user knows that host: the name, with the address when it differs ("cm01 (10.0.0.5:5986)").
         self.display_name = display_name or host
@@ -40,56 +48,94 @@ class ConfigMgrError(Exception):
         if self.operation:
             where.append(self.operation)
         if self.host:
-            where.append("on %s" % self.host)
-        return "%s: %s" % (" ".join(where), message) if where else message
+            where.append(f"on {self.host}")
+        return f"{' '.join(where)}: {message}" if where else message
 
 
 class InvalidOption(ConfigMgrError):
     """Invalid input found before any remote call; `.option` names the offending option."""
 
-    def __init__(self, option: str, message: str, host: Optional[str] = None, *, display_name: Optional[str] = None,
-                 target_key: Optional[str] = None) -> None:
+    def __init__(
+        self,
+        option: str,
+        message: str,
+        host: str | None = None,
+        *,
+        display_name: str | None = None,
+        target_key: str | None = None,
+    ) -> None:
         self.option = option
-        self.problem = message        # without the option's name: to raise it again for another target
-        super().__init__("option '%s': %s" % (option, message), host=host, operation="validate options",
-                         display_name=display_name, target_key=target_key)
+        self.problem = message  # without the option's name: to raise it again for another target
+        super().__init__(
+            f"option '{option}': {message}",
+            host=host,
+            operation="validate options",
+            display_name=display_name,
+            target_key=target_key,
+        )
 
 
 class HostUnreachable(ConfigMgrError):
     """Transport-level failure: connection refused, DNS, TLS, authentication, timeout, dropped connection."""
 
-    def __init__(self, message: str, host: str, operation: Optional[str] = None, reason: str = "connection", *,
-                 display_name: Optional[str] = None, target_key: Optional[str] = None) -> None:
-        self.reason = reason          # connection | dns | tls | auth | timeout | protocol
+    def __init__(
+        self,
+        message: str,
+        host: str,
+        operation: str | None = None,
+        reason: str = "connection",
+        *,
+        display_name: str | None = None,
+        target_key: str | None = None,
+    ) -> None:
+        self.reason = reason  # connection | dns | tls | auth | timeout | protocol
         super().__init__(message, host=host, operation=operation, display_name=display_name, target_key=target_key)
 
 
 class CommandFailed(ConfigMgrError):
     """A cmdlet ended with an ErrorRecord."""
 
-    def __init__(self, message: str, host: Optional[str], command: Optional[str], *, category: Optional[str] = None,
-                 fully_qualified_error_id: Optional[str] = None, target: Any = None,
-                 script_position: Optional[str] = None, operation: Optional[str] = None,
-                 statement_index: Optional[int] = None, partial: Optional[list[Any]] = None,
-                 display_name: Optional[str] = None, target_key: Optional[str] = None, cmdlet: Optional[str] = None,
-                 output: Optional[list[Any]] = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        host: str | None,
+        command: str | None,
+        *,
+        category: str | None = None,
+        fully_qualified_error_id: str | None = None,
+        target: Any = None,
+        script_position: str | None = None,
+        operation: str | None = None,
+        statement_index: int | None = None,
+        partial: list[Any] | None = None,
+        display_name: str | None = None,
+        target_key: str | None = None,
+        cmdlet: str | None = None,
+        output: list[Any] | None = None,
+    ) -> None:
         self.command = command
-        self.cmdlet = cmdlet                 # the cmdlet the error record names (a constant script's inner one)
-        self.output = output if output is not None else []   # what the failing statement wrote before it failed
+        self.cmdlet = cmdlet  # the cmdlet the error record names (a constant script's inner one)
+        self.output = output if output is not None else []  # what the failing statement wrote before it failed
         self.category = category
         self.fully_qualified_error_id = fully_qualified_error_id
         self.target = target
         self.error_message = message
         self.script_position = script_position
         self.statement_index = statement_index
-        self.partial = partial if partial is not None else []   # outputs of the statements that completed
+        self.partial = partial if partial is not None else []  # outputs of the statements that completed
         text = message
         if command:
-            text = "%s failed: %s" % (command, message)
-        extra = [x for x in (category and "category %s" % category,
-                             fully_qualified_error_id and "id %s" % fully_qualified_error_id) if x]
+            text = f"{command} failed: {message}"
+        extra = [
+            x
+            for x in (
+                category and f"category {category}",
+                fully_qualified_error_id and f"id {fully_qualified_error_id}",
+            )
+            if x
+        ]
         if extra:
-            text += " (%s)" % ", ".join(extra)
+            text += f" ({', '.join(extra)})"
         super().__init__(text, host=host, operation=operation, display_name=display_name, target_key=target_key)
 
 
@@ -97,14 +143,28 @@ class RemoteFault(CommandFailed):
     """The WinRM service answered with a WSManFault that is neither an authentication nor a connection problem
     (quota exceeded, shell not found, ...): `.fault_code` is the WSMan/Win32 code, `.fault_reason` its text."""
 
-    def __init__(self, message: str, host: Optional[str], operation: Optional[str], fault_code: Any,
-                 reason: Optional[str] = None, *, display_name: Optional[str] = None,
-                 target_key: Optional[str] = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        host: str | None,
+        operation: str | None,
+        fault_code: Any,
+        reason: str | None = None,
+        *,
+        display_name: str | None = None,
+        target_key: str | None = None,
+    ) -> None:
         self.fault_code = fault_code
         self.fault_reason = reason
-        code = "0x%08X" % fault_code if isinstance(fault_code, int) else str(fault_code)
-        super().__init__("WSManFault %s: %s" % (code, message), host, None, operation=operation,
-                         display_name=display_name, target_key=target_key)
+        code = f"0x{fault_code:08X}" if isinstance(fault_code, int) else str(fault_code)
+        super().__init__(
+            f"WSManFault {code}: {message}",
+            host,
+            None,
+            operation=operation,
+            display_name=display_name,
+            target_key=target_key,
+        )
 
 
 class BootstrapFailed(CommandFailed):
@@ -122,13 +182,26 @@ class PlanRefused(ConfigMgrError):
 class WaitTimeout(ConfigMgrError):
     """A wait for a remote state gave up."""
 
-    def __init__(self, message: str, host: Optional[str], operation: Optional[str], waited: float,
-                 last_state: Any = None, *, display_name: Optional[str] = None,
-                 target_key: Optional[str] = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        host: str | None,
+        operation: str | None,
+        waited: float,
+        last_state: Any = None,
+        *,
+        display_name: str | None = None,
+        target_key: str | None = None,
+    ) -> None:
         self.waited = waited
         self.last_state = last_state
-        super().__init__("%s (gave up after %.0f s; last state: %s)" % (message, waited, last_state),
-                         host=host, operation=operation, display_name=display_name, target_key=target_key)
+        super().__init__(
+            f"{message} (gave up after {waited:.0f} s; last state: {last_state})",
+            host=host,
+            operation=operation,
+            display_name=display_name,
+            target_key=target_key,
+        )
 
 
 class CallTimeout(ConfigMgrError):
@@ -139,11 +212,21 @@ class CallTimeout(ConfigMgrError):
     `.statement` what was running (by the statement markers received). The pipeline was stopped and its pool closed.
     Not a HostUnreachable: the host answered; the action plugins report it as failed."""
 
-    def __init__(self, message: str, host: Optional[str], operation: Optional[str], *, reason: str = "deadline",
-                 limit: Optional[float] = None, waited: float = 0.0, polls: int = 0,
-                 statement: Optional[str] = None, display_name: Optional[str] = None,
-                 target_key: Optional[str] = None) -> None:
-        self.reason = reason          # deadline | no_progress
+    def __init__(
+        self,
+        message: str,
+        host: str | None,
+        operation: str | None,
+        *,
+        reason: str = "deadline",
+        limit: float | None = None,
+        waited: float = 0.0,
+        polls: int = 0,
+        statement: str | None = None,
+        display_name: str | None = None,
+        target_key: str | None = None,
+    ) -> None:
+        self.reason = reason  # deadline | no_progress
         self.limit = limit
         self.waited = waited
         self.polls = polls
@@ -159,7 +242,7 @@ def mark_outcome_unknown(err: ConfigMgrError) -> ConfigMgrError:
     `err.outcome_unknown = True` and appends OUTCOME_UNKNOWN_NOTE to the message (once). Returns `err`."""
     if not err.outcome_unknown:
         err.outcome_unknown = True
-        err.changed = True        # an unknown outcome is not "unchanged": a caller that reads again may clear it
+        err.changed = True  # an unknown outcome is not "unchanged": a caller that reads again may clear it
         if err.args:
-            err.args = ("%s (%s)" % (err.args[0], OUTCOME_UNKNOWN_NOTE),) + tuple(err.args[1:])
+            err.args = (f"{err.args[0]} ({OUTCOME_UNKNOWN_NOTE})",) + tuple(err.args[1:])
     return err

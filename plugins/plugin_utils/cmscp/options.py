@@ -1,10 +1,12 @@
 """Connection options, named and defaulted like ansible-core's psrp connection plugin, and the one table of the
 inventory variables that plugin reads for them (the action plugins use it too, via plugin_utils/_connvars.py)."""
+
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
-from typing import Any, Mapping, Optional, Union
+from typing import Any
 
 from .errors import InvalidOption
 
@@ -21,9 +23,11 @@ _FALSE = ("no", "false", "off", "0", "n")
 class PsrpVariable:
     """How ansible-core's psrp connection plugin (ansible-core 2.21) sets one option from a host's variables."""
 
-    option: str                   # ConnectionOptions field (the plugin's remote_addr/remote_user/remote_password are host/username/password)
-    variables: tuple[str, ...]    # lowest precedence first: like Ansible's config manager, the last one that is set wins
-    keyword: Optional[str] = None  # play/task keyword, used only when none of the variables is set
+    option: (
+        str  # ConnectionOptions field (the plugin's remote_addr/remote_user/remote_password are host/username/password)
+    )
+    variables: tuple[str, ...]  # lowest precedence first: like Ansible's config manager, the last one that is set wins
+    keyword: str | None = None  # play/task keyword, used only when none of the variables is set
 
 
 # Every option of the plugin except no_profile (the library opens runspaces with their profile). The defaults
@@ -68,7 +72,7 @@ def _is_set(value: Any) -> bool:
     return value is not None and value != ""
 
 
-def options_from_variables(variables: Mapping[str, Any], keywords: Optional[Mapping[str, Any]] = None) -> dict[str, Any]:
+def options_from_variables(variables: Mapping[str, Any], keywords: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The option values a host's (already templated) variables set, resolved like the psrp plugin: per option
     the last listed variable that is set wins, else its play keyword (`remote_user`, `port`, `password`).
     Options nothing sets are left out, so the ConnectionOptions defaults apply. No validation here."""
@@ -88,40 +92,40 @@ def options_from_variables(variables: Mapping[str, Any], keywords: Optional[Mapp
 @dataclass
 class ConnectionOptions:
     host: str = ""
-    port: Optional[int] = None                 # None: 5986 for https, 5985 for http
-    protocol: Optional[str] = None             # None: https, or http when port is 5985
+    port: int | None = None  # None: 5986 for https, 5985 for http
+    protocol: str | None = None  # None: https, or http when port is 5985
     path: str = "wsman"
     auth: str = "negotiate"
-    username: Optional[str] = None
-    password: Optional[str] = field(default=None, repr=False)
-    cert_validation: Union[bool, str] = True   # True/"validate" or False/"ignore"
-    ca_cert: Optional[str] = None
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    cert_validation: bool | str = True  # True/"validate" or False/"ignore"
+    ca_cert: str | None = None
     connection_timeout: int = 30
     read_timeout: int = 30
     operation_timeout: int = 20
     reconnection_retries: int = 0
     reconnection_backoff: float = 2.0
     message_encryption: str = "auto"
-    proxy: Optional[str] = None
+    proxy: str | None = None
     ignore_proxy: bool = False
     configuration_name: str = "Microsoft.PowerShell"
     max_envelope_size: int = 153600
-    certificate_pem: Optional[str] = None
-    certificate_key_pem: Optional[str] = field(default=None, repr=False)
-    certificate_key_password: Optional[str] = field(default=None, repr=False)
-    negotiate_delegate: Optional[bool] = None
-    negotiate_hostname_override: Optional[str] = None
+    certificate_pem: str | None = None
+    certificate_key_pem: str | None = field(default=None, repr=False)
+    certificate_key_password: str | None = field(default=None, repr=False)
+    negotiate_delegate: bool | None = None
+    negotiate_hostname_override: str | None = None
     negotiate_send_cbt: bool = True
-    negotiate_service: str = "host"           # the plugin's default since ansible-core 2.21 (was WSMAN)
+    negotiate_service: str = "host"  # the plugin's default since ansible-core 2.21 (was WSMAN)
     credssp_auth_mechanism: str = "auto"
     credssp_disable_tlsv1_2: bool = False
     credssp_minimum_version: int = 2
     allow_basic_over_http: bool = False
-    display_name: Optional[str] = None         # how messages name the host (inventory name); default: host
+    display_name: str | None = None  # how messages name the host (inventory name); default: host
 
     # -- construction -------------------------------------------------------------------------------
     @classmethod
-    def from_mapping(cls, data: Mapping[str, Any]) -> "ConnectionOptions":
+    def from_mapping(cls, data: Mapping[str, Any]) -> ConnectionOptions:
         """Build from option names; None values mean 'use the default'. Unknown names are refused."""
         names = {f.name for f in fields(cls)}
         kwargs = {}
@@ -135,9 +139,13 @@ class ConnectionOptions:
         return opts
 
     @classmethod
-    def from_host_vars(cls, host_vars: Mapping[str, Any], overrides: Optional[Mapping[str, Any]] = None,
-                       inventory_hostname: Optional[str] = None,
-                       keywords: Optional[Mapping[str, Any]] = None) -> "ConnectionOptions":
+    def from_host_vars(
+        cls,
+        host_vars: Mapping[str, Any],
+        overrides: Mapping[str, Any] | None = None,
+        inventory_hostname: str | None = None,
+        keywords: Mapping[str, Any] | None = None,
+    ) -> ConnectionOptions:
         """Options from a host's already templated variables, read like the psrp connection plugin reads them
         (PSRP_VARIABLES), then `overrides` (option names; None values ignored) on top. `inventory_hostname`, when
         given, replaces the variable of that name: it is the fallback address and how messages name the host.
@@ -152,7 +160,7 @@ class ConnectionOptions:
         data.update({k: v for k, v in (overrides or {}).items() if v is not None})
         return cls.from_mapping(data)
 
-    def for_host(self, host: str) -> "ConnectionOptions":
+    def for_host(self, host: str) -> ConnectionOptions:
         """The same credentials and settings against another host."""
         clone = dataclasses.replace(self, host=host, display_name=None)
         clone.validate()
@@ -185,8 +193,8 @@ class ConnectionOptions:
             value = getattr(self, f.name)
             if f.name in SECRET_FIELDS and value is not None:
                 value = _REDACTED
-            parts.append("%s=%r" % (f.name, value))
-        return "ConnectionOptions(%s)" % ", ".join(parts)
+            parts.append(f"{f.name}={value!r}")
+        return f"ConnectionOptions({', '.join(parts)})"
 
     __str__ = __repr__
 
@@ -197,19 +205,23 @@ class ConnectionOptions:
         if not self.host or not isinstance(self.host, str) or any(c.isspace() for c in self.host):
             raise InvalidOption("host", "a host name or address is required", host=host)
         if self.protocol is not None and self.protocol not in PROTOCOLS:
-            raise InvalidOption("protocol", "must be one of %s, got %r" % (", ".join(PROTOCOLS), self.protocol), host)
+            raise InvalidOption("protocol", f"must be one of {', '.join(PROTOCOLS)}, got {self.protocol!r}", host)
         if self.port is not None:
             self.port = _as_int("port", self.port, host, 1, 65535)
         if self.auth not in AUTH_METHODS:
-            raise InvalidOption("auth", "must be one of %s, got %r" % (", ".join(AUTH_METHODS), self.auth), host)
+            raise InvalidOption("auth", f"must be one of {', '.join(AUTH_METHODS)}, got {self.auth!r}", host)
         if self.message_encryption not in ENCRYPTION:
-            raise InvalidOption("message_encryption", "must be one of %s, got %r"
-                                % (", ".join(ENCRYPTION), self.message_encryption), host)
+            raise InvalidOption(
+                "message_encryption",
+                f"must be one of {', '.join(ENCRYPTION)}, got {self.message_encryption!r}",
+                host,
+            )
         try:
             _cert_validation_bool(self.cert_validation)
         except ValueError:
-            raise InvalidOption("cert_validation", "must be validate or ignore, got %r" % (self.cert_validation,),
-                                host) from None
+            raise InvalidOption(
+                "cert_validation", f"must be validate or ignore, got {self.cert_validation!r}", host
+            ) from None
         for name in ("connection_timeout", "read_timeout", "operation_timeout"):
             setattr(self, name, _as_int(name, getattr(self, name), host, 1, 86400))
         self.reconnection_retries = _as_int("reconnection_retries", self.reconnection_retries, host, 0, 100)
@@ -225,25 +237,33 @@ class ConnectionOptions:
         if self.negotiate_delegate is not None:
             self.negotiate_delegate = _as_bool("negotiate_delegate", self.negotiate_delegate, host)
         if self.read_timeout <= self.operation_timeout:
-            raise InvalidOption("read_timeout", "must be greater than operation_timeout (%d), got %d"
-                                % (self.operation_timeout, self.read_timeout), host)
+            raise InvalidOption(
+                "read_timeout",
+                f"must be greater than operation_timeout ({self.operation_timeout}), got {self.read_timeout}",
+                host,
+            )
         if self.auth == "certificate":
             if not self.certificate_pem or not self.certificate_key_pem:
-                raise InvalidOption("certificate_pem", "auth=certificate needs certificate_pem and certificate_key_pem", host)
+                raise InvalidOption(
+                    "certificate_pem", "auth=certificate needs certificate_pem and certificate_key_pem", host
+                )
             if self.effective_protocol != "https":
                 raise InvalidOption("auth", "certificate authentication needs protocol https", host)
         elif not self.username:
             if self.auth in ("basic", "ntlm", "credssp"):
-                raise InvalidOption("username", "auth=%s needs a username" % self.auth, host)
+                raise InvalidOption("username", f"auth={self.auth} needs a username", host)
         if self.auth in ("basic", "ntlm", "credssp") and self.password is None:
-            raise InvalidOption("password", "auth=%s needs a password" % self.auth, host)
+            raise InvalidOption("password", f"auth={self.auth} needs a password", host)
         if self.auth == "basic" and self.effective_protocol == "http" and not self.allow_basic_over_http:
             # allow_basic_over_http is for library callers only: no task option or inventory variable sets it, so
             # the message names what a playbook can change.
-            raise InvalidOption("auth", "basic authentication over plain HTTP sends the password and every message in "
-                                "clear text; use protocol https (ansible_psrp_protocol: https, port 5986), or an auth "
-                                "that encrypts the messages over HTTP: ntlm, negotiate or kerberos (ansible_psrp_auth)",
-                                host)
+            raise InvalidOption(
+                "auth",
+                "basic authentication over plain HTTP sends the password and every message in "
+                "clear text; use protocol https (ansible_psrp_protocol: https, port 5986), or an auth "
+                "that encrypts the messages over HTTP: ntlm, negotiate or kerberos (ansible_psrp_auth)",
+                host,
+            )
         if not self.configuration_name or not isinstance(self.configuration_name, str):
             raise InvalidOption("configuration_name", "must be a non-empty endpoint name", host)
 
@@ -251,22 +271,33 @@ class ConnectionOptions:
     def wsman_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for pypsrp.wsman.WSMan (pypsrp 0.x)."""
         https = self.effective_protocol == "https"
-        cert_validation: Union[bool, str] = self.validates_certificate
+        cert_validation: bool | str = self.validates_certificate
         if cert_validation and self.ca_cert:
             cert_validation = self.ca_cert
         encryption = self.message_encryption
         if self.auth == "basic" and not https:
-            encryption = "never"        # pypsrp cannot seal Basic; allowed only with allow_basic_over_http
+            encryption = "never"  # pypsrp cannot seal Basic; allowed only with allow_basic_over_http
         kwargs: dict[str, Any] = dict(
-            server=self.host, port=self.effective_port, ssl=https, path=self.path, auth=self.auth,
-            username=self.username, password=self.password, cert_validation=cert_validation,
-            connection_timeout=self.connection_timeout, read_timeout=self.read_timeout,
-            operation_timeout=self.operation_timeout, encryption=encryption, proxy=self.proxy,
-            no_proxy=self.ignore_proxy, max_envelope_size=self.max_envelope_size,
+            server=self.host,
+            port=self.effective_port,
+            ssl=https,
+            path=self.path,
+            auth=self.auth,
+            username=self.username,
+            password=self.password,
+            cert_validation=cert_validation,
+            connection_timeout=self.connection_timeout,
+            read_timeout=self.read_timeout,
+            operation_timeout=self.operation_timeout,
+            encryption=encryption,
+            proxy=self.proxy,
+            no_proxy=self.ignore_proxy,
+            max_envelope_size=self.max_envelope_size,
             # Session.open is the one reconnection layer (1 + reconnection_retries attempts): pypsrp's urllib3 connect
             # retries under it would multiply them ((1 + N) x (1 + N)). The backoff still paces pypsrp's resends of a
             # Receive whose answer timed out.
-            reconnection_retries=0, reconnection_backoff=self.reconnection_backoff,
+            reconnection_retries=0,
+            reconnection_backoff=self.reconnection_backoff,
         )
         if self.auth == "certificate":
             kwargs.update(certificate_pem=self.certificate_pem, certificate_key_pem=self.certificate_key_pem)
@@ -279,13 +310,15 @@ class ConnectionOptions:
             if self.negotiate_hostname_override:
                 kwargs["negotiate_hostname_override"] = self.negotiate_hostname_override
         if self.auth == "credssp":
-            kwargs.update(credssp_auth_mechanism=self.credssp_auth_mechanism,
-                          credssp_disable_tlsv1_2=self.credssp_disable_tlsv1_2,
-                          credssp_minimum_version=self.credssp_minimum_version)
+            kwargs.update(
+                credssp_auth_mechanism=self.credssp_auth_mechanism,
+                credssp_disable_tlsv1_2=self.credssp_disable_tlsv1_2,
+                credssp_minimum_version=self.credssp_minimum_version,
+            )
         return kwargs
 
 
-def _cert_validation_bool(value: Union[bool, str]) -> bool:
+def _cert_validation_bool(value: bool | str) -> bool:
     if isinstance(value, bool):
         return value
     text = str(value).strip().lower()
@@ -296,17 +329,17 @@ def _cert_validation_bool(value: Union[bool, str]) -> bool:
     raise ValueError(value)
 
 
-def _as_int(name: str, value: Any, host: Optional[str], low: int, high: int) -> int:
+def _as_int(name: str, value: Any, host: str | None, low: int, high: int) -> int:
     try:
         number = int(value)
     except (TypeError, ValueError):
-        raise InvalidOption(name, "must be an integer, got %r" % (value,), host) from None
+        raise InvalidOption(name, f"must be an integer, got {value!r}", host) from None
     if isinstance(value, bool) or not low <= number <= high:
-        raise InvalidOption(name, "must be between %d and %d, got %r" % (low, high, value), host)
+        raise InvalidOption(name, f"must be between {low} and {high}, got {value!r}", host)
     return number
 
 
-def _as_bool(name: str, value: Any, host: Optional[str]) -> bool:
+def _as_bool(name: str, value: Any, host: str | None) -> bool:
     if isinstance(value, bool):
         return value
     text = str(value).strip().lower()
@@ -314,4 +347,4 @@ def _as_bool(name: str, value: Any, host: Optional[str]) -> bool:
         return True
     if text in _FALSE:
         return False
-    raise InvalidOption(name, "must be a boolean, got %r" % (value,), host)
+    raise InvalidOption(name, f"must be a boolean, got {value!r}", host)

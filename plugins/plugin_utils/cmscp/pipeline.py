@@ -1,16 +1,17 @@
 """Structured pipelines: cmdlets with named parameters, grouped in statements. The only script text ever sent is
 one of the registered constant scripts (`ScriptSpec`, `register_script`), whose inputs are parameters too."""
+
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Optional
+from typing import Any, ClassVar
 
 # A cmdlet or function name: Verb-Noun, or a module-qualified name. Anything else is refused so that no
 # text can ever be run as a script through the command name.
 _COMMAND_NAME = re.compile(r"^(?:[A-Za-z][\w.]*\\)?[A-Za-z]+-[A-Za-z][\w]*$")
 _PARAM_NAME = re.compile(r"^[A-Za-z][\w]*$")
-SWITCH = object()   # parameter value meaning "switch present" (sent with no value)
+SWITCH = object()  # parameter value meaning "switch present" (sent with no value)
 ERROR_ACTIONS = ("Stop", "SilentlyContinue", "Ignore", "Continue")
 
 
@@ -20,18 +21,18 @@ class Command:
 
     name: str
     parameters: list[tuple[str, Any]] = field(default_factory=list)
-    is_script: ClassVar[bool] = False        # True only for ScriptCommand
+    is_script: ClassVar[bool] = False  # True only for ScriptCommand
 
     def __post_init__(self) -> None:
         if not _COMMAND_NAME.match(self.name):
-            raise ValueError("not a cmdlet name: %r" % self.name)
+            raise ValueError(f"not a cmdlet name: {self.name!r}")
         for pname, _value in self.parameters:
             if not _PARAM_NAME.match(pname):
-                raise ValueError("not a parameter name: %r" % pname)
+                raise ValueError(f"not a parameter name: {pname!r}")
 
-    def param(self, name: str, value: Any = SWITCH) -> "Command":
+    def param(self, name: str, value: Any = SWITCH) -> Command:
         if not _PARAM_NAME.match(name):
-            raise ValueError("not a parameter name: %r" % name)
+            raise ValueError(f"not a parameter name: {name!r}")
         self.parameters.append((name, value))
         return self
 
@@ -45,8 +46,8 @@ class Command:
 
     def describe(self) -> str:
         """Human text for messages: cmdlet and parameter names, no values (values may be secrets)."""
-        names = " ".join("-%s" % p for p, _v in self.parameters if p != "ErrorAction")
-        return ("%s %s" % (self.name, names)).strip()
+        names = " ".join(f"-{p}" for p, _v in self.parameters if p != "ErrorAction")
+        return (f"{self.name} {names}").strip()
 
 
 @dataclass(frozen=True)
@@ -65,15 +66,15 @@ class ScriptSpec:
 
     def __post_init__(self) -> None:
         if not _COMMAND_NAME.match(self.name):
-            raise ValueError("a script needs a Verb-Noun style name: %r" % self.name)
+            raise ValueError(f"a script needs a Verb-Noun style name: {self.name!r}")
         for pname in self.parameters:
             if not _PARAM_NAME.match(pname):
-                raise ValueError("not a parameter name: %r" % pname)
+                raise ValueError(f"not a parameter name: {pname!r}")
         if not set(self.mandatory) <= set(self.parameters) or not set(self.splats) <= set(self.parameters):
-            raise ValueError("script %s: mandatory and splatted parameters must be declared" % self.name)
+            raise ValueError(f"script {self.name}: mandatory and splatted parameters must be declared")
         for name in self.cmdlets:
             if not _COMMAND_NAME.match(name):
-                raise ValueError("not a cmdlet name: %r" % name)
+                raise ValueError(f"not a cmdlet name: {name!r}")
 
 
 # The registered constant scripts, by exact text. Filled at import time by the modules that define them
@@ -85,12 +86,12 @@ def register_script(spec: ScriptSpec) -> ScriptSpec:
     """Register a module-constant script; returns it. Registering the same text twice must give the same spec."""
     known = _SCRIPTS.get(spec.text)
     if known is not None and known != spec:
-        raise ValueError("script text registered twice with different specs: %s / %s" % (known.name, spec.name))
+        raise ValueError(f"script text registered twice with different specs: {known.name} / {spec.name}")
     _SCRIPTS[spec.text] = spec
     return spec
 
 
-def registered_script(text: str) -> Optional[ScriptSpec]:
+def registered_script(text: str) -> ScriptSpec | None:
     """The registered spec whose text is exactly `text`, else None."""
     return _SCRIPTS.get(text) if isinstance(text, str) else None
 
@@ -100,9 +101,9 @@ def splat(parameters: list[tuple[str, Any]]) -> dict[str, Any]:
     table: dict[str, Any] = {}
     for pname, value in parameters:
         if not _PARAM_NAME.match(pname):
-            raise ValueError("not a parameter name: %r" % pname)
+            raise ValueError(f"not a parameter name: {pname!r}")
         if pname.lower() in (k.lower() for k in table):
-            raise ValueError("parameter %s given twice" % pname)
+            raise ValueError(f"parameter {pname} given twice")
         table[pname] = True if value is SWITCH else value
     return table
 
@@ -119,25 +120,26 @@ class ScriptCommand(Command):
     def __post_init__(self) -> None:
         spec = registered_script(self.text)
         if spec is None:
-            raise ValueError("refused: script text that is not a registered constant script (%d characters)"
-                             % len(self.text or ""))
+            raise ValueError(
+                f"refused: script text that is not a registered constant script ({len(self.text or '')} characters)"
+            )
         self.name = spec.name
         names = [p.lower() for p, _v in self.parameters]
         declared = {p.lower(): p for p in spec.parameters}
         for pname, value in self.parameters:
             if pname.lower() not in declared:
-                raise ValueError("script %s has no parameter %r" % (spec.name, pname))
+                raise ValueError(f"script {spec.name} has no parameter {pname!r}")
             if value is SWITCH:
-                raise ValueError("script %s: parameter %s needs a value" % (spec.name, pname))
+                raise ValueError(f"script {spec.name}: parameter {pname} needs a value")
             if pname.lower() in (s.lower() for s in spec.splats):
                 if not isinstance(value, dict):
-                    raise ValueError("script %s: parameter %s must be a hashtable (dict)" % (spec.name, pname))
-                splat(list(value.items()))               # keys are parameter names of the splatted cmdlet
+                    raise ValueError(f"script {spec.name}: parameter {pname} must be a hashtable (dict)")
+                splat(list(value.items()))  # keys are parameter names of the splatted cmdlet
         if len(set(names)) != len(names):
-            raise ValueError("script %s: a parameter is given twice" % spec.name)
+            raise ValueError(f"script {spec.name}: a parameter is given twice")
         missing = [m for m in spec.mandatory if m.lower() not in names]
         if missing:
-            raise ValueError("script %s: missing mandatory parameter(s) %s" % (spec.name, ", ".join(missing)))
+            raise ValueError(f"script {spec.name}: missing mandatory parameter(s) {', '.join(missing)}")
 
     @property
     def spec(self) -> ScriptSpec:
@@ -150,12 +152,12 @@ class ScriptCommand(Command):
     def cmdlets(self) -> set[str]:
         return {c.lower() for c in self.spec.cmdlets}
 
-    def param(self, name: str, value: Any = SWITCH) -> "Command":
+    def param(self, name: str, value: Any = SWITCH) -> Command:
         raise ValueError("the parameters of a script command are fixed when it is built")
 
     def describe(self) -> str:
-        names = " ".join("-%s" % p for p, _v in self.parameters)
-        return ("script %s (%s) %s" % (self.name, ", ".join(self.spec.cmdlets), names)).strip()
+        names = " ".join(f"-{p}" for p, _v in self.parameters)
+        return (f"script {self.name} ({', '.join(self.spec.cmdlets)}) {names}").strip()
 
 
 @dataclass
@@ -164,14 +166,14 @@ class Statement:
 
     commands: list[Command]
     error_action: str = "Stop"
-    label: Optional[str] = None         # what the statement reads, for messages ("read the SCP")
-    quiet: bool = False                 # cannot write output (Set-Location without -PassThru): may share a segment
+    label: str | None = None  # what the statement reads, for messages ("read the SCP")
+    quiet: bool = False  # cannot write output (Set-Location without -PassThru): may share a segment
 
     def __post_init__(self) -> None:
         if not self.commands:
             raise ValueError("a statement needs at least one command")
         if self.error_action not in ERROR_ACTIONS:
-            raise ValueError("bad error action %r" % self.error_action)
+            raise ValueError(f"bad error action {self.error_action!r}")
         if self.is_script:
             # A constant script stops on its first error itself ($ErrorActionPreference = 'Stop' inside) and is sent
             # alone: nothing is piped into or out of it.
@@ -199,17 +201,24 @@ class Pipeline:
     """Several statements run in one round trip; results come back split per statement."""
 
     statements: list[Statement] = field(default_factory=list)
-    operation: str = "run PowerShell"     # what the caller is doing, for error messages
+    operation: str = "run PowerShell"  # what the caller is doing, for error messages
 
-    def add(self, name: str, *params: tuple[str, Any], error_action: str = "Stop", label: Optional[str] = None,
-            pipe_to: Optional[list[Command]] = None, quiet: bool = False) -> int:
+    def add(
+        self,
+        name: str,
+        *params: tuple[str, Any],
+        error_action: str = "Stop",
+        label: str | None = None,
+        pipe_to: list[Command] | None = None,
+        quiet: bool = False,
+    ) -> int:
         """Append a statement of one command (optionally piped to more); returns its index. `quiet`: the
         statement cannot write output, so no marker is needed to tell its output from a neighbour's."""
         commands = [Command(name, list(params))] + list(pipe_to or [])
         self.statements.append(Statement(commands, error_action=error_action, label=label, quiet=quiet))
         return len(self.statements) - 1
 
-    def add_script(self, text: str, *params: tuple[str, Any], label: Optional[str] = None) -> int:
+    def add_script(self, text: str, *params: tuple[str, Any], label: str | None = None) -> int:
         """Append a statement running the registered constant script `text` with named `params`; returns its index.
         Any text that is not a registered constant is refused (ValueError)."""
         command = ScriptCommand(name="", parameters=list(params), text=text)
@@ -220,7 +229,7 @@ class Pipeline:
         self.statements.append(statement)
         return len(self.statements) - 1
 
-    def extend(self, other: "Pipeline") -> int:
+    def extend(self, other: Pipeline) -> int:
         """Append another pipeline's statements; returns the index of its first statement."""
         start = len(self.statements)
         self.statements.extend(other.statements)

@@ -1,4 +1,5 @@
 """Session: one runspace pool per host, reused; structured pipelines in, plain Python values out."""
+
 from __future__ import annotations
 
 import functools
@@ -7,8 +8,9 @@ import socket
 import ssl
 import time
 import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator, Optional
+from typing import Any
 
 from .errors import CallTimeout, CommandFailed, ConfigMgrError, HostUnreachable, RemoteFault, mark_outcome_unknown
 from .options import ConnectionOptions
@@ -34,16 +36,16 @@ CALL_BUDGET_READS = 20
 # or its answer was lost). auth / tls / dns failures happen before anything reaches the PowerShell host.
 LOST_ANSWER_REASONS = frozenset(("connection", "protocol", "timeout"))
 # WSManFault codes that are transport problems, not command failures (Win32 / WSMan codes).
-AUTH_FAULTS = frozenset((5, 0x80070005, 0x8009030C, 0x8009030E))           # access denied, logon denied, no credentials
-CONNECTION_FAULTS = frozenset((0x80338012, 0x80338126))                      # the client cannot connect / reach the host
-TIMEOUT_FAULTS = frozenset((0x80338029,))                                    # operation timed out
+AUTH_FAULTS = frozenset((5, 0x80070005, 0x8009030C, 0x8009030E))  # access denied, logon denied, no credentials
+CONNECTION_FAULTS = frozenset((0x80338012, 0x80338126))  # the client cannot connect / reach the host
+TIMEOUT_FAULTS = frozenset((0x80338029,))  # operation timed out
 
 
 @dataclass
 class StatementResult:
     index: int
     output: list[Any] = field(default_factory=list)
-    errors: list[ErrorInfo] = field(default_factory=list)   # non-terminating errors (error_action Continue)
+    errors: list[ErrorInfo] = field(default_factory=list)  # non-terminating errors (error_action Continue)
 
     @property
     def first(self) -> Any:
@@ -65,9 +67,16 @@ class PipelineResult:
 class Session:
     """A PSRP session to one host. Open lazily, reuse for every pipeline, close at the end."""
 
-    def __init__(self, options: ConnectionOptions, *, transport_factory: Optional[Callable[[ConnectionOptions], Transport]] = None,
-                 sleep: Callable[[float], None] = time.sleep, command_timeout: Optional[float] = None,
-                 display_name: Optional[str] = None, target_key: Optional[str] = None) -> None:
+    def __init__(
+        self,
+        options: ConnectionOptions,
+        *,
+        transport_factory: Callable[[ConnectionOptions], Transport] | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        command_timeout: float | None = None,
+        display_name: str | None = None,
+        target_key: str | None = None,
+    ) -> None:
         options.validate()
         self.options = options
         # How messages name the host: `display_name`, else options.display_name (the inventory name), else the address.
@@ -79,13 +88,13 @@ class Session:
         self._factory = transport_factory or PypsrpTransport
         self._sleep = sleep
         self.command_timeout = command_timeout
-        self._transport: Optional[Transport] = None
+        self._transport: Transport | None = None
         self.pipelines_run = 0
-        self.generation = 0         # +1 per opened pool: runspace state (modules, location) lives per pool
+        self.generation = 0  # +1 per opened pool: runspace state (modules, location) lives per pool
         self._secrets = (options.password, options.certificate_key_pem)
 
     # -- lifecycle -----------------------------------------------------------------------------------
-    def __enter__(self) -> "Session":
+    def __enter__(self) -> Session:
         return self
 
     def __exit__(self, *exc: Any) -> None:
@@ -110,44 +119,51 @@ class Session:
             transport = self._factory(self.options)
             try:
                 transport.open()
-            except Exception as err:   # noqa: BLE001 - classified below, re-raised as our own type
+            except Exception as err:  # noqa: BLE001 - classified below, re-raised as our own type
                 failure = self._classify(err, "open a PowerShell session")
                 if failure is None:
                     raise
                 retry = isinstance(failure, HostUnreachable) and failure.reason in OPEN_RETRY_REASONS
                 if not retry or attempt >= retries:
                     raise failure from err
-                self._sleep(self.options.reconnection_backoff * (2 ** attempt))
+                self._sleep(self.options.reconnection_backoff * (2**attempt))
                 continue
             self._transport = transport
             self.generation += 1
             return
 
-    def _classify(self, err: BaseException, operation: str) -> Optional[ConfigMgrError]:
-        return classify_error(err, self.host, operation, self._secrets, display_name=self.described_as,
-                              target_key=self.target_key)
+    def _classify(self, err: BaseException, operation: str) -> ConfigMgrError | None:
+        return classify_error(
+            err, self.host, operation, self._secrets, display_name=self.described_as, target_key=self.target_key
+        )
 
     def close(self) -> None:
         transport, self._transport = self._transport, None
         if transport is not None:
             try:
                 transport.close()
-            except Exception:   # noqa: BLE001 - the host may already be gone; nothing left to release
+            except Exception:  # noqa: BLE001 - the host may already be gone; nothing left to release
                 pass
 
     # -- running -------------------------------------------------------------------------------------
-    def call_limit(self, timeout: Optional[float] = None) -> float:
+    def call_limit(self, timeout: float | None = None) -> float:
         """The deadline of one pipeline in seconds: `timeout`, else `command_timeout`, else
         max(DEFAULT_CALL_BUDGET, CALL_BUDGET_READS * read_timeout) (600 s with the default read_timeout of 30)."""
         for limit in (timeout, self.command_timeout):
             if limit is not None:
                 if limit <= 0:
-                    raise ValueError("a pipeline deadline must be > 0 seconds, got %r" % (limit,))
+                    raise ValueError(f"a pipeline deadline must be > 0 seconds, got {limit!r}")
                 return float(limit)
         return max(DEFAULT_CALL_BUDGET, CALL_BUDGET_READS * float(self.options.read_timeout))
 
-    def run(self, pipeline: Pipeline, *, idempotent: bool = False, timeout: Optional[float] = None,
-            rebuild: Optional[Callable[[], Pipeline]] = None) -> PipelineResult:
+    def run(
+        self,
+        pipeline: Pipeline,
+        *,
+        idempotent: bool = False,
+        timeout: float | None = None,
+        rebuild: Callable[[], Pipeline] | None = None,
+    ) -> PipelineResult:
         """Run all statements in one round trip, within a deadline (`call_limit(timeout)`); past it, or when the
         poll loop makes no progress, CallTimeout. `idempotent` pipelines (reads) are retried once on a fresh
         pool after a failure whose reason is in RETRY_REASONS; mutations never are. The fresh pool has a new
@@ -174,28 +190,30 @@ class Session:
                 check_scripts(pipeline.statements)
             outcome = self._invoke(pipeline, marker, limit, idempotent)
         self.pipelines_run += 1
-        return split_outcome(outcome, pipeline, marker, self.host, limit, display_name=self.described_as,
-                             target_key=self.target_key)
+        return split_outcome(
+            outcome, pipeline, marker, self.host, limit, display_name=self.described_as, target_key=self.target_key
+        )
 
-    def _invoke(self, pipeline: Pipeline, marker: str, limit: Optional[float], idempotent: bool = False) -> RawOutcome:
+    def _invoke(self, pipeline: Pipeline, marker: str, limit: float | None, idempotent: bool = False) -> RawOutcome:
         transport = self._transport
         if transport is None:
             raise RuntimeError("the session is not open")
         deadline = time.monotonic() + limit if limit else None
         try:
             outcome = transport.invoke(pipeline.statements, marker, deadline)
-        except Exception as err:   # noqa: BLE001 - classified below
+        except Exception as err:  # noqa: BLE001 - classified below
             failure = self._classify(err, pipeline.operation)
             if failure is None:
                 raise
-            self.close()         # the pool is in an unknown state: the next run opens a new one
+            self.close()  # the pool is in an unknown state: the next run opens a new one
             if not idempotent and _answer_lost(failure, transport):
                 mark_outcome_unknown(failure)
             raise failure from err
-        late = call_timeout(outcome, pipeline, marker, self.host, limit, display_name=self.described_as,
-                            target_key=self.target_key)
+        late = call_timeout(
+            outcome, pipeline, marker, self.host, limit, display_name=self.described_as, target_key=self.target_key
+        )
         if late is not None:
-            self.close()         # the pipeline may still run there (hung) or the pool lost track: start afresh
+            self.close()  # the pipeline may still run there (hung) or the pool lost track: start afresh
             if not idempotent:
                 mark_outcome_unknown(late)
             raise late
@@ -209,20 +227,28 @@ def _answer_lost(failure: ConfigMgrError, transport: Any) -> bool:
     if isinstance(failure, HostUnreachable):
         return sent and failure.reason in LOST_ANSWER_REASONS
     if isinstance(failure, RemoteFault):
-        return accepted          # refused at the Command: it did not run; later (shell gone while polling): unknown
+        return accepted  # refused at the Command: it did not run; later (shell gone while polling): unknown
     return False
 
 
-def describe_host(name: str, address: str, port: Optional[int] = None) -> str:
+def describe_host(name: str, address: str, port: int | None = None) -> str:
     """`name`, or `name (address:port)` when the address (or an explicit port) says more, for messages."""
     if address.lower() == name.lower() and not port:
         return name
-    return "%s (%s%s)" % (name, address, ":%s" % port if port else "")
+    shown_port = f":{port}" if port else ""
+    return f"{name} ({address}{shown_port})"
 
 
-def call_timeout(outcome: RawOutcome, pipeline: Pipeline, marker: str, host: str,
-                 limit: Optional[float] = None, *, display_name: Optional[str] = None,
-                 target_key: Optional[str] = None) -> Optional[CallTimeout]:
+def call_timeout(
+    outcome: RawOutcome,
+    pipeline: Pipeline,
+    marker: str,
+    host: str,
+    limit: float | None = None,
+    *,
+    display_name: str | None = None,
+    target_key: str | None = None,
+) -> CallTimeout | None:
     """The CallTimeout for an outcome whose poll loop hit the deadline or made no progress, else None. Past the
     deadline it names the statement that was running (the one after the last marker received); without progress
     (an answer was lost: which statements ran is not known) the statements from there to the end."""
@@ -233,26 +259,45 @@ def call_timeout(outcome: RawOutcome, pipeline: Pipeline, marker: str, host: str
     first = groups[min(current, len(groups) - 1)][0]
     if outcome.timed_out:
         statement = pipeline.statements[first].describe()
-        message = "no answer within %s s while running %s (the call was stopped)" % (_seconds(limit), statement)
+        message = f"no answer within {_seconds(limit)} s while running {statement} (the call was stopped)"
         reason = "deadline"
     else:
         statement = "; ".join(s.describe() for s in pipeline.statements[first:])
-        message = ("no progress while waiting for the end of %s: %d answers in a row came back at once with nothing "
-                   "new (a lost answer?); stopped after %.1f s" % (statement, NO_PROGRESS_POLLS, outcome.waited))
+        message = (
+            f"no progress while waiting for the end of {statement}: {NO_PROGRESS_POLLS} answers in a row came back at once with nothing "
+            f"new (a lost answer?); stopped after {outcome.waited:.1f} s"
+        )
         reason = "no_progress"
-    return CallTimeout(message, host, pipeline.operation, reason=reason, limit=limit, waited=outcome.waited,
-                       polls=outcome.polls, statement=statement, display_name=display_name, target_key=target_key)
+    return CallTimeout(
+        message,
+        host,
+        pipeline.operation,
+        reason=reason,
+        limit=limit,
+        waited=outcome.waited,
+        polls=outcome.polls,
+        statement=statement,
+        display_name=display_name,
+        target_key=target_key,
+    )
 
 
-def _seconds(limit: Optional[float]) -> str:
+def _seconds(limit: float | None) -> str:
     if limit is None:
         return "?"
-    return "%d" % limit if float(limit).is_integer() else "%.1f" % limit
+    return f"{int(limit)}" if float(limit).is_integer() else f"{limit:.1f}"
 
 
-def split_outcome(outcome: RawOutcome, pipeline: Pipeline, marker: str, host: str,
-                  limit: Optional[float] = None, *, display_name: Optional[str] = None,
-                  target_key: Optional[str] = None) -> PipelineResult:
+def split_outcome(
+    outcome: RawOutcome,
+    pipeline: Pipeline,
+    marker: str,
+    host: str,
+    limit: float | None = None,
+    *,
+    display_name: str | None = None,
+    target_key: str | None = None,
+) -> PipelineResult:
     """Split the output stream on the markers (one per segment, see pipeline.segments); turn a failure into
     CommandFailed for the failing statement."""
     results = [StatementResult(i) for i in range(len(pipeline.statements))]
@@ -271,16 +316,29 @@ def split_outcome(outcome: RawOutcome, pipeline: Pipeline, marker: str, host: st
     if late is not None:
         raise late
     if outcome.failed:
-        info = errors[-1] if errors else ErrorInfo("the pipeline failed without an error record", "NotSpecified", "",
-                                                   None, None, None)
+        info = (
+            errors[-1]
+            if errors
+            else ErrorInfo("the pipeline failed without an error record", "NotSpecified", "", None, None, None)
+        )
         failing = _failing(info, group, pipeline.statements)
         statement = pipeline.statements[failing]
-        raise CommandFailed(info.message, host, statement.describe(), category=info.category,
-                            fully_qualified_error_id=info.fully_qualified_error_id, target=info.target,
-                            script_position=info.script_position,
-                            operation=_operation(pipeline, statement), statement_index=failing,
-                            partial=[r.output for r in results[:failing]], display_name=display_name,
-                            target_key=target_key, cmdlet=info.command, output=results[failing].output)
+        raise CommandFailed(
+            info.message,
+            host,
+            statement.describe(),
+            category=info.category,
+            fully_qualified_error_id=info.fully_qualified_error_id,
+            target=info.target,
+            script_position=info.script_position,
+            operation=_operation(pipeline, statement),
+            statement_index=failing,
+            partial=[r.output for r in results[:failing]],
+            display_name=display_name,
+            target_key=target_key,
+            cmdlet=info.command,
+            output=results[failing].output,
+        )
     for info in errors:
         results[_owner(info, pipeline.statements)].errors.append(info)
     return PipelineResult(results, warnings=list(outcome.warnings))
@@ -298,7 +356,7 @@ def _failing(info: ErrorInfo, group: list[int], statements: list[Statement]) -> 
 
 def _operation(pipeline: Pipeline, statement: Statement) -> str:
     if statement.label:
-        return "%s (%s)" % (pipeline.operation, statement.label)
+        return f"{pipeline.operation} ({statement.label})"
     return pipeline.operation
 
 
@@ -318,15 +376,15 @@ class LibraryErrors:
     are imported on first use (the action plugins report a missing pypsrp themselves); without them only the
     standard library's types are known."""
 
-    fault: tuple[type, ...] = ()                        # WSManFaultError
-    auth: tuple[type, ...] = ()                         # pypsrp AuthenticationError, every pyspnego error
-    http: tuple[type, ...] = ()                         # WinRMTransportError: an HTTP status (401 is auth)
+    fault: tuple[type, ...] = ()  # WSManFaultError
+    auth: tuple[type, ...] = ()  # pypsrp AuthenticationError, every pyspnego error
+    http: tuple[type, ...] = ()  # WinRMTransportError: an HTTP status (401 is auth)
     tls: tuple[type, ...] = (ssl.SSLError,)
-    timeout: tuple[type, ...] = (TimeoutError,)         # socket.timeout is TimeoutError
-    not_timeout: tuple[type, ...] = ()                  # urllib3 NewConnectionError: a ConnectTimeoutError by class
-    connection: tuple[type, ...] = (ConnectionError,)   # refused, reset, aborted, broken pipe
-    dns: tuple[type, ...] = (socket.gaierror,)          # looked for in the whole cause chain
-    protocol: tuple[type, ...] = ()                     # anything else pypsrp / requests / urllib3 raise
+    timeout: tuple[type, ...] = (TimeoutError,)  # socket.timeout is TimeoutError
+    not_timeout: tuple[type, ...] = ()  # urllib3 NewConnectionError: a ConnectTimeoutError by class
+    connection: tuple[type, ...] = (ConnectionError,)  # refused, reset, aborted, broken pipe
+    dns: tuple[type, ...] = (socket.gaierror,)  # looked for in the whole cause chain
+    protocol: tuple[type, ...] = ()  # anything else pypsrp / requests / urllib3 raise
 
 
 @functools.lru_cache(maxsize=1)
@@ -339,8 +397,9 @@ def library_errors() -> LibraryErrors:
     except ImportError:
         return LibraryErrors()
     base = LibraryErrors()
-    try:    # pypsrp[kerberos]: pyspnego's kinit with a password lets krb5's own error through (wrong password, no KDC)
+    try:  # pypsrp[kerberos]: pyspnego's kinit with a password lets krb5's own error through (wrong password, no KDC)
         from krb5 import Krb5Error
+
         kerberos: tuple[type, ...] = (Krb5Error,)
     except ImportError:
         kerberos = ()
@@ -353,15 +412,22 @@ def library_errors() -> LibraryErrors:
         tls=(rq.SSLError, u3.SSLError) + base.tls,
         timeout=(rq.Timeout, u3.TimeoutError) + base.timeout,
         not_timeout=(u3.NewConnectionError,),
-        connection=(rq.ConnectionError, rq.ChunkedEncodingError, u3.ProxyError, u3.NewConnectionError) + base.connection,
+        connection=(rq.ConnectionError, rq.ChunkedEncodingError, u3.ProxyError, u3.NewConnectionError)
+        + base.connection,
         dns=resolution + base.dns,
         protocol=(WinRMError, rq.RequestException, u3.HTTPError),
     )
 
 
 # Resolver messages (glibc, macOS, Windows) for an error whose cause chain was flattened into its text.
-_DNS_TEXT = ("name or service not known", "nodename nor servname", "getaddrinfo", "temporary failure in name resolution",
-             "no address associated with hostname", "failed to resolve")
+_DNS_TEXT = (
+    "name or service not known",
+    "nodename nor servname",
+    "getaddrinfo",
+    "temporary failure in name resolution",
+    "no address associated with hostname",
+    "failed to resolve",
+)
 
 
 def _causes(err: BaseException) -> Iterator[BaseException]:
@@ -375,27 +441,45 @@ def _causes(err: BaseException) -> Iterator[BaseException]:
             continue
         seen.add(id(current))
         yield current
-        todo.extend(x for x in (current.__cause__, current.__context__, getattr(current, "reason", None), *current.args)
-                    if isinstance(x, BaseException))
+        todo.extend(
+            x
+            for x in (current.__cause__, current.__context__, getattr(current, "reason", None), *current.args)
+            if isinstance(x, BaseException)
+        )
 
 
-def classify_error(err: BaseException, host: str, operation: str, secrets: tuple[Optional[str], ...] = (), *,
-                   display_name: Optional[str] = None, target_key: Optional[str] = None) -> Optional[ConfigMgrError]:
+def classify_error(
+    err: BaseException,
+    host: str,
+    operation: str,
+    secrets: tuple[str | None, ...] = (),
+    *,
+    display_name: str | None = None,
+    target_key: str | None = None,
+) -> ConfigMgrError | None:
     """classify_fault, then classify_transport_error: our exception for a pypsrp / requests / pyspnego error, made
     with the target it names (`host`, `display_name`, `target_key`)."""
-    return (classify_fault(err, host, operation, secrets, display_name=display_name, target_key=target_key)
-            or classify_transport_error(err, host, operation, secrets, display_name=display_name, target_key=target_key))
+    return classify_fault(
+        err, host, operation, secrets, display_name=display_name, target_key=target_key
+    ) or classify_transport_error(err, host, operation, secrets, display_name=display_name, target_key=target_key)
 
 
-def classify_fault(err: BaseException, host: str, operation: str, secrets: tuple[Optional[str], ...] = (), *,
-                   display_name: Optional[str] = None, target_key: Optional[str] = None) -> Optional[ConfigMgrError]:
+def classify_fault(
+    err: BaseException,
+    host: str,
+    operation: str,
+    secrets: tuple[str | None, ...] = (),
+    *,
+    display_name: str | None = None,
+    target_key: str | None = None,
+) -> ConfigMgrError | None:
     """A WSManFault: RemoteFault (failed, with its code) unless it is an authentication / access, connection or
     timeout fault, which stay HostUnreachable. None when `err` is not a WSManFault."""
     if not isinstance(err, library_errors().fault):
         return None
     code = getattr(err, "code", None)
     try:
-        number: Optional[int] = int(code) if code is not None else None
+        number: int | None = int(code) if code is not None else None
     except (TypeError, ValueError):
         number = None
     reason = _redact(str(getattr(err, "reason", None) or err), secrets)
@@ -404,25 +488,38 @@ def classify_fault(err: BaseException, host: str, operation: str, secrets: tuple
         return HostUnreachable(message, host, operation, kind, display_name=display_name, target_key=target_key)
 
     if number in AUTH_FAULTS:
-        return unreachable("access denied for the configured user (%s)" % _short(reason), "auth")
+        return unreachable(f"access denied for the configured user ({_short(reason)})", "auth")
     if number in CONNECTION_FAULTS:
-        return unreachable("connection failed: %s" % _short(reason), "connection")
+        return unreachable(f"connection failed: {_short(reason)}", "connection")
     if number in TIMEOUT_FAULTS:
-        return unreachable("timed out: %s" % _short(reason), "timeout")
-    return RemoteFault(_short(reason), host, operation, number if number is not None else code, reason=reason,
-                       display_name=display_name, target_key=target_key)
+        return unreachable(f"timed out: {_short(reason)}", "timeout")
+    return RemoteFault(
+        _short(reason),
+        host,
+        operation,
+        number if number is not None else code,
+        reason=reason,
+        display_name=display_name,
+        target_key=target_key,
+    )
 
 
-def _redact(text: str, secrets: tuple[Optional[str], ...]) -> str:
+def _redact(text: str, secrets: tuple[str | None, ...]) -> str:
     for secret in secrets:
         if secret:
             text = text.replace(secret, "********")
     return text
 
 
-def classify_transport_error(err: BaseException, host: str, operation: str, secrets: tuple[Optional[str], ...] = (),
-                             *, display_name: Optional[str] = None,
-                             target_key: Optional[str] = None) -> Optional[HostUnreachable]:
+def classify_transport_error(
+    err: BaseException,
+    host: str,
+    operation: str,
+    secrets: tuple[str | None, ...] = (),
+    *,
+    display_name: str | None = None,
+    target_key: str | None = None,
+) -> HostUnreachable | None:
     """Map pypsrp / requests / urllib3 / pyspnego / socket errors to HostUnreachable with a reason (auth, tls,
     timeout, dns, connection, protocol); None when it is not a transport error."""
     types = library_errors()
@@ -434,31 +531,37 @@ def classify_transport_error(err: BaseException, host: str, operation: str, secr
 
     if isinstance(err, types.auth) or (isinstance(err, types.http) and getattr(err, "code", None) == 401):
         hint = _kerberos_hint(lowered)
-        return unreachable("authentication failed for the configured user (%s)%s" % (_short(text), hint), "auth")
+        return unreachable(f"authentication failed for the configured user ({_short(text)}){hint}", "auth")
     if isinstance(err, types.tls) or "certificate verify failed" in lowered:
-        return unreachable("TLS failure: %s; check cert_validation / ca_cert" % _short(text), "tls")
+        return unreachable(f"TLS failure: {_short(text)}; check cert_validation / ca_cert", "tls")
     if isinstance(err, types.timeout) and not isinstance(err, types.not_timeout):
-        return unreachable("timed out: %s" % _short(text), "timeout")
+        return unreachable(f"timed out: {_short(text)}", "timeout")
     if isinstance(err, types.connection + types.dns):
         if any(isinstance(cause, types.dns) for cause in _causes(err)) or any(m in lowered for m in _DNS_TEXT):
-            return unreachable("cannot resolve the host name: %s" % _short(text), "dns")
-        return unreachable("connection failed: %s" % _short(text), "connection")
+            return unreachable(f"cannot resolve the host name: {_short(text)}", "dns")
+        return unreachable(f"connection failed: {_short(text)}", "connection")
     if isinstance(err, types.protocol):
-        return unreachable("WinRM/PSRP failure: %s" % _short(text), "protocol")
+        return unreachable(f"WinRM/PSRP failure: {_short(text)}", "protocol")
     return None
 
 
 # What MIT Kerberos says (through pyspnego / krb5, lower-cased) -> what to fix.
 _KERBEROS_HINTS = (
-    (re.compile(r"cannot (contact any|find) kdc for realm"),
-     "no KDC answered for the user's realm: check the realm's kdc entries in krb5.conf (KRB5_CONFIG) and that the KDC "
-     "is reachable (port 88)"),
+    (
+        re.compile(r"cannot (contact any|find) kdc for realm"),
+        "no KDC answered for the user's realm: check the realm's kdc entries in krb5.conf (KRB5_CONFIG) and that the KDC "
+        "is reachable (port 88)",
+    ),
     (re.compile(r"preauthentication failed"), "the KDC refused the password: check ansible_password for this user"),
-    (re.compile(r"\bclient '[^']*' not found in kerberos database"),
-     "the KDC knows no such user: set ansible_user to the user's UPN (user@REALM)"),
-    (re.compile(r"\bserver \S+ not found in kerberos database"),
-     "the KDC knows no such service principal (SPN): set ansible_psrp_negotiate_hostname_override to the host's FQDN "
-     "that carries it (an IP address has none) and ansible_psrp_negotiate_service to its service class (HTTP or host)"),
+    (
+        re.compile(r"\bclient '[^']*' not found in kerberos database"),
+        "the KDC knows no such user: set ansible_user to the user's UPN (user@REALM)",
+    ),
+    (
+        re.compile(r"\bserver \S+ not found in kerberos database"),
+        "the KDC knows no such service principal (SPN): set ansible_psrp_negotiate_hostname_override to the host's FQDN "
+        "that carries it (an IP address has none) and ansible_psrp_negotiate_service to its service class (HTTP or host)",
+    ),
 )
 
 

@@ -3,12 +3,14 @@
 Kept apart from session.py so the session logic (retries, splitting, error translation) can be tested
 with a fake transport, and so pypsrp is imported only when a real connection is made.
 """
+
 from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional, Protocol
+from typing import Any, Protocol
 
 from .options import ConnectionOptions
 from .pipeline import SWITCH, ScriptCommand, Statement, check_scripts, segment_starts
@@ -17,14 +19,14 @@ from .values import PSDict
 
 @dataclass
 class RawOutcome:
-    output: list[Any] = field(default_factory=list)        # pypsrp objects, markers included
-    errors: list[Any] = field(default_factory=list)        # pypsrp ErrorRecords (non-terminating + terminating)
-    warnings: list[Any] = field(default_factory=list)      # warning messages (str)
-    failed: bool = False                              # pipeline ended Failed (terminating error)
-    timed_out: bool = False                           # our deadline passed; the pipeline was stopped
-    stalled: bool = False                             # no progress (see poll_until_done); the pipeline was stopped
-    polls: int = 0                                    # Receive requests made for the pipeline
-    waited: float = 0.0                               # seconds from the Command to the end of the poll loop
+    output: list[Any] = field(default_factory=list)  # pypsrp objects, markers included
+    errors: list[Any] = field(default_factory=list)  # pypsrp ErrorRecords (non-terminating + terminating)
+    warnings: list[Any] = field(default_factory=list)  # warning messages (str)
+    failed: bool = False  # pipeline ended Failed (terminating error)
+    timed_out: bool = False  # our deadline passed; the pipeline was stopped
+    stalled: bool = False  # no progress (see poll_until_done); the pipeline was stopped
+    polls: int = 0  # Receive requests made for the pipeline
+    waited: float = 0.0  # seconds from the Command to the end of the poll loop
 
 
 class Transport(Protocol):
@@ -35,7 +37,7 @@ class Transport(Protocol):
     accepted: bool
 
     def open(self) -> None: ...
-    def invoke(self, statements: list[Statement], marker: str, deadline: Optional[float]) -> RawOutcome: ...
+    def invoke(self, statements: list[Statement], marker: str, deadline: float | None) -> RawOutcome: ...
     def close(self) -> None: ...
 
 
@@ -57,13 +59,21 @@ def _fingerprint(ps: Any) -> tuple[Any, ...]:
     streams = getattr(ps, "streams", None)
     fragmenter = getattr(getattr(ps, "runspace_pool", None), "_fragmenter", None)
     partial = getattr(fragmenter, "incoming_buffer", None)
-    pending = tuple(sorted((key, value.get("id")) for key, value in partial.items())) if isinstance(partial, dict) else ()
+    pending = (
+        tuple(sorted((key, value.get("id")) for key, value in partial.items())) if isinstance(partial, dict) else ()
+    )
     return (ps.state, len(ps.output), pending) + tuple(len(getattr(streams, name, None) or ()) for name in _STREAMS)
 
 
-def poll_until_done(ps: Any, deadline: Optional[float], operation_timeout: float, running: Any, *,
-                    clock: Callable[[], float] = time.monotonic,
-                    sleep: Callable[[float], None] = time.sleep) -> tuple[Optional[str], int]:
+def poll_until_done(
+    ps: Any,
+    deadline: float | None,
+    operation_timeout: float,
+    running: Any,
+    *,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> tuple[str | None, int]:
     """Poll a begun pypsrp PowerShell (`ps.state`, `ps.output`, `ps.streams`, `ps.poll_invoke(timeout=)`) while its
     state is `running`. Returns (None, polls) when it ended, ("deadline", polls) when `deadline` (a `clock()` value)
     passed, ("no_progress", polls) after NO_PROGRESS_POLLS idle polls in a row. Each Receive waits at most until the
@@ -136,8 +146,8 @@ class PypsrpTransport:
     def __init__(self, options: ConnectionOptions) -> None:
         self.options = options
         self._pool: Any = None
-        self.sent = False           # of the last invoke: the Command request went out
-        self.accepted = False       # of the last invoke: the host answered the Command (the pipeline exists there)
+        self.sent = False  # of the last invoke: the Command request went out
+        self.accepted = False  # of the last invoke: the host answered the Command (the pipeline exists there)
 
     def open(self) -> None:
         from pypsrp.powershell import RunspacePool
@@ -152,7 +162,7 @@ class PypsrpTransport:
             raise
         self._pool = pool
 
-    def invoke(self, statements: list[Statement], marker: str, deadline: Optional[float]) -> RawOutcome:
+    def invoke(self, statements: list[Statement], marker: str, deadline: float | None) -> RawOutcome:
         from pypsrp.complex_objects import PSInvocationState
         from pypsrp.powershell import PowerShell
 
@@ -161,7 +171,7 @@ class PypsrpTransport:
         add_statements(ps, statements, marker)
         outcome = RawOutcome()
         started = time.monotonic()
-        self.sent = True            # from here on a lost answer means the pipeline may have run
+        self.sent = True  # from here on a lost answer means the pipeline may have run
         ps.begin_invoke()
         self.accepted = True
         ended, outcome.polls = poll_until_done(ps, deadline, self.options.operation_timeout, PSInvocationState.RUNNING)
@@ -171,7 +181,7 @@ class PypsrpTransport:
             outcome.stalled = ended == "no_progress"
             try:
                 ps.stop()
-            except Exception:   # noqa: BLE001 - best effort: the deadline / no-progress error is what we report
+            except Exception:  # noqa: BLE001 - best effort: the deadline / no-progress error is what we report
                 pass
         outcome.output = list(ps.output)
         outcome.errors = list(ps.streams.error)
@@ -191,5 +201,5 @@ class PypsrpTransport:
 def _quiet_close(wsman: Any) -> None:
     try:
         wsman.close()
-    except Exception:   # noqa: BLE001 - closing a dead connection must not hide the real error
+    except Exception:  # noqa: BLE001 - closing a dead connection must not hide the real error
         pass

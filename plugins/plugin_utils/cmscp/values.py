@@ -4,6 +4,7 @@ PSObject -> PSDict (a dict of its properties, with .type_names), enum -> its nam
 lists/dicts recursively. pypsrp returns DateTime values as their round-trip text, so strings in exactly that
 shape are parsed back (a plain string property never has that exact form in the ConfigMgr objects we read).
 """
+
 from __future__ import annotations
 
 import re
@@ -11,17 +12,43 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from queue import Queue
-from typing import Any, Optional
+from typing import Any
 
-_DOTNET_DATETIME = re.compile(
-    r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,7}))?(Z|[+-]\d{2}:\d{2})?$")
+_DOTNET_DATETIME = re.compile(r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,7}))?(Z|[+-]\d{2}:\d{2})?$")
 
 ERROR_CATEGORIES = (
-    "NotSpecified", "OpenError", "CloseError", "DeviceError", "DeadlockDetected", "InvalidArgument", "InvalidData",
-    "InvalidOperation", "InvalidResult", "InvalidType", "MetadataError", "NotImplemented", "NotInstalled",
-    "ObjectNotFound", "OperationStopped", "OperationTimeout", "SyntaxError", "ParserError", "PermissionDenied",
-    "ResourceBusy", "ResourceExists", "ResourceUnavailable", "ReadError", "WriteError", "FromStdErr", "SecurityError",
-    "ProtocolError", "ConnectionError", "AuthenticationError", "LimitsExceeded", "QuotaExceeded", "NotEnabled",
+    "NotSpecified",
+    "OpenError",
+    "CloseError",
+    "DeviceError",
+    "DeadlockDetected",
+    "InvalidArgument",
+    "InvalidData",
+    "InvalidOperation",
+    "InvalidResult",
+    "InvalidType",
+    "MetadataError",
+    "NotImplemented",
+    "NotInstalled",
+    "ObjectNotFound",
+    "OperationStopped",
+    "OperationTimeout",
+    "SyntaxError",
+    "ParserError",
+    "PermissionDenied",
+    "ResourceBusy",
+    "ResourceExists",
+    "ResourceUnavailable",
+    "ReadError",
+    "WriteError",
+    "FromStdErr",
+    "SecurityError",
+    "ProtocolError",
+    "ConnectionError",
+    "AuthenticationError",
+    "LimitsExceeded",
+    "QuotaExceeded",
+    "NotEnabled",
 )
 
 
@@ -29,7 +56,7 @@ class PSDict(dict[str, Any]):
     """The properties of a PSObject; `type_names` keeps its .NET type names (most specific first)."""
 
     type_names: tuple[str, ...] = ()
-    raw: Any = None         # the pypsrp object, so it can be passed back as a parameter value
+    raw: Any = None  # the pypsrp object, so it can be passed back as a parameter value
 
     def __init__(self, *args: Any, type_names: tuple[str, ...] = (), raw: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -37,7 +64,7 @@ class PSDict(dict[str, Any]):
         self.raw = raw
 
 
-def parse_datetime(text: str) -> Optional[datetime]:
+def parse_datetime(text: str) -> datetime | None:
     """Parse .NET round-trip DateTime text; no offset (DateTimeKind Unspecified) is taken as UTC."""
     m = _DOTNET_DATETIME.match(text)
     if not m:
@@ -58,7 +85,7 @@ def parse_datetime(text: str) -> Optional[datetime]:
 
 def to_python(value: Any, _depth: int = 0) -> Any:
     """Convert one deserialized value (recursively)."""
-    if _depth > 40:     # cyclic references (Ref ids) cannot go deeper than this in real data
+    if _depth > 40:  # cyclic references (Ref ids) cannot go deeper than this in real data
         return str(value)
     if value is None or isinstance(value, (bool, int, float)):
         return value
@@ -112,9 +139,9 @@ class ErrorInfo:
     category: str
     fully_qualified_error_id: str
     target: Any
-    command: Optional[str]
-    script_position: Optional[str]
-    reason: Optional[str] = None
+    command: str | None
+    script_position: str | None
+    reason: str | None = None
 
 
 def error_info(record: Any) -> ErrorInfo:
@@ -129,13 +156,20 @@ def error_info(record: Any) -> ErrorInfo:
     if not target:
         target_obj = getattr(record, "target_object", None)
         target = to_python(target_obj) if target_obj is not None else None
-    command = getattr(record, "invocation_name", None) or getattr(record, "command_name", None) \
+    command = (
+        getattr(record, "invocation_name", None)
+        or getattr(record, "command_name", None)
         or getattr(record, "activity", None)
-    return ErrorInfo(message=message, category=category,
-                     fully_qualified_error_id=str(getattr(record, "fq_error", None) or ""),
-                     target=target, command=command,
-                     script_position=getattr(record, "invocation_position_message", None),
-                     reason=getattr(record, "reason", None))
+    )
+    return ErrorInfo(
+        message=message,
+        category=category,
+        fully_qualified_error_id=str(getattr(record, "fq_error", None) or ""),
+        target=target,
+        command=command,
+        script_position=getattr(record, "invocation_position_message", None),
+        reason=getattr(record, "reason", None),
+    )
 
 
 def _record_message(record: Any) -> str:

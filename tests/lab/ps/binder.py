@@ -4,12 +4,14 @@ Name matching follows MergedCommandParameterMetadata.GetMatchingParameter (Power
 exact name or alias first, then unique prefix over names and aliases, and when a prefix is ambiguous a
 single cmdlet-declared match wins over common parameters. Messages: ParameterBinderStrings.resx.
 """
+
 from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any
 
 from psrpcore.types import PSCredential, PSSecureString
 
@@ -22,14 +24,14 @@ PBVE = "System.Management.Automation.ParameterBindingValidationException"
 # An explicit $null argument (`-Name $null`, a splatted key whose value is $null). A plain None in ``parameters``
 # means a bare parameter (no argument), as in the PSRP command metadata.
 NULL = type("NullArgument", (), {"__repr__": lambda self: "$null"})()
-INT_RANGES = {"int32": (-2**31, 2**31 - 1), "uint32": (0, 2**32 - 1), "int64": (-2**63, 2**63 - 1)}
+INT_RANGES = {"int32": (-(2**31), 2**31 - 1), "uint32": (0, 2**32 - 1), "int64": (-(2**63), 2**63 - 1)}
 INT_NAMES = {"int32": "Int32", "uint32": "UInt32", "int64": "Int64"}
 
 
 @dataclass
 class BoundArgs:
     set_name: str
-    values: dict[str, Any] = field(default_factory=dict)      # canonical parameter name -> converted value
+    values: dict[str, Any] = field(default_factory=dict)  # canonical parameter name -> converted value
 
     def _key(self, name: str) -> str | None:
         return next((k for k in self.values if k.lower() == name.lower()), None)
@@ -83,10 +85,15 @@ class _Binding:
             if len(declared) == 1:
                 return declared[0]
             names = "".join(f" -{p.name}" for p in hits)
-            raise self.error("AmbiguousParameter", f"Parameter cannot be processed because the parameter name '{name}' is "
-                             f"ambiguous. Possible matches include:{names}.")
+            raise self.error(
+                "AmbiguousParameter",
+                f"Parameter cannot be processed because the parameter name '{name}' is "
+                f"ambiguous. Possible matches include:{names}.",
+            )
         if not hits:
-            raise self.error("NamedParameterNotFound", f"A parameter cannot be found that matches parameter name '{name}'.")
+            raise self.error(
+                "NamedParameterNotFound", f"A parameter cannot be found that matches parameter name '{name}'."
+            )
         return hits[0]
 
     def narrow(self, p: P) -> None:
@@ -99,13 +106,18 @@ class _Binding:
 
     def ambiguous_set(self) -> TerminatingError:
         # 5.1 text; PowerShell 7 appends "One or few of the parameters ..." (ParameterBinderStrings.resx).
-        return self.error("AmbiguousParameterSet", "Parameter set cannot be resolved using the specified named parameters.")
+        return self.error(
+            "AmbiguousParameterSet", "Parameter set cannot be resolved using the specified named parameters."
+        )
 
     def add(self, p: P, raw: Any, bare: bool = False) -> None:
         if p.name in self.bound:
-            raise self.error("ParameterAlreadyBound", f"Cannot bind parameter because parameter '{p.name}' is specified more "
-                             "than once. To provide multiple values to parameters that can accept multiple values, use the "
-                             "array syntax. For example, \"-parameter value1,value2,value3\".")
+            raise self.error(
+                "ParameterAlreadyBound",
+                f"Cannot bind parameter because parameter '{p.name}' is specified more "
+                "than once. To provide multiple values to parameters that can accept multiple values, use the "
+                'array syntax. For example, "-parameter value1,value2,value3".',
+            )
         self.bound[p.name] = self.convert(p, raw, bare)
         self.params[p.name] = p
         self.narrow(p)
@@ -116,11 +128,18 @@ class _Binding:
             return True if bare or raw is None else self.to_bool(p, raw)
         if raw is None:
             if bare:
-                raise self.error("MissingArgument", f"Missing an argument for parameter '{p.name}'. Specify a parameter of "
-                                 f"type '{p.net_type}' and try again.")
+                raise self.error(
+                    "MissingArgument",
+                    f"Missing an argument for parameter '{p.name}'. Specify a parameter of "
+                    f"type '{p.net_type}' and try again.",
+                )
             if any(p.mandatory_in(s) for s in self.spec.sets):
-                raise self.error("ParameterArgumentValidationErrorNullNotAllowed",
-                                 f"Cannot bind argument to parameter '{p.name}' because it is null.", "InvalidData", PBVE)
+                raise self.error(
+                    "ParameterArgumentValidationErrorNullNotAllowed",
+                    f"Cannot bind argument to parameter '{p.name}' because it is null.",
+                    "InvalidData",
+                    PBVE,
+                )
             return None
         if p.type in ("securestring", "pscredential"):
             return self.to_secret(p, raw)
@@ -131,8 +150,9 @@ class _Binding:
             return [self.scalar(p, kind[:-2], v) for v in items]
         if isinstance(value, list) and kind not in ("object", "string"):
             if len(value) != 1:
-                raise self.cannot_convert(p, f'Cannot convert the "System.Object[]" value of type '
-                                          f'"System.Object[]" to type "{p.net_type}".')
+                raise self.cannot_convert(
+                    p, f'Cannot convert the "System.Object[]" value of type "System.Object[]" to type "{p.net_type}".'
+                )
             value = value[0]
         return self.scalar(p, kind, value)
 
@@ -160,10 +180,13 @@ class _Binding:
             return self.to_timespan(p, value)
         if kind == "hashtable":
             if not isinstance(value, dict):
-                raise self.cannot_convert(p, f'Cannot convert the "{_text(value)}" value of type '
-                                          f'"{_net_of(value)}" to type "System.Collections.Hashtable".')
+                raise self.cannot_convert(
+                    p,
+                    f'Cannot convert the "{_text(value)}" value of type '
+                    f'"{_net_of(value)}" to type "System.Collections.Hashtable".',
+                )
             return value
-        return _text(value)                                          # uri, scriptblock
+        return _text(value)  # uri, scriptblock
 
     def require_live(self, p: P, value: Any) -> Any:
         """A live-typed parameter takes only a live object of that type. A Deserialized.* property bag (what a client
@@ -173,15 +196,20 @@ class _Binding:
         want = p.live_type or ""
         if isinstance(value, LabObject) and not value.deserialized and want in value.type_names:
             return value
-        raise self.cannot_convert(p, f'Cannot convert the "{_text(value)}" value of type "{_type_of(value)}" to type '
-                                  f'"{want}".')
+        raise self.cannot_convert(
+            p, f'Cannot convert the "{_text(value)}" value of type "{_type_of(value)}" to type "{want}".'
+        )
 
     def validate_set(self, p: P, value: str) -> str:
         if p.values and value.lower() not in (v.lower() for v in p.values):
-            raise self.error("ParameterArgumentValidationError",
-                             f"Cannot validate argument on parameter '{p.name}'. The argument \"{value}\" does not belong to "
-                             f"the set \"{','.join(p.values)}\" specified by the ValidateSet attribute. Supply an argument "
-                             "that is in the set and then try the command again.", "InvalidData", PBVE)
+            raise self.error(
+                "ParameterArgumentValidationError",
+                f"Cannot validate argument on parameter '{p.name}'. The argument \"{value}\" does not belong to "
+                f'the set "{",".join(p.values)}" specified by the ValidateSet attribute. Supply an argument '
+                "that is in the set and then try the command again.",
+                "InvalidData",
+                PBVE,
+            )
         return value
 
     def to_int(self, p: P, kind: str, value: Any) -> int:
@@ -210,8 +238,11 @@ class _Binding:
             return True
         if text in ("false", "$false", "0"):
             return False
-        raise self.cannot_convert(p, f'Cannot convert value "{_net_of(value)}" to type "System.Boolean". '
-                                  "Boolean parameters accept only Boolean values and numbers, such as $True, $False, 1 or 0.")
+        raise self.cannot_convert(
+            p,
+            f'Cannot convert value "{_net_of(value)}" to type "System.Boolean". '
+            "Boolean parameters accept only Boolean values and numbers, such as $True, $False, 1 or 0.",
+        )
 
     def to_enum(self, p: P, value: Any) -> str:
         text = _text(value).strip()
@@ -220,12 +251,17 @@ class _Binding:
                 return v
         if isinstance(value, int) and not isinstance(value, bool) and p.values and 0 <= value < len(p.values):
             return p.values[value]
-        if p.type_name is None:                                   # a string with a set of values: ValidateSet
+        if p.type_name is None:  # a string with a set of values: ValidateSet
             return self.validate_set(p, text)
         # .NET Framework's Enum.Parse text; 5.1 puts a CRLF before the list.
         names = ", ".join(p.values or ())
-        raise self.conv_failed(p, text, p.net_type, f"Unable to match the identifier name {text} to a valid enumerator "
-                               f"name. Specify one of the following enumerator names and try again:\r\n{names}")
+        raise self.conv_failed(
+            p,
+            text,
+            p.net_type,
+            f"Unable to match the identifier name {text} to a valid enumerator "
+            f"name. Specify one of the following enumerator names and try again:\r\n{names}",
+        )
 
     def to_datetime(self, p: P, value: Any) -> dt.datetime:
         if isinstance(value, dt.datetime):
@@ -234,13 +270,15 @@ class _Binding:
         try:
             return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
         except ValueError:
-            raise self.conv_failed(p, value, "System.DateTime", "String was not recognized as a valid DateTime.") from None
+            raise self.conv_failed(
+                p, value, "System.DateTime", "String was not recognized as a valid DateTime."
+            ) from None
 
     def to_timespan(self, p: P, value: Any) -> dt.timedelta:
         if isinstance(value, dt.timedelta):
             return value
         if isinstance(value, int) and not isinstance(value, bool):
-            return dt.timedelta(microseconds=value / 10)         # an Int64 becomes ticks
+            return dt.timedelta(microseconds=value / 10)  # an Int64 becomes ticks
         match = re.fullmatch(r"(?:(\d+)\.)?(\d+):(\d+)(?::(\d+))?", _text(value).strip())
         if not match:
             raise self.conv_failed(p, value, "System.TimeSpan", "String was not recognized as a valid TimeSpan.")
@@ -257,8 +295,9 @@ class _Binding:
             if isinstance(obj, LabObject) and obj.get("UserName") is not None:
                 return Credential(str(obj.get("UserName")), str(obj.get("Password") or ""))
         value = from_ps(raw)
-        raise self.cannot_convert(p, f'Cannot convert the "{_text(value)}" value of type "{_net_of(value)}" to '
-                                  f'type "{p.net_type}".')
+        raise self.cannot_convert(
+            p, f'Cannot convert the "{_text(value)}" value of type "{_net_of(value)}" to type "{p.net_type}".'
+        )
 
     # -- positional and parameter-set resolution ----------------------------------------------------------------
     def bind_positional(self, args: list[Any]) -> None:
@@ -274,35 +313,63 @@ class _Binding:
         for pos in sorted(positions):
             if index >= len(args):
                 break
-            fits = [p for p in positions[pos] if p.name not in self.bound
-                    and any(p.in_set(s) and p.position_in(s) == pos for s in self.candidates)]
+            fits = [
+                p
+                for p in positions[pos]
+                if p.name not in self.bound and any(p.in_set(s) and p.position_in(s) == pos for s in self.candidates)
+            ]
             if not fits:
                 continue
-            preferred = [p for p in fits if self.spec.default_set and p.in_set(self.spec.default_set)
-                         and self.spec.default_set in self.candidates]
+            preferred = [
+                p
+                for p in fits
+                if self.spec.default_set
+                and p.in_set(self.spec.default_set)
+                and self.spec.default_set in self.candidates
+            ]
             chosen = (preferred or fits)[0]
             self.add(chosen, args[index])
             if chosen.sets is not None:
                 self.candidates = [s for s in self.candidates if chosen.position_in(s) == pos and chosen.in_set(s)]
             index += 1
         if index < len(args):
-            raise self.error("PositionalParameterNotFound",
-                             f"A positional parameter cannot be found that accepts argument '{_text(from_ps(args[index]))}'.")
+            raise self.error(
+                "PositionalParameterNotFound",
+                f"A positional parameter cannot be found that accepts argument '{_text(from_ps(args[index]))}'.",
+            )
 
     def missing(self, set_name: str, has_input: bool) -> list[str]:
-        return [p.name for p in self.spec.params if p.in_set(set_name) and p.mandatory_in(set_name)
-                and p.name not in self.bound and not (has_input and p.pipeline_in(set_name))]
+        return [
+            p.name
+            for p in self.spec.params
+            if p.in_set(set_name)
+            and p.mandatory_in(set_name)
+            and p.name not in self.bound
+            and not (has_input and p.pipeline_in(set_name))
+        ]
 
     def choose_set(self, has_input: bool, sample: Any = None) -> str:
         cands = list(self.candidates)
         if has_input and not any(self.params[n].pipeline for n in self.bound):
-            with_pipe = [s for s in cands if any(p.pipeline_in(s) and p.in_set(s) and p.name not in self.bound
-                                                 for p in self.spec.params)]
+            with_pipe = [
+                s
+                for s in cands
+                if any(p.pipeline_in(s) and p.in_set(s) and p.name not in self.bound for p in self.spec.params)
+            ]
             cands = with_pipe or cands
             # Like PowerShell's first pipeline pass (no type coercion): an object goes to an object parameter.
             want_object = isinstance(sample, (LabObject, dict))
-            typed = [s for s in cands if any(p.pipeline_in(s) and p.in_set(s) and p.name not in self.bound
-                                             and p.type.startswith("object") == want_object for p in self.spec.params)]
+            typed = [
+                s
+                for s in cands
+                if any(
+                    p.pipeline_in(s)
+                    and p.in_set(s)
+                    and p.name not in self.bound
+                    and p.type.startswith("object") == want_object
+                    for p in self.spec.params
+                )
+            ]
             cands = typed or cands
         if len(cands) == 1:
             return cands[0]
@@ -315,7 +382,9 @@ class _Binding:
         raise self.ambiguous_set()
 
 
-def bind(spec: CmdletSpec, parameters: list[tuple[str | None, Any]], has_input: bool = False, sample: Any = None) -> BoundArgs:
+def bind(
+    spec: CmdletSpec, parameters: list[tuple[str | None, Any]], has_input: bool = False, sample: Any = None
+) -> BoundArgs:
     """Bind ``parameters`` (name None = positional, value None = bare) or raise TerminatingError.
 
     ``has_input``: pipeline input exists (pipeline parameters count as supplied); ``sample``: the first input object.
@@ -336,8 +405,10 @@ def bind(spec: CmdletSpec, parameters: list[tuple[str | None, Any]], has_input: 
     missing = state.missing(set_name, has_input)
     if missing:
         names = "".join(f" {n}" for n in missing)
-        raise state.error("MissingMandatoryParameter", f"Cannot process command because of one or more missing mandatory "
-                          f"parameters:{names}.")
+        raise state.error(
+            "MissingMandatoryParameter",
+            f"Cannot process command because of one or more missing mandatory parameters:{names}.",
+        )
     return BoundArgs(set_name, dict(state.bound))
 
 

@@ -1,8 +1,10 @@
 """Runspace state and the context a cmdlet function runs with."""
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from tests.lab.ps.spec import CmdletSpec
 from tests.lab.windows.cidict import CIDict
@@ -10,10 +12,14 @@ from tests.lab.windows.host import ModuleInfo, WindowsHost
 from tests.lab.wsman.backend import ErrorSpec
 
 PROVIDERS = {
-    "FileSystem": "Microsoft.PowerShell.Core\\FileSystem", "Registry": "Microsoft.PowerShell.Core\\Registry",
-    "Environment": "Microsoft.PowerShell.Core\\Environment", "Alias": "Microsoft.PowerShell.Core\\Alias",
-    "Function": "Microsoft.PowerShell.Core\\Function", "Variable": "Microsoft.PowerShell.Core\\Variable",
-    "Certificate": "Microsoft.PowerShell.Security\\Certificate", "WSMan": "Microsoft.WSMan.Management\\WSMan",
+    "FileSystem": "Microsoft.PowerShell.Core\\FileSystem",
+    "Registry": "Microsoft.PowerShell.Core\\Registry",
+    "Environment": "Microsoft.PowerShell.Core\\Environment",
+    "Alias": "Microsoft.PowerShell.Core\\Alias",
+    "Function": "Microsoft.PowerShell.Core\\Function",
+    "Variable": "Microsoft.PowerShell.Core\\Variable",
+    "Certificate": "Microsoft.PowerShell.Security\\Certificate",
+    "WSMan": "Microsoft.WSMan.Management\\WSMan",
     "CMSite": "AdminUI.PS.Provider\\CMSite",
 }
 
@@ -21,7 +27,7 @@ PROVIDERS = {
 @dataclass
 class PSDrive:
     name: str
-    provider: str                      # short provider name: "FileSystem", "Registry", "CMSite", ...
+    provider: str  # short provider name: "FileSystem", "Registry", "CMSite", ...
     root: str
     description: str = ""
 
@@ -31,18 +37,25 @@ class PSDrive:
 
 
 def default_drives() -> CIDict:
-    drives = [PSDrive("Alias", "Alias", ""), PSDrive("C", "FileSystem", "C:\\"), PSDrive("Cert", "Certificate", "\\"),
-              PSDrive("Env", "Environment", ""), PSDrive("Function", "Function", ""),
-              PSDrive("HKCU", "Registry", "HKEY_CURRENT_USER"), PSDrive("HKLM", "Registry", "HKEY_LOCAL_MACHINE"),
-              PSDrive("Variable", "Variable", ""), PSDrive("WSMan", "WSMan", "")]
+    drives = [
+        PSDrive("Alias", "Alias", ""),
+        PSDrive("C", "FileSystem", "C:\\"),
+        PSDrive("Cert", "Certificate", "\\"),
+        PSDrive("Env", "Environment", ""),
+        PSDrive("Function", "Function", ""),
+        PSDrive("HKCU", "Registry", "HKEY_CURRENT_USER"),
+        PSDrive("HKLM", "Registry", "HKEY_LOCAL_MACHINE"),
+        PSDrive("Variable", "Variable", ""),
+        PSDrive("WSMan", "WSMan", ""),
+    ]
     return CIDict({d.name: d for d in drives})
 
 
 @dataclass
 class RunspaceState:
-    location: str                                                   # "C:\\Users\\x\\Documents", "PS1:\\", "HKLM:\\SOFTWARE"
-    imported_modules: dict[str, ModuleInfo] = field(default_factory=dict)     # lower-case name -> ModuleInfo
-    drives: CIDict = field(default_factory=default_drives)         # name -> PSDrive
+    location: str  # "C:\\Users\\x\\Documents", "PS1:\\", "HKLM:\\SOFTWARE"
+    imported_modules: dict[str, ModuleInfo] = field(default_factory=dict)  # lower-case name -> ModuleInfo
+    drives: CIDict = field(default_factory=default_drives)  # name -> PSDrive
 
     @property
     def location_drive(self) -> PSDrive | None:
@@ -66,7 +79,7 @@ class CallContext:
     sink_error: Callable[[ErrorSpec], None] = lambda record: None
     sink_warning: Callable[[str], None] = lambda message: None
     sink_verbose: Callable[[str], None] = lambda message: None
-    errors: list[ErrorSpec] = field(default_factory=list)          # non-terminating errors this call wrote
+    errors: list[ErrorSpec] = field(default_factory=list)  # non-terminating errors this call wrote
 
     @property
     def site_code(self) -> str | None:
@@ -75,8 +88,15 @@ class CallContext:
 
     def error(self, message: str, category: str, error_id: str, exception_type: str, target: Any = None) -> ErrorSpec:
         """An ErrorSpec for this cmdlet: FQID ``<error_id>,<impl_type>``, activity = cmdlet name."""
-        return ErrorSpec(message=message, category=category, fqid=self.spec.fqid(error_id), exception_type=exception_type,
-                         target=target, activity=self.spec.name, reason=exception_type.rsplit(".", 1)[-1])
+        return ErrorSpec(
+            message=message,
+            category=category,
+            fqid=self.spec.fqid(error_id),
+            exception_type=exception_type,
+            target=target,
+            activity=self.spec.name,
+            reason=exception_type.rsplit(".", 1)[-1],
+        )
 
     def write_error(self, record: ErrorSpec) -> None:
         """A non-terminating error; the runtime applies -ErrorAction (Stop makes it terminating)."""

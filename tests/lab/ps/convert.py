@@ -1,4 +1,5 @@
 """Values between the lab's plain Python world and psrpcore objects."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -6,8 +7,16 @@ import enum
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from psrpcore.types import (PSCredential, PSDouble, PSEnumBase, PSNoteProperty, PSObject, PSSecureString, PSType,
-                            add_note_property)
+from psrpcore.types import (
+    PSCredential,
+    PSDouble,
+    PSEnumBase,
+    PSNoteProperty,
+    PSObject,
+    PSSecureString,
+    PSType,
+    add_note_property,
+)
 
 
 @dataclass
@@ -90,8 +99,9 @@ def _enum_value(value: LabEnum) -> Any:
     cls = _ENUM_CLASSES.get(key)
     if cls is None:
         # rehydrate=False: an in-process pypsrp client must see what it would see from Windows, not this class.
-        cls = PSType([value.type_name], rehydrate=False)(_enum_class(value.type_name.rsplit(".", 1)[-1],
-                                                                     {value.name: value.value}))
+        cls = PSType([value.type_name], rehydrate=False)(
+            _enum_class(value.type_name.rsplit(".", 1)[-1], {value.name: value.value})
+        )
         _ENUM_CLASSES[key] = cls
     return cls[value.name]
 
@@ -101,7 +111,7 @@ def to_ps(value: Any) -> Any:
     if value is None or isinstance(value, (bool, str, int, bytes, dt.datetime, dt.timedelta, PSObject)):
         return value
     if isinstance(value, float):
-        return PSDouble(value)                     # psrpcore would send a bare float as Single
+        return PSDouble(value)  # psrpcore would send a bare float as Single
     if isinstance(value, LabEnum):
         return _enum_value(value)
     if isinstance(value, LabObject):
@@ -116,7 +126,7 @@ def to_ps(value: Any) -> Any:
                 obj.PSObject.adapted_properties.append(PSNoteProperty(name, to_ps(prop)))
             else:
                 add_note_property(obj, name, to_ps(prop))
-        if value.to_string is not None:            # None: psrpcore's default (its setter takes a str)
+        if value.to_string is not None:  # None: psrpcore's default (its setter takes a str)
             obj.PSObject.to_string = value.to_string
         return obj
     if isinstance(value, (list, tuple, set)):
@@ -144,7 +154,9 @@ def from_ps(value: Any) -> Any:
         return str(value.decrypt())
     if isinstance(value, PSCredential):
         password = value.Password
-        return Credential(str(value.UserName), str(password.decrypt()) if isinstance(password, PSSecureString) else str(password))
+        return Credential(
+            str(value.UserName), str(password.decrypt()) if isinstance(password, PSSecureString) else str(password)
+        )
     if isinstance(value, str):
         return str(value)
     if isinstance(value, int) and not isinstance(value, PSObject):
@@ -158,8 +170,16 @@ def from_ps(value: Any) -> Any:
     if isinstance(value, float):
         return float(value)
     if isinstance(value, dt.datetime):
-        return dt.datetime(value.year, value.month, value.day, value.hour, value.minute, value.second, value.microsecond,
-                           tzinfo=value.tzinfo)
+        return dt.datetime(
+            value.year,
+            value.month,
+            value.day,
+            value.hour,
+            value.minute,
+            value.second,
+            value.microsecond,
+            tzinfo=value.tzinfo,
+        )
     if isinstance(value, dt.timedelta):
         return dt.timedelta(seconds=value.total_seconds())
     if isinstance(value, bytes):
@@ -170,12 +190,16 @@ def from_ps(value: Any) -> Any:
         return [from_ps(v) for v in value]
     if isinstance(value, PSObject):
         wire = list(value.PSObject.type_names)
-        return LabObject([_undeserialized(t) for t in wire], _props(value), value.PSObject.to_string,
-                         deserialized=any(t.startswith(DESERIALIZED) for t in wire))
+        return LabObject(
+            [_undeserialized(t) for t in wire],
+            _props(value),
+            value.PSObject.to_string,
+            deserialized=any(t.startswith(DESERIALIZED) for t in wire),
+        )
     return value
 
 
 def _undeserialized(type_name: str) -> str:
-    while type_name.startswith(DESERIALIZED):       # a bag sent back and forth may carry the prefix more than once
-        type_name = type_name[len(DESERIALIZED):]
+    while type_name.startswith(DESERIALIZED):  # a bag sent back and forth may carry the prefix more than once
+        type_name = type_name[len(DESERIALIZED) :]
     return type_name

@@ -1,4 +1,5 @@
 """PowerShell path resolution: drive-qualified, provider-qualified and relative paths."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -12,11 +13,11 @@ DRIVE_NOT_FOUND = "System.Management.Automation.DriveNotFoundException"
 
 @dataclass
 class Resolved:
-    provider: str                      # short provider name
+    provider: str  # short provider name
     drive: PSDrive | None
-    provider_path: str                 # "C:\\x", "HKEY_LOCAL_MACHINE\\SOFTWARE\\x", env var name, CM path
-    ps_path: str                       # "Microsoft.PowerShell.Core\\Registry::HKEY_LOCAL_MACHINE\\SOFTWARE\\x"
-    display: str                       # drive-qualified form "HKLM:\\SOFTWARE\\x"
+    provider_path: str  # "C:\\x", "HKEY_LOCAL_MACHINE\\SOFTWARE\\x", env var name, CM path
+    ps_path: str  # "Microsoft.PowerShell.Core\\Registry::HKEY_LOCAL_MACHINE\\SOFTWARE\\x"
+    display: str  # drive-qualified form "HKLM:\\SOFTWARE\\x"
 
 
 def _join(base: str, rel: str) -> str:
@@ -33,8 +34,14 @@ def _join(base: str, rel: str) -> str:
 
 
 def drive_not_found(name: str, spec_fqid: str, activity: str) -> TerminatingError:
-    return fail(f"Cannot find drive. A drive with the name '{name}' does not exist.", "ObjectNotFound", spec_fqid,
-                DRIVE_NOT_FOUND, activity, target=name)
+    return fail(
+        f"Cannot find drive. A drive with the name '{name}' does not exist.",
+        "ObjectNotFound",
+        spec_fqid,
+        DRIVE_NOT_FOUND,
+        activity,
+        target=name,
+    )
 
 
 def resolve(state: RunspaceState, path: str, fqid: str, activity: str) -> Resolved:
@@ -66,7 +73,7 @@ def _make(provider: str, drive: PSDrive | None, provider_path: str) -> Resolved:
     full = PROVIDERS.get(provider, provider)
     display = provider_path
     if drive is not None and provider == "Registry":
-        tail = provider_path[len(drive.root):].lstrip("\\")
+        tail = provider_path[len(drive.root) :].lstrip("\\")
         display = f"{drive.name}:\\{tail}"
     elif drive is not None and provider not in ("FileSystem",):
         display = f"{drive.name}:\\{provider_path}" if provider_path else f"{drive.name}:\\"

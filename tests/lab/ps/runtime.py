@@ -1,9 +1,11 @@
 """PSRuntime: one runspace (PSRP runspace pool) on one simulated host; runs structured pipelines."""
+
 from __future__ import annotations
 
 import contextlib
 import types
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import tests.lab.ps.builtins  # noqa: F401  pylint: disable=unused-import  # registers the built-in cmdlets
 from tests.lab.ps import scripts
@@ -13,11 +15,19 @@ from tests.lab.ps.convert import LabObject, from_ps, to_ps
 from tests.lab.ps.errors import command_not_found, fail, not_on_cm_drive
 from tests.lab.ps.spec import CM_MODULE, TABLE, CmdletSpec, CmdletTable
 from tests.lab.windows.host import WindowsHost
-from tests.lab.wsman.backend import Command, ErrorSpec, PipelineRequest, PipelineStopped, PipelineWriter, TerminatingError
+from tests.lab.wsman.backend import (
+    Command,
+    ErrorSpec,
+    PipelineRequest,
+    PipelineStopped,
+    PipelineWriter,
+    TerminatingError,
+)
 
 REDACTED = "********"
-SCRIPTS_REFUSED = ("The lab accepts structured cmdlet calls only (AddCommand/AddParameter); "
-                   "script text (AddScript) is refused.")
+SCRIPTS_REFUSED = (
+    "The lab accepts structured cmdlet calls only (AddCommand/AddParameter); script text (AddScript) is refused."
+)
 # inferred: PowerShell's RuntimeException for `throw 'text'` (category OperationStopped, FQID = the text).
 THROW_EXCEPTION = "System.Management.Automation.RuntimeException"
 
@@ -43,7 +53,9 @@ def _redact_raw(name: str | None, value: Any, spec: CmdletSpec | None) -> Any:
 class PSRuntime:
     """Implements the transport's Runspace protocol for one (host, user) session."""
 
-    def __init__(self, world: Any, host: WindowsHost, user: str, auth: str = "basic", table: CmdletTable = TABLE) -> None:
+    def __init__(
+        self, world: Any, host: WindowsHost, user: str, auth: str = "basic", table: CmdletTable = TABLE
+    ) -> None:
         self.world = world
         self.host = host
         self.user = user
@@ -66,28 +78,43 @@ class PSRuntime:
                 # inferred: the lab runs a constant script only alone in its statement (nothing piped in or out)
                 script = next(c for c in statement if c.is_script)
                 self._record(script.name[:80], {}, "failed: ScriptsRefused,Lab")
-                raise fail(SCRIPTS_REFUSED, "PermissionDenied", "ScriptsRefused,Lab",
-                           "System.Management.Automation.RuntimeException", activity=None, target=script.name[:200])
+                raise fail(
+                    SCRIPTS_REFUSED,
+                    "PermissionDenied",
+                    "ScriptsRefused,Lab",
+                    "System.Management.Automation.RuntimeException",
+                    activity=None,
+                    target=script.name[:200],
+                )
             data: list[Any] = pipeline_input if index == 0 else []
             for position, command in enumerate(statement):
                 if writer.stopped:
                     raise PipelineStopped()
                 last = position == len(statement) - 1
                 sink: list[Any] = []
-                self.run_command(command, data, writer, (lambda obj: writer.write_output(to_ps(obj))) if last else sink.append)
+                self.run_command(
+                    command, data, writer, (lambda obj: writer.write_output(to_ps(obj))) if last else sink.append
+                )
                 data = sink
 
     # -- one command --------------------------------------------------------------------------------------------
-    def run_command(self, command: Command, data: list[Any], writer: PipelineWriter, emit: Any,
-                    preference: str = "Continue") -> None:
+    def run_command(
+        self, command: Command, data: list[Any], writer: PipelineWriter, emit: Any, preference: str = "Continue"
+    ) -> None:
         """Run one command. `preference`: the caller's $ErrorActionPreference (a constant script's), used when the
         command has no -ErrorAction of its own."""
         if command.is_script:
             script = scripts.lookup(command.name)
             if script is None or data:
                 self._record(command.name[:80], {}, "failed: ScriptsRefused,Lab")
-                raise fail(SCRIPTS_REFUSED, "PermissionDenied", "ScriptsRefused,Lab",
-                           "System.Management.Automation.RuntimeException", activity=None, target=command.name[:200])
+                raise fail(
+                    SCRIPTS_REFUSED,
+                    "PermissionDenied",
+                    "ScriptsRefused,Lab",
+                    "System.Management.Automation.RuntimeException",
+                    activity=None,
+                    target=command.name[:200],
+                )
             self.run_script(script, command, writer, emit)
             return
         spec = self.table.lookup(command.name, self.state.imported_modules)
@@ -106,8 +133,13 @@ class PSRuntime:
         try:
             with self._lock():
                 if self._take_fault(spec.name) == "fail_cmdlet":
-                    raise fail(f"Injected fault: {spec.name} failed on {self.host.fqdn}.", "NotSpecified", "InjectedFault,Lab",
-                               "System.Management.Automation.RuntimeException", activity=spec.name)
+                    raise fail(
+                        f"Injected fault: {spec.name} failed on {self.host.fqdn}.",
+                        "NotSpecified",
+                        "InjectedFault,Lab",
+                        "System.Management.Automation.RuntimeException",
+                        activity=spec.name,
+                    )
                 if spec.module is not None and spec.module.lower() == CM_MODULE and ctx.site_code is None:
                     raise not_on_cm_drive(spec.name, spec.impl_type)
                 self._execute(spec, ctx, args, data, emit)
@@ -118,11 +150,13 @@ class PSRuntime:
         self._record(spec.name, params, outcome)
 
     # -- a registered constant script -----------------------------------------------------------------------------
-    def run_script(self, script: "scripts.ConstantScript", command: Command, writer: PipelineWriter, emit: Any) -> None:
+    def run_script(self, script: scripts.ConstantScript, command: Command, writer: PipelineWriter, emit: Any) -> None:
         """Bind the script's param block with the binder, then run its steps: every inner cmdlet through run_command
         (lookup, binder, call log, faults, -ErrorAction from the script's $ErrorActionPreference). Output of a call
         that is not assigned goes to the script's output; an assignment keeps $null, the object, or a list."""
-        raw_params = {(n if n else f"#{i}"): _redact_raw(n, v, script.spec) for i, (n, v) in enumerate(command.parameters)}
+        raw_params = {
+            (n if n else f"#{i}"): _redact_raw(n, v, script.spec) for i, (n, v) in enumerate(command.parameters)
+        }
         try:
             args = bind(script.spec, command.parameters)
         except TerminatingError as exc:
@@ -132,8 +166,16 @@ class PSRuntime:
         preference = [str(args.get("ErrorAction", "Continue"))]
         self._run_steps(script, raw_params, script.steps, variables, preference, writer, emit)
 
-    def _run_steps(self, script: "scripts.ConstantScript", raw_params: dict[str, Any], steps: tuple[Any, ...],
-                   variables: dict[str, Any], preference: list[str], writer: PipelineWriter, emit: Any) -> bool:
+    def _run_steps(
+        self,
+        script: scripts.ConstantScript,
+        raw_params: dict[str, Any],
+        steps: tuple[Any, ...],
+        variables: dict[str, Any],
+        preference: list[str],
+        writer: PipelineWriter,
+        emit: Any,
+    ) -> bool:
         """Run `steps`; False once a `return` ran (the script ends). `preference` is a one-item list (shared)."""
         for step in steps:
             if writer.stopped:
@@ -150,25 +192,36 @@ class PSRuntime:
                 return False
             elif step.kind == "throw":
                 self._record(script.name, raw_params, f"failed: {step.text}")
-                raise fail(str(step.text), "OperationStopped", str(step.text), THROW_EXCEPTION, activity=None,
-                           target=step.text)
+                raise fail(
+                    str(step.text), "OperationStopped", str(step.text), THROW_EXCEPTION, activity=None, target=step.text
+                )
             elif step.kind == "if":
                 assert step.cond is not None
                 if scripts.condition(step.cond, variables) and not self._run_steps(
-                        script, raw_params, step.body, variables, preference, writer, emit):
+                    script, raw_params, step.body, variables, preference, writer, emit
+                ):
                     return False
             elif step.kind == "assign" and step.value is not None:
                 variables[str(step.variable).lower()] = scripts.evaluate(step.value, variables)
-            else:                                           # a pipeline, assigned or written to the output
+            else:  # a pipeline, assigned or written to the output
                 sink: list[Any] = []
-                self._run_pipeline(script, raw_params, step, variables, preference[0], writer,
-                                   sink.append if step.variable else emit)
+                self._run_pipeline(
+                    script, raw_params, step, variables, preference[0], writer, sink.append if step.variable else emit
+                )
                 if step.variable:
                     variables[step.variable.lower()] = None if not sink else sink[0] if len(sink) == 1 else list(sink)
         return True
 
-    def _run_pipeline(self, script: "scripts.ConstantScript", raw_params: dict[str, Any], step: Any,
-                      variables: dict[str, Any], preference: str, writer: PipelineWriter, emit: Any) -> None:
+    def _run_pipeline(
+        self,
+        script: scripts.ConstantScript,
+        raw_params: dict[str, Any],
+        step: Any,
+        variables: dict[str, Any],
+        preference: str,
+        writer: PipelineWriter,
+        emit: Any,
+    ) -> None:
         """Each call through run_command (lookup, binder, call log, faults), the output of one the input of the next."""
         data: list[Any] = []
         if step.source is not None:
@@ -190,8 +243,9 @@ class PSRuntime:
             self.run_command(inner, data, writer, emit if last else sink.append, preference=preference)
             data = sink
 
-    def _context(self, spec: CmdletSpec, args: BoundArgs, data: list[Any], writer: PipelineWriter,
-                 preference: str = "Continue") -> CallContext:
+    def _context(
+        self, spec: CmdletSpec, args: BoundArgs, data: list[Any], writer: PipelineWriter, preference: str = "Continue"
+    ) -> CallContext:
         error_action = args.get("ErrorAction", preference)
 
         def on_error(record: ErrorSpec) -> None:
@@ -201,10 +255,22 @@ class PSRuntime:
             if error_action not in ("SilentlyContinue", "Ignore"):
                 writer.write_error(record)
 
-        return CallContext(self.host, self.world, self.state, self.user, self.auth, spec, list(data),
-                           whatif=bool(args.get("WhatIf", False)), error_action=error_action,
-                           warning_action=args.get("WarningAction", "Continue"), verbose=bool(args.get("Verbose", False)),
-                           sink_error=on_error, sink_warning=writer.write_warning, sink_verbose=writer.write_verbose)
+        return CallContext(
+            self.host,
+            self.world,
+            self.state,
+            self.user,
+            self.auth,
+            spec,
+            list(data),
+            whatif=bool(args.get("WhatIf", False)),
+            error_action=error_action,
+            warning_action=args.get("WarningAction", "Continue"),
+            verbose=bool(args.get("Verbose", False)),
+            sink_error=on_error,
+            sink_warning=writer.write_warning,
+            sink_verbose=writer.write_verbose,
+        )
 
     @staticmethod
     def _execute(spec: CmdletSpec, ctx: CallContext, args: BoundArgs, data: list[Any], emit: Any) -> None:
@@ -212,7 +278,7 @@ class PSRuntime:
         if target is None:
             _drain(spec.func(ctx, args), emit)
             return
-        for obj in data:                                    # one ProcessRecord per input object
+        for obj in data:  # one ProcessRecord per input object
             ctx.input = [obj]
             _drain(spec.func(ctx, bind_input(spec, args, target, obj)), emit)
 
@@ -233,8 +299,9 @@ class PSRuntime:
 def _drain(result: Any, emit: Any) -> None:
     if result is None:
         return
-    if isinstance(result, (types.GeneratorType, list, tuple)) or (isinstance(result, Iterable) and not isinstance(
-            result, (str, bytes, dict, LabObject))):
+    if isinstance(result, (types.GeneratorType, list, tuple)) or (
+        isinstance(result, Iterable) and not isinstance(result, (str, bytes, dict, LabObject))
+    ):
         for obj in result:
             emit(obj)
     else:

@@ -31,6 +31,7 @@ script; a variable holds $null, the one object or the list a pipeline wrote; `$v
 is that entry or property ($null when absent). Scopes are not modelled (the library's scripts run in their own
 scope, `use_local_scope`; the CMSite drive is made -Scope Global): inferred that nothing here depends on them.
 """
+
 from __future__ import annotations
 
 import re
@@ -38,7 +39,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tests.lab.ps.binder import NULL
-from tests.lab.ps.spec import P, CmdletSpec, _common_params
+from tests.lab.ps.spec import CmdletSpec, P, _common_params
 
 # Copies of the library's constants (tests/unit/test_scripts.py compares them with the library's).
 NEW_SITE_SYSTEM_SERVER_WITH_PROXY_ACCOUNT = """[CmdletBinding()]
@@ -138,8 +139,10 @@ if ($Read -contains 'components') {
 
 _NAME = r"[A-Za-z_][A-Za-z0-9_]*"
 _CMDLET = re.compile(r"[A-Za-z]+-[A-Za-z][A-Za-z0-9]*")
-_PARAM_LINE = re.compile(r"\[Parameter\(Mandatory = \$(true|false)\)\] \[(hashtable|string|string\[\]|switch)\] "
-                         r"\$(" + _NAME + r")(,?)")
+_PARAM_LINE = re.compile(
+    r"\[Parameter\(Mandatory = \$(true|false)\)\] \[(hashtable|string|string\[\]|switch)\] "
+    r"\$(" + _NAME + r")(,?)"
+)
 _PREFERENCE = re.compile(r"\$ErrorActionPreference = '([^']*)'")
 _ASSIGN = re.compile(r"\$(" + _NAME + r") = (.+)")
 _IF_OPEN = re.compile(r"if \((.+)\) \{")
@@ -153,42 +156,43 @@ _COND_NULL = re.compile(r"\$null -eq \$(" + _NAME + r")")
 _COND_CONTAINS = re.compile(r"\$(" + _NAME + r") -contains '([^']*)'")
 _TOKEN = re.compile(r"'(?:[^']|'')*'|[^\s,']+|,")
 PREFERENCES = ("SilentlyContinue", "Stop", "Continue", "Ignore")
-SWITCH_ARG = object()                     # an argument that is a bare switch (-PassThru)
+SWITCH_ARG = object()  # an argument that is a bare switch (-PassThru)
 
 
 @dataclass(frozen=True)
 class Value:
     """An argument or assigned value: a variable, a variable's member, a literal (or list of them), a concatenation."""
-    kind: str                                  # "var" | "member" | "literal" | "list" | "int" | "concat" | "switch"
-    name: str | None = None                    # variable
-    key: str | None = None                     # member name
-    text: tuple[str, ...] = ()                 # literal(s); concat: the literal part
-    literal_first: bool = False                # concat: 'text' + $var
+
+    kind: str  # "var" | "member" | "literal" | "list" | "int" | "concat" | "switch"
+    name: str | None = None  # variable
+    key: str | None = None  # member name
+    text: tuple[str, ...] = ()  # literal(s); concat: the literal part
+    literal_first: bool = False  # concat: 'text' + $var
 
 
 @dataclass(frozen=True)
 class Call:
     cmdlet: str
-    args: tuple[tuple[str | None, Value], ...]      # (parameter name, value); name None = splat the variable
+    args: tuple[tuple[str | None, Value], ...]  # (parameter name, value); name None = splat the variable
 
 
 @dataclass(frozen=True)
 class Cond:
-    kind: str                          # "truthy" | "not" | "null" | "contains"
+    kind: str  # "truthy" | "not" | "null" | "contains"
     name: str
     text: str | None = None
 
 
 @dataclass(frozen=True)
 class Step:
-    kind: str                          # "preference" | "emit" | "emit_var" | "assign" | "pipeline" | "if" | "return" | "throw"
-    variable: str | None = None        # assign: the target; emit_var: the variable
-    calls: tuple[Call, ...] = ()       # pipeline (or an assigned pipeline)
-    value: Value | None = None         # assign of a value that is not a pipeline
-    text: str | None = None            # preference value / emitted literal / thrown message
+    kind: str  # "preference" | "emit" | "emit_var" | "assign" | "pipeline" | "if" | "return" | "throw"
+    variable: str | None = None  # assign: the target; emit_var: the variable
+    calls: tuple[Call, ...] = ()  # pipeline (or an assigned pipeline)
+    value: Value | None = None  # assign of a value that is not a pipeline
+    text: str | None = None  # preference value / emitted literal / thrown message
     cond: Cond | None = None
-    body: tuple["Step", ...] = ()
-    source: str | None = None          # pipeline: the variable piped into its first call ($var | Verb-Noun ...)
+    body: tuple[Step, ...] = ()
+    source: str | None = None  # pipeline: the variable piped into its first call ($var | Verb-Noun ...)
 
     @property
     def call(self) -> Call | None:
@@ -200,14 +204,14 @@ class ScriptParamSpec(CmdletSpec):
     """The param block as a spec for the runtime's binder ([CmdletBinding()]: common parameters too)."""
 
     def fqid(self, error_id: str) -> str:
-        return error_id             # inferred: a binding error of a script (no cmdlet type to append)
+        return error_id  # inferred: a binding error of a script (no cmdlet type to append)
 
 
 @dataclass(frozen=True)
 class ConstantScript:
-    name: str                          # how the call log and messages name it
+    name: str  # how the call log and messages name it
     text: str
-    spec: CmdletSpec                   # its param block, bound by binder.bind like a cmdlet's
+    spec: CmdletSpec  # its param block, bound by binder.bind like a cmdlet's
     steps: tuple[Step, ...]
 
     def calls(self) -> list[Call]:
@@ -218,6 +222,7 @@ class ConstantScript:
             for step in steps:
                 out.extend(step.calls)
                 walk(step.body)
+
         walk(self.steps)
         return out
 
@@ -301,8 +306,11 @@ def _assignment(name: str, known: set[str], target: str, expr: str) -> Step:
         var = match.group(1) or match.group(4)
         _known(name, known, var)
         literal = match.group(2) if match.group(1) else match.group(3)
-        return Step("assign", variable=target, value=Value("concat", var, text=(_unquote(literal),),
-                                                           literal_first=match.group(1) is None))
+        return Step(
+            "assign",
+            variable=target,
+            value=Value("concat", var, text=(_unquote(literal),), literal_first=match.group(1) is None),
+        )
     source, calls = _pipeline(name, known, expr)
     return Step("assign", variable=target, calls=calls, source=source)
 
@@ -373,7 +381,9 @@ def _call(name: str, known: set[str], text: str) -> Call:
             while len(rest) >= 2 and rest[0] == "," and (more := _LITERAL.fullmatch(rest[1])) is not None:
                 items.append(_unquote(more.group(1)))
                 rest = rest[2:]
-            args.append((pname, Value("list", text=tuple(items)) if len(items) > 1 else Value("literal", text=tuple(items))))
+            args.append(
+                (pname, Value("list", text=tuple(items)) if len(items) > 1 else Value("literal", text=tuple(items)))
+            )
         elif re.fullmatch(r"[0-9]+", value):
             args.append((pname, Value("int", text=(value,))))
         else:
@@ -387,9 +397,13 @@ def _known(name: str, known: set[str], variable: str) -> None:
 
 
 SCRIPTS: dict[str, ConstantScript] = {
-    s.text: s for s in (parse("New-CMSiteSystemServerWithProxyAccount", NEW_SITE_SYSTEM_SERVER_WITH_PROXY_ACCOUNT),
-                        parse("Set-CMSiteSystemServerWithProxyAccount", SET_SITE_SYSTEM_SERVER_WITH_PROXY_ACCOUNT),
-                        parse("Read-CMSiteState", READ_SITE_STATE))}
+    s.text: s
+    for s in (
+        parse("New-CMSiteSystemServerWithProxyAccount", NEW_SITE_SYSTEM_SERVER_WITH_PROXY_ACCOUNT),
+        parse("Set-CMSiteSystemServerWithProxyAccount", SET_SITE_SYSTEM_SERVER_WITH_PROXY_ACCOUNT),
+        parse("Read-CMSiteState", READ_SITE_STATE),
+    )
+}
 
 
 def lookup(text: str) -> ConstantScript | None:
@@ -452,7 +466,7 @@ def arguments(call: Call, variables: dict[str, Any]) -> list[tuple[str | None, A
         if pname is None:
             table = variables.get(str(value.name).lower())
             if not isinstance(table, dict):
-                raise TypeError(f"@{value.name} is not a hashtable")     # the runtime turns it into a terminating error
+                raise TypeError(f"@{value.name} is not a hashtable")  # the runtime turns it into a terminating error
             params += [(str(k), NULL if v is None else v) for k, v in table.items()]
         elif value.kind == "switch":
             params.append((pname, None))

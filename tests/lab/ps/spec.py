@@ -1,8 +1,10 @@
 """Cmdlet declarations: ``@cmdlet(...)`` with ``P(...)`` parameters, registered in a global table."""
+
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from typing import Any
 
 ALL_SETS = "__AllParameterSets"
 CM_MODULE = "configurationmanager"
@@ -14,12 +16,23 @@ IRESULT_OBJECT = "Microsoft.ConfigurationManagement.ManagementProvider.IResultOb
 
 # .NET type names, for conversion error messages.
 NET_TYPES = {
-    "string": "System.String", "string[]": "System.String[]", "int32": "System.Int32", "uint32": "System.UInt32",
-    "int64": "System.Int64", "bool": "System.Boolean", "switch": "System.Management.Automation.SwitchParameter",
-    "datetime": "System.DateTime", "timespan": "System.TimeSpan", "securestring": "System.Security.SecureString",
-    "pscredential": "System.Management.Automation.PSCredential", "object": "System.Object",
-    "object[]": "System.Object[]", "hashtable": "System.Collections.Hashtable",
-    "scriptblock": "System.Management.Automation.ScriptBlock", "uri": "System.Uri", "enum": "System.String",
+    "string": "System.String",
+    "string[]": "System.String[]",
+    "int32": "System.Int32",
+    "uint32": "System.UInt32",
+    "int64": "System.Int64",
+    "bool": "System.Boolean",
+    "switch": "System.Management.Automation.SwitchParameter",
+    "datetime": "System.DateTime",
+    "timespan": "System.TimeSpan",
+    "securestring": "System.Security.SecureString",
+    "pscredential": "System.Management.Automation.PSCredential",
+    "object": "System.Object",
+    "object[]": "System.Object[]",
+    "hashtable": "System.Collections.Hashtable",
+    "scriptblock": "System.Management.Automation.ScriptBlock",
+    "uri": "System.Uri",
+    "enum": "System.String",
     "int32[]": "System.Int32[]",
 }
 
@@ -88,12 +101,16 @@ class P:
 
 def _common_params(should_process: bool, module: str | None) -> list[P]:
     def pref(name: str, alias: str) -> P:
-        return P(name, "enum", aliases=(alias,), values=ACTION_PREFERENCE, type_name=ACTION_PREFERENCE_TYPE, common=True)
+        return P(
+            name, "enum", aliases=(alias,), values=ACTION_PREFERENCE, type_name=ACTION_PREFERENCE_TYPE, common=True
+        )
 
     params = [
         P("Verbose", "switch", aliases=("vb",), common=True),
         P("Debug", "switch", aliases=("db",), common=True),
-        pref("ErrorAction", "ea"), pref("WarningAction", "wa"), pref("InformationAction", "infa"),
+        pref("ErrorAction", "ea"),
+        pref("WarningAction", "wa"),
+        pref("InformationAction", "infa"),
         P("ErrorVariable", "string", aliases=("ev",), common=True),
         P("WarningVariable", "string", aliases=("wv",), common=True),
         P("InformationVariable", "string", aliases=("iv",), common=True),
@@ -104,7 +121,10 @@ def _common_params(should_process: bool, module: str | None) -> list[P]:
         pref("ProgressAction", "proga"),
     ]
     if should_process:
-        params += [P("WhatIf", "switch", aliases=("wi",), common=True), P("Confirm", "switch", aliases=("cf",), common=True)]
+        params += [
+            P("WhatIf", "switch", aliases=("wi",), common=True),
+            P("Confirm", "switch", aliases=("cf",), common=True),
+        ]
     if module is not None and module.lower() == CM_MODULE:
         params += [P("DisableWildcardHandling", "switch"), P("ForceWildcardHandling", "switch")]
     return params
@@ -119,7 +139,7 @@ class CmdletSpec:
     default_set: str | None = None
     impl_type: str = ""
     should_process: bool = False
-    process_each: bool = True          # call once per pipeline input object with the pipeline parameter bound
+    process_each: bool = True  # call once per pipeline input object with the pipeline parameter bound
     sets: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -158,7 +178,7 @@ class CmdletTable:
         self._specs: dict[str, CmdletSpec] = {}
 
     def register(self, spec: CmdletSpec) -> None:
-        self._specs[spec.name.lower()] = spec       # re-registering replaces (tests re-declare freely)
+        self._specs[spec.name.lower()] = spec  # re-registering replaces (tests re-declare freely)
 
     def unregister(self, name: str) -> None:
         self._specs.pop(name.lower(), None)
@@ -181,14 +201,32 @@ class CmdletTable:
 TABLE = CmdletTable()
 
 
-def cmdlet(name: str, *, params: Iterable[P] = (), module: str | None = None, default_set: str | None = None,
-           impl_type: str = "", should_process: bool = False, process_each: bool = True,
-           table: CmdletTable | None = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+def cmdlet(
+    name: str,
+    *,
+    params: Iterable[P] = (),
+    module: str | None = None,
+    default_set: str | None = None,
+    impl_type: str = "",
+    should_process: bool = False,
+    process_each: bool = True,
+    table: CmdletTable | None = None,
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Declare a cmdlet; the function gets ``(ctx: CallContext, args: BoundArgs)`` and returns/yields outputs."""
+
     def wrap(func: Callable[..., Any]) -> Callable[..., Any]:
-        spec = CmdletSpec(name, func, list(params) + _common_params(should_process, module), module, default_set,
-                          impl_type, should_process, process_each)
+        spec = CmdletSpec(
+            name,
+            func,
+            list(params) + _common_params(should_process, module),
+            module,
+            default_set,
+            impl_type,
+            should_process,
+            process_each,
+        )
         (table or TABLE).register(spec)
         func.spec = spec  # type: ignore[attr-defined]
         return func
+
     return wrap

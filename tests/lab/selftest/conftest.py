@@ -1,8 +1,10 @@
 """Fixtures for the transport self-tests (tests/lab/selftest/test_transport.py); all named transport_*."""
+
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 from pypsrp.wsman import WSMan
@@ -11,10 +13,10 @@ from tests.lab.wsman.certs import LabPKI, make_pki
 from tests.lab.wsman.fake import FakeBackend
 from tests.lab.wsman.server import EndpointConfig, WSManServer
 
-PLAIN = "plain.lab.local"        # HTTP, Basic allowed
-SECURE = "secure.lab.local"      # HTTPS with client-certificate auth
-BADCBT = "badcbt.lab.local"      # HTTPS whose channel-binding hash is deliberately wrong
-FAULTY = "faulty.lab.local"      # HTTP, short fault hold, for injected faults
+PLAIN = "plain.lab.local"  # HTTP, Basic allowed
+SECURE = "secure.lab.local"  # HTTPS with client-certificate auth
+BADCBT = "badcbt.lab.local"  # HTTPS whose channel-binding hash is deliberately wrong
+FAULTY = "faulty.lab.local"  # HTTP, short fault hold, for injected faults
 
 
 @dataclass
@@ -23,7 +25,9 @@ class TransportLab:
     backend: FakeBackend
     pki: LabPKI
 
-    def wsman(self, name: str, auth: str = "basic", user: str = "LAB\\lab", password: str = "labpass", **kwargs: Any) -> WSMan:
+    def wsman(
+        self, name: str, auth: str = "basic", user: str = "LAB\\lab", password: str = "labpass", **kwargs: Any
+    ) -> WSMan:
         https = name in (SECURE, BADCBT)
         kwargs.setdefault("encryption", "never" if auth == "basic" and not https else "auto")
         if https:
@@ -32,7 +36,9 @@ class TransportLab:
             assert self.pki.client is not None
             kwargs.update(certificate_pem=self.pki.client.cert_path, certificate_key_pem=self.pki.client.key_path)
             user = password = None  # type: ignore[assignment]
-        return WSMan("127.0.0.1", port=self.server.port(name), ssl=https, auth=auth, username=user, password=password, **kwargs)
+        return WSMan(
+            "127.0.0.1", port=self.server.port(name), ssl=https, auth=auth, username=user, password=password, **kwargs
+        )
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,5 @@
 """ConfigurationManager cmdlets of the lab world, driven through the lab's PowerShell runtime."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -52,8 +53,14 @@ def run(rt: PSRuntime, name: str, *params: tuple[str | None, Any]) -> Writer:
     return writer
 
 
-def session(world: World, host: str = "cm01.contoso.com", user: str = ADMIN, auth: str = "ntlm",
-            site: str = "PS1", root: str = "cm01.contoso.com") -> PSRuntime:
+def session(
+    world: World,
+    host: str = "cm01.contoso.com",
+    user: str = ADMIN,
+    auth: str = "ntlm",
+    site: str = "PS1",
+    root: str = "cm01.contoso.com",
+) -> PSRuntime:
     rt = PSRuntime(world, world.require_host(host), user, auth)
     run(rt, "Import-Module", (None, "ConfigurationManager"))
     run(rt, "New-PSDrive", ("Name", site), ("PSProvider", "CMSite"), ("Root", root))
@@ -83,8 +90,13 @@ def test_get_scp_shape_and_props() -> None:
 def test_add_scp_creates_site_control_then_sitecomp_installs() -> None:
     world = world_of("standalone-primary")
     rt = session(world)
-    out = run(rt, "Add-CMServiceConnectionPoint", ("SiteSystemServerName", "scp01.contoso.com"), ("SiteCode", "PS1"),
-              ("Mode", "Offline")).output
+    out = run(
+        rt,
+        "Add-CMServiceConnectionPoint",
+        ("SiteSystemServerName", "scp01.contoso.com"),
+        ("SiteCode", "PS1"),
+        ("Mode", "Offline"),
+    ).output
     assert out[0].RoleName == SCP_ROLE
     listed = run(rt, "Get-CMServiceConnectionPoint", (None, "scp01*")).output
     assert len(listed) == 1 and listed[0].Type == 8
@@ -99,22 +111,30 @@ def test_add_scp_rules() -> None:
     world = world_of("hierarchy")
     rt = session(world, "pri01.contoso.com", site="PR1", root="pri01.contoso.com")
     err = fails(rt, "Add-CMServiceConnectionPoint", ("SiteSystemServerName", "pri01.contoso.com"), ("Mode", "Online"))
-    assert "top-tier" in err.message and err.fqid.endswith(",Microsoft.ConfigurationManagement.PowerShell.Cmdlets.HS."
-                                                           "AddServiceConnectionPoint")
+    assert "top-tier" in err.message and err.fqid.endswith(
+        ",Microsoft.ConfigurationManagement.PowerShell.Cmdlets.HS.AddServiceConnectionPoint"
+    )
     rt = session(world, "cas01.contoso.com", site="CAS", root="cas01.contoso.com")
     err = fails(rt, "Add-CMServiceConnectionPoint", ("SiteSystemServerName", "cas01.contoso.com"), ("Mode", "Online"))
     assert "single instance" in err.message
     err = fails(rt, "Add-CMServiceConnectionPoint", ("SiteSystemServerName", "nosuch.contoso.com"), ("Mode", "Online"))
     assert err.category == "ObjectNotFound"
-    err = fails(rt, "Add-CMServiceConnectionPoint", ("SiteSystemServerName", "cas01.contoso.com"), ("Mode", "Online"),
-                ("SiteCode", "ZZZ"))
+    err = fails(
+        rt,
+        "Add-CMServiceConnectionPoint",
+        ("SiteSystemServerName", "cas01.contoso.com"),
+        ("Mode", "Online"),
+        ("SiteCode", "ZZZ"),
+    )
     assert "ZZZ" in err.message
 
 
 def test_set_scp_changes_site_control_only() -> None:
     world = world_of("standalone-with-scp")
     rt = session(world)
-    out = run(rt, "Set-CMServiceConnectionPoint", (None, "cm01.contoso.com"), ("Mode", "Offline"), ("PassThru", None)).output
+    out = run(
+        rt, "Set-CMServiceConnectionPoint", (None, "cm01.contoso.com"), ("Mode", "Offline"), ("PassThru", None)
+    ).output
     assert next(p.Value for p in out[0].Props if p.PropertyName == "OfflineMode") == 1
     state = world.to_json()["scp"]
     assert state["configured"]["mode"] == "Offline" and state["effective_mode"] == "Online"
@@ -135,8 +155,14 @@ def test_remove_scp_needs_force_in_remote_session_and_whatif_does_nothing() -> N
 def test_site_system_server_lifecycle() -> None:
     world = world_of("standalone-primary")
     rt = session(world)
-    new = run(rt, "New-CMSiteSystemServer", (None, "web01.contoso.com"), ("EnableProxy", True),
-              ("ProxyServerName", "proxy.contoso.com"), ("ProxyServerPort", 8080)).output[0]
+    new = run(
+        rt,
+        "New-CMSiteSystemServer",
+        (None, "web01.contoso.com"),
+        ("EnableProxy", True),
+        ("ProxyServerName", "proxy.contoso.com"),
+        ("ProxyServerPort", 8080),
+    ).output[0]
     proxy = {p.PropertyName: (p.Value, p.Value1) for p in new.Props}
     assert proxy["ProxyName"][1] == "proxy.contoso.com" and proxy["ProxyServerPort"][0] == 8080
     assert len(run(rt, "Get-CMSiteSystemServer", (None, "web01*")).output) == 1
@@ -160,7 +186,7 @@ def test_info_cmdlets() -> None:
     run(rt, "Set-CMHierarchySetting", ("DiagnosticLevel", "Full"))
     assert world.hierarchy.settings.telemetry_level == 3
     app = run(rt, "Get-CMAADApplication").output[0]
-    assert abs((app.SecretKeyExpiry - world.clock.start).days - 119) <= 1     # secret_expiry_days: 119
+    assert abs((app.SecretKeyExpiry - world.clock.start).days - 119) <= 1  # secret_expiry_days: 119
     assert run(rt, "Get-CMAccount", (None, "CONTOSO\\svc-cmproxy")).output[0].UserName == "CONTOSO\\svc-cmproxy"
     upd = run(rt, "Get-CMSiteUpdate")
     assert upd.warnings and upd.output[0].State == 327682
@@ -175,20 +201,24 @@ def test_status_messages_and_update_check() -> None:
     rt = session(world)
     run(rt, "Invoke-CMSiteUpdateCheck")
     world.advance(10)
-    msgs = run(rt, "Get-CMComponentStatusMessage", ("StartTime", datetime(2026, 1, 1, tzinfo=timezone.utc)),
-               ("ComponentName", "SMS_SERVICE_CONNECTOR")).output
+    msgs = run(
+        rt,
+        "Get-CMComponentStatusMessage",
+        ("StartTime", datetime(2026, 1, 1, tzinfo=timezone.utc)),
+        ("ComponentName", "SMS_SERVICE_CONNECTOR"),
+    ).output
     assert [m.MessageID for m in msgs] == [11488]
 
 
 def test_site_drive_rules() -> None:
     world = world_of("hierarchy")
     rt = PSRuntime(world, world.require_host("scp01.contoso.com"), ADMIN, "ntlm")
-    run(rt, "Import-Module", (None, "ConfigurationManager"))      # no console on scp01
+    run(rt, "Import-Module", (None, "ConfigurationManager"))  # no console on scp01
     assert rt.state.imported_modules == {}
     rt = PSRuntime(world, world.require_host("pri01.contoso.com"), ADMIN, "ntlm")
     run(rt, "Import-Module", (None, "ConfigurationManager"))
     err = fails(rt, "New-PSDrive", ("Name", "CAS"), ("PSProvider", "CMSite"), ("Root", "cas01.contoso.com"))
-    assert err.category == "PermissionDenied"                      # double hop without delegation
+    assert err.category == "PermissionDenied"  # double hop without delegation
     err = fails(rt, "New-PSDrive", ("Name", "XYZ"), ("PSProvider", "CMSite"), ("Root", "pri01.contoso.com"))
     assert "XYZ" in err.message
     rt = PSRuntime(world, world.require_host("pri01.contoso.com"), ADMIN, "kerberos")

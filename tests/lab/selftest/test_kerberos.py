@@ -1,11 +1,13 @@
 """The lab's real Kerberos (tests/lab/kdc.py): an MIT KDC on loopback, the acceptor's keytab, and the library's
 Session logging on with auth kerberos and negotiate, asserted on the server side by the mechanism of each logon."""
+
 from __future__ import annotations
 
 import os
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
@@ -40,8 +42,13 @@ def _read_sites(lab: Lab, fqdn: str = CM01, **overrides: Any) -> None:
 
 def _klist_keytab(lab: Lab) -> str:
     assert lab.kdc is not None
-    proc = subprocess.run(["klist", "-k", str(lab.kdc.keytab)], capture_output=True, text=True, check=True,
-                          env=dict(os.environ, **lab.kerberos_env()))
+    proc = subprocess.run(
+        ["klist", "-k", str(lab.kdc.keytab)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=dict(os.environ, **lab.kerberos_env()),
+    )
     return proc.stdout
 
 
@@ -60,8 +67,15 @@ def test_kdc_serves_the_scenario_realm_on_loopback_with_every_spn(lab: Lab) -> N
     # A real KDC: kinit with the user's password gets a TGT from it, into a cache of this test's own.
     cache = kdc.directory / "test.ccache"
     env = dict(os.environ, **lab.kerberos_env(), KRB5CCNAME=f"FILE:{cache}")
-    subprocess.run(["kinit", "cmadmin@CONTOSO.COM"], input="P@ssw0rd!\n", env=env, capture_output=True, text=True,
-                   check=True, timeout=30)
+    subprocess.run(
+        ["kinit", "cmadmin@CONTOSO.COM"],
+        input="P@ssw0rd!\n",
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=30,
+    )
     tickets = subprocess.run(["klist"], env=env, capture_output=True, text=True, check=True).stdout
     assert "krbtgt/CONTOSO.COM@CONTOSO.COM" in tickets
     assert f"kdc = 127.0.0.1:{kdc.port}" in conf and "AS_REQ" in kdc.log_path.read_text(encoding="utf-8")
@@ -81,7 +95,8 @@ def test_session_logs_on_with_kerberos_over_https(lab: Lab, auth: str) -> None:
     _read_sites(lab, auth=auth)
     logons = lab.logons()
     assert logons and {(logon["host"], logon["method"], logon["mechanism"], logon["user"]) for logon in logons} == {
-        (CM01, "negotiate", "kerberos", "cmadmin@CONTOSO.COM")}
+        (CM01, "negotiate", "kerberos", "cmadmin@CONTOSO.COM")
+    }
     assert {c["user"] for c in lab.calls()} == {"contoso\\cmadmin"}
 
 
@@ -94,6 +109,7 @@ def test_session_logs_on_with_kerberos_over_http(auth: str, monkeypatch: pytest.
     def unwrap(context: Any, body: bytes) -> bytes:
         unsealed_by.append(str(context.negotiated_protocol))
         return original(context, body)
+
     monkeypatch.setattr(encryption, "unwrap", unwrap)
     with Lab("standalone-primary", auth=auth, https=False, kerberos=True) as plain:
         assert _options(plain, CM01).effective_protocol == "http"
@@ -141,7 +157,7 @@ def test_wrong_password_is_refused_by_the_kdc_with_a_clear_error(lab: Lab) -> No
     assert "the KDC refused the password: check ansible_password" in message
     assert "Not-the-password1" not in message and "P@ssw0rd!" not in message
     assert lab.logons() == [] and lab.calls() == []
-    assert "PREAUTH_FAILED" in lab.kdc.log_path.read_text(encoding="utf-8")   # type: ignore[union-attr]
+    assert "PREAUTH_FAILED" in lab.kdc.log_path.read_text(encoding="utf-8")  # type: ignore[union-attr]
 
 
 def test_negotiate_with_a_wrong_password_is_refused(lab: Lab) -> None:

@@ -1,5 +1,6 @@
 """The process's KDCs (tests/lab/kdc.py KerberosRealms): labs of one realm share one KDC, counted; the last to stop
 ends it. Its own module: no other lab of the realm may be running while it counts."""
+
 from __future__ import annotations
 
 import json
@@ -56,22 +57,45 @@ def test_a_kdc_that_does_not_answer_is_named_in_the_error() -> None:
         assert lab.logons() == []
 
 
-def test_serve_with_kerberos_prints_the_krb5_conf_a_client_needs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_serve_with_kerberos_prints_the_krb5_conf_a_client_needs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     inventory = tmp_path / "inventory.yml"
-    proc = subprocess.Popen([sys.executable, "-m", "tests.lab", "serve", "--scenario", "standalone-primary", "--auth",
-                             "negotiate", "--kerberos", "--inventory", str(inventory)],
-                            cwd=str(ROOT), stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "tests.lab",
+            "serve",
+            "--scenario",
+            "standalone-primary",
+            "--auth",
+            "negotiate",
+            "--kerberos",
+            "--inventory",
+            str(inventory),
+        ],
+        cwd=str(ROOT),
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert proc.stdout is not None
         line = json.loads(proc.stdout.readline())
         krb5_conf = Path(line["krb5_config"])
         assert "default_realm = CONTOSO.COM" in krb5_conf.read_text(encoding="utf-8")
         hv = yaml.safe_load(inventory.read_text(encoding="utf-8"))["all"]["hosts"][CM01]
-        monkeypatch.setenv("KRB5_CONFIG", str(krb5_conf))     # what a user of `serve` exports (docs/lab.md)
-        conn = WSMan("127.0.0.1", port=hv["ansible_port"], username=hv["ansible_user"], password=hv["ansible_password"],
-                     auth=hv["ansible_psrp_auth"], cert_validation=hv["ansible_psrp_ca_cert"],
-                     negotiate_hostname_override=hv["ansible_psrp_negotiate_hostname_override"],
-                     negotiate_service=hv["ansible_psrp_negotiate_service"])
+        monkeypatch.setenv("KRB5_CONFIG", str(krb5_conf))  # what a user of `serve` exports (docs/lab.md)
+        conn = WSMan(
+            "127.0.0.1",
+            port=hv["ansible_port"],
+            username=hv["ansible_user"],
+            password=hv["ansible_password"],
+            auth=hv["ansible_psrp_auth"],
+            cert_validation=hv["ansible_psrp_ca_cert"],
+            negotiate_hostname_override=hv["ansible_psrp_negotiate_hostname_override"],
+            negotiate_service=hv["ansible_psrp_negotiate_service"],
+        )
         with RunspacePool(conn) as pool:
             ps = PowerShell(pool)
             ps.add_cmdlet("Get-Service").add_parameter("Name", "WinRM")

@@ -1,4 +1,5 @@
 """The whole lab through an unmodified pypsrp client: transport + runtime + world + control API + serve CLI."""
+
 from __future__ import annotations
 
 import json
@@ -27,7 +28,9 @@ def _cm_pipeline(pool: RunspacePool, site: str, provider: str) -> PowerShell:
     ps = PowerShell(pool)
     ps.add_cmdlet("Import-Module").add_parameter("Name", "ConfigurationManager")
     ps.add_statement()
-    ps.add_cmdlet("New-PSDrive").add_parameter("Name", site).add_parameter("PSProvider", "CMSite").add_parameter("Root", provider)
+    ps.add_cmdlet("New-PSDrive").add_parameter("Name", site).add_parameter("PSProvider", "CMSite").add_parameter(
+        "Root", provider
+    )
     ps.add_statement()
     ps.add_cmdlet("Set-Location").add_parameter("Path", f"{site}:")
     ps.add_statement()
@@ -105,8 +108,9 @@ def test_add_scp_installs_later_and_thread_protocol_restarts_it():
         spare = next(h["fqdn"] for h in scenario["hosts"] if h["fqdn"] != server)
         with RunspacePool(WSMan(**lab.connection(server))) as pool:
             ps = _cm_pipeline(pool, site_code, server)
-            ps.add_cmdlet("Add-CMServiceConnectionPoint").add_parameter("SiteSystemServerName", spare) \
-                .add_parameter("SiteCode", site_code).add_parameter("Mode", "Online")
+            ps.add_cmdlet("Add-CMServiceConnectionPoint").add_parameter("SiteSystemServerName", spare).add_parameter(
+                "SiteCode", site_code
+            ).add_parameter("Mode", "Online")
             ps.invoke()
             assert not ps.had_errors, [str(e) for e in ps.streams.error]
         assert lab.state()["scp"]["configured"]["server"].lower() == spare.lower()
@@ -115,8 +119,9 @@ def test_add_scp_installs_later_and_thread_protocol_restarts_it():
         assert lab.state()["scp"]["installed_on"]
         with RunspacePool(WSMan(**lab.connection(spare))) as pool:
             ps = PowerShell(pool)
-            ps.add_cmdlet("Set-ItemProperty").add_parameter("Path", THREAD_KEY) \
-                .add_parameter("Name", "Requested Operation").add_parameter("Value", "Stop")
+            ps.add_cmdlet("Set-ItemProperty").add_parameter("Path", THREAD_KEY).add_parameter(
+                "Name", "Requested Operation"
+            ).add_parameter("Value", "Stop")
             ps.invoke()
             assert not ps.had_errors
             lab.advance(10)
@@ -169,7 +174,7 @@ def test_twenty_concurrent_clients(hierarchy):
                     out = ps.invoke()
                     if ps.had_errors or len(out) != 1:
                         errors.append(str(ps.streams.error))
-        except Exception as exc:        # pylint: disable=broad-exception-caught
+        except Exception as exc:  # pylint: disable=broad-exception-caught
             errors.append(repr(exc))
 
     threads = [threading.Thread(target=client) for _i in range(20)]
@@ -182,20 +187,37 @@ def test_twenty_concurrent_clients(hierarchy):
 
 def test_serve_prints_the_ready_line_and_writes_the_inventory(tmp_path):
     inventory = tmp_path / "inventory.yml"
-    proc = subprocess.Popen([sys.executable, "-m", "tests.lab", "serve", "--scenario", "hierarchy", "--inventory", str(inventory)],
-                            cwd=str(ROOT), stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tests.lab", "serve", "--scenario", "hierarchy", "--inventory", str(inventory)],
+        cwd=str(ROOT),
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         line = json.loads(proc.stdout.readline())
         assert Path(line["inventory"]) == inventory.resolve()
         inv = yaml.safe_load(inventory.read_text())
         hv = inv["all"]["hosts"]["cas01.contoso.com"]
-        for key in ("ansible_host", "ansible_port", "ansible_user", "ansible_password", "ansible_psrp_protocol",
-                    "ansible_psrp_auth", "ansible_psrp_ca_cert"):
+        for key in (
+            "ansible_host",
+            "ansible_port",
+            "ansible_user",
+            "ansible_password",
+            "ansible_psrp_protocol",
+            "ansible_psrp_auth",
+            "ansible_psrp_ca_cert",
+        ):
             assert key in hv
         with urllib.request.urlopen(line["control"] + "/state", timeout=10) as resp:
             assert "hierarchy" in json.loads(resp.read())
-        conn = WSMan("127.0.0.1", port=hv["ansible_port"], username=hv["ansible_user"], password=hv["ansible_password"],
-                     auth=hv["ansible_psrp_auth"], cert_validation=hv["ansible_psrp_ca_cert"])
+        conn = WSMan(
+            "127.0.0.1",
+            port=hv["ansible_port"],
+            username=hv["ansible_user"],
+            password=hv["ansible_password"],
+            auth=hv["ansible_psrp_auth"],
+            cert_validation=hv["ansible_psrp_ca_cert"],
+        )
         with RunspacePool(conn) as pool:
             ps = PowerShell(pool)
             ps.add_cmdlet("Get-Service").add_parameter("Name", "WinRM")
@@ -207,8 +229,8 @@ def test_serve_prints_the_ready_line_and_writes_the_inventory(tmp_path):
 
 
 def test_timeout_fault_holds_the_request_past_the_read_timeout():
-    from requests.exceptions import RequestException     # pylint: disable=import-outside-toplevel
-    from pypsrp.exceptions import WinRMTransportError     # pylint: disable=import-outside-toplevel
+    from pypsrp.exceptions import WinRMTransportError  # pylint: disable=import-outside-toplevel
+    from requests.exceptions import RequestException  # pylint: disable=import-outside-toplevel
 
     with Lab("standalone-primary", https=False, auth="basic", fault_hold=4) as lab:
         server = next(iter(lab.world.hosts))

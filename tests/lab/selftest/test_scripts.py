@@ -1,5 +1,6 @@
 """Constant scripts in the lab: deserialized objects refused for live-typed parameters, the registered scripts run
 with every inner cmdlet bound like a structured call, any other script text refused."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -16,13 +17,20 @@ from tests.lab.wsman.backend import Command, ErrorSpec, PipelineRequest, Termina
 
 IMPL = "Microsoft.ConfigurationManagement.PowerShell.Cmdlets.HS."
 ACCOUNT = "CONTOSO\\svc-cmproxy"
-PROXY = {"SiteSystemServerName": "scp01.contoso.com", "SiteCode": "PS1", "EnableProxy": True,
-         "ProxyServerName": "proxy.contoso.com", "ProxyServerPort": 3128}
+PROXY = {
+    "SiteSystemServerName": "scp01.contoso.com",
+    "SiteCode": "PS1",
+    "EnableProxy": True,
+    "ProxyServerName": "proxy.contoso.com",
+    "ProxyServerPort": 3128,
+}
 SET = scripts.SET_SITE_SYSTEM_SERVER_WITH_PROXY_ACCOUNT
 NEW = scripts.NEW_SITE_SYSTEM_SERVER_WITH_PROXY_ACCOUNT
-CANNOT_CONVERT = ("Cannot bind parameter 'ProxyAccessAccount'. Cannot convert the \"instance of SMS_SCI_Reserved\" value "
-                  "of type \"Deserialized.IResultObject#SMS_SCI_Reserved\" to type "
-                  "\"Microsoft.ConfigurationManagement.ManagementProvider.IResultObject\".")
+CANNOT_CONVERT = (
+    "Cannot bind parameter 'ProxyAccessAccount'. Cannot convert the \"instance of SMS_SCI_Reserved\" value "
+    'of type "Deserialized.IResultObject#SMS_SCI_Reserved" to type '
+    '"Microsoft.ConfigurationManagement.ManagementProvider.IResultObject".'
+)
 
 
 @pytest.fixture()
@@ -38,8 +46,9 @@ def _site_system(lab: Lab, fqdn: str = "scp01.contoso.com") -> dict[str, Any]:
 def _on_site_drive(pool: RunspacePool) -> PowerShell:
     ps = PowerShell(pool)
     ps.add_cmdlet("Import-Module").add_parameter("Name", "ConfigurationManager").add_statement()
-    ps.add_cmdlet("New-PSDrive").add_parameter("Name", "PS1").add_parameter("PSProvider", "CMSite") \
-        .add_parameter("Root", "cm01.contoso.com").add_statement()
+    ps.add_cmdlet("New-PSDrive").add_parameter("Name", "PS1").add_parameter("PSProvider", "CMSite").add_parameter(
+        "Root", "cm01.contoso.com"
+    ).add_statement()
     ps.add_cmdlet("Set-Location").add_parameter("Path", "PS1:").add_statement()
     return ps
 
@@ -61,7 +70,7 @@ def test_deserialized_account_sent_back_as_proxy_access_account_is_refused(lab):
     assert ps.had_errors
     record = ps.streams.error[0]
     assert record.fq_error == "CannotConvertArgumentNoMessage," + IMPL + "SetSiteSystemServer"
-    assert (record.category, record.reason) == (5, "ParameterBindingException")       # 5 = InvalidArgument
+    assert (record.category, record.reason) == (5, "ParameterBindingException")  # 5 = InvalidArgument
     assert str(record) == CANNOT_CONVERT
     assert _site_system(lab)["proxy"] == "proxy.contoso.com:8080" and not _site_system(lab)["proxy_account"]
     assert lab.calls()[-1]["outcome"] == "failed: CannotConvertArgumentNoMessage," + IMPL + "SetSiteSystemServer"
@@ -81,7 +90,9 @@ def test_registered_script_gets_the_account_remotely(lab):
     assert {k: bound[k] for k in PROXY} == PROXY and not bound["ProxyAccessAccount"].deserialized
 
 
-@pytest.mark.parametrize("text", ["Get-Date", SET.replace("'Stop'", "'Continue'"), SET + "\n", SET.replace("Set-CM", "Remove-CM")])
+@pytest.mark.parametrize(
+    "text", ["Get-Date", SET.replace("'Stop'", "'Continue'"), SET + "\n", SET.replace("Set-CM", "Remove-CM")]
+)
 def test_any_other_script_text_is_refused(lab, text):
     with RunspacePool(WSMan(**lab.connection("cm01.contoso.com"))) as pool:
         ps = _on_site_drive(pool)
@@ -89,7 +100,11 @@ def test_any_other_script_text_is_refused(lab, text):
         ps.invoke()
     assert ps.had_errors and ps.streams.error[0].fq_error == "ScriptsRefused,Lab"
     assert lab.calls()[-1]["outcome"] == "failed: ScriptsRefused,Lab"
-    assert not [c for c in lab.calls() if c["cmdlet"] in ("Get-CMAccount", "Set-CMSiteSystemServer", "Remove-CMSiteSystemServer")]
+    assert not [
+        c
+        for c in lab.calls()
+        if c["cmdlet"] in ("Get-CMAccount", "Set-CMSiteSystemServer", "Remove-CMSiteSystemServer")
+    ]
 
 
 # -- the interpreter, driven through the runtime ---------------------------------------------------------------
@@ -113,17 +128,22 @@ def test_new_script_creates_the_server_with_the_live_account():
     out = _script(rt, NEW, ("Parameters", params), ("ProxyUserName", ACCOUNT))
     srv = world.hierarchy.server("new01.contoso.com", "PS1")
     assert srv is not None and srv.proxy_account == ACCOUNT and srv.use_site_server_account
-    assert out.output and out.output[0].PSObject.type_names[0] == "IResultObject#SMS_SCI_SysResUse"   # not assigned: output
+    assert (
+        out.output and out.output[0].PSObject.type_names[0] == "IResultObject#SMS_SCI_SysResUse"
+    )  # not assigned: output
     assert [c["cmdlet"] for c in world.calls[-2:]] == ["Get-CMAccount", "New-CMSiteSystemServer"]
     assert world.calls[-1]["parameters"]["UseSiteServerAccount"] is True
 
 
-@pytest.mark.parametrize("params, fqid", [
-    ([("Parameters", PROXY)], "MissingMandatoryParameter"),
-    ([("Parameters", PROXY), ("ProxyUserName", ACCOUNT), ("Force", None)], "NamedParameterNotFound"),
-    ([("Parameters", "SiteCode=PS1"), ("ProxyUserName", ACCOUNT)], "CannotConvertArgumentNoMessage"),
-    ([(None, PROXY), ("ProxyUserName", ACCOUNT)], "PositionalParameterNotFound"),
-])
+@pytest.mark.parametrize(
+    "params, fqid",
+    [
+        ([("Parameters", PROXY)], "MissingMandatoryParameter"),
+        ([("Parameters", PROXY), ("ProxyUserName", ACCOUNT), ("Force", None)], "NamedParameterNotFound"),
+        ([("Parameters", "SiteCode=PS1"), ("ProxyUserName", ACCOUNT)], "CannotConvertArgumentNoMessage"),
+        ([(None, PROXY), ("ProxyUserName", ACCOUNT)], "PositionalParameterNotFound"),
+    ],
+)
 def test_script_parameters_go_through_the_binder(params, fqid):
     world = world_of("standalone-primary")
     rt = session(world)
@@ -132,16 +152,31 @@ def test_script_parameters_go_through_the_binder(params, fqid):
     assert world.calls[-1]["outcome"] == f"failed: {fqid}"
 
 
-@pytest.mark.parametrize("splat, fqid", [
-    ({"SiteSystemServerName": "scp01.contoso.com", "Nope": 1}, "NamedParameterNotFound," + IMPL + "SetSiteSystemServer"),
-    ({"SiteSystemServerName": "scp01.contoso.com", "ProxyAccessAccount": None},
-     "ParameterAlreadyBound," + IMPL + "SetSiteSystemServer"),
-    ({"SiteSystemServerName": "scp01.contoso.com", "ProxyAccessAccount": ACCOUNT},      # a string is not an IResultObject
-     "CannotConvertArgumentNoMessage," + IMPL + "SetSiteSystemServer"),
-    ({"SiteSystemServerName": "scp01.contoso.com", "ProxyServerPort": "many"},
-     "CannotConvertArgumentNoMessage," + IMPL + "SetSiteSystemServer"),
-    ({"SiteCode": "PS1"}, "MissingMandatoryParameter," + IMPL + "SetSiteSystemServer"),
-])
+@pytest.mark.parametrize(
+    "splat, fqid",
+    [
+        (
+            {"SiteSystemServerName": "scp01.contoso.com", "Nope": 1},
+            "NamedParameterNotFound," + IMPL + "SetSiteSystemServer",
+        ),
+        (
+            {"SiteSystemServerName": "scp01.contoso.com", "ProxyAccessAccount": None},
+            "ParameterAlreadyBound," + IMPL + "SetSiteSystemServer",
+        ),
+        (
+            {
+                "SiteSystemServerName": "scp01.contoso.com",
+                "ProxyAccessAccount": ACCOUNT,
+            },  # a string is not an IResultObject
+            "CannotConvertArgumentNoMessage," + IMPL + "SetSiteSystemServer",
+        ),
+        (
+            {"SiteSystemServerName": "scp01.contoso.com", "ProxyServerPort": "many"},
+            "CannotConvertArgumentNoMessage," + IMPL + "SetSiteSystemServer",
+        ),
+        ({"SiteCode": "PS1"}, "MissingMandatoryParameter," + IMPL + "SetSiteSystemServer"),
+    ],
+)
 def test_splatted_parameters_are_bound_like_a_structured_call(splat, fqid):
     world = world_of("standalone-primary")
     rt = session(world)
@@ -171,22 +206,27 @@ def test_inner_cmdlets_need_the_site_drive_and_the_module_like_any_call():
 def test_a_script_is_run_only_alone_in_its_statement():
     world = world_of("standalone-primary")
     rt = session(world)
-    spec = _fails(rt, SET, ("Parameters", PROXY), ("ProxyUserName", ACCOUNT), extra=[Command("Out-Null", end_of_statement=True)])
+    spec = _fails(
+        rt, SET, ("Parameters", PROXY), ("ProxyUserName", ACCOUNT), extra=[Command("Out-Null", end_of_statement=True)]
+    )
     assert spec.fqid == "ScriptsRefused,Lab"
     assert world.hierarchy.server("scp01.contoso.com", "PS1").proxy_account == ""
 
 
-@pytest.mark.parametrize("text", [
-    "param(\n)\nGet-Date\n",                                              # no [CmdletBinding()]
-    SET.replace("[string] $ProxyUserName", "[int] $ProxyUserName"),      # type outside the grammar
-    SET.replace("-UserName $ProxyUserName", '-UserName "$ProxyUserName"'),  # an expandable string
-    SET.replace("-UserName $ProxyUserName", "-UserName $(Get-Date)"),      # a subexpression
-    SET.replace("$ErrorActionPreference = 'Stop'", "if ($true) {"),        # an if block never closed
-    SET.replace("$ErrorActionPreference = 'Stop'", "Invoke-Expression -Command 'x'; Get-Date"),
-    SET.replace("$account = Get-CMAccount", "$account = $Parameters; Get-CMAccount"),
-    SET.replace("-ProxyAccessAccount $account", "-ProxyAccessAccount $other"),   # variable never set
-    SET.replace("'Stop'", "'Sometimes'"),
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "param(\n)\nGet-Date\n",  # no [CmdletBinding()]
+        SET.replace("[string] $ProxyUserName", "[int] $ProxyUserName"),  # type outside the grammar
+        SET.replace("-UserName $ProxyUserName", '-UserName "$ProxyUserName"'),  # an expandable string
+        SET.replace("-UserName $ProxyUserName", "-UserName $(Get-Date)"),  # a subexpression
+        SET.replace("$ErrorActionPreference = 'Stop'", "if ($true) {"),  # an if block never closed
+        SET.replace("$ErrorActionPreference = 'Stop'", "Invoke-Expression -Command 'x'; Get-Date"),
+        SET.replace("$account = Get-CMAccount", "$account = $Parameters; Get-CMAccount"),
+        SET.replace("-ProxyAccessAccount $account", "-ProxyAccessAccount $other"),  # variable never set
+        SET.replace("'Stop'", "'Sometimes'"),
+    ],
+)
 def test_parser_is_strict(text):
     with pytest.raises(ValueError):
         scripts.parse("Bad-Script", text)

@@ -1,6 +1,7 @@
 """Real ConfigMgr topologies in the lab world: remote and multiple SMS Providers, root\\SMS, what a child primary's
 provider sees, site server HA, where sitecomp.log is written, site Mode values, the clock's start, and the shape of
 every shipped topology scenario."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -17,8 +18,18 @@ from tests.lab.ps.runtime import PSRuntime
 from tests.lab.windows.host import WindowsHost
 from tests.lab.world import paths
 from tests.lab.world.clock import Clock, utc_now
-from tests.lab.world.model import (MODE_NORMAL, PROVIDER_ROLE, SCP_ROLE, SITE_CAS, SITE_PRIMARY, SITE_SERVER_ROLE, Role,
-                                   Site, SiteSystemServer, scp_props)
+from tests.lab.world.model import (
+    MODE_NORMAL,
+    PROVIDER_ROLE,
+    SCP_ROLE,
+    SITE_CAS,
+    SITE_PRIMARY,
+    SITE_SERVER_ROLE,
+    Role,
+    Site,
+    SiteSystemServer,
+    scp_props,
+)
 from tests.lab.world.world import World
 from tests.lab.wsman.backend import Command, ErrorSpec, PipelineRequest, TerminatingError
 
@@ -26,8 +37,16 @@ SCENARIOS = Path(__file__).resolve().parents[1] / "world" / "scenarios"
 ADMIN = "CONTOSO\\cmadmin"
 SITE_LOGS = "C:\\Program Files\\Microsoft Configuration Manager\\Logs"
 SITECOMP = SITE_LOGS + "\\sitecomp.log"
-NEW = ["remote-provider", "two-providers", "scp-on-site-server", "scp-remote", "stranded-child", "cas-two-primaries",
-       "ha-pair", "remote-provider-hierarchy"]
+NEW = [
+    "remote-provider",
+    "two-providers",
+    "scp-on-site-server",
+    "scp-remote",
+    "stranded-child",
+    "cas-two-primaries",
+    "ha-pair",
+    "remote-provider-hierarchy",
+]
 OLD = ["standalone-primary", "standalone-with-scp", "hierarchy", "expansion"]
 
 
@@ -141,21 +160,41 @@ def test_scenario_builds_with_running_site_servers(name: str) -> None:
 def test_remote_provider_root_sms_and_drive() -> None:
     world = world_of("remote-provider")
     site = world.hierarchy.sites["PS1"]
-    assert (site.server, site.provider, site.providers) == ("cm01.contoso.com", "prov01.contoso.com", ["prov01.contoso.com"])
+    assert (site.server, site.provider, site.providers) == (
+        "cm01.contoso.com",
+        "prov01.contoso.com",
+        ["prov01.contoso.com"],
+    )
     on_cm01 = provider_rows(world, "cm01.contoso.com")
-    assert on_cm01 == [{"Machine": "PROV01.CONTOSO.COM", "NamespacePath": "\\\\PROV01.CONTOSO.COM\\root\\sms\\site_PS1",
-                        "ProviderForLocalSite": True, "SiteCode": "PS1"}]
+    assert on_cm01 == [
+        {
+            "Machine": "PROV01.CONTOSO.COM",
+            "NamespacePath": "\\\\PROV01.CONTOSO.COM\\root\\sms\\site_PS1",
+            "ProviderForLocalSite": True,
+            "SiteCode": "PS1",
+        }
+    ]
     assert provider_rows(world, "prov01.contoso.com") == on_cm01
-    assert provider_rows(world, "scp01.contoso.com") is None          # not a site server, not a provider
+    assert provider_rows(world, "scp01.contoso.com") is None  # not a site server, not a provider
     # the drive's Root must be a provider: the site server alone is refused, the provider from its own host works
-    err = fails(runtime(world, "cm01.contoso.com", "kerberos"), "New-PSDrive", ("Name", "PS1"), ("PSProvider", "CMSite"),
-                ("Root", "cm01.contoso.com"))
+    err = fails(
+        runtime(world, "cm01.contoso.com", "kerberos"),
+        "New-PSDrive",
+        ("Name", "PS1"),
+        ("PSProvider", "CMSite"),
+        ("Root", "cm01.contoso.com"),
+    )
     assert err.category == "ConnectionError"
-    err = fails(runtime(world, "cm01.contoso.com"), "New-PSDrive", ("Name", "PS1"), ("PSProvider", "CMSite"),
-                ("Root", "prov01.contoso.com"))
-    assert err.category == "PermissionDenied"                          # double hop without delegation
+    err = fails(
+        runtime(world, "cm01.contoso.com"),
+        "New-PSDrive",
+        ("Name", "PS1"),
+        ("PSProvider", "CMSite"),
+        ("Root", "prov01.contoso.com"),
+    )
+    assert err.category == "PermissionDenied"  # double hop without delegation
     session(world, "cm01.contoso.com", "PS1", "prov01.contoso.com", auth="kerberos")
-    rt = session(world, "prov01.contoso.com", "PS1", "PROV01")           # NetBIOS name as Root
+    rt = session(world, "prov01.contoso.com", "PS1", "PROV01")  # NetBIOS name as Root
     roles = run(rt, "Get-CMSiteRole", ("RoleName", PROVIDER_ROLE)).output
     assert [r.NetworkOSPath for r in roles] == ["\\\\prov01.contoso.com"] and roles[0].Type == 8
     servers = {s.NetworkOSPath for s in run(rt, "Get-CMSiteSystemServer").output}
@@ -208,9 +247,9 @@ def test_child_primary_provider_lists_the_whole_hierarchy() -> None:
     assert (sites["CAS"].Type, sites["CAS"].ReportingSiteCode) == (SITE_CAS, "")
     assert sites["PR1"].ReportingSiteCode == "CAS" and sites["PR2"].ReportingSiteCode == "CAS"
     assert [s.SiteCode for s in run(rt, "Get-CMSite", ("SiteCode", "CAS")).output] == ["CAS"]
-    scps = run(rt, "Get-CMServiceConnectionPoint", ("AllSite", None)).output     # site control is global data
+    scps = run(rt, "Get-CMServiceConnectionPoint", ("AllSite", None)).output  # site control is global data
     assert [(s.SiteCode, s.NetworkOSPath) for s in scps] == [("CAS", "\\\\scp01.contoso.com")]
-    assert run(rt, "Get-CMServiceConnectionPoint").output == []                  # the drive's site only
+    assert run(rt, "Get-CMServiceConnectionPoint").output == []  # the drive's site only
 
 
 def test_status_messages_are_site_data() -> None:
@@ -239,16 +278,28 @@ def test_stranded_child_shape_and_sitecomp_logs_on_the_owning_site_server() -> N
     assert {s.SiteCode for s in run(pr1, "Get-CMSite").output} == {"CAS", "PR1"}
     # move it through the CAS provider: remove at PR1, add at the CAS on scp01
     cas = session(world, "cas01.contoso.com", "CAS", "cas01.contoso.com")
-    run(cas, "Remove-CMServiceConnectionPoint", ("SiteCode", "PR1"), ("SiteSystemServerName", "scp02.contoso.com"),
-        ("Force", None))
+    run(
+        cas,
+        "Remove-CMServiceConnectionPoint",
+        ("SiteCode", "PR1"),
+        ("SiteSystemServerName", "scp02.contoso.com"),
+        ("Force", None),
+    )
     world.advance(61)
     assert "Deinstalling component SMS_DMP_DOWNLOADER" in text(world, "pri01.contoso.com", SITECOMP)
     assert "scp02" not in text(world, "cas01.contoso.com", SITECOMP)
-    run(cas, "Add-CMServiceConnectionPoint", ("SiteCode", "CAS"), ("SiteSystemServerName", "scp01.contoso.com"),
-        ("Mode", "Online"))
+    run(
+        cas,
+        "Add-CMServiceConnectionPoint",
+        ("SiteCode", "CAS"),
+        ("SiteSystemServerName", "scp01.contoso.com"),
+        ("Mode", "Online"),
+    )
     world.advance(61)
     cas_log = text(world, "cas01.contoso.com", SITECOMP)
-    assert "Synchronizing component server scp01.contoso.com" in cas_log and "Bootstrap operations completed." in cas_log
+    assert (
+        "Synchronizing component server scp01.contoso.com" in cas_log and "Bootstrap operations completed." in cas_log
+    )
     assert "scp01" not in text(world, "pri01.contoso.com", SITECOMP)
     assert world.to_json()["scp"]["installed_on"] == ["scp01.contoso.com"]
 
@@ -258,7 +309,7 @@ def test_install_at_a_child_site_logs_on_the_child_site_server() -> None:
     hier = world.hierarchy
     scp = hier.scp()
     assert scp is not None
-    hier.roles.remove(scp)                                             # leave the CAS's SCP out of it
+    hier.roles.remove(scp)  # leave the CAS's SCP out of it
     world.sitecomp.installed.clear()
     hier.servers.append(SiteSystemServer("scp02.contoso.com", "PR1"))
     scp02 = world.add_host(WindowsHost("scp02.contoso.com", world.clock))
@@ -291,7 +342,7 @@ def test_ha_pair_shape() -> None:
     site = world.hierarchy.sites["PS1"]
     assert (site.server, site.passive_server) == ("cm01.contoso.com", "cm02.contoso.com")
     assert site.site_servers == ["cm01.contoso.com", "cm02.contoso.com"]
-    assert site.providers == ["cm01.contoso.com", "cm02.contoso.com"]      # setup adds a provider on the passive
+    assert site.providers == ["cm01.contoso.com", "cm02.contoso.com"]  # setup adds a provider on the passive
     assert role_names(world, "PS1", SITE_SERVER_ROLE) == ["cm01.contoso.com", "cm02.contoso.com"]
     assert {r.type for r in world.hierarchy.roles if r.role_name == SITE_SERVER_ROLE} == {SITE_PRIMARY}
     cm01, cm02, scp01 = (world.require_host(h) for h in ("cm01", "cm02", "scp01"))
@@ -311,8 +362,19 @@ def test_ha_pair_shape() -> None:
 
 def test_passive_site_server_not_at_a_secondary_site() -> None:
     data = load_scenario("hierarchy")
-    data = dict(data, sites=data["sites"] + [{"code": "SE1", "type": "secondary", "server": "scp01.contoso.com",
-                                              "parent": "PR1", "passive_server": "cas01.contoso.com"}])
+    data = dict(
+        data,
+        sites=data["sites"]
+        + [
+            {
+                "code": "SE1",
+                "type": "secondary",
+                "server": "scp01.contoso.com",
+                "parent": "PR1",
+                "passive_server": "cas01.contoso.com",
+            }
+        ],
+    )
     with pytest.raises(ValueError, match="secondary"):
         World.from_scenario(data, Clock())
 
@@ -349,9 +411,12 @@ def test_cas_two_primaries_shape() -> None:
     assert {c: (s.type, s.reporting_site_code, s.server, s.provider) for c, s in hier.sites.items()} == {
         "CAS": (SITE_CAS, "", "cas01.contoso.com", "cas01.contoso.com"),
         "PR1": (SITE_PRIMARY, "CAS", "pri01.contoso.com", "pri01.contoso.com"),
-        "PR2": (SITE_PRIMARY, "CAS", "pri02.contoso.com", "pri02.contoso.com")}
+        "PR2": (SITE_PRIMARY, "CAS", "pri02.contoso.com", "pri02.contoso.com"),
+    }
     assert placed(hier.scp()) == ("scp01.contoso.com", "CAS")
-    assert [s.code for s in hier.subtree("CAS")] == ["CAS", "PR1", "PR2"] and [s.code for s in hier.subtree("PR1")] == ["PR1"]
+    assert [s.code for s in hier.subtree("CAS")] == ["CAS", "PR1", "PR2"] and [s.code for s in hier.subtree("PR1")] == [
+        "PR1"
+    ]
 
 
 # -- site Mode and the clock -----------------------------------------------------------------------------------------
@@ -369,7 +434,7 @@ def test_clock_starts_now_unless_the_scenario_pins_it() -> None:
     world = world_of("standalone-primary")
     assert before <= world.clock.now() <= utc_now() + timedelta(seconds=1)
     app = world.hierarchy.aad_apps[0]
-    assert app.secret_key_expiry == world.clock.start + timedelta(days=119)      # relative, stays meaningful
+    assert app.secret_key_expiry == world.clock.start + timedelta(days=119)  # relative, stays meaningful
     data = dict(load_scenario("standalone-primary"), clock={"start": "2030-01-02T03:04:05Z"})
     pinned = World.from_scenario(data, Clock())
     assert pinned.clock.now() == datetime(2030, 1, 2, 3, 4, 5, tzinfo=timezone.utc)

@@ -1,4 +1,5 @@
 """Simulated Windows host parts: registry watchers, services, files, network."""
+
 from __future__ import annotations
 
 import pytest
@@ -23,10 +24,17 @@ def test_registry_paths_and_watchers(host):
     seen = []
     host.registry.watch(THREADS, lambda key, name, value: seen.append((key, name, value)))
     host.registry.set_value(f"{THREADS}\\SMS_DMP_DOWNLOADER", "Requested Operation", "Start")
-    host.registry.set_value("HKLM:\\SOFTWARE\\Other", "x", 1, "DWord")           # outside the prefix: no callback
-    assert seen == [("HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\SMS\\Components\\SMS_Executive\\Threads\\SMS_DMP_DOWNLOADER",
-                     "Requested Operation", "Start")]
-    key_path = "Registry::HKEY_LOCAL_MACHINE\\software\\microsoft\\SMS\\components\\sms_executive\\threads\\sms_dmp_downloader"
+    host.registry.set_value("HKLM:\\SOFTWARE\\Other", "x", 1, "DWord")  # outside the prefix: no callback
+    assert seen == [
+        (
+            "HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\SMS\\Components\\SMS_Executive\\Threads\\SMS_DMP_DOWNLOADER",
+            "Requested Operation",
+            "Start",
+        )
+    ]
+    key_path = (
+        "Registry::HKEY_LOCAL_MACHINE\\software\\microsoft\\SMS\\components\\sms_executive\\threads\\sms_dmp_downloader"
+    )
     assert host.registry.get_value(key_path, "requested operation") == ("Start", "String")
     assert host.registry.subkeys(THREADS) == ["SMS_DMP_DOWNLOADER"]
     with pytest.raises(ValueError):
@@ -41,12 +49,13 @@ def test_services_fire_listeners_and_can_fail(host):
     svc.listeners.append(lambda s, action: events.append((s.name, action)))
     svc.restart()
     svc.stop()
-    svc.stop()                                         # already stopped: no second event
+    svc.stop()  # already stopped: no second event
     assert events == [("SMS_EXECUTIVE", "stop"), ("SMS_EXECUTIVE", "start"), ("SMS_EXECUTIVE", "stop")]
     assert svc.status == "Stopped"
 
     def veto(_service, _action):
         raise ServiceError("nope")
+
     svc.listeners.append(veto)
     with pytest.raises(ServiceError):
         svc.start()
@@ -70,8 +79,11 @@ def test_files_are_case_insensitive_and_timestamped():
 
 
 def test_network_reach():
-    net = Network(direct=["*.contoso.com"], proxies={"proxy.contoso.com:8080": ["*.microsoft.com"]},
-                  blocked_ports=["sql01.contoso.com:1433"])
+    net = Network(
+        direct=["*.contoso.com"],
+        proxies={"proxy.contoso.com:8080": ["*.microsoft.com"]},
+        blocked_ports=["sql01.contoso.com:1433"],
+    )
     assert net.reach("sccm01.contoso.com", 443)
     assert not net.reach("sql01.contoso.com", 1433)
     assert not net.reach("go.microsoft.com")

@@ -1,4 +1,5 @@
 """Self-tests of the simulated ConfigMgr world (tests/lab/world)."""
+
 from __future__ import annotations
 
 import re
@@ -83,26 +84,33 @@ def test_sitecomp_installs_remote_scp_on_next_cycle_then_removes_it() -> None:
     world = load("standalone-primary")
     add_scp(world, "scp01.contoso.com", "PS1")
     scp = world.require_host("scp01.contoso.com")
-    assert world.hierarchy.scp() is not None                          # site control at once
-    assert scp.registry.get_key(DMP_THREAD) is None                   # not installed yet
+    assert world.hierarchy.scp() is not None  # site control at once
+    assert scp.registry.get_key(DMP_THREAD) is None  # not installed yet
     world.advance(61)
     assert thread_state(world, "scp01.contoso.com") == ("Running", "None")
     assert scp.registry.get_key(paths.role_key(SCP_ROLE)) is not None
     assert scp.services["sms_executive"].status == "Running"
     sitecomp = text(world, "cm01.contoso.com", SITE_LOGS + "\\sitecomp.log")
-    expected = ["Parsed the master site control file", "Synchronizing component server scp01.contoso.com...",
-                "Installing component SMS_DMP_DOWNLOADER...", "Creating registry keys", "Starting bootstrap operations...",
-                "Installed service SMS_SERVER_BOOTSTRAP_SCP01", "Starting service SMS_SERVER_BOOTSTRAP_SCP01 with command-line",
-                "/siteserver:cm01.contoso.com\" executed successfully on server scp01.contoso.com.",
-                "Bootstrap operation successful.", "Deinstalled service SMS_SERVER_BOOTSTRAP_SCP01.",
-                "Bootstrap operations completed."]
+    expected = [
+        "Parsed the master site control file",
+        "Synchronizing component server scp01.contoso.com...",
+        "Installing component SMS_DMP_DOWNLOADER...",
+        "Creating registry keys",
+        "Starting bootstrap operations...",
+        "Installed service SMS_SERVER_BOOTSTRAP_SCP01",
+        "Starting service SMS_SERVER_BOOTSTRAP_SCP01 with command-line",
+        '/siteserver:cm01.contoso.com" executed successfully on server scp01.contoso.com.',
+        "Bootstrap operation successful.",
+        "Deinstalled service SMS_SERVER_BOOTSTRAP_SCP01.",
+        "Bootstrap operations completed.",
+    ]
     positions = [sitecomp.find(marker) for marker in expected]
     assert -1 not in positions and positions == sorted(positions)
     assert "rolesetup.exe" in text(world, "scp01.contoso.com", "C:\\SMS\\Logs\\SrvBoot.log")
 
     remove_scp(world)
     assert world.hierarchy.scp() is None
-    assert scp.registry.get_key(DMP_THREAD) is not None               # still there until the next cycle
+    assert scp.registry.get_key(DMP_THREAD) is not None  # still there until the next cycle
     world.advance(61)
     assert scp.registry.get_key(DMP_THREAD) is None
     assert "Deinstalling component SMS_DMP_DOWNLOADER" in text(world, "cm01.contoso.com", SITE_LOGS + "\\sitecomp.log")
@@ -165,12 +173,12 @@ def test_effective_mode_changes_only_after_thread_restart() -> None:
     world.advance(60)
     scp = world.hierarchy.scp()
     assert scp is not None
-    scp.props = scp_props(offline=True)                               # what Set-CMServiceConnectionPoint does
+    scp.props = scp_props(offline=True)  # what Set-CMServiceConnectionPoint does
     world.advance(3600)
     state = world.to_json()["scp"]
     assert state["configured"]["mode"] == "Offline" and state["effective_mode"] == "Online"
     log = text(world, "cm01.contoso.com", SITE_LOGS + "\\dmpdownloader.log")
-    assert log.count("Download manifest.cab") >= 1                  # still syncing online: the old mode runs
+    assert log.count("Download manifest.cab") >= 1  # still syncing online: the old mode runs
     cm01.registry.set_value(DMP_THREAD, "Requested Operation", "Stop")
     world.advance(5)
     cm01.registry.set_value(DMP_THREAD, "Requested Operation", "Start")
@@ -178,7 +186,7 @@ def test_effective_mode_changes_only_after_thread_restart() -> None:
     world.advance(7200)
     assert world.to_json()["scp"]["effective_mode"] == "Offline"
     after = text(world, "cm01.contoso.com", SITE_LOGS + "\\dmpdownloader.log")[restarted:]
-    assert "Download manifest.cab" not in after and "mode" not in after.lower()   # offline: no sync, no mode line
+    assert "Download manifest.cab" not in after and "mode" not in after.lower()  # offline: no sync, no mode line
 
 
 def test_executive_service_restart_restarts_threads_and_rereads_mode() -> None:
@@ -207,12 +215,16 @@ def test_online_sync_without_internet_logs_errors_and_status_message() -> None:
 def test_log_formats() -> None:
     when = datetime(2026, 11, 2, 9, 5, 7, 123000, tzinfo=timezone.utc)
     cm = format_cmtrace("Hello", "SMS_DMP_DOWNLOADER", when, 2, thread=4116)
-    assert cm == ('<![LOG[Hello]LOG]!><time="09:05:07.123+000" date="11-02-2026" component="SMS_DMP_DOWNLOADER" '
-                  'context="" type="2" thread="4116" file="">')
+    assert cm == (
+        '<![LOG[Hello]LOG]!><time="09:05:07.123+000" date="11-02-2026" component="SMS_DMP_DOWNLOADER" '
+        'context="" type="2" thread="4116" file="">'
+    )
     simple = format_simple("Sending status message (MessageID = 500).", "SMS_HIERARCHY_MANAGER", when, thread=4116)
-    assert simple == ("Sending status message (MessageID = 500).  $$<SMS_HIERARCHY_MANAGER>"
-                      "<11-02-2026 09:05:07.123+000><thread=4116 (0x1014)>")
-    assert re.search(r"\$\$\<(.*?)\>\<thread=", simple)                 # PSCCMClient's detector matches
+    assert simple == (
+        "Sending status message (MessageID = 500).  $$<SMS_HIERARCHY_MANAGER>"
+        "<11-02-2026 09:05:07.123+000><thread=4116 (0x1014)>"
+    )
+    assert re.search(r"\$\$\<(.*?)\>\<thread=", simple)  # PSCCMClient's detector matches
 
 
 def test_scenario_can_switch_a_log_to_cmtrace_format() -> None:
@@ -241,7 +253,7 @@ def test_expansion_requires_scp_removal_then_completes() -> None:
     with pytest.raises(ExpansionError, match="service connection point"):
         world.expand("CAS", "cas01.contoso.com")
     remove_scp(world)
-    with pytest.raises(ExpansionError):                               # de-install still pending
+    with pytest.raises(ExpansionError):  # de-install still pending
         world.expand("CAS", "cas01.contoso.com")
     world.advance(61)
     world.expand("CAS", "cas01.contoso.com")
@@ -258,10 +270,10 @@ def test_fault_table_nth_semantics() -> None:
     table = FaultTable()
     table.add("drop", host="cm01.contoso.com", nth=2)
     table.add("fail_cmdlet", cmdlet="Get-CMSite")
-    assert table.take("request", "scp01.contoso.com") is None         # other host: not counted
-    assert table.take("request", "CM01") is None                      # first match
-    assert table.take("request", "cm01.contoso.com") == "drop"        # second match fires
-    assert table.take("request", "cm01.contoso.com") is None          # gone
+    assert table.take("request", "scp01.contoso.com") is None  # other host: not counted
+    assert table.take("request", "CM01") is None  # first match
+    assert table.take("request", "cm01.contoso.com") == "drop"  # second match fires
+    assert table.take("request", "cm01.contoso.com") is None  # gone
     assert table.take("invoke", "cm01", "Get-CMAccount") is None
     assert table.take("invoke", "cm01", "get-cmsite") == "fail_cmdlet"
     assert table.to_json()["pending"] == [] and len(table.fired) == 2

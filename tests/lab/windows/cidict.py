@@ -1,4 +1,5 @@
 """A case-insensitive mapping that keeps the spelling a key was first stored with (like Windows)."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator, MutableMapping

@@ -1,4 +1,5 @@
 """A small case-insensitive Windows file system; LastWriteTime comes from the simulated clock."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -30,7 +31,7 @@ class _Entry:
 def normalize(path: str) -> str:
     """``c:/a//b\\`` -> ``c:\\a\\b``; a drive root keeps its backslash (``C:\\``)."""
     text = path.replace("/", "\\")
-    if "::" in text:                    # Microsoft.PowerShell.Core\FileSystem::C:\x
+    if "::" in text:  # Microsoft.PowerShell.Core\FileSystem::C:\x
         text = text.split("::", 1)[1]
     drive, _unused, rest = text.partition(":")
     parts = [p for p in rest.split("\\") if p and p != "."]
@@ -131,11 +132,17 @@ class FileSystem:
         norm = normalize(directory)
         if not self.is_dir(norm):
             raise NotADirectoryError(directory)
-        out = [self._info(e) for k, e in self._entries.items() if k != norm.lower() and (parent_of(k) or "").lower() == norm.lower()]
+        out = [
+            self._info(e)
+            for k, e in self._entries.items()
+            if k != norm.lower() and (parent_of(k) or "").lower() == norm.lower()
+        ]
         return sorted(out, key=lambda i: (not i.is_dir, i.name.lower()))
 
     @staticmethod
     def _info(entry: _Entry) -> FileInfo:
-        name = entry.full_name.rstrip("\\").rsplit("\\", 1)[-1] if not entry.full_name.endswith(":\\") else entry.full_name
+        name = (
+            entry.full_name.rstrip("\\").rsplit("\\", 1)[-1] if not entry.full_name.endswith(":\\") else entry.full_name
+        )
         size = 0 if entry.is_dir else len(entry.text.encode("utf-8"))
         return FileInfo(name, entry.full_name, size, entry.mtime, entry.is_dir)

@@ -1,9 +1,10 @@
 """One simulated Windows server: accounts, registry, services, files, modules, network."""
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Callable
 
 from tests.lab.windows.cidict import CIDict
 from tests.lab.windows.files import FileSystem
@@ -20,9 +21,9 @@ class ServiceError(Exception):
 class Service:
     name: str
     display_name: str
-    status: str = "Running"            # Running | Stopped | StartPending | StopPending | Paused
-    start_type: str = "Automatic"      # Automatic | Manual | Disabled
-    listeners: list[Callable[["Service", str], None]] = field(default_factory=list)
+    status: str = "Running"  # Running | Stopped | StartPending | StopPending | Paused
+    start_type: str = "Automatic"  # Automatic | Manual | Disabled
+    listeners: list[Callable[[Service, str], None]] = field(default_factory=list)
 
     def _fire(self, action: str) -> None:
         for listener in list(self.listeners):
@@ -51,7 +52,7 @@ class Service:
 class ModuleInfo:
     name: str
     version: str = "1.0"
-    path: str = ""                     # the .psd1 (or .psm1) file
+    path: str = ""  # the .psd1 (or .psm1) file
     description: str = ""
 
 
@@ -60,8 +61,8 @@ class WindowsHost:
     fqdn: str
     clock: Clock
     domain: str = "CONTOSO"
-    accounts: dict[str, str] = field(default_factory=dict)      # lower "domain\\user" -> password
-    admins: set[str] = field(default_factory=set)               # lower "domain\\name"
+    accounts: dict[str, str] = field(default_factory=dict)  # lower "domain\\user" -> password
+    admins: set[str] = field(default_factory=set)  # lower "domain\\name"
     services: dict[str, Service] = field(default_factory=dict)  # lower name -> Service
     modules: dict[str, ModuleInfo] = field(default_factory=dict)
     network: Network = field(default_factory=Network)
@@ -75,10 +76,16 @@ class WindowsHost:
         self.files = FileSystem(self.clock)
         if self.last_boot is None:
             self.last_boot = self.clock.now()
-        defaults = {"COMPUTERNAME": self.netbios, "USERDOMAIN": self.domain, "SystemRoot": "C:\\Windows",
-                    "ProgramFiles": "C:\\Program Files", "ProgramFiles(x86)": "C:\\Program Files (x86)",
-                    "TEMP": "C:\\Windows\\TEMP", "windir": "C:\\Windows", "PSModulePath":
-                    "C:\\Program Files\\WindowsPowerShell\\Modules;C:\\Windows\\system32\\WindowsPowerShell\\v1.0\\Modules"}
+        defaults = {
+            "COMPUTERNAME": self.netbios,
+            "USERDOMAIN": self.domain,
+            "SystemRoot": "C:\\Windows",
+            "ProgramFiles": "C:\\Program Files",
+            "ProgramFiles(x86)": "C:\\Program Files (x86)",
+            "TEMP": "C:\\Windows\\TEMP",
+            "windir": "C:\\Windows",
+            "PSModulePath": "C:\\Program Files\\WindowsPowerShell\\Modules;C:\\Windows\\system32\\WindowsPowerShell\\v1.0\\Modules",
+        }
         for name, value in defaults.items():
             self.env.setdefault(name, value)
 
@@ -97,8 +104,9 @@ class WindowsHost:
     def getenv(self, name: str, default: str | None = None) -> str | None:
         return self.env.get(name, default)
 
-    def add_service(self, name: str, display_name: str | None = None, status: str = "Running",
-                    start_type: str = "Automatic") -> Service:
+    def add_service(
+        self, name: str, display_name: str | None = None, status: str = "Running", start_type: str = "Automatic"
+    ) -> Service:
         service = Service(name, display_name or name, status, start_type)
         self.services[name.lower()] = service
         return service

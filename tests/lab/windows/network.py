@@ -1,4 +1,5 @@
 """Which names a host can reach, directly or through a proxy."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -19,10 +20,10 @@ def proxy_key(proxy: str) -> str:
 
 @dataclass
 class Network:
-    direct: list[str] = field(default_factory=lambda: ["*"])          # host name patterns reachable directly
-    proxies: dict[str, list[str]] = field(default_factory=dict)       # "proxy:8080" -> patterns reachable through it
-    blocked_ports: list[str] = field(default_factory=list)            # "name-pattern:port" closed even when reachable
-    default_proxy: str | None = None                                 # system proxy Invoke-WebRequest uses without -Proxy
+    direct: list[str] = field(default_factory=lambda: ["*"])  # host name patterns reachable directly
+    proxies: dict[str, list[str]] = field(default_factory=dict)  # "proxy:8080" -> patterns reachable through it
+    blocked_ports: list[str] = field(default_factory=list)  # "name-pattern:port" closed even when reachable
+    default_proxy: str | None = None  # system proxy Invoke-WebRequest uses without -Proxy
 
     def reach(self, hostname: str, port: int = 443, proxy: str | None = None) -> bool:
         if any(fnmatchcase(f"{hostname.lower()}:{port}", b.lower()) for b in self.blocked_ports):

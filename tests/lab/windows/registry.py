@@ -1,17 +1,24 @@
 """The simulated registry: keys addressed the way PowerShell addresses them, watchers on value writes."""
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from tests.lab.windows.cidict import CIDict
 
 HIVES = {
-    "hklm": "HKEY_LOCAL_MACHINE", "hkey_local_machine": "HKEY_LOCAL_MACHINE",
-    "hkcu": "HKEY_CURRENT_USER", "hkey_current_user": "HKEY_CURRENT_USER",
-    "hku": "HKEY_USERS", "hkey_users": "HKEY_USERS",
-    "hkcr": "HKEY_CLASSES_ROOT", "hkey_classes_root": "HKEY_CLASSES_ROOT",
-    "hkcc": "HKEY_CURRENT_CONFIG", "hkey_current_config": "HKEY_CURRENT_CONFIG",
+    "hklm": "HKEY_LOCAL_MACHINE",
+    "hkey_local_machine": "HKEY_LOCAL_MACHINE",
+    "hkcu": "HKEY_CURRENT_USER",
+    "hkey_current_user": "HKEY_CURRENT_USER",
+    "hku": "HKEY_USERS",
+    "hkey_users": "HKEY_USERS",
+    "hkcr": "HKEY_CLASSES_ROOT",
+    "hkey_classes_root": "HKEY_CLASSES_ROOT",
+    "hkcc": "HKEY_CURRENT_CONFIG",
+    "hkey_current_config": "HKEY_CURRENT_CONFIG",
 }
 KINDS = ("String", "ExpandString", "Binary", "DWord", "MultiString", "QWord", "Unknown")
 Watcher = Callable[[str, str, Any], None]
@@ -25,7 +32,7 @@ def split_path(path: str) -> list[str]:
     text = path.replace("/", "\\")
     if "::" in text:
         text = text.split("::", 1)[1]
-    if ":" in text:                    # drive form: "HKLM:\\X" or "HKLM:X"
+    if ":" in text:  # drive form: "HKLM:\\X" or "HKLM:X"
         drive, rest = text.split(":", 1)
         text = f"{drive}\\{rest}"
     parts = [p for p in text.split("\\") if p]
@@ -37,9 +44,9 @@ def split_path(path: str) -> list[str]:
 @dataclass
 class RegKey:
     name: str
-    path: str                          # .NET RegistryKey.Name form: "HKEY_LOCAL_MACHINE\\SOFTWARE\\..."
-    values: CIDict = field(default_factory=CIDict)      # name -> (value, kind); "" is the (default) value
-    children: CIDict = field(default_factory=CIDict)    # subkey name -> RegKey
+    path: str  # .NET RegistryKey.Name form: "HKEY_LOCAL_MACHINE\\SOFTWARE\\..."
+    values: CIDict = field(default_factory=CIDict)  # name -> (value, kind); "" is the (default) value
+    children: CIDict = field(default_factory=CIDict)  # subkey name -> RegKey
 
 
 class Registry:
@@ -118,5 +125,5 @@ class Registry:
     def _fire(self, key: RegKey, name: str, value: Any) -> None:
         parts = [p.lower() for p in key.path.split("\\")]
         for prefix, callback in list(self._watchers):
-            if parts[:len(prefix)] == prefix:
+            if parts[: len(prefix)] == prefix:
                 callback(key.path, name, value)

@@ -3,14 +3,15 @@
 The clock starts at the controller's current time (UTC, whole seconds) unless a start is given; a scenario pins
 it with ``clock: {start: ISO-8601}`` (applied by ``World.from_scenario`` through :meth:`Clock.pin`).
 """
+
 from __future__ import annotations
 
 import heapq
 import itertools
 import threading
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
-from typing import Callable
 
 # A fixed instant for tests that want a reproducible start (Clock(start=START)); not the default any more.
 START = datetime(2026, 11, 2, 9, 0, 0, tzinfo=timezone.utc)

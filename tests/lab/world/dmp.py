@@ -12,6 +12,7 @@ DMPDownloader: Sync", an online SCP's manifest download). No documented line nam
 offline cycle writes nothing (inferred). The only documented offline-mode line, "Successfully Dropped the state
 message 4~~" after a service connection tool import, is not simulated (the lab has no import).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -26,43 +27,49 @@ from tests.lab.world.model import SCP_ROLE, StatusMessage
 if TYPE_CHECKING:
     from tests.lab.world.world import World
 
-MANIFEST_HOSTS = ("go.microsoft.com", "download.microsoft.com")        # [OFFICIAL] manifest URLs in DMPDownloader.log
-PAYLOAD_HOST = "configmgrbits.cdn.manage.microsoft.com"                 # [OFFICIAL] payload CDN (since March 2025)
-UPLOAD_HOST = "sccm.manage.microsoft.com"                               # [OFFICIAL] SCCMConnectedService.svc host
-FULL_SYNC_AGE = timedelta(hours=24)                                     # [OFFICIAL] "Every 24 hours"
+MANIFEST_HOSTS = ("go.microsoft.com", "download.microsoft.com")  # [OFFICIAL] manifest URLs in DMPDownloader.log
+PAYLOAD_HOST = "configmgrbits.cdn.manage.microsoft.com"  # [OFFICIAL] payload CDN (since March 2025)
+UPLOAD_HOST = "sccm.manage.microsoft.com"  # [OFFICIAL] SCCMConnectedService.svc host
+FULL_SYNC_AGE = timedelta(hours=24)  # [OFFICIAL] "Every 24 hours"
 # [OFFICIAL] URLs as DMPDownloader.log shows them in the updates-and-servicing support article (examples).
 MANIFEST_FWLINK = "https://go.microsoft.com/fwlink/?LinkId=2309745"
 FLIGHTING_URL = "https://sccm.manage.microsoft.com/SCCMConnectedService.svc"
-MANIFEST_URL = ("https://download.microsoft.com/download/6e09da86-4e81-4c36-a2f4-98b7bc4e261c/"
-                "70.KB33177653_CM2403_9128.1033_CM2409_9132.1027_CM2503_9135.1006/ConfigMgr.Update.Manifest.cab")
+MANIFEST_URL = (
+    "https://download.microsoft.com/download/6e09da86-4e81-4c36-a2f4-98b7bc4e261c/"
+    "70.KB33177653_CM2403_9128.1033_CM2409_9132.1027_CM2503_9135.1006/ConfigMgr.Update.Manifest.cab"
+)
 NULL_PACKAGE = "00000000-0000-0000-0000-000000000000"
-UNREACHABLE = "Unable to connect to the remote server"                  # inferred: .NET WebException text
-TLS_FAILURE = "The underlying connection was closed: An unexpected error occurred on a send."   # inferred
+UNREACHABLE = "Unable to connect to the remote server"  # inferred: .NET WebException text
+TLS_FAILURE = "The underlying connection was closed: An unexpected error occurred on a send."  # inferred
 
 
 @dataclass
 class DmpState:
     running: bool = False
-    effective_mode: str | None = None     # "Online" | "Offline": read at thread start
+    effective_mode: str | None = None  # "Online" | "Offline": read at thread start
     started_at: datetime | None = None
     last_sync: datetime | None = None
-    last_result: str | None = None        # "synced" | "offline" | "failed" | "skipped"
+    last_result: str | None = None  # "synced" | "offline" | "failed" | "skipped"
     cycles: int = 0
     gen: int = 0
     force_next: bool = False
 
     def to_json(self) -> dict[str, Any]:
-        return {"running": self.running, "effective_mode": self.effective_mode,
-                "started_at": self.started_at.isoformat() if self.started_at else None,
-                "last_sync": self.last_sync.isoformat() if self.last_sync else None,
-                "last_result": self.last_result, "cycles": self.cycles}
+        return {
+            "running": self.running,
+            "effective_mode": self.effective_mode,
+            "started_at": self.started_at.isoformat() if self.started_at else None,
+            "last_sync": self.last_sync.isoformat() if self.last_sync else None,
+            "last_result": self.last_result,
+            "cycles": self.cycles,
+        }
 
 
 class DmpDownloader:
-    def __init__(self, world: "World", first_delay: float = 30.0, interval: float = 3600.0) -> None:
+    def __init__(self, world: World, first_delay: float = 30.0, interval: float = 3600.0) -> None:
         self.world = world
-        self.first_delay = first_delay     # inferred: the first cycle runs shortly after the thread starts
-        self.interval = interval           # inferred: the downloader wakes up hourly, syncs when 24 h have passed
+        self.first_delay = first_delay  # inferred: the first cycle runs shortly after the thread starts
+        self.interval = interval  # inferred: the downloader wakes up hourly, syncs when 24 h have passed
         self.states: dict[str, DmpState] = {}
 
     def state(self, host: WindowsHost) -> DmpState:
@@ -85,12 +92,12 @@ class DmpDownloader:
         now = self.world.clock.now()
         if action == "stop":
             st.running = False
-            log.write("SMS_DMP_DOWNLOADER is stopping.", now)      # inferred wording, not mode-specific (see above)
+            log.write("SMS_DMP_DOWNLOADER is stopping.", now)  # inferred wording, not mode-specific (see above)
             return
         st.running = True
         st.started_at = now
         st.effective_mode = self.configured_mode(host) or st.effective_mode or "Online"
-        st.force_next = True          # inferred: the first cycle after a start always talks to the service
+        st.force_next = True  # inferred: the first cycle after a start always talks to the service
         # inferred wording, and not mode-specific: the collection must not rely on it (nothing documents a start line).
         # The thread logs no line naming its mode: none is documented.
         log.write("SMS_DMP_DOWNLOADER started.", now)
@@ -116,6 +123,7 @@ class DmpDownloader:
                     self.cycle(host)
                     if not keep_gen:
                         self._schedule(host, st, self.interval)
+
         self.world.clock.schedule(delay, fire)
 
     # -- one cycle -----------------------------------------------------------------------------------------
@@ -132,11 +140,13 @@ class DmpDownloader:
             return
         recent = st.last_sync is not None and now - st.last_sync < FULL_SYNC_AGE and not self._sync_reset(host)
         if recent and not st.force_next:
-            st.last_result = "skipped"      # inferred: waits for the 24-hour interval; the wording it logs is not documented
+            st.last_result = (
+                "skipped"  # inferred: waits for the 24-hour interval; the wording it logs is not documented
+            )
             return
         st.force_next = False
         doc = _Documented(down, now, self._inbox(host))
-        doc.write("Hasn't synced recently.")                                 # [OFFICIAL] lines from here on
+        doc.write("Hasn't synced recently.")  # [OFFICIAL] lines from here on
         doc.state_message(0)
         doc.write("Checking for preview version~~")
         doc.write("Site is preview? no~~")
@@ -150,8 +160,13 @@ class DmpDownloader:
             # inferred wording and severity (no documented line for a failed manifest download); 11488 is OFFICIAL.
             down.write(f"ERROR: Failed to download the manifest with exception: {problem}", now, ERROR)
             up.write(f"ERROR: Failed to upload usage data with exception: {problem}", now, ERROR)
-            self._status(host, "SMS_SERVICE_CONNECTOR", 11488, "Error",
-                         "The service connection point can't connect to the required internet endpoints.")
+            self._status(
+                host,
+                "SMS_SERVICE_CONNECTOR",
+                11488,
+                "Error",
+                "The service connection point can't connect to the required internet endpoints.",
+            )
             st.last_result = "failed"
             return
         doc.write("GetSABranchInfo: Site is at 1 branch.~~")
@@ -172,13 +187,15 @@ class DmpDownloader:
         doc.state_message(4)
         payload = self._connect_problem(host, (PAYLOAD_HOST,))
         if payload:
-            down.write(f"WARNING: Failed to download easy setup payload with exception: {payload}", now, WARNING)   # [OFFICIAL] prefix
+            down.write(
+                f"WARNING: Failed to download easy setup payload with exception: {payload}", now, WARNING
+            )  # [OFFICIAL] prefix
         upload = self._connect_problem(host, (UPLOAD_HOST,))
         if upload:
-            up.write(f"ERROR: Failed to upload usage data with exception: {upload}", now, ERROR)     # inferred wording
-            self._status(host, "SMS_DMP_UPLOADER", 9605, "Error", "DMP_UPLOADER_UPLOAD_FAILED")    # [OFFICIAL] ID
+            up.write(f"ERROR: Failed to upload usage data with exception: {upload}", now, ERROR)  # inferred wording
+            self._status(host, "SMS_DMP_UPLOADER", 9605, "Error", "DMP_UPLOADER_UPLOAD_FAILED")  # [OFFICIAL] ID
         else:
-            up.write("Successfully uploaded usage data to the cloud service.", now)                # inferred wording
+            up.write("Successfully uploaded usage data to the cloud service.", now)  # inferred wording
         host.registry.set_value(paths.DMP_COMPONENT_KEY, "LastSyncedTime", int(now.timestamp()), "QWord")
         self._hman_note(host, now)
         st.last_sync = now
@@ -197,7 +214,7 @@ class DmpDownloader:
 
     def _sync_reset(self, host: WindowsHost) -> bool:
         found = host.registry.get_value(paths.DMP_COMPONENT_KEY, "LastSyncedTime")
-        return found is not None and not found[0]           # [COMMUNITY] memlabs forces a sync by writing 0
+        return found is not None and not found[0]  # [COMMUNITY] memlabs forces a sync by writing 0
 
     def _connect_problem(self, host: WindowsHost, names: tuple[str, ...]) -> str | None:
         if self.world.faults.take("dmp", host.fqdn):
@@ -205,7 +222,7 @@ class DmpDownloader:
         if not self._tls12(host):
             return TLS_FAILURE
         server = self.world.hierarchy.server(host.fqdn)
-        proxy = server.proxy if server else None           # [OFFICIAL] the SCP uses its site system's proxy
+        proxy = server.proxy if server else None  # [OFFICIAL] the SCP uses its site system's proxy
         if all(host.network.reach(name, 443, proxy) for name in names):
             return None
         return UNREACHABLE
@@ -221,8 +238,17 @@ class DmpDownloader:
 
     def _status(self, host: WindowsHost, component: str, message_id: int, severity: str, text: str) -> None:
         site = self.world.site_of_host(host.fqdn)
-        self.world.hierarchy.status_messages.append(StatusMessage(
-            site.code if site else "", component, host.fqdn.upper(), message_id, severity, self.world.clock.now(), text))
+        self.world.hierarchy.status_messages.append(
+            StatusMessage(
+                site.code if site else "",
+                component,
+                host.fqdn.upper(),
+                message_id,
+                severity,
+                self.world.clock.now(),
+                text,
+            )
+        )
 
     def _hman_note(self, host: WindowsHost, now: datetime) -> None:
         site = self.world.site_of_host(host.fqdn)
@@ -230,7 +256,8 @@ class DmpDownloader:
         if site and server:
             # inferred wording: hman processes the forwarded state message file.
             self.world.log(server, "hman.log", "SMS_HIERARCHY_MANAGER").write(
-                f"Processing forwarded state message from the service connection point {host.fqdn}.", now, INFO)
+                f"Processing forwarded state message from the service connection point {host.fqdn}.", now, INFO
+            )
 
     def to_json(self) -> dict[str, Any]:
         return {fqdn: st.to_json() for fqdn, st in self.states.items()}
@@ -252,8 +279,9 @@ class _Documented:
     def state_message(self, number: int) -> None:
         """[OFFICIAL] the three lines of each state message (0 START_PROCESS ... 4 MANIFEST_DOWNLOADED)."""
         self.count += 1
-        name = "___CMU" + "".join("abcdefghijklmnopqrstuvwxyz0123456789"[(number * 7 + self.count * 13 + i * 5) % 36]
-                                  for i in range(8))
+        name = "___CMU" + "".join(
+            "abcdefghijklmnopqrstuvwxyz0123456789"[(number * 7 + self.count * 13 + i * 5) % 36] for i in range(8)
+        )
         self.write(f"Generating state message: {number} for package {NULL_PACKAGE}~~")
         self.write(f"Write the state message in {self.inbox}\\{name}.SMX~~")
         self.write(f"Successfully Dropped the state message {number}~~")

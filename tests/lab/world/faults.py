@@ -1,4 +1,5 @@
 """Injected faults: armed by tests through the control API, consumed by the transport, runtime and world."""
+
 from __future__ import annotations
 
 import threading
@@ -20,15 +21,15 @@ from tests.lab.wsman.backend import NAMES_SEPARATOR
 FAULT_STAGES: dict[str, str] = {
     "fail_auth": "auth",
     "drop": "request",
-    "timeout": "request",          # transport: the request is held past the client's read timeout
-    "hang": "pipeline",            # transport: the pipeline never runs; Receives keep timing out until Stop/Terminate
-    "lost_receive": "receive",     # transport: the pipeline ran; the Receive answering its end is held past the
-                                   #   client's read timeout and closed unanswered (a retried Receive gets nothing)
-    "drop_after": "receive",       # transport: the pipeline ran; the connection is closed instead of that answer
-    "fail_cmdlet": "invoke",     # runtime: the cmdlet fails with an injected error
-    "install_fail": "sitecomp",     # sitecomp.py: the bootstrap of the next role install on that host fails
-    "thread_stuck": "thread",       # threads.py: the next Stop request on that host is ignored (stays Running)
-    "dmp_sync_fail": "dmp",         # dmp.py: the next online sync fails as if the endpoints were unreachable
+    "timeout": "request",  # transport: the request is held past the client's read timeout
+    "hang": "pipeline",  # transport: the pipeline never runs; Receives keep timing out until Stop/Terminate
+    "lost_receive": "receive",  # transport: the pipeline ran; the Receive answering its end is held past the
+    #   client's read timeout and closed unanswered (a retried Receive gets nothing)
+    "drop_after": "receive",  # transport: the pipeline ran; the connection is closed instead of that answer
+    "fail_cmdlet": "invoke",  # runtime: the cmdlet fails with an injected error
+    "install_fail": "sitecomp",  # sitecomp.py: the bootstrap of the next role install on that host fails
+    "thread_stuck": "thread",  # threads.py: the next Stop request on that host is ignored (stays Running)
+    "dmp_sync_fail": "dmp",  # dmp.py: the next online sync fails as if the endpoints were unreachable
 }
 
 
@@ -36,9 +37,9 @@ FAULT_STAGES: dict[str, str] = {
 class Fault:
     kind: str
     stage: str
-    host: str | None = None         # FQDN or NetBIOS name, case-insensitive; None = any host
-    cmdlet: str | None = None       # None = any cmdlet (or none)
-    nth: int = 1                    # fire on the nth matching take
+    host: str | None = None  # FQDN or NetBIOS name, case-insensitive; None = any host
+    cmdlet: str | None = None  # None = any cmdlet (or none)
+    nth: int = 1  # fire on the nth matching take
     seen: int = 0
 
     def matches(self, stage: str, host: str | None, cmdlet: str | None) -> bool:
@@ -50,8 +51,14 @@ class Fault:
         return not self.cmdlet or self.cmdlet.lower() in (cmdlet or "").lower().split(NAMES_SEPARATOR)
 
     def to_json(self) -> dict[str, Any]:
-        return {"kind": self.kind, "stage": self.stage, "host": self.host, "cmdlet": self.cmdlet,
-                "nth": self.nth, "seen": self.seen}
+        return {
+            "kind": self.kind,
+            "stage": self.stage,
+            "host": self.host,
+            "cmdlet": self.cmdlet,
+            "nth": self.nth,
+            "seen": self.seen,
+        }
 
 
 def _same_host(want: str, got: str | None) -> bool:
@@ -69,8 +76,9 @@ class FaultTable:
         self._lock = threading.Lock()
         self.fired: list[dict[str, Any]] = []
 
-    def add(self, kind: str, host: str | None = None, cmdlet: str | None = None, nth: int = 1,
-            stage: str | None = None) -> Fault:
+    def add(
+        self, kind: str, host: str | None = None, cmdlet: str | None = None, nth: int = 1, stage: str | None = None
+    ) -> Fault:
         if stage is None:
             if kind not in FAULT_STAGES:
                 raise ValueError(f"unknown fault kind {kind!r}; known: {sorted(FAULT_STAGES)}")

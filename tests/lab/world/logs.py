@@ -1,4 +1,5 @@
 """ConfigMgr log files on the simulated hosts: the two line formats, locations and .lo_ rotation."""
+
 from __future__ import annotations
 
 import zlib
@@ -19,8 +20,8 @@ DEFAULT_FORMATS: dict[str, str] = {
     "dmpuploader.log": SIMPLE,
     "srvboot.log": CMTRACE,
 }
-DEFAULT_MAX_SIZE = 2621440          # inferred: 2.5 MB, the usual MaxFileSize default
-REMOTE_LOG_DIR = "C:\\SMS\\Logs"    # inferred: "an SMS\Logs folder" on a remote site system (facts section 7)
+DEFAULT_MAX_SIZE = 2621440  # inferred: 2.5 MB, the usual MaxFileSize default
+REMOTE_LOG_DIR = "C:\\SMS\\Logs"  # inferred: "an SMS\Logs folder" on a remote site system (facts section 7)
 
 
 class _Files(Protocol):
@@ -43,12 +44,16 @@ def thread_id(component: str) -> int:
     return 1000 + zlib.crc32(component.encode()) % 8000
 
 
-def format_cmtrace(message: str, component: str, when: datetime, severity: int = INFO, thread: int | None = None) -> str:
+def format_cmtrace(
+    message: str, component: str, when: datetime, severity: int = INFO, thread: int | None = None
+) -> str:
     """[COMMUNITY] CCM format: ``<![LOG[msg]LOG]!><time="HH:mm:ss.fff+BIAS" date="MM-dd-yyyy" ...>``."""
     tid = thread_id(component) if thread is None else thread
     time_s = when.strftime("%H:%M:%S.") + f"{when.microsecond // 1000:03d}" + _bias(when)
-    return (f'<![LOG[{message}]LOG]!><time="{time_s}" date="{when.strftime("%m-%d-%Y")}" component="{component}" '
-            f'context="" type="{severity}" thread="{tid}" file="">')
+    return (
+        f'<![LOG[{message}]LOG]!><time="{time_s}" date="{when.strftime("%m-%d-%Y")}" component="{component}" '
+        f'context="" type="{severity}" thread="{tid}" file="">'
+    )
 
 
 def format_simple(message: str, component: str, when: datetime, thread: int | None = None) -> str:
@@ -84,7 +89,7 @@ class LogFile:
         if self.files.exists(self.path):
             current = self.files.read(self.path)
             if current and len(current) + len(line) > self.max_size:
-                self.files.write(self.path[:-1] + "_", current)    # x.log -> x.lo_ (replaces the older one)
+                self.files.write(self.path[:-1] + "_", current)  # x.log -> x.lo_ (replaces the older one)
                 self.files.write(self.path, line)
                 return
             self.files.append(self.path, line)

@@ -2,6 +2,7 @@
 
 Facts come from /work/shared/notes/configmgr-facts.md; anything not OFFICIAL there is marked ``# inferred:``.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -14,27 +15,33 @@ SITE_SECONDARY, SITE_PRIMARY, SITE_CAS = 1, 2, 4
 # progress, 4 evaluation expired, 5 site expansion in progress, 6/7 interop modes. No documented value means "normal".
 # inferred: 0 (the UInt32 default, none of the documented states) for a site in none of those states.
 MODE_NORMAL, MODE_EXPANSION = 0, 5
-DOCUMENTED_MODES = {1: "Replication maintenance", 2: "Recovery in progress", 3: "Upgrade in progress",
-                    4: "Evaluation has expired", 5: "Site expansion in progress",
-                    6: "Interop mode (primary sites not upgraded)", 7: "Interop mode (secondary sites not upgraded)"}
+DOCUMENTED_MODES = {
+    1: "Replication maintenance",
+    2: "Recovery in progress",
+    3: "Upgrade in progress",
+    4: "Evaluation has expired",
+    5: "Site expansion in progress",
+    6: "Interop mode (primary sites not upgraded)",
+    7: "Interop mode (secondary sites not upgraded)",
+}
 # SMS_SCI_SysResUse.Type [OFFICIAL]: 1 secondary site server, 2 primary site server, 4 CAS site server, 8 not colocated
 ROLE_TYPE_NOT_COLOCATED = 8
 
-SCP_ROLE = "SMS Dmp Connector"          # [OFFICIAL] RoleName of the SCP
-SITE_SYSTEM_ROLE = "SMS Site System"    # [OFFICIAL]
-SITE_SERVER_ROLE = "SMS Site Server"    # [OFFICIAL]
-PROVIDER_ROLE = "SMS Provider"          # [OFFICIAL]
+SCP_ROLE = "SMS Dmp Connector"  # [OFFICIAL] RoleName of the SCP
+SITE_SYSTEM_ROLE = "SMS Site System"  # [OFFICIAL]
+SITE_SERVER_ROLE = "SMS Site Server"  # [OFFICIAL]
+PROVIDER_ROLE = "SMS Provider"  # [OFFICIAL]
 COMPONENT_SERVER_ROLE = "SMS Component Server"  # [OFFICIAL]
 
-TELEMETRY_LEVELS = {1: "Basic", 2: "Enhanced", 3: "Full"}   # [COMMUNITY] SMS_SCI_SCProperty TelemetryLevel values
+TELEMETRY_LEVELS = {1: "Basic", 2: "Enhanced", 3: "Full"}  # [COMMUNITY] SMS_SCI_SCProperty TelemetryLevel values
 
 # CM_UpdatePackages.State [OFFICIAL for the codes listed in the facts]; the in-progress codes are inferred.
 UPDATE_DOWNLOAD_IN_PROGRESS = 262145
 UPDATE_DOWNLOAD_SUCCESS = 262146
 UPDATE_APPLICABILITY_SUCCESS = 327682
 UPDATE_INSTALL_SUCCESS = 196612
-UPDATE_INSTALL_IN_PROGRESS = 196609      # inferred: not in the facts file
-UPDATE_PREREQ_IN_PROGRESS = 131073       # inferred: not in the facts file
+UPDATE_INSTALL_IN_PROGRESS = 196609  # inferred: not in the facts file
+UPDATE_PREREQ_IN_PROGRESS = 131073  # inferred: not in the facts file
 INSTALLING_STATES = frozenset({UPDATE_INSTALL_IN_PROGRESS, UPDATE_PREREQ_IN_PROGRESS})
 
 
@@ -55,17 +62,17 @@ class EmbeddedProperty:
 class Site:
     code: str
     name: str
-    type: int                       # SITE_SECONDARY / SITE_PRIMARY / SITE_CAS
-    server: str                     # site server FQDN (the site server in active mode)
-    provider: str                   # the first (primary) SMS Provider host FQDN; always providers[0]
-    reporting_site_code: str = ""   # parent site; empty = standalone primary or CAS
+    type: int  # SITE_SECONDARY / SITE_PRIMARY / SITE_CAS
+    server: str  # site server FQDN (the site server in active mode)
+    provider: str  # the first (primary) SMS Provider host FQDN; always providers[0]
+    reporting_site_code: str = ""  # parent site; empty = standalone primary or CAS
     install_dir: str = "C:\\Program Files\\Microsoft Configuration Manager"
     version: str = "5.00.9132.1000"
     build: int = 9132
     mode: int = MODE_NORMAL
-    status: int = 1                 # SMS_Site.Status 1 = ACTIVE [OFFICIAL]
-    providers: list[str] = field(default_factory=list)   # every SMS Provider host of the site, provider first
-    passive_server: str = ""        # site server in passive mode (HA) [OFFICIAL feature], "" = none
+    status: int = 1  # SMS_Site.Status 1 = ACTIVE [OFFICIAL]
+    providers: list[str] = field(default_factory=list)  # every SMS Provider host of the site, provider first
+    passive_server: str = ""  # site server in passive mode (HA) [OFFICIAL feature], "" = none
 
     def __post_init__(self) -> None:
         self.server = self.server.lower()
@@ -76,7 +83,7 @@ class Site:
 
     @property
     def logs_dir(self) -> str:
-        return self.install_dir + "\\Logs"   # [OFFICIAL] <InstallDir>\Logs
+        return self.install_dir + "\\Logs"  # [OFFICIAL] <InstallDir>\Logs
 
     @property
     def site_servers(self) -> list[str]:
@@ -108,7 +115,7 @@ class SiteSystemServer:
     fqdn: str
     site_code: str
     use_site_server_account: bool = True
-    account: str = ""               # site system installation account (domain\user)
+    account: str = ""  # site system installation account (domain\user)
     proxy_server: str = ""
     proxy_port: int = 0
     proxy_account: str = ""
@@ -154,14 +161,19 @@ class Role:
 
     @property
     def network_os_path(self) -> str:
-        return "\\\\" + self.fqdn     # [COMMUNITY] \\FQDN
+        return "\\\\" + self.fqdn  # [COMMUNITY] \\FQDN
 
     def prop(self, name: str) -> EmbeddedProperty | None:
         return next((p for p in self.props if p.name == name), None)
 
     def to_json(self) -> dict[str, Any]:
-        return {"RoleName": self.role_name, "NetworkOSPath": self.network_os_path, "SiteCode": self.site_code,
-                "Type": self.type, "Props": [p.to_json() for p in self.props]}
+        return {
+            "RoleName": self.role_name,
+            "NetworkOSPath": self.network_os_path,
+            "SiteCode": self.site_code,
+            "Type": self.type,
+            "Props": [p.to_json() for p in self.props],
+        }
 
 
 def scp_props(offline: bool) -> list[EmbeddedProperty]:
@@ -173,7 +185,7 @@ def scp_props(offline: bool) -> list[EmbeddedProperty]:
 
 @dataclass
 class HierarchySettings:
-    telemetry_level: int = 2        # [OFFICIAL] default Enhanced
+    telemetry_level: int = 2  # [OFFICIAL] default Enhanced
 
 
 @dataclass
@@ -188,7 +200,7 @@ class AadApp:
 
 @dataclass
 class Account:
-    user_name: str                  # domain\user [OFFICIAL format for Get-CMAccount]
+    user_name: str  # domain\user [OFFICIAL format for Get-CMAccount]
     site_code: str
     purpose: str = ""
 
@@ -211,23 +223,23 @@ class StatusMessage:
     component: str
     machine: str
     message_id: int
-    severity: str                   # Information / Warning / Error
+    severity: str  # Information / Warning / Error
     time: datetime
     text: str = ""
 
 
 @dataclass
 class Hierarchy:
-    sites: dict[str, Site] = field(default_factory=dict)            # upper-case site code -> Site
+    sites: dict[str, Site] = field(default_factory=dict)  # upper-case site code -> Site
     servers: list[SiteSystemServer] = field(default_factory=list)
-    roles: list[Role] = field(default_factory=list)                  # everything but "SMS Site System"
+    roles: list[Role] = field(default_factory=list)  # everything but "SMS Site System"
     settings: HierarchySettings = field(default_factory=HierarchySettings)
     aad_apps: list[AadApp] = field(default_factory=list)
     accounts: list[Account] = field(default_factory=list)
     updates: list[SiteUpdate] = field(default_factory=list)
     status_messages: list[StatusMessage] = field(default_factory=list)
-    full_admins: set[str] = field(default_factory=set)              # lower-cased domain\user with Full Administrator
-    serial: int = 1                                                  # site control file serial number
+    full_admins: set[str] = field(default_factory=set)  # lower-cased domain\user with Full Administrator
+    serial: int = 1  # site control file serial number
 
     def site(self, code: str | None) -> Site | None:
         return self.sites.get((code or "").upper())
@@ -275,8 +287,11 @@ class Hierarchy:
         return None
 
     def roles_on(self, fqdn: str, site_code: str | None = None) -> list[Role]:
-        return [r for r in self.roles if r.fqdn.lower() == fqdn.lower()
-                and (site_code is None or r.site_code.upper() == site_code.upper())]
+        return [
+            r
+            for r in self.roles
+            if r.fqdn.lower() == fqdn.lower() and (site_code is None or r.site_code.upper() == site_code.upper())
+        ]
 
     def find_roles(self, role_name: str) -> list[Role]:
         return [r for r in self.roles if r.role_name.lower() == role_name.lower()]

@@ -1,4 +1,5 @@
 """Scenario data (parsed YAML) -> World. The schema is documented in scenarios/README.md."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -9,10 +10,28 @@ from tests.lab.windows.network import Network
 from tests.lab.world import paths
 from tests.lab.world.clock import Clock
 from tests.lab.world.logs import DEFAULT_MAX_SIZE, LogSettings
-from tests.lab.world.model import (COMPONENT_SERVER_ROLE, DOCUMENTED_MODES, MODE_NORMAL, PROVIDER_ROLE, SCP_ROLE,
-                                   SITE_CAS, SITE_PRIMARY, SITE_SECONDARY, SITE_SERVER_ROLE, UPDATE_APPLICABILITY_SUCCESS,
-                                   UPDATE_INSTALL_IN_PROGRESS, UPDATE_INSTALL_SUCCESS, AadApp, Account, Hierarchy, Role,
-                                   Site, SiteSystemServer, SiteUpdate, scp_props)
+from tests.lab.world.model import (
+    COMPONENT_SERVER_ROLE,
+    DOCUMENTED_MODES,
+    MODE_NORMAL,
+    PROVIDER_ROLE,
+    SCP_ROLE,
+    SITE_CAS,
+    SITE_PRIMARY,
+    SITE_SECONDARY,
+    SITE_SERVER_ROLE,
+    UPDATE_APPLICABILITY_SUCCESS,
+    UPDATE_INSTALL_IN_PROGRESS,
+    UPDATE_INSTALL_SUCCESS,
+    AadApp,
+    Account,
+    Hierarchy,
+    Role,
+    Site,
+    SiteSystemServer,
+    SiteUpdate,
+    scp_props,
+)
 from tests.lab.world.sitecomp import apply_install
 
 if TYPE_CHECKING:
@@ -20,10 +39,13 @@ if TYPE_CHECKING:
 
 SITE_TYPES = {"secondary": SITE_SECONDARY, "primary": SITE_PRIMARY, "cas": SITE_CAS}
 TELEMETRY = {"basic": 1, "enhanced": 2, "full": 3}
-UPDATE_STATES = {"available": UPDATE_APPLICABILITY_SUCCESS, "installing": UPDATE_INSTALL_IN_PROGRESS,
-                 "installed": UPDATE_INSTALL_SUCCESS}
-CONSOLE_DIR = "C:\\Program Files (x86)\\Microsoft Endpoint Manager\\AdminConsole"     # [OFFICIAL] default path
-CM_MODULE_VERSION = "5.2509.1101.1000"          # inferred: a plausible module version (>= 5.1902)
+UPDATE_STATES = {
+    "available": UPDATE_APPLICABILITY_SUCCESS,
+    "installing": UPDATE_INSTALL_IN_PROGRESS,
+    "installed": UPDATE_INSTALL_SUCCESS,
+}
+CONSOLE_DIR = "C:\\Program Files (x86)\\Microsoft Endpoint Manager\\AdminConsole"  # [OFFICIAL] default path
+CM_MODULE_VERSION = "5.2509.1101.1000"  # inferred: a plausible module version (>= 5.1902)
 SITE_SERVER_THREADS = ("SMS_HIERARCHY_MANAGER", "SMS_DISTRIBUTION_MANAGER", "SMS_STATUS_MANAGER")
 
 
@@ -36,7 +58,7 @@ def scenario_start(data: dict[str, Any]) -> datetime | None:
     return when if when.tzinfo is not None else when.replace(tzinfo=timezone.utc)
 
 
-def build_world(cls: type["World"], data: dict[str, Any], clock: Clock) -> "World":
+def build_world(cls: type[World], data: dict[str, Any], clock: Clock) -> World:
     pinned = scenario_start(data)
     if pinned is not None:
         clock.pin(pinned)
@@ -67,9 +89,14 @@ def build_world(cls: type["World"], data: dict[str, Any], clock: Clock) -> "Worl
         hier.accounts.append(Account(spec["user"], spec.get("site", ""), spec.get("purpose", "")))
     for spec in data.get("updates") or []:
         state = spec.get("state", "available")
-        hier.updates.append(SiteUpdate(spec["name"], spec.get("guid", "00000000-0000-0000-0000-000000000000"),
-                                       spec.get("version", ""), UPDATE_STATES[state.lower()]
-                                       if isinstance(state, str) else int(state)))
+        hier.updates.append(
+            SiteUpdate(
+                spec["name"],
+                spec.get("guid", "00000000-0000-0000-0000-000000000000"),
+                spec.get("version", ""),
+                UPDATE_STATES[state.lower()] if isinstance(state, str) else int(state),
+            )
+        )
     for spec in data.get("roles") or []:
         _add_role(world, spec)
     return world
@@ -83,8 +110,11 @@ def _make_host(spec: dict[str, Any], clock: Clock, domain: str, users: list[dict
             host.accounts[user["name"].lower()] = user["password"]
     host.admins.update(a.lower() for a in spec.get("admins", []))
     net = spec.get("network") or {}
-    host.network = Network(list(net.get("direct", ["*"])), {k: list(v) for k, v in (net.get("proxies") or {}).items()},
-                           list(net.get("blocked_ports", [])))
+    host.network = Network(
+        list(net.get("direct", ["*"])),
+        {k: list(v) for k, v in (net.get("proxies") or {}).items()},
+        list(net.get("blocked_ports", [])),
+    )
     tls = 1 if spec.get("tls12", True) else 0
     for key in (paths.DOTNET_KEY, paths.DOTNET_WOW_KEY):
         host.registry.set_value(key, "SystemDefaultTlsVersions", tls, "DWord")
@@ -101,7 +131,7 @@ def install_console(host: WindowsHost) -> None:
     host.env["SMS_ADMIN_UI_PATH"] = bin_dir + "\\i386"
     module_path = host.env.get("PSModulePath", "")
     if bin_dir.lower() not in module_path.lower():
-        host.env["PSModulePath"] = f"{module_path};{bin_dir}" if module_path else bin_dir   # [OFFICIAL] 2111+
+        host.env["PSModulePath"] = f"{module_path};{bin_dir}" if module_path else bin_dir  # [OFFICIAL] 2111+
 
 
 def _make_site(spec: dict[str, Any]) -> Site:
@@ -109,16 +139,24 @@ def _make_site(spec: dict[str, Any]) -> Site:
     providers = _names(spec.get("provider")) + _names(spec.get("providers"))
     if not providers:
         providers = [spec["server"]]
-    site = Site(code=spec["code"].upper(), name=spec.get("name", spec["code"]),
-                type=SITE_TYPES[site_type.lower()] if isinstance(site_type, str) else int(site_type),
-                server=spec["server"], provider=providers[0], providers=providers,
-                reporting_site_code=(spec.get("parent") or "").upper(), passive_server=spec.get("passive_server") or "")
+    site = Site(
+        code=spec["code"].upper(),
+        name=spec.get("name", spec["code"]),
+        type=SITE_TYPES[site_type.lower()] if isinstance(site_type, str) else int(site_type),
+        server=spec["server"],
+        provider=providers[0],
+        providers=providers,
+        reporting_site_code=(spec.get("parent") or "").upper(),
+        passive_server=spec.get("passive_server") or "",
+    )
     for attr in ("install_dir", "version", "build", "mode", "status"):
         if attr in spec:
             setattr(site, attr, spec[attr])
     if site.mode != MODE_NORMAL and site.mode not in DOCUMENTED_MODES:
-        raise ValueError(f"site {site.code}: mode {site.mode} is not a documented SMS_Site.Mode value "
-                         f"({', '.join(map(str, DOCUMENTED_MODES))}) nor {MODE_NORMAL} (normal, inferred)")
+        raise ValueError(
+            f"site {site.code}: mode {site.mode} is not a documented SMS_Site.Mode value "
+            f"({', '.join(map(str, DOCUMENTED_MODES))}) nor {MODE_NORMAL} (normal, inferred)"
+        )
     if site.passive_server and site.type == SITE_SECONDARY:
         # [OFFICIAL] "A site server in passive mode isn't supported at a secondary site."
         raise ValueError(f"site {site.code}: a site server in passive mode isn't supported at a secondary site")
@@ -136,7 +174,7 @@ def _names(value: Any) -> list[str]:
     return [str(v).lower() for v in (value if isinstance(value, (list, tuple)) else [value])]
 
 
-def setup_site_server(world: "World", site: Site) -> None:
+def setup_site_server(world: World, site: Site) -> None:
     """Site control roles, registry, services and folders of a site server (active and passive) and its SMS Providers."""
     hier = world.hierarchy
     wanted = [(SITE_SERVER_ROLE, site.server), (COMPONENT_SERVER_ROLE, site.server)]
@@ -160,14 +198,17 @@ def setup_site_server(world: "World", site: Site) -> None:
         _setup_server_host(world, site, site.passive_server, console=False)
 
 
-def _setup_server_host(world: "World", site: Site, fqdn: str, console: bool) -> None:
+def _setup_server_host(world: World, site: Site, fqdn: str, console: bool) -> None:
     host = world.host(fqdn)
     if host is None:
         return
     host.registry.set_value(paths.SETUP_KEY, "Full Version", site.version)
     host.registry.set_value(paths.SETUP_KEY, "Installation Directory", site.install_dir)
-    for name, display in ((paths.EXECUTIVE_SERVICE, "SMS Executive"), (paths.SITE_COMP_SERVICE, "SMS Site Component Manager"),
-                          ("CONFIGURATION_MANAGER_UPDATE", "CONFIGURATION_MANAGER_UPDATE")):
+    for name, display in (
+        (paths.EXECUTIVE_SERVICE, "SMS Executive"),
+        (paths.SITE_COMP_SERVICE, "SMS Site Component Manager"),
+        ("CONFIGURATION_MANAGER_UPDATE", "CONFIGURATION_MANAGER_UPDATE"),
+    ):
         if name.lower() not in host.services:
             host.add_service(name, display)
     world.executive.attach_service(host)
@@ -178,20 +219,27 @@ def _setup_server_host(world: "World", site: Site, fqdn: str, console: bool) -> 
         install_console(host)
 
 
-def _add_site_system(world: "World", spec: dict[str, Any]) -> None:
+def _add_site_system(world: World, spec: dict[str, Any]) -> None:
     proxy = spec.get("proxy") or {}
     account = spec.get("account") or ""
-    srv = SiteSystemServer(spec["fqdn"].lower(), spec["site"].upper(), use_site_server_account=not account, account=account,
-                           proxy_server=proxy.get("server", ""), proxy_port=int(proxy.get("port", 0)),
-                           proxy_account=proxy.get("account", ""), public_fqdn=spec.get("public_fqdn", ""),
-                           fdm=bool(spec.get("fdm", False)))
+    srv = SiteSystemServer(
+        spec["fqdn"].lower(),
+        spec["site"].upper(),
+        use_site_server_account=not account,
+        account=account,
+        proxy_server=proxy.get("server", ""),
+        proxy_port=int(proxy.get("port", 0)),
+        proxy_account=proxy.get("account", ""),
+        public_fqdn=spec.get("public_fqdn", ""),
+        fdm=bool(spec.get("fdm", False)),
+    )
     existing = world.hierarchy.server(srv.fqdn, srv.site_code)
     if existing is not None:
         world.hierarchy.servers.remove(existing)
     world.hierarchy.servers.append(srv)
 
 
-def _grant_site_server_admin(world: "World", host_specs: list[dict[str, Any]]) -> None:
+def _grant_site_server_admin(world: World, host_specs: list[dict[str, Any]]) -> None:
     """[OFFICIAL] site server computer accounts are local admins on their site systems, unless a host opts out.
 
     With HA [OFFICIAL, site-server-high-availability]: the passive server's computer account is a local admin on the
@@ -217,11 +265,17 @@ def _make_aad_app(spec: dict[str, Any], clock: Clock) -> AadApp:
         when = expiry
     else:
         when = datetime.fromisoformat(str(expiry).replace("Z", "+00:00"))
-    return AadApp(spec["name"], spec["tenant_id"], spec.get("tenant_name", ""), spec["client_id"], when,
-                  spec.get("app_type", "ServerApplication"))
+    return AadApp(
+        spec["name"],
+        spec["tenant_id"],
+        spec.get("tenant_name", ""),
+        spec["client_id"],
+        when,
+        spec.get("app_type", "ServerApplication"),
+    )
 
 
-def _add_role(world: "World", spec: dict[str, Any]) -> None:
+def _add_role(world: World, spec: dict[str, Any]) -> None:
     hier = world.hierarchy
     name, fqdn, code = spec["role"], spec["server"].lower(), spec["site"].upper()
     if name != SCP_ROLE:

@@ -4,9 +4,11 @@
 ``...\\SMS_EXECUTIVE\\Threads\\<component>``; ``Current State`` follows. [COMMUNITY] ``Stopping`` is seen in
 between and ``Requested Operation`` returns to ``None``. inferred: the delays and the ``Starting`` state.
 """
+
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from tests.lab.windows.host import WindowsHost
 from tests.lab.world import paths
@@ -14,7 +16,7 @@ from tests.lab.world import paths
 if TYPE_CHECKING:
     from tests.lab.world.world import World
 
-ThreadListener = Callable[[WindowsHost, str, str], None]   # (host, component, "start" | "stop")
+ThreadListener = Callable[[WindowsHost, str, str], None]  # (host, component, "start" | "stop")
 
 OP, STATE = "Requested Operation", "Current State"
 
@@ -22,7 +24,7 @@ OP, STATE = "Requested Operation", "Current State"
 class Executive:
     """Watches every host's thread keys and the SMS_EXECUTIVE service."""
 
-    def __init__(self, world: "World", stop_delay: float = 3.0, start_delay: float = 3.0) -> None:
+    def __init__(self, world: World, stop_delay: float = 3.0, start_delay: float = 3.0) -> None:
         self.world = world
         self.stop_delay = stop_delay
         self.start_delay = start_delay
@@ -77,7 +79,7 @@ class Executive:
         op = str(value).strip().lower()
         component = key_path.rsplit("\\", 1)[-1]
         if op not in ("stop", "start") or not self._executive_running(host):
-            return      # inferred: nothing acts on the request while SMS_EXECUTIVE is not running
+            return  # inferred: nothing acts on the request while SMS_EXECUTIVE is not running
         state = self.state(host, component)
         if op == "stop":
             if self.world.faults.take("thread", host.fqdn, component):
@@ -109,6 +111,7 @@ class Executive:
                 self._set(host, component, OP, "None")
                 if final == "Running":
                     self._notify(host, component, "start")
+
         self.world.clock.schedule(delay, finish)
 
     def _on_service(self, host: WindowsHost, action: str) -> None:

@@ -1,4 +1,5 @@
 """The simulated world: hosts, the ConfigMgr hierarchy, simulated time, the call log, faults."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -19,7 +20,7 @@ from tests.lab.world.sitecomp import SiteComponentManager
 from tests.lab.world.threads import Executive
 
 NEW_PSDRIVE = "Microsoft.PowerShell.Commands.NewPSDriveCommand"
-DELEGATING_AUTH = ("kerberos", "credssp")      # inferred: auth types whose credentials can reach a remote provider
+DELEGATING_AUTH = ("kerberos", "credssp")  # inferred: auth types whose credentials can reach a remote provider
 
 
 class World:
@@ -38,7 +39,7 @@ class World:
         self.sitecomp = SiteComponentManager(self)
         self.dmp = DmpDownloader(self)
         self.executive.listeners.append(self.dmp.on_thread)
-        self.expansion_seconds = 1800.0     # inferred: how long the simulated site expansion takes
+        self.expansion_seconds = 1800.0  # inferred: how long the simulated site expansion takes
 
     # -- hosts ---------------------------------------------------------------------------------------------
     def add_host(self, host: WindowsHost) -> WindowsHost:
@@ -88,8 +89,8 @@ class World:
         Site Component Manager logs on the site server of the site that owns the role (sitecomp.py)."""
         sites = self.hierarchy.sites_of_server(host.fqdn)
         if sites:
-            return sites[0].logs_dir            # [OFFICIAL] <InstallDir>\Logs on a site server
-        return REMOTE_LOG_DIR                   # inferred
+            return sites[0].logs_dir  # [OFFICIAL] <InstallDir>\Logs on a site server
+        return REMOTE_LOG_DIR  # inferred
 
     def log(self, host: WindowsHost, name: str, component: str) -> LogFile:
         """The log file ``name`` on ``host``; a component's TraceFilename wins when it is set."""
@@ -105,8 +106,16 @@ class World:
         del self.events[:-500]
 
     def record_call(self, host: str, user: str, cmdlet: str, parameters: Any, outcome: str) -> None:
-        self.calls.append({"time": self.clock.now().isoformat(), "host": host, "user": user, "cmdlet": cmdlet,
-                           "parameters": parameters, "outcome": outcome})
+        self.calls.append(
+            {
+                "time": self.clock.now().isoformat(),
+                "host": host,
+                "user": user,
+                "cmdlet": cmdlet,
+                "parameters": parameters,
+                "outcome": outcome,
+            }
+        )
 
     # -- CMSite drive -------------------------------------------------------------------------------------
     def connect_site_drive(self, ctx: Any, name: str, root: str) -> Site:
@@ -118,22 +127,46 @@ class World:
         found = self.hierarchy.provider_site(root)
         if found is None:
             # inferred wording: the provider host is not an SMS Provider or can't be reached.
-            raise fail(f"The SMS Provider on '{root}' could not be reached or is not an SMS Provider.", "ConnectionError",
-                       f"DriveCreateFailed,{NEW_PSDRIVE}", "System.Management.ManagementException", "New-PSDrive", root)
+            raise fail(
+                f"The SMS Provider on '{root}' could not be reached or is not an SMS Provider.",
+                "ConnectionError",
+                f"DriveCreateFailed,{NEW_PSDRIVE}",
+                "System.Management.ManagementException",
+                "New-PSDrive",
+                root,
+            )
         site, provider = found
         if name.upper() != site.code:
             # inferred: the CMSite provider uses the drive name as the site code.
-            raise fail(f"The site code '{name}' doesn't match the site code '{site.code}' of the SMS Provider on '{root}'.",
-                       "InvalidArgument", f"DriveCreateFailed,{NEW_PSDRIVE}", "System.ArgumentException", "New-PSDrive", name)
+            raise fail(
+                f"The site code '{name}' doesn't match the site code '{site.code}' of the SMS Provider on '{root}'.",
+                "InvalidArgument",
+                f"DriveCreateFailed,{NEW_PSDRIVE}",
+                "System.ArgumentException",
+                "New-PSDrive",
+                name,
+            )
         here = getattr(ctx.host, "fqdn", "").lower()
         if here != provider.lower() and str(getattr(ctx, "auth", "")).lower() not in DELEGATING_AUTH:
             # inferred: a double hop without delegation reaches the remote provider as ANONYMOUS.
-            raise fail("Access is denied. (Exception from HRESULT: 0x80070005 (E_ACCESSDENIED))", "PermissionDenied",
-                       f"DriveCreateFailed,{NEW_PSDRIVE}", "System.UnauthorizedAccessException", "New-PSDrive", root)
+            raise fail(
+                "Access is denied. (Exception from HRESULT: 0x80070005 (E_ACCESSDENIED))",
+                "PermissionDenied",
+                f"DriveCreateFailed,{NEW_PSDRIVE}",
+                "System.UnauthorizedAccessException",
+                "New-PSDrive",
+                root,
+            )
         if str(getattr(ctx, "user", "")).lower() not in self.hierarchy.full_admins:
             # inferred: no RBA role at all -> the provider refuses the connection.
-            raise fail("Access is denied. (Exception from HRESULT: 0x80070005 (E_ACCESSDENIED))", "PermissionDenied",
-                       f"DriveCreateFailed,{NEW_PSDRIVE}", "System.UnauthorizedAccessException", "New-PSDrive", root)
+            raise fail(
+                "Access is denied. (Exception from HRESULT: 0x80070005 (E_ACCESSDENIED))",
+                "PermissionDenied",
+                f"DriveCreateFailed,{NEW_PSDRIVE}",
+                "System.UnauthorizedAccessException",
+                "New-PSDrive",
+                root,
+            )
         return site
 
     # -- WMI: root\SMS --------------------------------------------------------------------------------------
@@ -159,8 +192,14 @@ class World:
         for site in self.sms_namespace_sites(fqdn):
             for provider in site.providers:
                 machine = provider.upper()
-                rows.append({"Machine": machine, "NamespacePath": f"\\\\{machine}\\root\\sms\\site_{site.code}",
-                             "ProviderForLocalSite": True, "SiteCode": site.code})
+                rows.append(
+                    {
+                        "Machine": machine,
+                        "NamespacePath": f"\\\\{machine}\\root\\sms\\site_{site.code}",
+                        "ProviderForLocalSite": True,
+                        "SiteCode": site.code,
+                    }
+                )
         return rows
 
     def component_summary(self, site_code: str) -> list[dict[str, Any]]:
@@ -178,9 +217,17 @@ class World:
             code = roles[0].site_code.upper() if roles else None
             if state is None or code not in seen:
                 continue
-            rows.append({"ComponentName": paths.DMP_DOWNLOADER, "MachineName": fqdn, "SiteCode": code,
-                         "State": 1 if state == "Running" else 0, "Status": 0, "Type": 0,
-                         "TallyInterval": "0001128000100008"})
+            rows.append(
+                {
+                    "ComponentName": paths.DMP_DOWNLOADER,
+                    "MachineName": fqdn,
+                    "SiteCode": code,
+                    "State": 1 if state == "Running" else 0,
+                    "Status": 0,
+                    "Type": 0,
+                    "TallyInterval": "0001128000100008",
+                }
+            )
         return rows
 
     def cim_instances(self, ctx: Any, namespace: str, class_name: str | None) -> list[Any] | None:
@@ -194,17 +241,24 @@ class World:
                 return None
             if str(class_name).lower() != "sms_componentsummarizer":
                 return []
-            return [LabObject(["Microsoft.Management.Infrastructure.CimInstance#root/SMS/site_%s/SMS_ComponentSummarizer"
-                               % code], row) for row in self.component_summary(code)]
+            return [
+                LabObject(
+                    [f"Microsoft.Management.Infrastructure.CimInstance#root/SMS/site_{code}/SMS_ComponentSummarizer"],
+                    row,
+                )
+                for row in self.component_summary(code)
+            ]
         if namespace.strip("\\").lower() != "root\\sms":
             return None
         here = getattr(ctx.host, "fqdn", "").lower()
         if not self.sms_namespace_sites(here):
-            return None         # neither a site server nor a provider: the namespace does not exist here
+            return None  # neither a site server nor a provider: the namespace does not exist here
         if str(class_name).lower() != "sms_providerlocation":
             return []
-        return [LabObject(["Microsoft.Management.Infrastructure.CimInstance#root/SMS/SMS_ProviderLocation"], row)
-                for row in self.provider_locations(here)]
+        return [
+            LabObject(["Microsoft.Management.Infrastructure.CimInstance#root/SMS/SMS_ProviderLocation"], row)
+            for row in self.provider_locations(here)
+        ]
 
     # -- site expansion -----------------------------------------------------------------------------------
     def expand(self, cas_site_code: str, cas_server: str, cas_site_name: str = "Central Administration Site") -> None:
@@ -216,12 +270,20 @@ class World:
     def scp_state(self) -> dict[str, Any]:
         role = self.hierarchy.scp()
         installed = [k[0] for k in self.sitecomp.installed if k[1] == SCP_ROLE.lower()]
-        state: dict[str, Any] = {"configured": None, "installed_on": installed, "effective_mode": None,
-                                 "thread_state": None, "dmp": self.dmp.to_json()}
+        state: dict[str, Any] = {
+            "configured": None,
+            "installed_on": installed,
+            "effective_mode": None,
+            "thread_state": None,
+            "dmp": self.dmp.to_json(),
+        }
         if role is not None:
             prop = role.prop("OfflineMode")
-            state["configured"] = {"server": role.fqdn, "site_code": role.site_code,
-                                   "mode": "Offline" if prop and prop.value else "Online"}
+            state["configured"] = {
+                "server": role.fqdn,
+                "site_code": role.site_code,
+                "mode": "Offline" if prop and prop.value else "Online",
+            }
         where = self.host(role.fqdn) if role is not None else (self.host(installed[0]) if installed else None)
         if where is not None:
             state["effective_mode"] = self.dmp.state(where).effective_mode
@@ -243,5 +305,5 @@ class World:
             }
 
     @classmethod
-    def from_scenario(cls, data: dict[str, Any], clock: Clock) -> "World":
+    def from_scenario(cls, data: dict[str, Any], clock: Clock) -> World:
         return build_world(cls, data, clock)

@@ -5,6 +5,7 @@ Authorization header, and the sealing state for message encryption lives here, o
 Kerberos is accepted inside Negotiate (SPNEGO or a bare Kerberos token) through gssapi, with the keys of the keytab
 named by KRB5_KTNAME (tests/lab/kdc.py); every accepted logon is recorded with the mechanism that carried it.
 """
+
 from __future__ import annotations
 
 import base64
@@ -33,9 +34,9 @@ UPN_OID = x509.ObjectIdentifier("1.3.6.1.4.1.311.20.2.3")
 class AuthResult:
     """Outcome of one request's authentication step."""
 
-    ok: bool                      # the request may be processed
+    ok: bool  # the request may be processed
     headers: list[tuple[str, str]]  # WWW-Authenticate headers for the response
-    handshake: bool = False       # a 401 leg of a handshake (recorded as action "auth")
+    handshake: bool = False  # a 401 leg of a handshake (recorded as action "auth")
 
 
 class NtlmUserFile:
@@ -103,25 +104,31 @@ def _der_utf8(value: bytes) -> str:
     offset = 2
     if length & 0x80:
         count = length & 0x7F
-        length = int.from_bytes(value[2:2 + count], "big")
+        length = int.from_bytes(value[2 : 2 + count], "big")
         offset += count
-    return value[offset:offset + length].decode("utf-8")
+    return value[offset : offset + length].decode("utf-8")
 
 
 class ConnectionAuth:
     """Authentication state of one TCP connection to one endpoint."""
 
-    def __init__(self, backend: Backend, endpoint: Any, https: bool, bindings: GssChannelBindings | None,
-                 peer_cert_der: bytes | None) -> None:
+    def __init__(
+        self,
+        backend: Backend,
+        endpoint: Any,
+        https: bool,
+        bindings: GssChannelBindings | None,
+        peer_cert_der: bytes | None,
+    ) -> None:
         self.backend = backend
-        self.endpoint = endpoint          # EndpointConfig
+        self.endpoint = endpoint  # EndpointConfig
         self.https = https
         self.bindings = bindings
         self.peer_cert_der = peer_cert_der
-        self.user: str | None = None      # authenticated on this connection (NTLM/Negotiate/certificate)
+        self.user: str | None = None  # authenticated on this connection (NTLM/Negotiate/certificate)
         self.method: str | None = None
         self.mechanism: str | None = None  # what really authenticated: "kerberos" or "ntlm" inside "negotiate"
-        self.context: Any = None          # pyspnego acceptor, also used for message encryption
+        self.context: Any = None  # pyspnego acceptor, also used for message encryption
 
     @property
     def name(self) -> str:
@@ -195,13 +202,16 @@ class ConnectionAuth:
         if not self.backend.authorize(self.name, user):
             return self._deny(), None
         self.user = user
-        self._accepted(user, self.method or "negotiate", getattr(self.context, "negotiated_protocol", None)
-                       or self.method or "negotiate")
+        self._accepted(
+            user,
+            self.method or "negotiate",
+            getattr(self.context, "negotiated_protocol", None) or self.method or "negotiate",
+        )
         return AuthResult(True, headers), user
 
     @staticmethod
     def _is_first_leg(token: bytes) -> bool:
-        return token.startswith(b"NTLMSSP\x00\x01") or token[:1] == b"\x60"   # NTLM NEGOTIATE or SPNEGO NegTokenInit
+        return token.startswith(b"NTLMSSP\x00\x01") or token[:1] == b"\x60"  # NTLM NEGOTIATE or SPNEGO NegTokenInit
 
     def _certificate(self) -> tuple[AuthResult, str | None]:
         if self.user is not None and self.method == "certificate":

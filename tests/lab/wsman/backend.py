@@ -3,6 +3,7 @@
 The transport knows HTTP, authentication, SOAP and PSRP; it knows nothing about cmdlets.
 Everything it needs from the simulated world goes through :class:`Backend`.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

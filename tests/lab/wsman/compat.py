@@ -2,6 +2,7 @@
 
 Each wrapper has a test in tests/lab/selftest/test_transport.py so an upgrade that breaks one is caught.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -10,7 +11,9 @@ from psrpcore import ServerPipeline, ServerRunspacePool
 from psrpcore.types import ErrorRecord, PSInvocationState, add_note_property
 
 
-def set_pipeline_state(pipeline: ServerPipeline, state: PSInvocationState, error: ErrorRecord | None = None, emit: bool = True) -> None:
+def set_pipeline_state(
+    pipeline: ServerPipeline, state: PSInvocationState, error: ErrorRecord | None = None, emit: bool = True
+) -> None:
     """Change a pipeline's state; psrpcore has no public API for Failed, nor for a silent Running."""
     pipeline._change_state(state, error, emit=emit)  # pylint: disable=protected-access
 

@@ -1,4 +1,5 @@
 """WS-Management actions of one endpoint (simulated host): the shell registry and one method per action."""
+
 from __future__ import annotations
 
 import base64
@@ -16,9 +17,9 @@ from tests.lab.wsman.soap import NS, WSManRequest, q
 @dataclass
 class Caller:
     user: str
-    auth: str            # "basic", "ntlm", "negotiate", "certificate"
+    auth: str  # "basic", "ntlm", "negotiate", "certificate"
     client_ip: str
-    address: str         # the endpoint URL the client used
+    address: str  # the endpoint URL the client used
 
 
 class AnswerLost(Exception):
@@ -37,7 +38,7 @@ ANSWER_FAULTS = ("lost_receive", "drop_after")
 
 @dataclass
 class Outcome:
-    action: str                                   # response wsa:Action
+    action: str  # response wsa:Action
     body: list[ET.Element] = field(default_factory=list)
     psrp_in: list[str] = field(default_factory=list)
     psrp_out: list[str] = field(default_factory=list)
@@ -68,7 +69,9 @@ class Dispatcher:
     @staticmethod
     def _body(req: WSManRequest, prefix: str, name: str) -> ET.Element:
         if req.body is None or req.body.tag != q(prefix, name):
-            raise soap.WSManFault(0x80338043, "w:SchemaValidationError", f"The request body has no {prefix}:{name}.", value="s:Sender")
+            raise soap.WSManFault(
+                0x80338043, "w:SchemaValidationError", f"The request body has no {prefix}:{name}.", value="s:Sender"
+            )
         return req.body
 
     # -- actions -------------------------------------------------------------------------------------------------
@@ -78,8 +81,13 @@ class Dispatcher:
         creation = node.find("pwsh:creationXml", NS)
         configuration = req.resource_uri.rstrip("/").rsplit("/", 1)[-1]
         runspace = self.backend.open_runspace(self.endpoint, caller.user, caller.auth, configuration)
-        shell = Shell(shell_id, req.resource_uri, caller.user, runspace,
-                      fault=lambda stage, detail: self.backend.fault(self.endpoint, stage, detail))
+        shell = Shell(
+            shell_id,
+            req.resource_uri,
+            caller.user,
+            runspace,
+            fault=lambda stage, detail: self.backend.fault(self.endpoint, stage, detail),
+        )
         data = base64.b64decode(creation.text or "") if creation is not None else b""
         try:
             names = shell.feed(data) if data else []
@@ -88,8 +96,10 @@ class Dispatcher:
             raise
         with self._lock:
             self._shells[shell_id] = shell
-        body = [soap.resource_created(caller.address, req.resource_uri, shell_id),
-                soap.shell_element(shell_id, req.resource_uri, caller.user, caller.client_ip)]
+        body = [
+            soap.resource_created(caller.address, req.resource_uri, shell_id),
+            soap.shell_element(shell_id, req.resource_uri, caller.user, caller.client_ip),
+        ]
         return Outcome(req.action + "Response", body, names)
 
     def _do_command(self, req: WSManRequest, caller: Caller) -> Outcome:
@@ -124,15 +134,20 @@ class Dispatcher:
             if kind in ANSWER_FAULTS:
                 raise AnswerLost(kind, req.short_action)
         out = [name for chunk in chunks for name in trace.message_types(chunk)] if trace.enabled() else []
-        return Outcome(req.action + "Response", [soap.receive_response(command_id, Shell.b64(chunks), state)], psrp_out=out)
+        return Outcome(
+            req.action + "Response", [soap.receive_response(command_id, Shell.b64(chunks), state)], psrp_out=out
+        )
 
     def _do_signal(self, req: WSManRequest, caller: Caller) -> Outcome:
         shell = self._shell(req)
         node = self._body(req, "rsp", "Signal")
         code = node.find("rsp:Code", NS)
         shell.signal(node.attrib.get("CommandId"), (code.text or "") if code is not None else "")
-        return Outcome(req.action + "Response", [soap.simple("rsp", "SignalResponse")], [f"Signal:{(code.text or '').rsplit('/', 1)[-1]}"
-                                                                                         if code is not None else "Signal"])
+        return Outcome(
+            req.action + "Response",
+            [soap.simple("rsp", "SignalResponse")],
+            [f"Signal:{(code.text or '').rsplit('/', 1)[-1]}" if code is not None else "Signal"],
+        )
 
     def _do_delete(self, req: WSManRequest, caller: Caller) -> Outcome:
         shell = self._shell(req)
@@ -143,7 +158,10 @@ class Dispatcher:
 
     def _do_get(self, req: WSManRequest, caller: Caller) -> Outcome:
         shell = self._shell(req)
-        return Outcome(req.action + "Response", [soap.shell_element(shell.shell_id, shell.resource_uri, shell.owner, caller.client_ip)])
+        return Outcome(
+            req.action + "Response",
+            [soap.shell_element(shell.shell_id, shell.resource_uri, shell.owner, caller.client_ip)],
+        )
 
     def close_all(self) -> None:
         with self._lock:

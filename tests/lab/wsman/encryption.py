@@ -1,4 +1,5 @@
 """WinRM message encryption (MS-WSMV multipart/encrypted) over a pyspnego context."""
+
 from __future__ import annotations
 
 import re
@@ -23,11 +24,11 @@ def unwrap(context: Any, body: bytes) -> bytes:
         start = part.find(_OCTET)
         if length_match is None or start < 0:
             raise ValueError("malformed encrypted part")
-        payload = part[start + len(_OCTET):]
+        payload = part[start + len(_OCTET) :]
         if payload.endswith(BOUNDARY + b"--\r\n"):
             payload = payload[: -len(BOUNDARY) - 4]
         (sig_len,) = struct.unpack("<I", payload[:4])
-        data = context.unwrap_winrm(payload[4:4 + sig_len], payload[4 + sig_len:])
+        data = context.unwrap_winrm(payload[4 : 4 + sig_len], payload[4 + sig_len :])
         expected = int(length_match.group(1))
         if len(data) != expected:
             raise ValueError(f"decrypted length {len(data)} != {expected}")

@@ -1,4 +1,5 @@
 """A tiny Backend for the transport's self-tests and benchmark: a handful of fake cmdlets, no PowerShell semantics."""
+
 from __future__ import annotations
 
 import shlex
@@ -9,10 +10,17 @@ from typing import Any
 
 from psrpcore.types import PSCustomObject
 
-from tests.lab.wsman.backend import NAMES_SEPARATOR, Command, ErrorSpec, PipelineRequest, PipelineWriter, TerminatingError
+from tests.lab.wsman.backend import (
+    NAMES_SEPARATOR,
+    Command,
+    ErrorSpec,
+    PipelineRequest,
+    PipelineWriter,
+    TerminatingError,
+)
 
 DOMAIN = "LAB"
-ACCOUNTS = {"lab": "labpass", "nobody": "nopass"}     # nobody can log on but is not authorized
+ACCOUNTS = {"lab": "labpass", "nobody": "nopass"}  # nobody can log on but is not authorized
 AUTHORIZED = {"lab\\lab"}
 
 
@@ -62,14 +70,21 @@ class FakeRunspace:
             args: list[tuple[str | None, Any]] = []
             for i, word in enumerate(words[1:], 1):
                 if word.startswith("-"):
-                    args.append((word[1:], words[i + 1] if i + 1 < len(words) and not words[i + 1].startswith("-") else None))
+                    args.append(
+                        (word[1:], words[i + 1] if i + 1 < len(words) and not words[i + 1].startswith("-") else None)
+                    )
             return self._run(Command(words[0], parameters=args), items, writer)
         handler = getattr(self, "_cmd_" + name.lower().replace("-", "_"), None)
         if handler is None:
-            raise TerminatingError(ErrorSpec(
-                message=f"The term '{name}' is not recognized as the name of a cmdlet, function, script file, or operable program.",
-                category="ObjectNotFound", fqid="CommandNotFoundException",
-                exception_type="System.Management.Automation.CommandNotFoundException", target=name))
+            raise TerminatingError(
+                ErrorSpec(
+                    message=f"The term '{name}' is not recognized as the name of a cmdlet, function, script file, or operable program.",
+                    category="ObjectNotFound",
+                    fqid="CommandNotFoundException",
+                    exception_type="System.Management.Automation.CommandNotFoundException",
+                    target=name,
+                )
+            )
         return handler(params, items, writer)
 
     @staticmethod
@@ -81,15 +96,30 @@ class FakeRunspace:
     @staticmethod
     def _cmd_fail_thing(params: dict[str, Any], items: list[Any], writer: PipelineWriter) -> list[Any]:
         writer.write_output("before failure")
-        raise TerminatingError(ErrorSpec(message=str(params.get("message", "Thing failed")), category="InvalidOperation",
-                                         fqid="ThingFailed,Fail-Thing", exception_type="System.InvalidOperationException",
-                                         target="thing", activity="Fail-Thing", reason="InvalidOperationException"))
+        raise TerminatingError(
+            ErrorSpec(
+                message=str(params.get("message", "Thing failed")),
+                category="InvalidOperation",
+                fqid="ThingFailed,Fail-Thing",
+                exception_type="System.InvalidOperationException",
+                target="thing",
+                activity="Fail-Thing",
+                reason="InvalidOperationException",
+            )
+        )
 
     @staticmethod
     def _cmd_error_thing(params: dict[str, Any], items: list[Any], writer: PipelineWriter) -> list[Any]:
-        writer.write_error(ErrorSpec(message="Thing not found", category="ObjectNotFound", fqid="ThingNotFound,Error-Thing",
-                                     exception_type="System.Management.Automation.ItemNotFoundException", target="missing",
-                                     activity="Error-Thing"))
+        writer.write_error(
+            ErrorSpec(
+                message="Thing not found",
+                category="ObjectNotFound",
+                fqid="ThingNotFound,Error-Thing",
+                exception_type="System.Management.Automation.ItemNotFoundException",
+                target="missing",
+                activity="Error-Thing",
+            )
+        )
         return ["after error"]
 
     @staticmethod
@@ -135,7 +165,7 @@ class FakeBackend:
     """Backend with one domain account, fault rules and a request log."""
 
     requests: list[tuple[str, str, int, int, int]] = field(default_factory=list)
-    logons: list[tuple[str, str, str, str]] = field(default_factory=list)   # (endpoint, user, method, mechanism)
+    logons: list[tuple[str, str, str, str]] = field(default_factory=list)  # (endpoint, user, method, mechanism)
     calls: list[tuple[str, str, list[str]]] = field(default_factory=list)
     faults: list[FaultRule] = field(default_factory=list)
     runspaces: list[FakeRunspace] = field(default_factory=list)
@@ -161,15 +191,20 @@ class FakeBackend:
             self.runspaces.append(runspace)
         return runspace
 
-    def add_fault(self, stage: str, kind: str, endpoint: str | None = None, detail: str | None = None, count: int = 1) -> None:
+    def add_fault(
+        self, stage: str, kind: str, endpoint: str | None = None, detail: str | None = None, count: int = 1
+    ) -> None:
         with self.lock:
             self.faults.append(FaultRule(endpoint, stage, kind, detail, count))
 
     def fault(self, endpoint: str, stage: str, detail: str = "") -> str | None:
         with self.lock:
             for rule in self.faults:
-                if rule.stage == stage and rule.endpoint in (None, endpoint) and (
-                        rule.detail is None or rule.detail in detail.split(NAMES_SEPARATOR)):
+                if (
+                    rule.stage == stage
+                    and rule.endpoint in (None, endpoint)
+                    and (rule.detail is None or rule.detail in detail.split(NAMES_SEPARATOR))
+                ):
                     rule.count -= 1
                     if rule.count <= 0:
                         self.faults.remove(rule)

@@ -1,4 +1,5 @@
 """ErrorSpec (backend contract) -> psrpcore ErrorRecord."""
+
 from __future__ import annotations
 
 from psrpcore.types import ErrorCategory, ErrorCategoryInfo, ErrorRecord, NETException

@@ -7,15 +7,17 @@ Usage::
     ...
     server.stop()
 """
+
 from __future__ import annotations
 
 import logging
 import socket
 import ssl
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable
+from typing import Any
 
 from tests.lab.wsman import encryption, soap, trace
 from tests.lab.wsman.auth import ConnectionAuth, NtlmUserFile, server_end_point_bindings
@@ -32,17 +34,17 @@ SOAP_CONTENT_TYPE = "application/soap+xml;charset=UTF-8"
 class EndpointConfig:
     """One simulated Windows host's WinRM listener."""
 
-    name: str                                  # the host's FQDN; the endpoint name passed to every Backend call
-    port: int = 0                              # 0 = any free port
+    name: str  # the host's FQDN; the endpoint name passed to every Backend call
+    port: int = 0  # 0 = any free port
     https: bool = False
-    certs: LabPKI | None = None                # lab PKI holding a server certificate for ``name`` (https)
-    tls_context_factory: Callable[[], ssl.SSLContext] | None = None   # instead of certs: your own server context
-    server_cert_path: str | None = None        # with tls_context_factory: PEM of the server cert, for channel binding
-    allow_basic: bool = True                   # Windows: Service/Auth/Basic
-    allow_unencrypted: bool = True             # Windows: Service/AllowUnencrypted (Basic or unsealed NTLM over HTTP)
-    cert_auth: bool = False                    # Windows: Service/Auth/Certificate (https only)
-    max_poll: float = 20.0                     # cap of a Receive long-poll (the client's OperationTimeout is honoured below it)
-    fault_hold: float = 35.0                   # how long "timeout" / "lost_receive" hold a request before closing the socket
+    certs: LabPKI | None = None  # lab PKI holding a server certificate for ``name`` (https)
+    tls_context_factory: Callable[[], ssl.SSLContext] | None = None  # instead of certs: your own server context
+    server_cert_path: str | None = None  # with tls_context_factory: PEM of the server cert, for channel binding
+    allow_basic: bool = True  # Windows: Service/Auth/Basic
+    allow_unencrypted: bool = True  # Windows: Service/AllowUnencrypted (Basic or unsealed NTLM over HTTP)
+    cert_auth: bool = False  # Windows: Service/Auth/Certificate (https only)
+    max_poll: float = 20.0  # cap of a Receive long-poll (the client's OperationTimeout is honoured below it)
+    fault_hold: float = 35.0  # how long "timeout" / "lost_receive" hold a request before closing the socket
 
     def tls_context(self) -> ssl.SSLContext:
         if self.tls_context_factory is not None:
@@ -52,7 +54,9 @@ class EndpointConfig:
         return self.certs.server_context(self.name, client_auth=self.cert_auth)
 
     def cert_der(self) -> bytes | None:
-        path = self.server_cert_path or (self.certs.servers[self.name].cert_path if self.certs and self.name in self.certs.servers else None)
+        path = self.server_cert_path or (
+            self.certs.servers[self.name].cert_path if self.certs and self.name in self.certs.servers else None
+        )
         if path is None:
             return None
         with open(path, "rb") as handle:
@@ -108,7 +112,7 @@ class _EndpointHTTPServer(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True      # http.server writes headers and body separately: Nagle + delayed ACK = +40 ms
+    disable_nagle_algorithm = True  # http.server writes headers and body separately: Nagle + delayed ACK = +40 ms
     server_version = "Microsoft-HTTPAPI/2.0"
     sys_version = ""
     server: _EndpointHTTPServer
@@ -148,7 +152,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         content_type = self.headers.get("Content-Type", "")
         sealed = encryption.is_encrypted(content_type)
-        if not body:      # pypsrp's empty POST that sets up the security context for encryption
+        if not body:  # pypsrp's empty POST that sets up the security context for encryption
             self._reply(200, b"", "", result.headers, "auth", 0)
             return
         if not sealed and not self.server.config.https and not self.server.config.allow_unencrypted:
@@ -167,11 +171,15 @@ class _Handler(BaseHTTPRequestHandler):
             if fault in ("drop", "timeout"):
                 self._abort(fault, action, len(body))
                 return
-            caller = Caller(user, self.auth.method or "", self.client_address[0],
-                            f"{'https' if cfg.https else 'http'}://{self.headers.get('Host', cfg.name)}/wsman")
+            caller = Caller(
+                user,
+                self.auth.method or "",
+                self.client_address[0],
+                f"{'https' if cfg.https else 'http'}://{self.headers.get('Host', cfg.name)}/wsman",
+            )
             try:
                 outcome = self.server.dispatcher.handle(req, caller)
-            except AnswerLost as lost:       # the request was handled; its answer never reaches the client
+            except AnswerLost as lost:  # the request was handled; its answer never reaches the client
                 self._abort("timeout" if lost.kind == "lost_receive" else "drop", action, len(body))
                 return
             status, payload = 200, soap.envelope(outcome.action, relates_to, outcome.body)
@@ -181,7 +189,10 @@ class _Handler(BaseHTTPRequestHandler):
         except Exception as exc:  # never a bare 500: pypsrp can only report a SOAP fault sensibly
             log.exception("%s: %s failed", cfg.name, action)
             outcome = Outcome(soap.FAULT_ACTION)
-            status, payload = 500, soap.fault_envelope(soap.internal_error(f"{type(exc).__name__}: {exc}"), relates_to, cfg.name)
+            status, payload = (
+                500,
+                soap.fault_envelope(soap.internal_error(f"{type(exc).__name__}: {exc}"), relates_to, cfg.name),
+            )
         content_type = SOAP_CONTENT_TYPE
         if sealed:
             content_type, payload = encryption.wrap(self.auth.context, payload)
@@ -199,7 +210,9 @@ class _Handler(BaseHTTPRequestHandler):
         except OSError:
             pass
 
-    def _reply(self, status: int, payload: bytes, content_type: str, headers: list[tuple[str, str]], action: str, bytes_in: int) -> None:
+    def _reply(
+        self, status: int, payload: bytes, content_type: str, headers: list[tuple[str, str]], action: str, bytes_in: int
+    ) -> None:
         # Record first: once the answer is on the wire the client may read the log before this thread runs again.
         self.server.backend.record_request(self.server.config.name, action, bytes_in, len(payload), status)
         self.send_response(status)
@@ -231,7 +244,9 @@ class WSManServer:
         try:
             for cfg in self.endpoints:
                 httpd = _EndpointHTTPServer(cfg, self.backend, self._stopping)
-                thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.2}, name=f"wsman-{cfg.name}", daemon=True)
+                thread = threading.Thread(
+                    target=httpd.serve_forever, kwargs={"poll_interval": 0.2}, name=f"wsman-{cfg.name}", daemon=True
+                )
                 thread.start()
                 self._servers.append(httpd)
                 self._threads.append(thread)

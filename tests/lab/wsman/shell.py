@@ -4,6 +4,7 @@ psrpcore is not thread-safe, so every call into it happens under ``Shell.lock``;
 Receives. psrpcore has a single send buffer for all targets, so it is drained after every operation into
 per-target outboxes (None = the pool, else the pipeline id) and each Receive is served from its own outbox.
 """
+
 from __future__ import annotations
 
 import base64
@@ -12,8 +13,9 @@ import threading
 import time
 import uuid
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from psrpcore import (
     CreatePipelineEvent,
@@ -31,14 +33,21 @@ from psrpcore.types import PSInvocationState, RunspacePoolState
 
 from tests.lab.ps import scripts as constant_scripts
 from tests.lab.wsman import compat, soap
-from tests.lab.wsman.backend import (Command, ErrorSpec, PipelineRequest, PipelineStopped, Runspace, TerminatingError,
-                                     joined_names)
+from tests.lab.wsman.backend import (
+    Command,
+    ErrorSpec,
+    PipelineRequest,
+    PipelineStopped,
+    Runspace,
+    TerminatingError,
+    joined_names,
+)
 from tests.lab.wsman.records import error_record
 
 log = logging.getLogger(__name__)
 
-FRAGMENT_SIZE = 32 * 1024          # server-side fragment size, like Windows' 32 KiB
-ENVELOPE_SKELETON = 2048           # bytes of a ReceiveResponse besides the base64 payload
+FRAGMENT_SIZE = 32 * 1024  # server-side fragment size, like Windows' 32 KiB
+ENVELOPE_SKELETON = 2048  # bytes of a ReceiveResponse besides the base64 payload
 _TERMINAL = (PSInvocationState.Completed, PSInvocationState.Failed, PSInvocationState.Stopped)
 
 
@@ -53,7 +62,7 @@ class _Run:
     cancelled: bool = False
     thread: threading.Thread | None = None
     request: PipelineRequest | None = None
-    hung: bool = False                 # injected "hang": never runs, its Receives time out until Stop/Terminate
+    hung: bool = False  # injected "hang": never runs, its Receives time out until Stop/Terminate
 
     @property
     def names(self) -> str:
@@ -95,8 +104,14 @@ class _Writer:
 
     def write_error(self, record: ErrorSpec) -> None:
         rec = error_record(record)
-        self._emit(lambda p: p.write_error(exception=rec.Exception, category_info=rec.CategoryInfo,
-                                           target_object=rec.TargetObject, fully_qualified_error_id=rec.FullyQualifiedErrorId))
+        self._emit(
+            lambda p: p.write_error(
+                exception=rec.Exception,
+                category_info=rec.CategoryInfo,
+                target_object=rec.TargetObject,
+                fully_qualified_error_id=rec.FullyQualifiedErrorId,
+            )
+        )
 
     def write_warning(self, message: str) -> None:
         self._emit(lambda p: p.write_warning(message))
@@ -105,15 +120,16 @@ class _Writer:
         self._emit(lambda p: p.write_verbose(message))
 
 
-FaultHook = Callable[[str, str], "str | None"]       # (stage, detail) -> fault kind or None (Backend.fault of this endpoint)
+FaultHook = Callable[[str, str], "str | None"]  # (stage, detail) -> fault kind or None (Backend.fault of this endpoint)
 
 
 class Shell:
     """A runspace pool as a WSMan shell. `fault` (optional) is asked, outside the shell lock, before a pipeline
     runs ("pipeline" stage: "hang")."""
 
-    def __init__(self, shell_id: str, resource_uri: str, owner: str, runspace: Runspace,
-                 fault: FaultHook | None = None) -> None:
+    def __init__(
+        self, shell_id: str, resource_uri: str, owner: str, runspace: Runspace, fault: FaultHook | None = None
+    ) -> None:
         self.shell_id = shell_id
         self.resource_uri = resource_uri
         self.owner = owner
@@ -184,10 +200,12 @@ class Shell:
         run.started = True
         compat.mark_running(run.pipeline)
         metadata = run.pipeline.metadata
-        if metadata is None:                # psrpcore sets it from the CreatePipeline message that made this run
+        if metadata is None:  # psrpcore sets it from the CreatePipeline message that made this run
             raise RuntimeError(f"pipeline {run.pipeline.pipeline_id} started without its CreatePipeline metadata")
         run.request = PipelineRequest(
-            commands=[Command(c.command_text, c.is_script, list(c.parameters), c.end_of_statement) for c in metadata.commands],
+            commands=[
+                Command(c.command_text, c.is_script, list(c.parameters), c.end_of_statement) for c in metadata.commands
+            ],
             input=run.input,
         )
         self._to_launch.append(run)
@@ -203,8 +221,9 @@ class Shell:
             with self.lock:
                 if run.cancelled or run.pipeline.state != PSInvocationState.Running:
                     continue
-                run.thread = threading.Thread(target=self._work, args=(run, run.request), name=f"pipeline-{run.command_id}",
-                                              daemon=True)
+                run.thread = threading.Thread(
+                    target=self._work, args=(run, run.request), name=f"pipeline-{run.command_id}", daemon=True
+                )
                 run.thread.start()
 
     def command_names(self, command_id: str | None) -> str:
@@ -225,8 +244,11 @@ class Shell:
             failure = exc.spec
         except Exception as exc:  # a bug in the backend still ends the pipeline the way Windows reports a crash
             log.exception("Runspace.invoke raised")
-            failure = ErrorSpec(message=str(exc) or type(exc).__name__, category="NotSpecified",
-                                fqid="System.Management.Automation.RuntimeException")
+            failure = ErrorSpec(
+                message=str(exc) or type(exc).__name__,
+                category="NotSpecified",
+                fqid="System.Management.Automation.RuntimeException",
+            )
         with self.lock:
             if run.cancelled or run.pipeline.state != PSInvocationState.Running:
                 return
@@ -267,7 +289,7 @@ class Shell:
         """Move psrpcore's send buffer into the per-target outboxes (caller holds the lock)."""
         while (payload := self.pool.data_to_send(FRAGMENT_SIZE)) is not None:
             box = self._outboxes.get(payload.pipeline_id)
-            if box is not None:      # None: a released pipeline, the client will not read it any more
+            if box is not None:  # None: a released pipeline, the client will not read it any more
                 box.append(payload.data)
         self.cond.notify_all()
 

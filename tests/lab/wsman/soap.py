@@ -1,4 +1,5 @@
 """WS-Management SOAP: parse requests, build responses and faults shaped as Windows sends them."""
+
 from __future__ import annotations
 
 import re
@@ -33,10 +34,10 @@ COMMAND_STATE = "http://schemas.microsoft.com/wbem/wsman/1/windows/shell/Command
 SHELL_URI = "http://schemas.microsoft.com/wbem/wsman/1/windows/shell"
 
 # Windows error codes the client cares about.
-ERROR_TIMED_OUT = 0x80338029           # w:TimedOut, PowerShell.poll_invoke retries on it
-ERROR_UNKNOWN_SHELL = 0x8033805B       # w:InvalidSelectors, is_alive() reads it as "closed"
+ERROR_TIMED_OUT = 0x80338029  # w:TimedOut, PowerShell.poll_invoke retries on it
+ERROR_UNKNOWN_SHELL = 0x8033805B  # w:InvalidSelectors, is_alive() reads it as "closed"
 ERROR_ACTION_NOT_SUPPORTED = 0x80338006
-ERROR_INTERNAL = 0x80004005            # E_FAIL
+ERROR_INTERNAL = 0x80004005  # E_FAIL
 
 _TIMEOUT_RE = re.compile(r"^PT(?:(\d+)H)?(?:(\d+)M)?(?:([\d.]+)S)?$")
 
@@ -44,7 +45,9 @@ _TIMEOUT_RE = re.compile(r"^PT(?:(\d+)H)?(?:(\d+)M)?(?:([\d.]+)S)?$")
 class WSManFault(Exception):
     """A fault to return to the client as HTTP 500 with a wsmanfault:WSManFault detail."""
 
-    def __init__(self, code: int, subcode: str, message: str, value: str = "s:Receiver", action: str = FAULT_ACTION) -> None:
+    def __init__(
+        self, code: int, subcode: str, message: str, value: str = "s:Receiver", action: str = FAULT_ACTION
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.subcode = subcode
@@ -54,23 +57,32 @@ class WSManFault(Exception):
 
 
 def timed_out() -> WSManFault:
-    return WSManFault(ERROR_TIMED_OUT, "w:TimedOut",
-                      "The WS-Management service cannot complete the operation within the time specified in OperationTimeout.  ")
+    return WSManFault(
+        ERROR_TIMED_OUT,
+        "w:TimedOut",
+        "The WS-Management service cannot complete the operation within the time specified in OperationTimeout.  ",
+    )
 
 
 def unknown_shell(shell_id: str) -> WSManFault:
     return WSManFault(
-        ERROR_UNKNOWN_SHELL, "w:InvalidSelectors",
+        ERROR_UNKNOWN_SHELL,
+        "w:InvalidSelectors",
         f"The request for the Windows Remote Shell with ShellId {shell_id} failed because the shell was not found on the server. "
         "Possible causes are: the specified ShellId is incorrect or the shell no longer exists on the server. "
         "Provide the correct ShellId or create a new shell and retry the operation. ",
-        value="s:Sender")
+        value="s:Sender",
+    )
 
 
 def action_not_supported(action: str) -> WSManFault:
-    return WSManFault(ERROR_ACTION_NOT_SUPPORTED, "a:ActionNotSupported",
-                      f"The WS-Management service cannot process the request. The action {action} is not supported by the service. ",
-                      value="s:Sender", action=ADDRESSING_FAULT_ACTION)
+    return WSManFault(
+        ERROR_ACTION_NOT_SUPPORTED,
+        "a:ActionNotSupported",
+        f"The WS-Management service cannot process the request. The action {action} is not supported by the service. ",
+        value="s:Sender",
+        action=ADDRESSING_FAULT_ACTION,
+    )
 
 
 def internal_error(message: str) -> WSManFault:
@@ -101,7 +113,7 @@ class WSManRequest:
     def short_action(self) -> str:
         for prefix in ACTION_PREFIXES:
             if self.action.startswith(prefix):
-                return self.action[len(prefix):]
+                return self.action[len(prefix) :]
         return self.action.rsplit("/", 1)[-1] or "unknown"
 
 
@@ -115,7 +127,9 @@ def parse_request(data: bytes) -> WSManRequest:
     header = root.find("s:Header", NS)
     if header is None:
         raise ValueError("SOAP envelope without a header")
-    selectors = {sel.attrib.get("Name", ""): sel.text or "" for sel in header.findall("wsman:SelectorSet/wsman:Selector", NS)}
+    selectors = {
+        sel.attrib.get("Name", ""): sel.text or "" for sel in header.findall("wsman:SelectorSet/wsman:Selector", NS)
+    }
     options = {opt.attrib.get("Name", ""): opt.text or "" for opt in header.findall("wsman:OptionSet/wsman:Option", NS)}
     body = root.find("s:Body", NS)
     return WSManRequest(
@@ -166,11 +180,24 @@ def shell_element(shell_id: str, resource_uri: str, owner: str, client_ip: str) 
     """rsp:Shell as Windows returns it in CreateResponse and GetResponse."""
     shell = ET.Element(q("rsp", "Shell"))
     fields = [
-        ("ShellId", shell_id), ("Name", "WinRM1"), ("ResourceUri", resource_uri), ("Owner", owner), ("ClientIP", client_ip),
-        ("IdleTimeOut", "PT7200.000S"), ("InputStreams", "stdin pr"), ("OutputStreams", "stdout"),
-        ("MaxIdleTimeOut", "PT2147483.647S"), ("Locale", "en-US"), ("DataLocale", "en-US"), ("CompressionMode", "NoCompression"),
-        ("ProfileLoaded", "Yes"), ("Encoding", "UTF8"), ("BufferMode", "Block"), ("State", "Connected"),
-        ("ShellRunTime", "P0DT0H0M0S"), ("ShellInactivity", "P0DT0H0M0S"),
+        ("ShellId", shell_id),
+        ("Name", "WinRM1"),
+        ("ResourceUri", resource_uri),
+        ("Owner", owner),
+        ("ClientIP", client_ip),
+        ("IdleTimeOut", "PT7200.000S"),
+        ("InputStreams", "stdin pr"),
+        ("OutputStreams", "stdout"),
+        ("MaxIdleTimeOut", "PT2147483.647S"),
+        ("Locale", "en-US"),
+        ("DataLocale", "en-US"),
+        ("CompressionMode", "NoCompression"),
+        ("ProfileLoaded", "Yes"),
+        ("Encoding", "UTF8"),
+        ("BufferMode", "Block"),
+        ("State", "Connected"),
+        ("ShellRunTime", "P0DT0H0M0S"),
+        ("ShellInactivity", "P0DT0H0M0S"),
     ]
     for name, value in fields:
         ET.SubElement(shell, q("rsp", name)).text = value

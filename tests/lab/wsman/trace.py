@@ -1,4 +1,5 @@
 """Optional flow tracer (env LAB_TRACE=1): one log line per request with the WSMan action and PSRP message types."""
+
 from __future__ import annotations
 
 import logging
@@ -30,8 +31,8 @@ def message_types(data: bytes) -> list[str]:
     offset = 0
     while offset + 21 <= len(data):
         flags = data[offset + 16]
-        (length,) = struct.unpack(">I", data[offset + 17:offset + 21])
-        body = data[offset + 21:offset + 21 + length]
+        (length,) = struct.unpack(">I", data[offset + 17 : offset + 21])
+        body = data[offset + 21 : offset + 21 + length]
         if flags & 0x1 and len(body) >= 8:
             (msg_type,) = struct.unpack("<I", body[4:8])
             try:
@@ -44,4 +45,6 @@ def message_types(data: bytes) -> list[str]:
 
 def request(endpoint: str, action: str, status: int, incoming: list[str], outgoing: list[str]) -> None:
     if enabled():
-        log.info("%s %s %d in=%s out=%s", endpoint, action, status, ",".join(incoming) or "-", ",".join(outgoing) or "-")
+        log.info(
+            "%s %s %d in=%s out=%s", endpoint, action, status, ",".join(incoming) or "-", ",".join(outgoing) or "-"
+        )

@@ -1,7 +1,8 @@
 """Run an InfoPlan on the SCP host (read only)."""
+
 from __future__ import annotations
 
-from typing import Callable, Optional
+from collections.abc import Callable
 
 from ..configmgr.model import ThreadState
 from ..configmgr.scphost import ScpHost
@@ -10,15 +11,16 @@ from ..errors import ConfigMgrError, HostUnreachable
 from ..logs import LogEntry
 
 
-def read_scp_host(plan: InfoPlan, host: Optional[ScpHost],
-                  progress: Optional[Callable[[str], None]] = None) -> Optional[ScpHostView]:
+def read_scp_host(
+    plan: InfoPlan, host: ScpHost | None, progress: Callable[[str], None] | None = None
+) -> ScpHostView | None:
     """None when the plan reads nothing. A log that cannot be read (but a host that answers) leaves the log and the
     effective mode out, with a progress note; an unreachable host fails the task."""
     if not plan.steps or host is None:
         return None
-    thread: Optional[ThreadState] = None
+    thread: ThreadState | None = None
     started_at = None
-    entries: Optional[tuple[LogEntry, ...]] = None
+    entries: tuple[LogEntry, ...] | None = None
     for step in plan.steps:
         match step:
             case ReadThread():
@@ -30,11 +32,11 @@ def read_scp_host(plan: InfoPlan, host: Optional[ScpHost],
                     if isinstance(err, HostUnreachable):
                         raise
                     if progress:
-                        progress("cannot read dmpdownloader.log on %s: %s" % (step.server, err))
+                        progress(f"cannot read dmpdownloader.log on {step.server}: {err}")
             case ReadDownloaderLog():
-                pass                             # no thread key: the role is not installed, there is no log to read
+                pass  # no thread key: the role is not installed, there is no log to read
             case _:
-                raise ConfigMgrError("unknown plan step %r" % (step,), host.host, "read the service connection point")
+                raise ConfigMgrError(f"unknown plan step {step!r}", host.host, "read the service connection point")
     if thread is None:
         return None
     return ScpHostView(thread, started_at, entries)

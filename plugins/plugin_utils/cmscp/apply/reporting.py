@@ -1,10 +1,12 @@
 """What every executor of a small plan shares with execute_plan: a ConfigMgrError leaves with `steps_run` (the
 completed steps, PlanStep.to_dict()) and `changed` (True when one of them mutated), so that the action reports
 changed=true after a failure that follows a change."""
+
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Callable, Iterator, Optional, Sequence, TypeVar
+from typing import TypeVar
 
 from ..errors import ConfigMgrError
 from ..steps import PlanStep
@@ -24,8 +26,12 @@ def reporting(done: list[PlanStep]) -> Iterator[list[PlanStep]]:
         raise
 
 
-def run_steps(steps: Sequence[PlanStep], run_one: Callable[[PlanStep], None], after: Callable[[list[PlanStep]], T],
-              progress: Optional[Callable[[str], None]] = None) -> T:
+def run_steps(
+    steps: Sequence[PlanStep],
+    run_one: Callable[[PlanStep], None],
+    after: Callable[[list[PlanStep]], T],
+    progress: Callable[[str], None] | None = None,
+) -> T:
     """Each step through `run_one` (its description to `progress` first), then `after(done)` (the read back), all
     inside `reporting`: a failure anywhere, the read back included, names the steps that completed."""
     done: list[PlanStep] = []

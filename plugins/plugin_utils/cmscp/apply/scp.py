@@ -1,8 +1,10 @@
 """service_connection_point's run: read, plan, and (not in check mode) take the lease, read again, execute."""
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional
+from typing import Any
 
 from ..configmgr.lease import HierarchyLease
 from ..configmgr.model import ProviderState
@@ -20,12 +22,19 @@ Progress = Callable[[str], None]
 class ScpRun:
     plan: Plan
     warnings: list[str] = field(default_factory=list)
-    outcome: Optional[ExecutionResult] = None       # None: nothing ran (check mode, or nothing to do)
+    outcome: ExecutionResult | None = None  # None: nothing ran (check mode, or nothing to do)
 
 
-def converge_scp(provider: SiteProvider, desired: DesiredScp, scp_host: Callable[[str], ScpHost], *,
-                 check_mode: bool, wait_timeout: float, progress: Optional[Progress] = None,
-                 lease_factory: Optional[Callable[[SiteProvider, float], HierarchyLease]] = None) -> ScpRun:
+def converge_scp(
+    provider: SiteProvider,
+    desired: DesiredScp,
+    scp_host: Callable[[str], ScpHost],
+    *,
+    check_mode: bool,
+    wait_timeout: float,
+    progress: Progress | None = None,
+    lease_factory: Callable[[SiteProvider, float], HierarchyLease] | None = None,
+) -> ScpRun:
     """The first read is what a run that changes nothing needs (decide.scp.first_reads); a plan that changes something
     reads everything (SCP_READS) and plans again, so that a refusal comes before anything is written and check mode
     predicts from the whole picture; then, not in check mode, it takes the hierarchy lease and reads and plans once
@@ -51,8 +60,9 @@ def converge_scp(provider: SiteProvider, desired: DesiredScp, scp_host: Callable
             warnings = warnings + ([warning] if warning else [])
         outcome = None
         if plan.steps and not check_mode:
-            outcome = execute_plan(plan, provider, scp_host, wait_timeout=wait_timeout,
-                                   progress=lambda step, text: say(text))
+            outcome = execute_plan(
+                plan, provider, scp_host, wait_timeout=wait_timeout, progress=lambda step, text: say(text)
+            )
             warning = write_verified(provider, verified_after_run(plan, outcome.steps_run, outcome.after))
             warnings = warnings + ([warning] if warning else [])
         return ScpRun(plan, warnings, outcome)
@@ -61,8 +71,9 @@ def converge_scp(provider: SiteProvider, desired: DesiredScp, scp_host: Callable
             lease.release()
 
 
-def _read_and_plan(provider: SiteProvider, desired: DesiredScp, scp_host: Callable[[str], ScpHost],
-                   reads: tuple[str, ...]) -> tuple[ProviderState, dict[str, Any], Plan, list[str]]:
+def _read_and_plan(
+    provider: SiteProvider, desired: DesiredScp, scp_host: Callable[[str], ScpHost], reads: tuple[str, ...]
+) -> tuple[ProviderState, dict[str, Any], Plan, list[str]]:
     current = provider.read_state(include=reads)
     installed, warnings = observe_hosts(current, desired, scp_host)
     return current, installed, plan_scp(current, desired, installed), warnings

@@ -1,9 +1,11 @@
 """Reads and changes of a SiteSystemPlan: the account lookups it needs first, then New-/Set- or
 Remove-CMSiteSystemServer and the server read back."""
+
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import replace
-from typing import Any, Callable, Optional, Sequence
+from typing import Any
 
 from ..configmgr.provider import SiteProvider
 from ..decide.site_system import AccountLookup, RemoveSiteSystem, SiteSystemPlan
@@ -19,20 +21,22 @@ def read_accounts(provider: SiteProvider, lookups: Sequence[AccountLookup], serv
     case-insensitively). No call when there is nothing to look up."""
     if not lookups:
         return ()
-    pipe = Pipeline(operation="check the accounts of the site system server %s" % server)
+    pipe = Pipeline(operation=f"check the accounts of the site system server {server}")
     for lookup in lookups:
-        pipe.add("Get-CMAccount", ("UserName", lookup.user_name), label="find the %s %s" % (lookup.option, lookup.user_name))
+        pipe.add("Get-CMAccount", ("UserName", lookup.user_name), label=f"find the {lookup.option} {lookup.user_name}")
     result = provider.run(pipe, idempotent=True)
     answered = []
     for index, lookup in enumerate(lookups):
         rows = [o for o in result[index].output if isinstance(o, dict)]
-        answered.append(replace(lookup, found=any(str(o.get("UserName") or "").lower() == lookup.user_name.lower()
-                                                  for o in rows)))
+        answered.append(
+            replace(lookup, found=any(str(o.get("UserName") or "").lower() == lookup.user_name.lower() for o in rows))
+        )
     return tuple(answered)
 
 
-def execute_site_system(plan: SiteSystemPlan, provider: SiteProvider,
-                        progress: Optional[Callable[[str], None]] = None) -> Optional[dict[str, Any]]:
+def execute_site_system(
+    plan: SiteSystemPlan, provider: SiteProvider, progress: Callable[[str], None] | None = None
+) -> dict[str, Any] | None:
     """Run the plan; the site system server after it, as the site reads it back (None once removed)."""
     if not plan.steps:
         return plan.after
@@ -44,12 +48,12 @@ def execute_site_system(plan: SiteSystemPlan, provider: SiteProvider,
             case RemoveSiteSystem():
                 provider.remove_site_system_server(step.server, step.site_code)
             case _:
-                raise ConfigMgrError("unknown plan step %r" % (step,), provider.host, "change the site system server")
+                raise ConfigMgrError(f"unknown plan step {step!r}", provider.host, "change the site system server")
 
-    def after(done: list[PlanStep]) -> Optional[dict[str, Any]]:
+    def after(done: list[PlanStep]) -> dict[str, Any] | None:
         ensured = next((s for s in done if isinstance(s, EnsureSiteSystem)), None)
         if ensured is None:
-            return None                 # removed
+            return None  # removed
         found = provider.read_state(include=("sites", "site_systems")).site_system(ensured.spec.server)
         return found.to_dict() if found is not None else None
 

@@ -1,15 +1,16 @@
 """The clock of a host: the time its log lines are written with (Get-Date, one round trip)."""
+
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Any, Optional
+from typing import Any
 
 from ..pipeline import Pipeline
 
 
-def host_time(session: Any) -> Optional[datetime]:
+def host_time(session: Any) -> datetime | None:
     """The host's clock (Get-Date), the clock its log lines are written with; None when it returns no time."""
-    pipe = Pipeline(operation="read the time on %s" % getattr(session, "host", "the host"))
+    pipe = Pipeline(operation=f"read the time on {getattr(session, 'host', 'the host')}")
     pipe.add("Get-Date", label="read the time")
     value = session.run(pipe, idempotent=True)[0].first
     if not isinstance(value, datetime):

@@ -1,4 +1,5 @@
 """Fixed ConfigMgr names, paths and lists (sources: /work/shared/notes/configmgr-facts.md)."""
+
 from __future__ import annotations
 
 MODULE_NAME = "ConfigurationManager"
@@ -15,7 +16,7 @@ SITE_SERVER_ROLE = "SMS Site Server"
 SITE_TYPES = {1: "Secondary", 2: "Primary", 4: "CAS"}
 SITE_MODE_EXPANSION = 5
 SCP_MODES = ("Online", "Offline")
-OFFLINE_MODE_PROPERTY = "OfflineMode"          # embedded property: 0 Online, 1 Offline
+OFFLINE_MODE_PROPERTY = "OfflineMode"  # embedded property: 0 Online, 1 Offline
 TELEMETRY_LEVELS = {1: "Basic", 2: "Enhanced", 3: "Full"}
 
 # CM_UpdatePackages.State values that mean an update is being installed (facts section 7; the
@@ -41,8 +42,10 @@ VERIFIED_VALUE = "VerifiedScp"
 # value for "since the site was installed" is community code's, jonasatgit/scriptrepo): State 1 = STARTED.
 SUMMARIZER_STARTED = 1
 CURRENT_STATE = "Current State"
-NET_FRAMEWORK_KEYS = ("HKLM:\\SOFTWARE\\Microsoft\\.NETFramework\\v4.0.30319",
-                      "HKLM:\\SOFTWARE\\Wow6432Node\\Microsoft\\.NETFramework\\v4.0.30319")
+NET_FRAMEWORK_KEYS = (
+    "HKLM:\\SOFTWARE\\Microsoft\\.NETFramework\\v4.0.30319",
+    "HKLM:\\SOFTWARE\\Wow6432Node\\Microsoft\\.NETFramework\\v4.0.30319",
+)
 ADMINISTRATORS_SID = "S-1-5-32-544"
 
 # sitecomp.log lines that mark a finished role bootstrap on a server (facts section 8).
@@ -63,16 +66,28 @@ LOCAL_INSTALL_MARKERS = ("All files installed",)
 # *.manage.microsoft.com traffic is already allowed", so a firewall that follows the page may block it.
 # sccmconnected-a01.cloudapp.net is no longer on the page.
 SCP_ENDPOINTS = (
-    "aka.ms", "go.microsoft.com", "download.microsoft.com", "download.windowsupdate.com",
-    "download.visualstudio.microsoft.com", "definitionupdates.microsoft.com",
-    "configmgrbits.cdn.manage.microsoft.com", "cmbitsstore.blob.core.windows.net",
-    "ceuswatcab01.blob.core.windows.net", "ceuswatcab02.blob.core.windows.net",
-    "eaus2watcab01.blob.core.windows.net", "eaus2watcab02.blob.core.windows.net",
-    "weus2watcab01.blob.core.windows.net", "weus2watcab02.blob.core.windows.net",
+    "aka.ms",
+    "go.microsoft.com",
+    "download.microsoft.com",
+    "download.windowsupdate.com",
+    "download.visualstudio.microsoft.com",
+    "definitionupdates.microsoft.com",
+    "configmgrbits.cdn.manage.microsoft.com",
+    "cmbitsstore.blob.core.windows.net",
+    "ceuswatcab01.blob.core.windows.net",
+    "ceuswatcab02.blob.core.windows.net",
+    "eaus2watcab01.blob.core.windows.net",
+    "eaus2watcab02.blob.core.windows.net",
+    "weus2watcab01.blob.core.windows.net",
+    "weus2watcab02.blob.core.windows.net",
     "umwatsonc.events.data.microsoft.com",
 )
-DOC_SCP = "https://learn.microsoft.com/intune/configmgr/core/servers/deploy/configure/about-the-service-connection-point"
+DOC_SCP = (
+    "https://learn.microsoft.com/intune/configmgr/core/servers/deploy/configure/about-the-service-connection-point"
+)
 DOC_ENDPOINTS = "https://learn.microsoft.com/intune/configmgr/core/plan-design/network/internet-endpoints"
 DOC_HA = "https://learn.microsoft.com/intune/configmgr/core/servers/deploy/configure/site-server-high-availability"
-DOC_TLS = ("https://learn.microsoft.com/troubleshoot/mem/configmgr/setup-migrate-backup-recovery/"
-           "service-connection-tool-not-download-updates")
+DOC_TLS = (
+    "https://learn.microsoft.com/troubleshoot/mem/configmgr/setup-migrate-backup-recovery/"
+    "service-connection-tool-not-download-updates"
+)

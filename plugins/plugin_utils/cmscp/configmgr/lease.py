@@ -8,15 +8,16 @@ with FileMode.CreateNew (UNVERIFIED; the lab creates it under its world lock). T
 the expiry (the provider host's clock); a lease is broken only after its expiry, so a killed job blocks others for
 `ttl` at most. The lease is the collection's own file, not Configuration Manager data.
 """
+
 from __future__ import annotations
 
 import os
 import socket
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Callable, Optional
 
 from ..errors import CommandFailed, ConfigMgrError
 from ..pipeline import SWITCH, Pipeline
@@ -29,7 +30,7 @@ LEASE_FILE = LEASE_DIR + "\\hierarchy.lease"
 class LeaseBusy(ConfigMgrError):
     """Another job holds the lease: `.owner`, `.expires`."""
 
-    def __init__(self, message: str, host: str, owner: str, expires: Optional[datetime]) -> None:
+    def __init__(self, message: str, host: str, owner: str, expires: datetime | None) -> None:
         super().__init__(message, host, "take the hierarchy lease")
         self.owner = owner
         self.expires = expires
@@ -38,16 +39,16 @@ class LeaseBusy(ConfigMgrError):
 @dataclass(frozen=True)
 class LeaseText:
     owner: str
-    expires: Optional[datetime]
+    expires: datetime | None
 
     def render(self) -> str:
-        return "owner=%s\nexpires=%s\n" % (self.owner, self.expires.isoformat() if self.expires else "")
+        return f"owner={self.owner}\nexpires={self.expires.isoformat() if self.expires else ''}\n"
 
     @classmethod
-    def parse(cls, lines: list[str]) -> "LeaseText":
+    def parse(cls, lines: list[str]) -> LeaseText:
         values = dict(line.split("=", 1) for line in lines if "=" in line)
         try:
-            expires: Optional[datetime] = datetime.fromisoformat(values.get("expires", "").strip())
+            expires: datetime | None = datetime.fromisoformat(values.get("expires", "").strip())
         except ValueError:
             expires = None
         if expires is not None and expires.tzinfo is None:
@@ -57,15 +58,22 @@ class LeaseText:
 
 def default_owner() -> str:
     """Who holds it, for the message another job shows: controller host, process, a random part."""
-    return "%s pid %d %s" % (socket.gethostname(), os.getpid(), uuid.uuid4().hex[:8])
+    return f"{socket.gethostname()} pid {os.getpid()} {uuid.uuid4().hex[:8]}"
 
 
 class HierarchyLease:
     """take() / release() around a changing plan; a context manager. `wait` seconds to wait for a live lease."""
 
-    def __init__(self, session: Session, owner: Optional[str] = None, ttl: float = 1800, wait: float = 0,
-                 poll: float = 5.0, sleep: Callable[[float], None] = time.sleep,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        session: Session,
+        owner: str | None = None,
+        ttl: float = 1800,
+        wait: float = 0,
+        poll: float = 5.0,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.session = session
         self.owner = owner or default_owner()
         self.ttl = ttl
@@ -79,7 +87,7 @@ class HierarchyLease:
     def host(self) -> str:
         return str(getattr(self.session, "display_name", None) or self.session.host)
 
-    def take(self, progress: Optional[Callable[[str], None]] = None) -> None:
+    def take(self, progress: Callable[[str], None] | None = None) -> None:
         start = self._clock()
         broke = False
         while True:
@@ -90,21 +98,25 @@ class HierarchyLease:
                 return
             other = self._read()
             if other is None:
-                continue                            # released between our create and read: try again
+                continue  # released between our create and read: try again
             if other.expires is not None and other.expires <= now and not broke:
                 if progress:
-                    progress("breaking the expired lease of %s (expired %s)" % (other.owner, other.expires.isoformat()))
+                    progress(f"breaking the expired lease of {other.owner} (expired {other.expires.isoformat()})")
                 self._remove()
                 broke = True
                 continue
             waited = self._clock() - start
             if waited >= self.wait:
                 until = other.expires.isoformat() if other.expires else "unknown"
-                raise LeaseBusy("another job is changing this hierarchy: %s holds the lease %s on %s until %s; wait for it "
-                                "to finish (or, if it was killed, until the lease expires) and run again"
-                                % (other.owner, LEASE_FILE, self.host, until), self.host, other.owner, other.expires)
+                raise LeaseBusy(
+                    f"another job is changing this hierarchy: {other.owner} holds the lease {LEASE_FILE} on {self.host} until {until}; wait for it "
+                    "to finish (or, if it was killed, until the lease expires) and run again",
+                    self.host,
+                    other.owner,
+                    other.expires,
+                )
             if progress:
-                progress("waiting for the lease held by %s (until %s)" % (other.owner, other.expires))
+                progress(f"waiting for the lease held by {other.owner} (until {other.expires})")
             self._sleep(min(self.poll, max(0.0, self.wait - waited)))
 
     def release(self) -> None:
@@ -116,7 +128,7 @@ class HierarchyLease:
         if current is not None and current.owner == self.owner:
             self._remove()
 
-    def __enter__(self) -> "HierarchyLease":
+    def __enter__(self) -> HierarchyLease:
         self.take()
         return self
 
@@ -125,7 +137,7 @@ class HierarchyLease:
 
     # -- remote calls --------------------------------------------------------------------------------------------
     def _host_now(self) -> datetime:
-        pipe = Pipeline(operation="read the time of %s" % self.host)
+        pipe = Pipeline(operation=f"read the time of {self.host}")
         pipe.add("Get-Date", label="read the time")
         value = self.session.run(pipe, idempotent=True)[0].first
         if isinstance(value, datetime):
@@ -133,8 +145,10 @@ class HierarchyLease:
         return datetime.now(timezone.utc)
 
     def _create(self, text: LeaseText) -> bool:
-        pipe = Pipeline(operation="take the hierarchy lease on %s" % self.host)
-        pipe.add("New-Item", ("Path", LEASE_DIR), ("ItemType", "Directory"), ("Force", SWITCH), label="the lease folder")
+        pipe = Pipeline(operation=f"take the hierarchy lease on {self.host}")
+        pipe.add(
+            "New-Item", ("Path", LEASE_DIR), ("ItemType", "Directory"), ("Force", SWITCH), label="the lease folder"
+        )
         pipe.add("New-Item", ("Path", LEASE_FILE), ("ItemType", "File"), ("Value", text.render()), label="the lease")
         try:
             self.session.run(pipe)
@@ -144,13 +158,13 @@ class HierarchyLease:
             raise
         return True
 
-    def _read(self) -> Optional[LeaseText]:
-        pipe = Pipeline(operation="read the hierarchy lease on %s" % self.host)
+    def _read(self) -> LeaseText | None:
+        pipe = Pipeline(operation=f"read the hierarchy lease on {self.host}")
         pipe.add("Get-Content", ("LiteralPath", LEASE_FILE), error_action="SilentlyContinue")
         lines = [str(x) for x in self.session.run(pipe, idempotent=True)[0].output]
         return LeaseText.parse(lines) if lines else None
 
     def _remove(self) -> None:
-        pipe = Pipeline(operation="remove the hierarchy lease on %s" % self.host)
+        pipe = Pipeline(operation=f"remove the hierarchy lease on {self.host}")
         pipe.add("Remove-Item", ("LiteralPath", LEASE_FILE), error_action="SilentlyContinue")
         self.session.run(pipe)

@@ -7,17 +7,18 @@ cursor (same check) with the whole new log; when that does not match either, the
 The first read (and a start over) looks back from the end of the log to the first line older than `since`, so a
 line written after `since` and before the wait's first poll is never missed.
 """
+
 from __future__ import annotations
 
 import ntpath
 from datetime import datetime, timezone
-from typing import Any, Optional
+from typing import Any
 
 from ..logs import LogEntry, parse_log
 from ..pipeline import Command, Pipeline
 from ..session import Session
 
-FIRST_TAIL = 8          # lines of the first look back; a full tail without an older line looks back 4 times further
+FIRST_TAIL = 8  # lines of the first look back; a full tail without an older line looks back 4 times further
 WIDEN = 4
 
 
@@ -30,9 +31,9 @@ class LogCursor:
         self.path = path
         self.rotated = path[:-1] + "_" if path.lower().endswith(".log") else None
         self.since = since if since.tzinfo else since.replace(tzinfo=timezone.utc)
-        self.position: Optional[int] = None          # lines of `path` read; None before the first read
-        self.seen: list[str] = []                    # the last lines read of `path` (the next read starts in them)
-        self.chunks: list[tuple[str, list[str]]] = []   # (file name, lines) in log order, the current log last
+        self.position: int | None = None  # lines of `path` read; None before the first read
+        self.seen: list[str] = []  # the last lines read of `path` (the next read starts in them)
+        self.chunks: list[tuple[str, list[str]]] = []  # (file name, lines) in log order, the current log last
 
     def read(self) -> list[LogEntry]:
         """Read what is new; return every entry of the window (parsed again: a record may span two reads)."""
@@ -49,9 +50,14 @@ class LogCursor:
     def _start(self) -> None:
         """Count the lines, then read the tail back to a line older than `since` (the count comes first: the tail
         may hold lines written after it, which the next read recognises in `seen`)."""
-        pipe = Pipeline(operation="read %s" % self.path)
-        pipe.add("Get-Content", ("LiteralPath", self.path), error_action="SilentlyContinue", label="count the lines",
-                 pipe_to=[Command("Measure-Object")])
+        pipe = Pipeline(operation=f"read {self.path}")
+        pipe.add(
+            "Get-Content",
+            ("LiteralPath", self.path),
+            error_action="SilentlyContinue",
+            label="count the lines",
+            pipe_to=[Command("Measure-Object")],
+        )
         pipe.add("Get-Content", ("LiteralPath", self.path), ("Tail", FIRST_TAIL), error_action="SilentlyContinue")
         result = self.session.run(pipe, idempotent=True)
         count = _count(result[0].output)
@@ -63,13 +69,13 @@ class LogCursor:
             self.chunks.insert(0, (ntpath.basename(self.rotated), self._back_to_since(self.rotated, None, FIRST_TAIL)))
         self.position, self.seen = count, lines
 
-    def _back_to_since(self, path: str, lines: Optional[list[str]], tail: int) -> list[str]:
+    def _back_to_since(self, path: str, lines: list[str] | None, tail: int) -> list[str]:
         """The tail of `path` that reaches a line older than `since` (or the whole file); `lines` is a tail of
         `tail` lines read already (None: none yet)."""
         while lines is None or (len(lines) >= tail and not self._reaches_since(lines)):
             if lines is not None:
                 tail *= WIDEN
-            pipe = Pipeline(operation="read %s" % path)
+            pipe = Pipeline(operation=f"read {path}")
             pipe.add("Get-Content", ("LiteralPath", path), ("Tail", tail), error_action="SilentlyContinue")
             lines = _lines(self.session.run(pipe, idempotent=True)[0].output)
         return lines
@@ -81,29 +87,37 @@ class LogCursor:
     # -- the next reads -----------------------------------------------------------------------------------
     def _advance(self) -> None:
         position = self.position or 0
-        pipe = Pipeline(operation="read %s" % self.path)
-        pipe.add("Get-Content", ("LiteralPath", self.path), error_action="SilentlyContinue",
-                 pipe_to=[Command("Select-Object", [("Skip", max(position - 1, 0))])])
+        pipe = Pipeline(operation=f"read {self.path}")
+        pipe.add(
+            "Get-Content",
+            ("LiteralPath", self.path),
+            error_action="SilentlyContinue",
+            pipe_to=[Command("Select-Object", [("Skip", max(position - 1, 0))])],
+        )
         fresh = _lines(self.session.run(pipe, idempotent=True)[0].output)
         new = _after(self.seen, fresh, position)
         if new is not None:
             self._take(new, max(position - 1, 0) + len(fresh))
             return
         if self.rotated and position:
-            pipe = Pipeline(operation="read %s" % self.rotated)
-            pipe.add("Get-Content", ("LiteralPath", self.rotated), error_action="SilentlyContinue",
-                     pipe_to=[Command("Select-Object", [("Skip", position - 1)])])
+            pipe = Pipeline(operation=f"read {self.rotated}")
+            pipe.add(
+                "Get-Content",
+                ("LiteralPath", self.rotated),
+                error_action="SilentlyContinue",
+                pipe_to=[Command("Select-Object", [("Skip", position - 1)])],
+            )
             pipe.add("Get-Content", ("LiteralPath", self.path), error_action="SilentlyContinue")
             result = self.session.run(pipe, idempotent=True)
             old = _after(self.seen, _lines(result[0].output), position)
-            if old is not None:             # rotated: the rest of the old log, then the whole new one
+            if old is not None:  # rotated: the rest of the old log, then the whole new one
                 current = _lines(result[1].output)
                 self._take(old, position)
                 self.chunks.append((ntpath.basename(self.path), []))
                 self.seen = []
                 self._take(current, len(current))
                 return
-        self.position = None                # shrunk or replaced: read the window again
+        self.position = None  # shrunk or replaced: read the window again
         self._start()
 
     def _take(self, new: list[str], position: int) -> None:
@@ -113,7 +127,7 @@ class LogCursor:
             self.seen = new[-1:]
 
 
-def _after(seen: list[str], fresh: list[str], position: int) -> Optional[list[str]]:
+def _after(seen: list[str], fresh: list[str], position: int) -> list[str] | None:
     """The lines of `fresh` after those already read, or None when `fresh` does not start inside `seen` (the log
     changed under the cursor). `fresh` starts at line `position` (the first line when 0); `seen` ends at it or
     later. The longest overlap is tried last, so lines of equal text are read twice rather than missed."""
@@ -121,8 +135,8 @@ def _after(seen: list[str], fresh: list[str], position: int) -> Optional[list[st
         return fresh if position == 0 else None
     for start in range(len(seen) - 1, -1, -1):
         tail = seen[start:]
-        if fresh[:len(tail)] == tail:
-            return fresh[len(tail):]
+        if fresh[: len(tail)] == tail:
+            return fresh[len(tail) :]
     return None
 
 

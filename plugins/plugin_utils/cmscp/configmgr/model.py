@@ -1,32 +1,40 @@
 """Dataclasses of the ConfigMgr domain, plus parsers from the cmdlets' output (plain dicts)."""
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from typing import Any, Optional
+from typing import Any
 
 from ..errors import InvalidOption
-from .constants import (OFFLINE_MODE_PROPERTY, SCP_MODES, SITE_MODE_EXPANSION, SITE_TYPES, TELEMETRY_LEVELS,
-                        UPDATE_INSTALLING_STATES, VERIFIED_VALUE)
+from .constants import (
+    OFFLINE_MODE_PROPERTY,
+    SCP_MODES,
+    SITE_MODE_EXPANSION,
+    SITE_TYPES,
+    TELEMETRY_LEVELS,
+    UPDATE_INSTALLING_STATES,
+    VERIFIED_VALUE,
+)
 
 
 def normalise_mode(mode: str) -> str:
-    """"online"/"OFFLINE"/... -> "Online" | "Offline"; InvalidOption otherwise. The one definition (the provider,
+    """ "online"/"OFFLINE"/... -> "Online" | "Offline"; InvalidOption otherwise. The one definition (the provider,
     the planner and the action plugins use it)."""
     for known in SCP_MODES:
         if str(mode).lower() == known.lower():
             return known
-    raise InvalidOption("mode", "must be online or offline, got %r" % (mode,))
+    raise InvalidOption("mode", f"must be online or offline, got {mode!r}")
 
 
-def server_from_path(path: Optional[str]) -> Optional[str]:
+def server_from_path(path: str | None) -> str | None:
     """NetworkOSPath `\\\\server.fqdn` -> `server.fqdn` (lower case: FQDNs compare case-insensitively)."""
     if not path:
         return None
     return str(path).strip().lstrip("\\").rstrip("\\").lower() or None
 
 
-def embedded(props: Any, name: str) -> Optional[dict[str, Any]]:
+def embedded(props: Any, name: str) -> dict[str, Any] | None:
     """Find an SMS_EmbeddedProperty by PropertyName (case-sensitive, as WMI stores it)."""
     for prop in props or []:
         if isinstance(prop, dict) and prop.get("PropertyName") == name:
@@ -34,7 +42,7 @@ def embedded(props: Any, name: str) -> Optional[dict[str, Any]]:
     return None
 
 
-def _int(value: Any) -> Optional[int]:
+def _int(value: Any) -> int | None:
     try:
         return int(value)
     except (TypeError, ValueError):
@@ -44,13 +52,13 @@ def _int(value: Any) -> Optional[int]:
 @dataclass
 class Site:
     site_code: str
-    site_name: Optional[str]
+    site_name: str | None
     type: int
-    parent: Optional[str]
-    server: Optional[str]
-    install_dir: Optional[str]
-    version: Optional[str]
-    mode: Optional[int]
+    parent: str | None
+    server: str | None
+    install_dir: str | None
+    version: str | None
+    mode: int | None
 
     @property
     def type_name(self) -> str:
@@ -61,11 +69,17 @@ class Site:
         return self.mode == SITE_MODE_EXPANSION
 
     @classmethod
-    def from_obj(cls, obj: dict[str, Any]) -> "Site":
-        return cls(site_code=str(obj.get("SiteCode") or "").upper(), site_name=obj.get("SiteName"),
-                   type=_int(obj.get("Type")) or 0, parent=(obj.get("ReportingSiteCode") or None),
-                   server=(str(obj["ServerName"]).lower() if obj.get("ServerName") else None),
-                   install_dir=obj.get("InstallDir"), version=obj.get("Version"), mode=_int(obj.get("Mode")))
+    def from_obj(cls, obj: dict[str, Any]) -> Site:
+        return cls(
+            site_code=str(obj.get("SiteCode") or "").upper(),
+            site_name=obj.get("SiteName"),
+            type=_int(obj.get("Type")) or 0,
+            parent=(obj.get("ReportingSiteCode") or None),
+            server=(str(obj["ServerName"]).lower() if obj.get("ServerName") else None),
+            install_dir=obj.get("InstallDir"),
+            version=obj.get("Version"),
+            mode=_int(obj.get("Mode")),
+        )
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -77,14 +91,14 @@ class Site:
 class Hierarchy:
     sites: list[Site]
 
-    def site(self, code: Optional[str]) -> Optional[Site]:
+    def site(self, code: str | None) -> Site | None:
         for site in self.sites:
             if code and site.site_code == code.upper():
                 return site
         return None
 
     @property
-    def top_tier(self) -> Optional[Site]:
+    def top_tier(self) -> Site | None:
         """The CAS if there is one, else the primary site without a parent."""
         for site in self.sites:
             if site.type == 4:
@@ -105,17 +119,21 @@ class Hierarchy:
 
     def to_dict(self) -> dict[str, Any]:
         top = self.top_tier
-        return {"sites": [s.to_dict() for s in self.sites], "top_tier_site_code": top.site_code if top else None,
-                "standalone": self.is_standalone}
+        return {
+            "sites": [s.to_dict() for s in self.sites],
+            "top_tier_site_code": top.site_code if top else None,
+            "standalone": self.is_standalone,
+        }
 
 
 @dataclass(frozen=True)
 class TopTierCheck:
     """Whether a site is the top-tier site; when not, `message` says where to go and `top_tier_site` names it."""
+
     ok: bool
     message: str
-    top_tier_site: Optional[str]
-    child_of: Optional[str] = None        # set when the provider only sees a child primary: its parent
+    top_tier_site: str | None
+    child_of: str | None = None  # set when the provider only sees a child primary: its parent
 
 
 def check_site_is_top_tier(hierarchy: Hierarchy, target: str) -> TopTierCheck:
@@ -128,40 +146,55 @@ def check_site_is_top_tier(hierarchy: Hierarchy, target: str) -> TopTierCheck:
     if site is None and target and not any(s.parent == target.upper() for s in hierarchy.sites):
         # a provider that does not list the CAS still names it as the child's parent: that one exists
         above = top.site_code if top else next((s.parent for s in hierarchy.sites if s.parent), None)
-        where = " (site server %s)" % top.server if top else ""
-        return TopTierCheck(False, "site %s does not exist in this hierarchy (sites: %s)%s"
-                            % (target, ", ".join(s.site_code for s in hierarchy.sites) or "none",
-                               "; the top-tier site is %s%s" % (above, where) if above else ""), above)
+        where = f" (site server {top.server})" if top else ""
+        sites = ", ".join(s.site_code for s in hierarchy.sites) or "none"
+        top_tier = f"; the top-tier site is {above}{where}" if above else ""
+        return TopTierCheck(
+            False,
+            f"site {target} does not exist in this hierarchy (sites: {sites}){top_tier}",
+            above,
+        )
     if top is None and site is not None and site.parent:
-        return TopTierCheck(False, "site %s is a child %s site that reports to %s: install the service connection "
-                            "point at the top-tier site %s, through its SMS Provider"
-                            % (target, site.type_name.lower(), site.parent, site.parent), site.parent, site.parent)
+        return TopTierCheck(
+            False,
+            f"site {target} is a child {site.type_name.lower()} site that reports to {site.parent}: install the service connection "
+            f"point at the top-tier site {site.parent}, through its SMS Provider",
+            site.parent,
+            site.parent,
+        )
     if top is None:
         return TopTierCheck(False, "no top-tier site found in the hierarchy (no CAS and no stand-alone primary)", None)
     if target != top.site_code:
-        return TopTierCheck(False, "site %s is not the top-tier site: the service connection point can only be installed "
-                            "at the top-tier site %s (%s, site server %s)" % (target, top.site_code, top.type_name, top.server),
-                            top.site_code)
+        return TopTierCheck(
+            False,
+            f"site {target} is not the top-tier site: the service connection point can only be installed "
+            f"at the top-tier site {top.site_code} ({top.type_name}, site server {top.server})",
+            top.site_code,
+        )
     kind = "stand-alone primary site" if hierarchy.is_standalone else "central administration site"
-    return TopTierCheck(True, "site %s is the top-tier site (%s)" % (target, kind), top.site_code)
+    return TopTierCheck(True, f"site {target} is the top-tier site ({kind})", top.site_code)
 
 
 @dataclass
 class ScpInfo:
     server: str
     site_code: str
-    mode: Optional[str]           # Online | Offline | None when OfflineMode is missing
+    mode: str | None  # Online | Offline | None when OfflineMode is missing
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @classmethod
-    def from_obj(cls, obj: dict[str, Any]) -> "ScpInfo":
+    def from_obj(cls, obj: dict[str, Any]) -> ScpInfo:
         prop = embedded(obj.get("Props"), OFFLINE_MODE_PROPERTY)
         mode = None
         if prop is not None:
             value = _int(prop.get("Value"))
             mode = {0: "Online", 1: "Offline"}.get(value) if value is not None else None
-        return cls(server=server_from_path(obj.get("NetworkOSPath")) or "", site_code=str(obj.get("SiteCode") or "").upper(),
-                   mode=mode, raw=dict(obj))
+        return cls(
+            server=server_from_path(obj.get("NetworkOSPath")) or "",
+            site_code=str(obj.get("SiteCode") or "").upper(),
+            mode=mode,
+            raw=dict(obj),
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {"server": self.server, "site_code": self.site_code, "mode": self.mode}
@@ -171,35 +204,41 @@ class ScpInfo:
 class SiteSystemServer:
     server: str
     site_code: str
-    public_fqdn: Optional[str] = None
-    use_site_server_account: Optional[bool] = None
-    account_name: Optional[str] = None
+    public_fqdn: str | None = None
+    use_site_server_account: bool | None = None
+    account_name: str | None = None
     proxy_enabled: bool = False
-    proxy_server: Optional[str] = None
-    proxy_port: Optional[int] = None
-    proxy_account: Optional[str] = None
+    proxy_server: str | None = None
+    proxy_port: int | None = None
+    proxy_account: str | None = None
     roles: list[str] = field(default_factory=list)
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @classmethod
-    def from_obj(cls, obj: dict[str, Any]) -> "SiteSystemServer":
+    def from_obj(cls, obj: dict[str, Any]) -> SiteSystemServer:
         props = obj.get("Props")
 
         def value(name: str) -> Any:
             prop = embedded(props, name)
             return None if prop is None else prop.get("Value")
 
-        def text(name: str) -> Optional[str]:
+        def text(name: str) -> str | None:
             prop = embedded(props, name)
             return (prop.get("Value1") or None) if prop is not None else None
 
         machine = value("UseMachineAccount")
-        return cls(server=server_from_path(obj.get("NetworkOSPath")) or "", site_code=str(obj.get("SiteCode") or "").upper(),
-                   public_fqdn=text("Server Remote Public Name"),
-                   use_site_server_account=None if machine is None else bool(_int(machine)),
-                   account_name=text("UserName"), proxy_enabled=bool(_int(value("UseProxy"))),
-                   proxy_server=text("ProxyName"), proxy_port=_int(value("ProxyServerPort")),
-                   proxy_account=text("ProxyUserName"), raw=dict(obj))
+        return cls(
+            server=server_from_path(obj.get("NetworkOSPath")) or "",
+            site_code=str(obj.get("SiteCode") or "").upper(),
+            public_fqdn=text("Server Remote Public Name"),
+            use_site_server_account=None if machine is None else bool(_int(machine)),
+            account_name=text("UserName"),
+            proxy_enabled=bool(_int(value("UseProxy"))),
+            proxy_server=text("ProxyName"),
+            proxy_port=_int(value("ProxyServerPort")),
+            proxy_account=text("ProxyUserName"),
+            raw=dict(obj),
+        )
 
     @property
     def has_installation_account(self) -> bool:
@@ -213,18 +252,22 @@ class SiteSystemServer:
 
 @dataclass
 class AadApp:
-    name: Optional[str]
-    tenant: Optional[str]
-    client_id: Optional[str]
-    app_type: Optional[str]
-    secret_expiry: Optional[datetime]
+    name: str | None
+    tenant: str | None
+    client_id: str | None
+    app_type: str | None
+    secret_expiry: datetime | None
 
     @classmethod
-    def from_obj(cls, obj: dict[str, Any]) -> "AadApp":
+    def from_obj(cls, obj: dict[str, Any]) -> AadApp:
         expiry = obj.get("SecretKeyExpiry")
-        return cls(name=obj.get("Name") or obj.get("AppName"), tenant=obj.get("TenantName") or obj.get("TenantID"),
-                   client_id=obj.get("ClientID"), app_type=obj.get("AppType") and str(obj.get("AppType")),
-                   secret_expiry=expiry if isinstance(expiry, datetime) else None)
+        return cls(
+            name=obj.get("Name") or obj.get("AppName"),
+            tenant=obj.get("TenantName") or obj.get("TenantID"),
+            client_id=obj.get("ClientID"),
+            app_type=obj.get("AppType") and str(obj.get("AppType")),
+            secret_expiry=expiry if isinstance(expiry, datetime) else None,
+        )
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -235,21 +278,21 @@ class AadApp:
 @dataclass
 class SiteUpdate:
     name: str
-    state: Optional[int]
+    state: int | None
 
     @property
     def installing(self) -> bool:
         return self.state in UPDATE_INSTALLING_STATES
 
 
-def telemetry_level(items: list[Any]) -> Optional[str]:
+def telemetry_level(items: list[Any]) -> str | None:
     """Find TelemetryLevel in Get-CMHierarchySetting output (flat property, SCProperty rows, or embedded Props)."""
     for item in items:
         if not isinstance(item, dict):
             continue
         if item.get("PropertyName") == "TelemetryLevel":
             return _level(item.get("Value"))
-        if item.get("TelemetryLevel") is not None:       # Select-Object gives every asked property, maybe $null
+        if item.get("TelemetryLevel") is not None:  # Select-Object gives every asked property, maybe $null
             return _level(item["TelemetryLevel"])
         prop = embedded(item.get("Props"), "TelemetryLevel")
         if prop is not None:
@@ -257,7 +300,7 @@ def telemetry_level(items: list[Any]) -> Optional[str]:
     return None
 
 
-def _level(value: Any) -> Optional[str]:
+def _level(value: Any) -> str | None:
     number = _int(value)
     if number is not None:
         return TELEMETRY_LEVELS.get(number)
@@ -267,20 +310,25 @@ def _level(value: Any) -> Optional[str]:
 @dataclass(frozen=True)
 class Intent:
     """A move recorded on the SMS Provider host before its first destructive step (the collection's record)."""
-    operation: str                # move
-    source: Optional[str]
-    target: Optional[str]
-    site_code: Optional[str]
-    mode: Optional[str]
+
+    operation: str  # move
+    source: str | None
+    target: str | None
+    site_code: str | None
+    mode: str | None
 
     @classmethod
-    def from_obj(cls, obj: Any) -> Optional["Intent"]:
+    def from_obj(cls, obj: Any) -> Intent | None:
         if not isinstance(obj, dict) or not obj.get("IntentOperation"):
             return None
         mode = obj.get("IntentMode")
-        return cls(str(obj["IntentOperation"]), _lower(obj.get("IntentSource")), _lower(obj.get("IntentTarget")),
-                   str(obj.get("IntentSiteCode") or "").upper() or None,
-                   normalise_mode(str(mode)) if mode else None)
+        return cls(
+            str(obj["IntentOperation"]),
+            _lower(obj.get("IntentSource")),
+            _lower(obj.get("IntentTarget")),
+            str(obj.get("IntentSiteCode") or "").upper() or None,
+            normalise_mode(str(mode)) if mode else None,
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -289,12 +337,13 @@ class Intent:
 @dataclass(frozen=True)
 class Verified:
     """The SCP whose effective state a run read on its server (the collection's record on the SMS Provider host)."""
+
     server: str
     site_code: str
     mode: str
 
     @classmethod
-    def from_obj(cls, obj: Any) -> Optional["Verified"]:
+    def from_obj(cls, obj: Any) -> Verified | None:
         text = obj.get(VERIFIED_VALUE) if isinstance(obj, dict) else None
         parts = str(text).split("|") if text else []
         if len(parts) != 3 or not all(parts):
@@ -302,17 +351,17 @@ class Verified:
         return cls(parts[0].lower(), parts[1].upper(), normalise_mode(parts[2]))
 
     @classmethod
-    def of(cls, scp: "ScpInfo") -> Optional["Verified"]:
+    def of(cls, scp: ScpInfo) -> Verified | None:
         return cls(scp.server.lower(), scp.site_code.upper(), scp.mode) if scp.server and scp.mode else None
 
-    def matches(self, scp: Optional["ScpInfo"]) -> bool:
+    def matches(self, scp: ScpInfo | None) -> bool:
         return scp is not None and Verified.of(scp) == self
 
     def to_text(self) -> str:
-        return "%s|%s|%s" % (self.server, self.site_code, self.mode)
+        return f"{self.server}|{self.site_code}|{self.mode}"
 
 
-def _lower(value: Any) -> Optional[str]:
+def _lower(value: Any) -> str | None:
     return str(value).lower() if value else None
 
 
@@ -322,34 +371,41 @@ class ProviderState:
 
     site_code: str
     provider: str
-    module_version: Optional[str]
+    module_version: str | None
     hierarchy: Hierarchy
-    scp: Optional[ScpInfo]
+    scp: ScpInfo | None
     site_systems: list[SiteSystemServer]
-    usage_data_level: Optional[str] = None
+    usage_data_level: str | None = None
     aad_apps: list[AadApp] = field(default_factory=list)
     updates: list[SiteUpdate] = field(default_factory=list)
-    scps: list[ScpInfo] = field(default_factory=list)       # normally zero or one
-    site_roles: Optional[list[dict[str, Any]]] = None        # Get-CMSiteRole -AllSite rows, only when read ("roles")
-    intent: Optional[Intent] = None                          # an unfinished move recorded on the provider host
-    verified: Optional[Verified] = None                      # the SCP a run found effective (provider host record)
-    components: Optional[list[dict[str, Any]]] = None                  # SMS_ComponentSummarizer rows, only when read
+    scps: list[ScpInfo] = field(default_factory=list)  # normally zero or one
+    site_roles: list[dict[str, Any]] | None = None  # Get-CMSiteRole -AllSite rows, only when read ("roles")
+    intent: Intent | None = None  # an unfinished move recorded on the provider host
+    verified: Verified | None = None  # the SCP a run found effective (provider host record)
+    components: list[dict[str, Any]] | None = None  # SMS_ComponentSummarizer rows, only when read
 
     @property
     def updates_in_progress(self) -> list[str]:
         return [u.name for u in self.updates if u.installing]
 
-    def site_system(self, server: str) -> Optional[SiteSystemServer]:
+    def site_system(self, server: str) -> SiteSystemServer | None:
         for system in self.site_systems:
             if system.server == server.lower():
                 return system
         return None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"site_code": self.site_code, "provider": self.provider, "module_version": self.module_version,
-                "hierarchy": self.hierarchy.to_dict(), "scp": self.scp.to_dict() if self.scp else None,
-                "site_systems": [s.to_dict() for s in self.site_systems], "usage_data_level": self.usage_data_level,
-                "aad_apps": [a.to_dict() for a in self.aad_apps], "updates_in_progress": self.updates_in_progress}
+        return {
+            "site_code": self.site_code,
+            "provider": self.provider,
+            "module_version": self.module_version,
+            "hierarchy": self.hierarchy.to_dict(),
+            "scp": self.scp.to_dict() if self.scp else None,
+            "site_systems": [s.to_dict() for s in self.site_systems],
+            "usage_data_level": self.usage_data_level,
+            "aad_apps": [a.to_dict() for a in self.aad_apps],
+            "updates_in_progress": self.updates_in_progress,
+        }
 
 
 @dataclass
@@ -357,18 +413,21 @@ class ThreadState:
     host: str
     name: str
     present: bool
-    current_state: Optional[str] = None          # Running | Stopped | Stopping | ...
-    requested_operation: Optional[str] = None    # None | Stop | Start
-    startup_type: Optional[str] = None
-    service_status: Optional[str] = None         # SMS_EXECUTIVE service status
-    pending_mode: Optional[str] = None           # a mode set but not yet applied by a restart (the collection's record)
+    current_state: str | None = None  # Running | Stopped | Stopping | ...
+    requested_operation: str | None = None  # None | Stop | Start
+    startup_type: str | None = None
+    service_status: str | None = None  # SMS_EXECUTIVE service status
+    pending_mode: str | None = None  # a mode set but not yet applied by a restart (the collection's record)
 
     @property
     def needs_restart(self) -> bool:
         """Drift to repair: a mode change no restart has applied yet, or a thread left stopped (or stopping)."""
         state = (self.current_state or "").lower()
-        return self.present and (self.pending_mode is not None or state in ("stopped", "stopping")
-                                 or (self.requested_operation or "").lower() == "stop")
+        return self.present and (
+            self.pending_mode is not None
+            or state in ("stopped", "stopping")
+            or (self.requested_operation or "").lower() == "stop"
+        )
 
     @property
     def running(self) -> bool:
@@ -386,7 +445,7 @@ class ThreadState:
 class ThreadChange:
     before: ThreadState
     after: ThreadState
-    method: str          # thread | service | none
+    method: str  # thread | service | none
     seconds: float
     changed: bool
 
@@ -396,15 +455,15 @@ class SiteSystemSpec:
     """Desired settings of a site system server (New-/Set-CMSiteSystemServer)."""
 
     server: str
-    site_code: Optional[str] = None
-    account_name: Optional[str] = None
+    site_code: str | None = None
+    account_name: str | None = None
     use_site_server_account: bool = False
-    proxy_server: Optional[str] = None
-    proxy_port: Optional[int] = None
-    proxy_account: Optional[str] = None
-    public_fqdn: Optional[str] = None
+    proxy_server: str | None = None
+    proxy_port: int | None = None
+    proxy_account: str | None = None
+    public_fqdn: str | None = None
 
-    def differences(self, current: Optional[SiteSystemServer]) -> dict[str, Any]:
+    def differences(self, current: SiteSystemServer | None) -> dict[str, Any]:
         """Settings that must change (all of them when the server does not exist)."""
         wanted: dict[str, Any] = {}
         if self.account_name:

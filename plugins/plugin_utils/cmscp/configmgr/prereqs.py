@@ -5,17 +5,27 @@ holds the site roles) and one on the SCP host. A terminating error inside the SC
 throws one for an unreachable URL whatever -ErrorAction says) marks that probe failed and the rest of the batch
 runs again from the next statement, so a failing endpoint costs one extra round trip and hides nothing.
 """
+
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
-from typing import Any, Optional, Sequence
+from typing import Any
 
 from ..errors import CommandFailed
 from ..pipeline import SWITCH, Pipeline
 from ..session import Session
-from .constants import (ADMINISTRATORS_SID, DOC_ENDPOINTS, DOC_HA, DOC_SCP, DOC_TLS, NET_FRAMEWORK_KEYS, SCP_ENDPOINTS,
-                        SITE_SERVER_ROLE)
+from .constants import (
+    ADMINISTRATORS_SID,
+    DOC_ENDPOINTS,
+    DOC_HA,
+    DOC_SCP,
+    DOC_TLS,
+    NET_FRAMEWORK_KEYS,
+    SCP_ENDPOINTS,
+    SITE_SERVER_ROLE,
+)
 from .model import AadApp, ProviderState, SiteSystemServer, SiteSystemSpec, check_site_is_top_tier, server_from_path
 from .provider import OPTIONAL_READS, READS, SiteProvider
 from .scphost import ScpHost
@@ -24,7 +34,9 @@ from .topology import ha_site_servers, same_machine
 PASS, WARN, FAIL = "pass", "warn", "fail"
 TLS_VALUES = ("SystemDefaultTlsVersions", "SchUseStrongCrypto")
 DOC_ACCOUNTS = "https://learn.microsoft.com/intune/configmgr/core/plan-design/hierarchy/accounts"
-DOC_TOP_TIER = "https://learn.microsoft.com/intune/configmgr/core/servers/deploy/configure/about-the-service-connection-point"
+DOC_TOP_TIER = (
+    "https://learn.microsoft.com/intune/configmgr/core/servers/deploy/configure/about-the-service-connection-point"
+)
 DOC_USAGE = "https://learn.microsoft.com/intune/configmgr/core/plan-design/diagnostics/diagnostics-and-usage-data"
 DOC_AAD = "https://learn.microsoft.com/intune/configmgr/core/servers/deploy/configure/azure-services-wizard#bkmk_renew"
 
@@ -32,22 +44,36 @@ DOC_AAD = "https://learn.microsoft.com/intune/configmgr/core/servers/deploy/conf
 @dataclass
 class CheckResult:
     id: str
-    status: str                      # pass | warn | fail
+    status: str  # pass | warn | fail
     message: str
     evidence: dict[str, Any] = field(default_factory=dict)
-    reference: Optional[str] = None  # documentation URL
+    reference: str | None = None  # documentation URL
 
     def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "status": self.status, "message": self.message, "evidence": dict(self.evidence),
-                "reference": self.reference}
+        return {
+            "id": self.id,
+            "status": self.status,
+            "message": self.message,
+            "evidence": dict(self.evidence),
+            "reference": self.reference,
+        }
 
 
-def run_prerequisites(provider: SiteProvider, server: str, scp_host: Optional[ScpHost] = None, *,
-                      state: Optional[ProviderState] = None, site_code: Optional[str] = None,
-                      mode: Optional[str] = None, allow_move: bool = False,
-                      site_system: Optional[SiteSystemSpec] = None, endpoints: Sequence[str] = SCP_ENDPOINTS,
-                      port: int = 443, secret_warn_days: int = 30,
-                      now: Optional[datetime] = None) -> list[CheckResult]:
+def run_prerequisites(
+    provider: SiteProvider,
+    server: str,
+    scp_host: ScpHost | None = None,
+    *,
+    state: ProviderState | None = None,
+    site_code: str | None = None,
+    mode: str | None = None,
+    allow_move: bool = False,
+    site_system: SiteSystemSpec | None = None,
+    endpoints: Sequence[str] = SCP_ENDPOINTS,
+    port: int = 443,
+    secret_warn_days: int = 30,
+    now: datetime | None = None,
+) -> list[CheckResult]:
     """All checks for hosting the SCP on `server` (FQDN). `scp_host` is a connection to that server; without it the
     host-side checks are reported as warnings (not checked). `site_system` is the planned site system settings
     (installation account, proxy) when they are not applied yet."""
@@ -67,8 +93,10 @@ def run_prerequisites(provider: SiteProvider, server: str, scp_host: Optional[Sc
 
     results = [_top_tier(state, target), _single_scp(state, server, allow_move), _ha(state, server)]
     if scp_host is None:
-        results += [CheckResult(cid, WARN, "not checked: no connection to %s" % server, {}, ref) for cid, ref in
-                    (("site_server_admin", DOC_SCP), ("internet_endpoints", DOC_ENDPOINTS), ("tls12", DOC_TLS))]
+        results += [
+            CheckResult(cid, WARN, f"not checked: no connection to {server}", {}, ref)
+            for cid, ref in (("site_server_admin", DOC_SCP), ("internet_endpoints", DOC_ENDPOINTS), ("tls12", DOC_TLS))
+        ]
     else:
         # An authenticated proxy cannot be probed without the account's password (ConfigMgr keeps it): probe directly
         # only and report the proxied path as not probed.
@@ -87,29 +115,47 @@ def run_prerequisites(provider: SiteProvider, server: str, scp_host: Optional[Sc
 class HostProbe:
     """One pipeline on the SCP host: local Administrators, .NET TLS values, direct and proxied endpoint probes."""
 
-    def __init__(self, session: Session, endpoints: Sequence[str], port: int, proxy: Optional[str]) -> None:
+    def __init__(self, session: Session, endpoints: Sequence[str], port: int, proxy: str | None) -> None:
         self.session = session
         self.host = session.host
         self.endpoints = list(endpoints)
         self.port = int(port)
         self.proxy = proxy
         self.outputs: list[list[Any]] = []
-        self.errors: dict[int, str] = {}      # statement index -> terminating error message
+        self.errors: dict[int, str] = {}  # statement index -> terminating error message
         self.pipeline = self._build()
 
     def _build(self) -> Pipeline:
         pipe = Pipeline(operation="check the service connection point prerequisites")
-        pipe.add("Get-LocalGroupMember", ("SID", ADMINISTRATORS_SID), error_action="SilentlyContinue",
-                 label="read the local Administrators")
+        pipe.add(
+            "Get-LocalGroupMember",
+            ("SID", ADMINISTRATORS_SID),
+            error_action="SilentlyContinue",
+            label="read the local Administrators",
+        )
         for key in NET_FRAMEWORK_KEYS:
-            pipe.add("Get-ItemProperty", ("Path", key), error_action="SilentlyContinue", label="read %s" % key)
+            pipe.add("Get-ItemProperty", ("Path", key), error_action="SilentlyContinue", label=f"read {key}")
         for name in self.endpoints:
-            pipe.add("Test-NetConnection", ("ComputerName", name), ("Port", self.port), ("InformationLevel", "Quiet"),
-                     ("WarningAction", "SilentlyContinue"), error_action="SilentlyContinue", label="probe %s" % name)
+            pipe.add(
+                "Test-NetConnection",
+                ("ComputerName", name),
+                ("Port", self.port),
+                ("InformationLevel", "Quiet"),
+                ("WarningAction", "SilentlyContinue"),
+                error_action="SilentlyContinue",
+                label=f"probe {name}",
+            )
         if self.proxy:
             for name in self.endpoints:
-                pipe.add("Invoke-WebRequest", ("Uri", "https://%s" % name), ("Proxy", self.proxy), ("UseBasicParsing", SWITCH),
-                         ("Method", "Head"), error_action="SilentlyContinue", label="probe %s through %s" % (name, self.proxy))
+                pipe.add(
+                    "Invoke-WebRequest",
+                    ("Uri", f"https://{name}"),
+                    ("Proxy", self.proxy),
+                    ("UseBasicParsing", SWITCH),
+                    ("Method", "Head"),
+                    error_action="SilentlyContinue",
+                    label=f"probe {name} through {self.proxy}",
+                )
         return pipe
 
     def run(self) -> None:
@@ -143,8 +189,13 @@ class HostProbe:
         members = []
         for item in self.outputs[0]:
             if isinstance(item, dict):
-                members.append({"name": str(item.get("Name")), "object_class": _text(item.get("ObjectClass")),
-                                "principal_source": _text(item.get("PrincipalSource"))})
+                members.append(
+                    {
+                        "name": str(item.get("Name")),
+                        "object_class": _text(item.get("ObjectClass")),
+                        "principal_source": _text(item.get("PrincipalSource")),
+                    }
+                )
             else:
                 members.append({"name": str(item), "object_class": None, "principal_source": None})
         return members
@@ -158,7 +209,10 @@ class HostProbe:
 
     def direct(self) -> dict[str, bool]:
         base = 1 + len(NET_FRAMEWORK_KEYS)
-        return {name: bool(self.outputs[base + i] and self.outputs[base + i][0] is True) for i, name in enumerate(self.endpoints)}
+        return {
+            name: bool(self.outputs[base + i] and self.outputs[base + i][0] is True)
+            for i, name in enumerate(self.endpoints)
+        }
 
     def proxied(self) -> dict[str, Any]:
         """Endpoint -> True, or the error text; empty without a proxy."""
@@ -172,15 +226,15 @@ class HostProbe:
         return out
 
 
-def _proxy(current: Optional[SiteSystemServer], planned: Optional[SiteSystemSpec]) -> Optional[str]:
+def _proxy(current: SiteSystemServer | None, planned: SiteSystemSpec | None) -> str | None:
     if planned is not None and planned.proxy_server:
-        return "http://%s:%d" % (planned.proxy_server, planned.proxy_port or 80)
+        return f"http://{planned.proxy_server}:{planned.proxy_port or 80}"
     if current is not None and current.proxy_enabled and current.proxy_server:
-        return "http://%s:%d" % (current.proxy_server, current.proxy_port or 80)
+        return f"http://{current.proxy_server}:{current.proxy_port or 80}"
     return None
 
 
-def _proxy_account(current: Optional[SiteSystemServer], planned: Optional[SiteSystemSpec]) -> Optional[str]:
+def _proxy_account(current: SiteSystemServer | None, planned: SiteSystemSpec | None) -> str | None:
     """The proxy account of the proxy that _proxy() picked (planned settings win)."""
     if planned is not None and planned.proxy_server:
         return planned.proxy_account or None
@@ -195,8 +249,12 @@ def _site_servers(state: ProviderState, site_code: str) -> list[str]:
         servers.append(site.server)
     for row in state.site_roles or []:
         name = server_from_path(row.get("NetworkOSPath"))
-        if name and str(row.get("RoleName")) == SITE_SERVER_ROLE and str(row.get("SiteCode") or "").upper() == site_code \
-                and name not in servers:
+        if (
+            name
+            and str(row.get("RoleName")) == SITE_SERVER_ROLE
+            and str(row.get("SiteCode") or "").upper() == site_code
+            and name not in servers
+        ):
             servers.append(name)
     return servers
 
@@ -205,8 +263,12 @@ def _site_servers(state: ProviderState, site_code: str) -> list[str]:
 def _top_tier(state: ProviderState, target: str) -> CheckResult:
     top = state.hierarchy.top_tier
     verdict = check_site_is_top_tier(state.hierarchy, target)
-    evidence = {"target_site": target, "top_tier_site": verdict.top_tier_site,
-                "top_tier_server": top.server if top else None, "standalone": state.hierarchy.is_standalone}
+    evidence = {
+        "target_site": target,
+        "top_tier_site": verdict.top_tier_site,
+        "top_tier_server": top.server if top else None,
+        "standalone": state.hierarchy.is_standalone,
+    }
     return CheckResult("top_tier_site", PASS if verdict.ok else FAIL, verdict.message, evidence, DOC_TOP_TIER)
 
 
@@ -214,20 +276,41 @@ def _single_scp(state: ProviderState, server: str, allow_move: bool) -> CheckRes
     where = [{"server": s.server, "site_code": s.site_code, "mode": s.mode} for s in state.scps]
     evidence = {"service_connection_points": where}
     if len(where) > 1:
-        return CheckResult("single_scp", FAIL, "the hierarchy has %d service connection points (%s); only one is "
-                           "supported" % (len(where), ", ".join(s.server for s in state.scps)), evidence, DOC_SCP)
+        return CheckResult(
+            "single_scp",
+            FAIL,
+            f"the hierarchy has {len(where)} service connection points ({', '.join(s.server for s in state.scps)}); only one is "
+            "supported",
+            evidence,
+            DOC_SCP,
+        )
     if not where:
         return CheckResult("single_scp", PASS, "no service connection point in the hierarchy yet", evidence, DOC_SCP)
     scp = where[0]
     if scp["server"] == server:
-        return CheckResult("single_scp", PASS, "the service connection point is on %s (site %s)"
-                           % (server, scp["site_code"]), evidence, DOC_SCP)
+        return CheckResult(
+            "single_scp",
+            PASS,
+            f"the service connection point is on {server} (site {scp['site_code']})",
+            evidence,
+            DOC_SCP,
+        )
     if allow_move:
-        return CheckResult("single_scp", WARN, "the service connection point is on %s (site %s); it will be moved to %s"
-                           % (scp["server"], scp["site_code"], server), evidence, DOC_SCP)
-    return CheckResult("single_scp", FAIL, "the service connection point is already on %s (site %s); one is allowed per "
-                       "hierarchy: remove it or allow moving it to %s" % (scp["server"], scp["site_code"], server),
-                       evidence, DOC_SCP)
+        return CheckResult(
+            "single_scp",
+            WARN,
+            f"the service connection point is on {scp['server']} (site {scp['site_code']}); it will be moved to {server}",
+            evidence,
+            DOC_SCP,
+        )
+    return CheckResult(
+        "single_scp",
+        FAIL,
+        f"the service connection point is already on {scp['server']} (site {scp['site_code']}); one is allowed per "
+        f"hierarchy: remove it or allow moving it to {server}",
+        evidence,
+        DOC_SCP,
+    )
 
 
 def _ha(state: ProviderState, server: str) -> CheckResult:
@@ -237,16 +320,26 @@ def _ha(state: ProviderState, server: str) -> CheckResult:
     ha_servers = sorted({s for servers in pairs.values() for s in servers})
     evidence = {"high_availability_site_servers": ha_servers, "roles_read": state.site_roles is not None}
     if any(same_machine(server, s) for s in ha_servers):
-        return CheckResult("ha_placement", FAIL, "%s is a site server configured for high availability (active or passive); "
-                           "host the service connection point on another site system server" % server, evidence, DOC_HA)
-    return CheckResult("ha_placement", PASS, "%s is not a site server in high availability mode" % server, evidence, DOC_HA)
+        return CheckResult(
+            "ha_placement",
+            FAIL,
+            f"{server} is a site server configured for high availability (active or passive); "
+            "host the service connection point on another site system server",
+            evidence,
+            DOC_HA,
+        )
+    return CheckResult(
+        "ha_placement", PASS, f"{server} is not a site server in high availability mode", evidence, DOC_HA
+    )
 
 
 def _usage(state: ProviderState) -> CheckResult:
     level = state.usage_data_level
     if level is None:
-        return CheckResult("usage_data_level", WARN, "the usage data level could not be read", {"level": None}, DOC_USAGE)
-    return CheckResult("usage_data_level", PASS, "usage data level is %s" % level, {"level": level}, DOC_USAGE)
+        return CheckResult(
+            "usage_data_level", WARN, "the usage data level could not be read", {"level": None}, DOC_USAGE
+        )
+    return CheckResult("usage_data_level", PASS, f"usage data level is {level}", {"level": level}, DOC_USAGE)
 
 
 def _aad(state: ProviderState, server: str, now: datetime, warn_days: int) -> CheckResult:
@@ -260,20 +353,31 @@ def _aad(state: ProviderState, server: str, now: datetime, warn_days: int) -> Ch
     expiring = [a.name for a in apps if a.secret_expiry is not None and now < a.secret_expiry <= soon]
     problems = []
     if expired:
-        problems.append("secret expired: %s" % ", ".join(str(n) for n in expired))
+        problems.append(f"secret expired: {', '.join(str(n) for n in expired)}")
     if expiring:
-        problems.append("secret expires within %d days: %s" % (warn_days, ", ".join(str(n) for n in expiring)))
+        problems.append(f"secret expires within {warn_days} days: {', '.join(str(n) for n in expiring)}")
     if moving:
         problems.append("after moving the service connection point renew the secret key of every Azure AD application")
     if problems:
         return CheckResult("aad_secret_expiry", WARN, "; ".join(problems), evidence, DOC_AAD)
-    return CheckResult("aad_secret_expiry", PASS, "%d Azure AD application secret(s) valid for more than %d days"
-                       % (len(apps), warn_days), evidence, DOC_AAD)
+    return CheckResult(
+        "aad_secret_expiry",
+        PASS,
+        f"{len(apps)} Azure AD application secret(s) valid for more than {warn_days} days",
+        evidence,
+        DOC_AAD,
+    )
 
 
 # -- SCP-host checks -----------------------------------------------------------------------------------------
-def _admin(probe: HostProbe, server: str, site_servers: list[str], current: Optional[SiteSystemServer],
-           planned: Optional[SiteSystemSpec], unknown_site: Optional[str] = None) -> CheckResult:
+def _admin(
+    probe: HostProbe,
+    server: str,
+    site_servers: list[str],
+    current: SiteSystemServer | None,
+    planned: SiteSystemSpec | None,
+    unknown_site: str | None = None,
+) -> CheckResult:
     """The site server computer account (or the site system installation account) must be a local Administrator of
     `server`. Get-LocalGroupMember lists direct members only: an account that is an Administrator through a group
     (a domain group such as CONTOSO\\Domain Admins, or a well-known group) is not listed, and the members of domain
@@ -284,48 +388,99 @@ def _admin(probe: HostProbe, server: str, site_servers: list[str], current: Opti
     names = [m["name"] for m in members]
     lowered = [n.lower() for n in names]
     groups = [m["name"] for m in members if _may_contain(m)]
-    wanted = ["%s$" % s.split(".")[0] for s in site_servers if s != server]
+    wanted = [f"{s.split('.')[0]}$" for s in site_servers if s != server]
     missing = [w for w in wanted if not any(m.endswith("\\" + w) or m == w for m in lowered)]
-    account = (planned.account_name if planned is not None and planned.account_name else None) or \
-        (current.account_name if current is not None and current.has_installation_account else None)
-    evidence = {"administrators": names, "administrators_read": bool(members), "groups": groups,
-                "site_server_accounts": wanted, "not_listed": missing, "installation_account": account}
+    account = (planned.account_name if planned is not None and planned.account_name else None) or (
+        current.account_name if current is not None and current.has_installation_account else None
+    )
+    evidence = {
+        "administrators": names,
+        "administrators_read": bool(members),
+        "groups": groups,
+        "site_server_accounts": wanted,
+        "not_listed": missing,
+        "installation_account": account,
+    }
     if unknown_site is not None or not site_servers:
-        what = "site unknown: site %s does not exist in this hierarchy" % unknown_site if unknown_site is not None \
+        what = (
+            f"site unknown: site {unknown_site} does not exist in this hierarchy"
+            if unknown_site is not None
             else "site unknown: no site server is known for the site"
-        return CheckResult("site_server_admin", WARN, "%s, so the computer account that must be a local Administrator "
-                           "of %s cannot be named" % (what, server), evidence, DOC_ACCOUNTS)
-    if not wanted:      # the server is the site's only site server
-        return CheckResult("site_server_admin", PASS, "%s is the site server itself" % server, evidence, DOC_ACCOUNTS)
+        )
+        return CheckResult(
+            "site_server_admin",
+            WARN,
+            f"{what}, so the computer account that must be a local Administrator of {server} cannot be named",
+            evidence,
+            DOC_ACCOUNTS,
+        )
+    if not wanted:  # the server is the site's only site server
+        return CheckResult("site_server_admin", PASS, f"{server} is the site server itself", evidence, DOC_ACCOUNTS)
     if not missing:
-        return CheckResult("site_server_admin", PASS, "the site server computer account (%s) is in the local Administrators "
-                           "of %s" % (", ".join(wanted), server), evidence, DOC_ACCOUNTS)
+        return CheckResult(
+            "site_server_admin",
+            PASS,
+            f"the site server computer account ({', '.join(wanted)}) is in the local Administrators of {server}",
+            evidence,
+            DOC_ACCOUNTS,
+        )
     if account and account.lower() in lowered:
-        return CheckResult("site_server_admin", PASS, "the installation account %s is a local Administrator of %s"
-                           % (account, server), evidence, DOC_ACCOUNTS)
-    ssa = "the site server computer account (%s)" % ", ".join(missing)
+        return CheckResult(
+            "site_server_admin",
+            PASS,
+            f"the installation account {account} is a local Administrator of {server}",
+            evidence,
+            DOC_ACCOUNTS,
+        )
+    ssa = f"the site server computer account ({', '.join(missing)})"
     if not members:
-        return CheckResult("site_server_admin", WARN, "the local Administrators of %s could not be read (Get-LocalGroupMember "
-                           "returned no member): whether %s%s is a local Administrator is not known"
-                           % (server, ssa, " or the installation account %s" % account if account else ""),
-                           evidence, DOC_ACCOUNTS)
+        or_account = f" or the installation account {account}" if account else ""
+        return CheckResult(
+            "site_server_admin",
+            WARN,
+            f"the local Administrators of {server} could not be read (Get-LocalGroupMember "
+            f"returned no member): whether {ssa}{or_account} is a local Administrator is not known",
+            evidence,
+            DOC_ACCOUNTS,
+        )
     if account and not _comparable(account):
-        return CheckResult("site_server_admin", WARN, "the installation account %s cannot be compared with the local "
-                           "Administrators of %s (they are named DOMAIN\\name), and %s is not listed there"
-                           % (account, server, ssa), evidence, DOC_ACCOUNTS)
-    subject = "neither the installation account %s nor %s" % (account, ssa) if account else ssa
+        return CheckResult(
+            "site_server_admin",
+            WARN,
+            f"the installation account {account} cannot be compared with the local "
+            f"Administrators of {server} (they are named DOMAIN\\name), and {ssa} is not listed there",
+            evidence,
+            DOC_ACCOUNTS,
+        )
+    subject = f"neither the installation account {account} nor {ssa}" if account else ssa
     if groups:
-        return CheckResult("site_server_admin", WARN, "%s %s listed in the local Administrators of %s, but %s be a member "
-                           "through a group whose members are not read here: %s" % (
-                               _upper(subject), "is" if account else "is not", server, "either may" if account else "it may",
-                               ", ".join(groups)), evidence, DOC_ACCOUNTS)
+        return CheckResult(
+            "site_server_admin",
+            WARN,
+            f"{_upper(subject)} {'is' if account else 'is not'} listed in the local Administrators of {server}, "
+            f"but {'either may' if account else 'it may'} be a member "
+            f"through a group whose members are not read here: {', '.join(groups)}",
+            evidence,
+            DOC_ACCOUNTS,
+        )
     if account:
-        return CheckResult("site_server_admin", FAIL, "%s is a local Administrator of %s: the local Administrators (%d "
-                           "members) hold neither account and no group that could contain them"
-                           % (_upper(subject), server, len(members)), evidence, DOC_ACCOUNTS)
-    return CheckResult("site_server_admin", FAIL, "%s is not a local Administrator of %s and no site system installation "
-                       "account is configured: the local Administrators (%d members) hold no such account and no group that "
-                       "could contain it" % (ssa, server, len(members)), evidence, DOC_ACCOUNTS)
+        return CheckResult(
+            "site_server_admin",
+            FAIL,
+            f"{_upper(subject)} is a local Administrator of {server}: the local Administrators ({len(members)} "
+            "members) hold neither account and no group that could contain them",
+            evidence,
+            DOC_ACCOUNTS,
+        )
+    return CheckResult(
+        "site_server_admin",
+        FAIL,
+        f"{ssa} is not a local Administrator of {server} and no site system installation "
+        f"account is configured: the local Administrators ({len(members)} members) hold no such account and no group that "
+        "could contain it",
+        evidence,
+        DOC_ACCOUNTS,
+    )
 
 
 def _may_contain(member: dict[str, Any]) -> bool:
@@ -343,42 +498,72 @@ def _upper(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def _text(value: Any) -> Optional[str]:
+def _text(value: Any) -> str | None:
     return None if value is None or value == "" else str(value)
 
 
-def _endpoints(probe: HostProbe, server: str, mode: str, unprobed_proxy: Optional[str] = None,
-               proxy_account: Optional[str] = None) -> CheckResult:
+def _endpoints(
+    probe: HostProbe, server: str, mode: str, unprobed_proxy: str | None = None, proxy_account: str | None = None
+) -> CheckResult:
     direct, proxied = probe.direct(), probe.proxied()
     unreachable = [e for e in probe.endpoints if not direct.get(e) and proxied.get(e) is not True]
-    evidence = {"port": probe.port, "proxy": probe.proxy or unprobed_proxy, "direct": direct, "proxy_results": proxied,
-                "unreachable": unreachable}
+    evidence = {
+        "port": probe.port,
+        "proxy": probe.proxy or unprobed_proxy,
+        "direct": direct,
+        "proxy_results": proxied,
+        "unreachable": unreachable,
+    }
     if not unreachable:
-        via = "directly or through %s" % probe.proxy if probe.proxy else "directly"
-        return CheckResult("internet_endpoints", PASS, "all %d endpoints reachable from %s %s"
-                           % (len(probe.endpoints), server, via), evidence, DOC_ENDPOINTS)
+        via = f"directly or through {probe.proxy}" if probe.proxy else "directly"
+        return CheckResult(
+            "internet_endpoints",
+            PASS,
+            f"all {len(probe.endpoints)} endpoints reachable from {server} {via}",
+            evidence,
+            DOC_ENDPOINTS,
+        )
     if unprobed_proxy:
         evidence["proxy_account"] = proxy_account
-        return CheckResult("internet_endpoints", WARN, "authenticated proxy not probed: %d endpoint(s) not reachable "
-                           "directly from %s (%s); the proxy %s needs the password of %s, which cannot be read"
-                           % (len(unreachable), server, ", ".join(unreachable), unprobed_proxy, proxy_account),
-                           evidence, DOC_ENDPOINTS)
+        return CheckResult(
+            "internet_endpoints",
+            WARN,
+            f"authenticated proxy not probed: {len(unreachable)} endpoint(s) not reachable "
+            f"directly from {server} ({', '.join(unreachable)}); the proxy {unprobed_proxy} needs the password of {proxy_account}, which cannot be read",
+            evidence,
+            DOC_ENDPOINTS,
+        )
     status = FAIL if mode == "Online" else WARN
-    return CheckResult("internet_endpoints", status, "%d endpoint(s) not reachable from %s%s: %s"
-                       % (len(unreachable), server, " (directly or through %s)" % probe.proxy if probe.proxy else "",
-                          ", ".join(unreachable)), evidence, DOC_ENDPOINTS)
+    through = f" (directly or through {probe.proxy})" if probe.proxy else ""
+    return CheckResult(
+        "internet_endpoints",
+        status,
+        f"{len(unreachable)} endpoint(s) not reachable from {server}{through}: {', '.join(unreachable)}",
+        evidence,
+        DOC_ENDPOINTS,
+    )
 
 
 def _tls(probe: HostProbe, server: str, mode: str) -> CheckResult:
     values = probe.tls()
-    wrong = ["%s\\%s" % (key, name) for key, row in values.items() for name in TLS_VALUES if row.get(name) != 1]
+    wrong = [f"{key}\\{name}" for key, row in values.items() for name in TLS_VALUES if row.get(name) != 1]
     evidence = {"values": values, "not_set": wrong}
     if not wrong:
-        return CheckResult("tls12", PASS, ".NET Framework uses TLS 1.2 on %s (SystemDefaultTlsVersions and "
-                           "SchUseStrongCrypto = 1)" % server, evidence, DOC_TLS)
+        return CheckResult(
+            "tls12",
+            PASS,
+            f".NET Framework uses TLS 1.2 on {server} (SystemDefaultTlsVersions and SchUseStrongCrypto = 1)",
+            evidence,
+            DOC_TLS,
+        )
     status = FAIL if mode == "Online" else WARN
-    return CheckResult("tls12", status, ".NET TLS 1.2 settings missing on %s: %s = 1 needed" % (server, ", ".join(wrong)),
-                       evidence, DOC_TLS)
+    return CheckResult(
+        "tls12",
+        status,
+        f".NET TLS 1.2 settings missing on {server}: {', '.join(wrong)} = 1 needed",
+        evidence,
+        DOC_TLS,
+    )
 
 
 def summary(results: list[CheckResult]) -> str:

@@ -2,6 +2,7 @@
 
 Each read returns only the properties the library parses (the models' from_obj in model.py, topology.py, views.py);
 `raw` asks for every property of the SCP and the site systems (service_connection_point_info's `raw`)."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -30,8 +31,11 @@ def read_properties(reads: list[str], raw: bool = False, discover: bool = False)
     """The script's -Properties for `reads` (and the provider rows when it discovers): read -> property names ('*' for
     the raw reads when `raw`)."""
     wanted = set(reads) | ({"location"} if discover else set())
-    return {name: ["*"] if raw and name in RAW_READS else list(names) for name, names in PROPERTIES.items()
-            if name in wanted}
+    return {
+        name: ["*"] if raw and name in RAW_READS else list(names)
+        for name, names in PROPERTIES.items()
+        if name in wanted
+    }
 
 
 def split_tags(output: list[Any]) -> dict[str, list[Any]]:
@@ -41,7 +45,7 @@ def split_tags(output: list[Any]) -> dict[str, list[Any]]:
     current: list[Any] | None = None
     for item in output or []:
         if isinstance(item, str) and item.startswith(TAG):
-            current = groups.setdefault(item[len(TAG):], [])
+            current = groups.setdefault(item[len(TAG) :], [])
         elif current is not None:
             current.append(item)
     return groups

@@ -12,6 +12,7 @@ error ($ErrorActionPreference = 'Stop'), like the -ErrorAction Stop every struct
 (tests/lab/ps/scripts.py) runs exactly these texts, binding each inner cmdlet like a structured call; a unit test
 keeps its copy equal to this one.
 """
+
 from __future__ import annotations
 
 from ..pipeline import ScriptSpec, register_script
@@ -44,18 +45,32 @@ if ($null -eq $account) { throw 'Get-CMAccount found no account with the proxy u
 Set-CMSiteSystemServer @Parameters -ProxyAccessAccount $account
 """
 
-NEW_WITH_PROXY_ACCOUNT = register_script(ScriptSpec(
-    "New-CMSiteSystemServerWithProxyAccount", NEW_SITE_SYSTEM_SERVER_WITH_PROXY_ACCOUNT,
-    parameters=("Parameters", "ProxyUserName"), mandatory=("Parameters", "ProxyUserName"), splats=("Parameters",),
-    cmdlets=("Get-CMAccount", "New-CMSiteSystemServer")))
-SET_WITH_PROXY_ACCOUNT = register_script(ScriptSpec(
-    "Set-CMSiteSystemServerWithProxyAccount", SET_SITE_SYSTEM_SERVER_WITH_PROXY_ACCOUNT,
-    parameters=("Parameters", "ProxyUserName"), mandatory=("Parameters", "ProxyUserName"), splats=("Parameters",),
-    cmdlets=("Get-CMAccount", "Set-CMSiteSystemServer")))
+NEW_WITH_PROXY_ACCOUNT = register_script(
+    ScriptSpec(
+        "New-CMSiteSystemServerWithProxyAccount",
+        NEW_SITE_SYSTEM_SERVER_WITH_PROXY_ACCOUNT,
+        parameters=("Parameters", "ProxyUserName"),
+        mandatory=("Parameters", "ProxyUserName"),
+        splats=("Parameters",),
+        cmdlets=("Get-CMAccount", "New-CMSiteSystemServer"),
+    )
+)
+SET_WITH_PROXY_ACCOUNT = register_script(
+    ScriptSpec(
+        "Set-CMSiteSystemServerWithProxyAccount",
+        SET_SITE_SYSTEM_SERVER_WITH_PROXY_ACCOUNT,
+        parameters=("Parameters", "ProxyUserName"),
+        mandatory=("Parameters", "ProxyUserName"),
+        splats=("Parameters",),
+        cmdlets=("Get-CMAccount", "Set-CMSiteSystemServer"),
+    )
+)
 
 # verb -> script; the verb is chosen by the library (server exists or not), never taken from the user.
-SITE_SYSTEM_SERVER_WITH_PROXY_ACCOUNT = {"New-CMSiteSystemServer": NEW_WITH_PROXY_ACCOUNT,
-                                         "Set-CMSiteSystemServer": SET_WITH_PROXY_ACCOUNT}
+SITE_SYSTEM_SERVER_WITH_PROXY_ACCOUNT = {
+    "New-CMSiteSystemServer": NEW_WITH_PROXY_ACCOUNT,
+    "Set-CMSiteSystemServer": SET_WITH_PROXY_ACCOUNT,
+}
 
 # The provider's reads in one round trip: discovery (only without a site code), the bootstrap (only on a runspace that
 # has none yet), then each requested read after a constant tag. Why one script and not one statement per read: a
@@ -138,12 +153,29 @@ if ($Read -contains 'components') {
 }
 """
 
-READ_STATE = register_script(ScriptSpec(
-    "Read-CMSiteState", READ_SITE_STATE,
-    parameters=("Read", "Properties", "Module", "SiteCode", "Provider", "HostNames", "Bootstrapped"),
-    mandatory=("Read", "Properties", "Module"),
-    cmdlets=("Get-CimInstance", "Select-Object", "Where-Object", "Get-Item", "Import-Module", "New-PSDrive",
-             "Set-Location", "Get-CMSite", "Get-CMServiceConnectionPoint", "Get-CMSiteSystemServer",
-             "Get-CMHierarchySetting", "Get-CMAADApplication", "Get-CMSiteUpdate", "Get-CMSiteRole",
-             "Get-ItemProperty")))
+READ_STATE = register_script(
+    ScriptSpec(
+        "Read-CMSiteState",
+        READ_SITE_STATE,
+        parameters=("Read", "Properties", "Module", "SiteCode", "Provider", "HostNames", "Bootstrapped"),
+        mandatory=("Read", "Properties", "Module"),
+        cmdlets=(
+            "Get-CimInstance",
+            "Select-Object",
+            "Where-Object",
+            "Get-Item",
+            "Import-Module",
+            "New-PSDrive",
+            "Set-Location",
+            "Get-CMSite",
+            "Get-CMServiceConnectionPoint",
+            "Get-CMSiteSystemServer",
+            "Get-CMHierarchySetting",
+            "Get-CMAADApplication",
+            "Get-CMSiteUpdate",
+            "Get-CMSiteRole",
+            "Get-ItemProperty",
+        ),
+    )
+)
 SCRIPTS = (NEW_WITH_PROXY_ACCOUNT, SET_WITH_PROXY_ACCOUNT, READ_STATE)

@@ -12,17 +12,18 @@ Why it matters (each is a place where evidence lives, docs/architecture.md "Topo
   [OFFICIAL: memdocs site-server-high-availability];
 - every change at the top-tier site goes through the top-tier site's SMS Provider (check_top_tier).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any
 
 from ..errors import PlanRefused
 from .constants import SITE_SERVER_ROLE
 from .model import ProviderState, TopTierCheck, server_from_path
 
 
-def same_machine(a: Optional[str], b: Optional[str]) -> bool:
+def same_machine(a: str | None, b: str | None) -> bool:
     """FQDN or NetBIOS names of one machine, case-insensitive (`cm01` is `cm01.contoso.com`)."""
     if not a or not b:
         return False
@@ -66,32 +67,37 @@ def ha_site_servers(state: ProviderState) -> dict[str, list[str]]:
 
 @dataclass(frozen=True)
 class Topology:
-    provider: str                                   # the SMS Provider machine the cmdlets run on
-    provider_site: str                              # the site whose provider that is
-    top_tier_site: Optional[str]
-    site_servers: dict[str, str] = field(default_factory=dict)        # site code -> site server FQDN
-    ha: dict[str, list[str]] = field(default_factory=dict)            # site code -> HA site servers
-    scp_server: Optional[str] = None
-    scp_site: Optional[str] = None
+    provider: str  # the SMS Provider machine the cmdlets run on
+    provider_site: str  # the site whose provider that is
+    top_tier_site: str | None
+    site_servers: dict[str, str] = field(default_factory=dict)  # site code -> site server FQDN
+    ha: dict[str, list[str]] = field(default_factory=dict)  # site code -> HA site servers
+    scp_server: str | None = None
+    scp_site: str | None = None
     roles_read: bool = False
 
     @classmethod
-    def from_state(cls, state: ProviderState) -> "Topology":
+    def from_state(cls, state: ProviderState) -> Topology:
         top = state.hierarchy.top_tier
-        return cls(provider=(state.provider or "").lower(), provider_site=(state.site_code or "").upper(),
-                   top_tier_site=top.site_code if top else None,
-                   site_servers={s.site_code: s.server for s in state.hierarchy.sites if s.server},
-                   ha=ha_site_servers(state), scp_server=state.scp.server if state.scp else None,
-                   scp_site=state.scp.site_code if state.scp else None, roles_read=state.site_roles is not None)
+        return cls(
+            provider=(state.provider or "").lower(),
+            provider_site=(state.site_code or "").upper(),
+            top_tier_site=top.site_code if top else None,
+            site_servers={s.site_code: s.server for s in state.hierarchy.sites if s.server},
+            ha=ha_site_servers(state),
+            scp_server=state.scp.server if state.scp else None,
+            scp_site=state.scp.site_code if state.scp else None,
+            roles_read=state.site_roles is not None,
+        )
 
-    def site_server(self, site_code: Optional[str]) -> Optional[str]:
+    def site_server(self, site_code: str | None) -> str | None:
         """The site server of `site_code`: where its sitecomp.log is written."""
         return self.site_servers.get((site_code or "").upper())
 
-    def provider_is_site_server(self, site_code: Optional[str] = None) -> bool:
+    def provider_is_site_server(self, site_code: str | None = None) -> bool:
         return same_machine(self.provider, self.site_server(site_code or self.provider_site))
 
-    def ha_partner(self, server: str) -> Optional[tuple[str, list[str]]]:
+    def ha_partner(self, server: str) -> tuple[str, list[str]] | None:
         """(site code, HA servers) when `server` is one of a site's high-availability site servers."""
         for code, servers in self.ha.items():
             if any(same_machine(server, s) for s in servers):
@@ -103,9 +109,15 @@ class Topology:
         return bool(self.top_tier_site) and self.provider_site == self.top_tier_site
 
     def to_dict(self) -> dict[str, Any]:
-        return {"provider": self.provider, "provider_site": self.provider_site, "top_tier_site": self.top_tier_site,
-                "site_servers": dict(self.site_servers), "high_availability": {k: list(v) for k, v in self.ha.items()},
-                "scp_server": self.scp_server, "scp_site": self.scp_site}
+        return {
+            "provider": self.provider,
+            "provider_site": self.provider_site,
+            "top_tier_site": self.top_tier_site,
+            "site_servers": dict(self.site_servers),
+            "high_availability": {k: list(v) for k, v in self.ha.items()},
+            "scp_server": self.scp_server,
+            "scp_site": self.scp_site,
+        }
 
 
 def check_top_tier(state: ProviderState, what: str) -> TopTierCheck:
@@ -125,23 +137,27 @@ def check_top_tier(state: ProviderState, what: str) -> TopTierCheck:
     topology = Topology.from_state(state)
     here = topology.provider_site
     if topology.at_top_tier():
-        return TopTierCheck(True, "site %s is the top-tier site" % here, here)
+        return TopTierCheck(True, f"site {here} is the top-tier site", here)
     top = topology.top_tier_site
     site = state.hierarchy.site(here)
     parent = site.parent if site is not None and top is None else None
     if top is not None:
-        why = "site %s is not the top-tier site" % here if here else "the SMS Provider's site is not known"
+        why = f"site {here} is not the top-tier site" if here else "the SMS Provider's site is not known"
         server = topology.site_server(top)
-        where = "the top-tier site %s%s" % (top, " (site server %s)" % server if server else "")
+        where = f"the top-tier site {top}" + (f" (site server {server})" if server else "")
     elif parent and site is not None:
-        why = "site %s is a child %s site; its parent, the top-tier site, is %s" % (here, site.type_name.lower(), parent)
-        where = "the top-tier site %s" % parent
+        why = f"site {here} is a child {site.type_name.lower()} site; its parent, the top-tier site, is {parent}"
+        where = f"the top-tier site {parent}"
     else:
         why = "no top-tier site is visible from here (no CAS and no stand-alone primary in Get-CMSite)"
         where = "the top-tier site"
-    return TopTierCheck(False, "cannot %s through the SMS Provider of site %s (%s): %s. Run the task against the SMS "
-                        "Provider of %s" % (what, here or "unknown", topology.provider or "unknown", why, where),
-                        top or parent, parent)
+    return TopTierCheck(
+        False,
+        f"cannot {what} through the SMS Provider of site {here or 'unknown'} ({topology.provider or 'unknown'}): {why}. "
+        f"Run the task against the SMS Provider of {where}",
+        top or parent,
+        parent,
+    )
 
 
 def require_top_tier(state: ProviderState, what: str) -> None:

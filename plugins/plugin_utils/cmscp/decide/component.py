@@ -1,47 +1,50 @@
 """configmgr.scp.component: which server runs the thread, what a start, stop or restart changes, what check mode
 predicts, and what is said about a restart of SMS_EXECUTIVE (it restarts every component of the host)."""
+
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, ClassVar, Iterable, Optional
+from typing import Any, ClassVar
 
 from ..configmgr.constants import DOWNLOADER_THREAD, EXECUTIVE_SERVICE
 from ..configmgr.model import ProviderState, ThreadState
 from ..errors import ConfigMgrError, InvalidOption
 from ..steps import PlanStep
 
-ALL_COMPONENTS = "all"           # restarted_components when SMS_EXECUTIVE itself was restarted
+ALL_COMPONENTS = "all"  # restarted_components when SMS_EXECUTIVE itself was restarted
 NO_COMPONENT = "none"
-COMPONENT_READS = ("sites", "scp")     # read only to find the SCP's server when `server` is not given
+COMPONENT_READS = ("sites", "scp")  # read only to find the SCP's server when `server` is not given
 STATES = ("started", "stopped", "restarted")
 METHODS = ("thread", "service")
 
 
 @dataclass(frozen=True)
 class ComponentRequest:
-    name: str                                    # SMS_EXECUTIVE thread, e.g. SMS_DMP_DOWNLOADER
-    state: str                                   # started | stopped | restarted
-    server: Optional[str] = None                 # default: the SCP's server
-    method: str = "thread"                       # restarted: thread (registry Stop/Start) | service (SMS_EXECUTIVE)
-    fallback: bool = True                        # method=thread: restart SMS_EXECUTIVE when the thread does not obey
+    name: str  # SMS_EXECUTIVE thread, e.g. SMS_DMP_DOWNLOADER
+    state: str  # started | stopped | restarted
+    server: str | None = None  # default: the SCP's server
+    method: str = "thread"  # restarted: thread (registry Stop/Start) | service (SMS_EXECUTIVE)
+    fallback: bool = True  # method=thread: restart SMS_EXECUTIVE when the thread does not obey
     timeout: float = 120
 
     def __post_init__(self) -> None:
         if self.state not in STATES:
-            raise InvalidOption("state", "must be one of %s, got %r" % (", ".join(STATES), self.state))
+            raise InvalidOption("state", f"must be one of {', '.join(STATES)}, got {self.state!r}")
         if self.method not in METHODS:
-            raise InvalidOption("method", "must be thread or service, got %r" % (self.method,))
+            raise InvalidOption("method", f"must be thread or service, got {self.method!r}")
 
 
 @dataclass(frozen=True)
 class SetThread(PlanStep):
     """ScpHost.set_thread: it reads the state again and writes nothing when the thread is there already."""
+
     action: ClassVar[str] = "set_thread"
     mutates: ClassVar[bool] = True
     server: str
     name: str
-    state: str                                   # started | stopped
+    state: str  # started | stopped
     timeout: float
 
     @property
@@ -67,12 +70,13 @@ class RestartThread(PlanStep):
 @dataclass(frozen=True)
 class ComponentOutcome:
     """What a change did (execute_component), or what check mode predicts it does (ComponentPlan.predicted)."""
-    after: Optional[ThreadState]
+
+    after: ThreadState | None
     changed: bool
-    method: str                                  # thread | service | none
-    restarted_components: str                    # all | the thread | none
+    method: str  # thread | service | none
+    restarted_components: str  # all | the thread | none
     seconds: float = 0.0
-    confirmed_running_at: Optional[str] = None   # the recorded start, when this run started the thread
+    confirmed_running_at: str | None = None  # the recorded start, when this run started the thread
     warnings: tuple[str, ...] = ()
 
 
@@ -80,24 +84,26 @@ class ComponentOutcome:
 class ComponentPlan:
     """The step to run for real and what check mode reports (`predicted`). `installed` False: there is no thread to act
     on; `msg` is then the check-mode note and `failure` why a real run fails."""
+
     request: ComponentRequest
-    server: Optional[str]
-    before: Optional[ThreadState]
+    server: str | None
+    before: ThreadState | None
     predicted: ComponentOutcome
     steps: tuple[PlanStep, ...] = ()
     installed: bool = True
-    msg: Optional[str] = None
-    failure: Optional[str] = None
+    msg: str | None = None
+    failure: str | None = None
 
 
 @dataclass(frozen=True)
 class ComponentFailure:
     """What a failed task still reports after SMS_EXECUTIVE was restarted: every component of the host was."""
+
     restarted_components: str
     warnings: tuple[str, ...]
 
 
-def component_server(request: ComponentRequest, state: Optional[ProviderState], check_mode: bool = False) -> Optional[str]:
+def component_server(request: ComponentRequest, state: ProviderState | None, check_mode: bool = False) -> str | None:
     """The server of the thread: `server`, else the SCP's. Without an SCP: None in check mode (an earlier task may only
     have predicted the install), else ConfigMgrError."""
     if request.server:
@@ -106,38 +112,67 @@ def component_server(request: ComponentRequest, state: Optional[ProviderState], 
         return state.scp.server
     if check_mode:
         return None
-    raise ConfigMgrError("the hierarchy has no service connection point; give server explicitly",
-                         state.provider if state is not None else None, "find the service connection point")
+    raise ConfigMgrError(
+        "the hierarchy has no service connection point; give server explicitly",
+        state.provider if state is not None else None,
+        "find the service connection point",
+    )
 
 
-def plan_component(request: ComponentRequest, server: Optional[str], before: Optional[ThreadState],
-                   check_mode: bool = False, where: Optional[str] = None) -> ComponentPlan:
+def plan_component(
+    request: ComponentRequest,
+    server: str | None,
+    before: ThreadState | None,
+    check_mode: bool = False,
+    where: str | None = None,
+) -> ComponentPlan:
     """`before`: the thread state read on `server` (None without a server); `where` names the server in messages."""
     name, state = request.name, request.state
     if server is None or before is None:
-        return _not_installed(request, None, None, "the hierarchy has no service connection point yet, so no server "
-                              "runs %s" % name)
+        return _not_installed(
+            request, None, None, f"the hierarchy has no service connection point yet, so no server runs {name}"
+        )
     where = where or server
     if not before.present:
         if check_mode:
-            return _not_installed(request, server, before, "%s is not on %s yet" % (name, where))
-        return ComponentPlan(request, server, before, ComponentOutcome(before, False, "none", NO_COMPONENT),
-                             installed=False,
-                             failure="%s: the %s thread is not installed; is the role on this server?" % (where, name))
+            return _not_installed(request, server, before, f"{name} is not on {where} yet")
+        return ComponentPlan(
+            request,
+            server,
+            before,
+            ComponentOutcome(before, False, "none", NO_COMPONENT),
+            installed=False,
+            failure=f"{where}: the {name} thread is not installed; is the role on this server?",
+        )
     unchanged = (state == "started" and before.running) or (state == "stopped" and before.stopped)
     method = "none" if unchanged else request.method if state == "restarted" else "thread"
     warnings = (service_warning(server, name, "method=service", check_mode=True),) if method == "service" else ()
     step: PlanStep
     if state == "restarted":
-        step = RestartThread("restart %s on %s%s" % (name, server, " through the SMS_EXECUTIVE service"
-                                                     if request.method == "service" else ""),
-                             server=server, name=name, method=request.method, fallback=request.fallback,
-                             timeout=request.timeout)
+        step = RestartThread(
+            f"restart {name} on {server}"
+            + (" through the SMS_EXECUTIVE service" if request.method == "service" else ""),
+            server=server,
+            name=name,
+            method=request.method,
+            fallback=request.fallback,
+            timeout=request.timeout,
+        )
     else:
-        step = SetThread("%s %s on %s" % ("start" if state == "started" else "stop", name, server), server=server,
-                         name=name, state=state, timeout=request.timeout)
-    outcome = ComponentOutcome(before if unchanged else predicted(before, state), not unchanged, method,
-                               restarted_components(method, name, state, not unchanged), warnings=warnings)
+        step = SetThread(
+            f"{'start' if state == 'started' else 'stop'} {name} on {server}",
+            server=server,
+            name=name,
+            state=state,
+            timeout=request.timeout,
+        )
+    outcome = ComponentOutcome(
+        before if unchanged else predicted(before, state),
+        not unchanged,
+        method,
+        restarted_components(method, name, state, not unchanged),
+        warnings=warnings,
+    )
     return ComponentPlan(request, server, before, outcome, (step,))
 
 
@@ -161,9 +196,10 @@ def service_warning(server: str, name: str, why: str, check_mode: bool = False) 
     """The warning for an SMS_EXECUTIVE service restart: it restarts every component of the server, not only `name`
     ("You can also restart the SMS_Executive service ... which restarts most site components" [OFFICIAL memdocs
     about-the-service-connection-point, "Change mode", facts note section 4])."""
-    return ("%s: %s the %s service on %s, which %s every Configuration Manager component on that host, not only %s"
-            % (server, "would restart" if check_mode else "restarted", EXECUTIVE_SERVICE, server,
-               "restarts" if check_mode else "restarted", name)) + (" (%s)" % why if why else "")
+    return (
+        f"{server}: {'would restart' if check_mode else 'restarted'} the {EXECUTIVE_SERVICE} service on {server}, "
+        f"which {'restarts' if check_mode else 'restarted'} every Configuration Manager component on that host, not only {name}"
+    ) + (f" ({why})" if why else "")
 
 
 def fallback_reason(request: ComponentRequest) -> str:
@@ -180,7 +216,7 @@ def start_requested(steps_run: Iterable[Any]) -> bool:
     return bool(_actions(steps_run) & {"request_start", "restart_service"})
 
 
-def failure_after_restart(plan: ComponentPlan, steps_run: Iterable[Any]) -> Optional[ComponentFailure]:
+def failure_after_restart(plan: ComponentPlan, steps_run: Iterable[Any]) -> ComponentFailure | None:
     """A failure after SMS_EXECUTIVE was restarted (the wait for Running timed out) still says that every component of
     the server was restarted; None for other failures (reported as usual)."""
     if "restart_service" not in _actions(steps_run) or plan.server is None:
@@ -192,25 +228,38 @@ def _actions(steps_run: Iterable[Any]) -> set[str]:
     return {str(s.get("action") if isinstance(s, dict) else getattr(s, "action", None)) for s in steps_run or ()}
 
 
-def _not_installed(request: ComponentRequest, server: Optional[str], before: Optional[ThreadState], why: str) -> ComponentPlan:
+def _not_installed(
+    request: ComponentRequest, server: str | None, before: ThreadState | None, why: str
+) -> ComponentPlan:
     """Check mode, no thread yet: the SCP is not installed, or an earlier task of this check-mode run only predicted its
     install. `changed` is what a real run would report after that install, which waits until the thread runs: a
     restart or a stop changes it, a start does not."""
     name, state = request.name, request.state
     outcome = ComponentOutcome(before, state != "started", "none", name if state == "restarted" else NO_COMPONENT)
-    return ComponentPlan(request, server, before, outcome, installed=False,
-                         msg="check mode: %s (the service connection point is not installed, or an earlier task only "
-                             "predicted its install); after the install %s runs, so a real run would %s it" % (
-                                 why, name, {"started": "leave", "stopped": "stop"}.get(state, "restart")))
+    action = {"started": "leave", "stopped": "stop"}.get(state, "restart")
+    return ComponentPlan(
+        request,
+        server,
+        before,
+        outcome,
+        installed=False,
+        msg=f"check mode: {why} (the service connection point is not installed, or an earlier task only "
+        f"predicted its install); after the install {name} runs, so a real run would {action} it",
+    )
 
 
-def stops_downloader(plan: "ComponentPlan") -> bool:
+def stops_downloader(plan: ComponentPlan) -> bool:
     """Whether the plan stops SMS_DMP_DOWNLOADER: the SCP's VerifiedScp record must go first (decide.scp)."""
-    return any(isinstance(step, SetThread) and step.state == "stopped" and step.name.upper() == DOWNLOADER_THREAD
-               for step in plan.steps)
+    return any(
+        isinstance(step, SetThread) and step.state == "stopped" and step.name.upper() == DOWNLOADER_THREAD
+        for step in plan.steps
+    )
 
 
-def restarts_downloader(plan: "ComponentPlan") -> bool:
+def restarts_downloader(plan: ComponentPlan) -> bool:
     """Whether the plan starts or restarts SMS_DMP_DOWNLOADER (after it, the SCP can be recorded as verified)."""
-    return any((isinstance(step, RestartThread) or (isinstance(step, SetThread) and step.state == "started"))
-               and step.name.upper() == DOWNLOADER_THREAD for step in plan.steps)
+    return any(
+        (isinstance(step, RestartThread) or (isinstance(step, SetThread) and step.state == "started"))
+        and step.name.upper() == DOWNLOADER_THREAD
+        for step in plan.steps
+    )

@@ -1,12 +1,14 @@
 """The effective mode of the running SMS_DMP_DOWNLOADER: what service_connection_point_info reports besides the
 configured mode (ScpInfo.mode, the site database's OfflineMode), decided from documented DMPDownloader.log lines only.
 Pure: the caller reads the log and the thread's recorded start (ScpHost.thread_state_and_start)."""
+
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Iterable, Optional
+from typing import Any
 
 from ..logs import LogEntry
 
@@ -26,7 +28,7 @@ ONLINE_SYNC_LINES = (
     re.compile(r"^Get manifest\.cab (url|from download center)", re.I),
     re.compile(r"^The flighting request url is https?://", re.I),
     re.compile(r"^Download manifest\.cab\b", re.I),
-    re.compile(r"^Redirected to URL https?://", re.I),     # manifest, flighting service, Admin UI content downloads
+    re.compile(r"^Redirected to URL https?://", re.I),  # manifest, flighting service, Admin UI content downloads
     re.compile(r"^manifest\.cab \(http response\) size is\b", re.I),
 )
 # Documented lines that are reported but decide nothing: "Successfully Dropped the state message 4" is also what the
@@ -46,35 +48,40 @@ EVIDENCE_LINES = 5
 class EffectiveMode:
     """The decision and what it rests on (service_connection_point_info: `effective_mode` and
     `effective_mode_evidence`, the evidence being every field but `mode`)."""
-    mode: str                                    # Online | unknown (never Offline: NO_OFFLINE_LINE)
+
+    mode: str  # Online | unknown (never Offline: NO_OFFLINE_LINE)
     reason: str
-    thread_started_at: Optional[str]             # ISO 8601, the start the decision used
-    online_sync_lines: tuple[dict[str, Any], ...]    # decisive lines at or after the start (the last EVIDENCE_LINES)
-    latest_online_sync_line: Optional[dict[str, Any]]
-    documented_lines: tuple[dict[str, Any], ...]     # every documented line considered (the last EVIDENCE_LINES)
+    thread_started_at: str | None  # ISO 8601, the start the decision used
+    online_sync_lines: tuple[dict[str, Any], ...]  # decisive lines at or after the start (the last EVIDENCE_LINES)
+    latest_online_sync_line: dict[str, Any] | None
+    documented_lines: tuple[dict[str, Any], ...]  # every documented line considered (the last EVIDENCE_LINES)
     lines_read: int
 
     def evidence(self) -> dict[str, Any]:
-        return {"reason": self.reason, "thread_started_at": self.thread_started_at,
-                "online_sync_lines": list(self.online_sync_lines),
-                "latest_online_sync_line": self.latest_online_sync_line,
-                "documented_lines": list(self.documented_lines), "lines_read": self.lines_read}
+        return {
+            "reason": self.reason,
+            "thread_started_at": self.thread_started_at,
+            "online_sync_lines": list(self.online_sync_lines),
+            "latest_online_sync_line": self.latest_online_sync_line,
+            "documented_lines": list(self.documented_lines),
+            "lines_read": self.lines_read,
+        }
 
     def to_dict(self) -> dict[str, Any]:
         return {"mode": self.mode, **self.evidence()}
 
 
-def effective_mode(entries: Iterable[LogEntry], started_at: Optional[datetime] = None) -> str:
+def effective_mode(entries: Iterable[LogEntry], started_at: datetime | None = None) -> str:
     """`Online` or `unknown` (see decide_effective_mode)."""
     return decide_effective_mode(entries, started_at).mode
 
 
-def effective_mode_evidence(entries: Iterable[LogEntry], started_at: Optional[datetime] = None) -> dict[str, Any]:
+def effective_mode_evidence(entries: Iterable[LogEntry], started_at: datetime | None = None) -> dict[str, Any]:
     """decide_effective_mode as a plain dict: `mode` and the evidence."""
     return decide_effective_mode(entries, started_at).to_dict()
 
 
-def decide_effective_mode(entries: Iterable[LogEntry], started_at: Optional[datetime] = None) -> EffectiveMode:
+def decide_effective_mode(entries: Iterable[LogEntry], started_at: datetime | None = None) -> EffectiveMode:
     """The mode the running SMS_DMP_DOWNLOADER uses, from documented DMPDownloader.log lines only.
 
     `started_at` is a time at or after the thread's last start, on the SCP host's clock (what configmgr.scp.component
@@ -89,27 +96,48 @@ def decide_effective_mode(entries: Iterable[LogEntry], started_at: Optional[date
     other = [e for e in timed if _matches(CONSIDERED_LINES, e.message)]
     after = [e for e in online if started_at is not None and e.time is not None and e.time >= started_at]
     if after:
-        mode, reason = ONLINE, ("a documented online-sync line (manifest download from the Microsoft cloud service) was "
-                                "logged after the thread's start")
+        mode, reason = (
+            ONLINE,
+            (
+                "a documented online-sync line (manifest download from the Microsoft cloud service) was "
+                "logged after the thread's start"
+            ),
+        )
     elif started_at is None:
-        mode, reason = UNKNOWN_MODE, ("the thread's last start is not known (configmgr.scp.component records it on the "
-                                      "SCP host when it starts or restarts the thread), so no log line can be tied to the "
-                                      "running thread; " + NO_OFFLINE_LINE)
+        mode, reason = (
+            UNKNOWN_MODE,
+            (
+                "the thread's last start is not known (configmgr.scp.component records it on the "
+                "SCP host when it starts or restarts the thread), so no log line can be tied to the "
+                "running thread; " + NO_OFFLINE_LINE
+            ),
+        )
     elif online:
-        mode, reason = UNKNOWN_MODE, ("the documented online-sync lines all precede the thread's start, and " + NO_OFFLINE_LINE)
+        mode, reason = (
+            UNKNOWN_MODE,
+            ("the documented online-sync lines all precede the thread's start, and " + NO_OFFLINE_LINE),
+        )
     else:
-        mode, reason = UNKNOWN_MODE, ("no documented online-sync line since the thread's start (the downloader syncs "
-                                      "every 24 hours in online mode), and " + NO_OFFLINE_LINE)
+        mode, reason = (
+            UNKNOWN_MODE,
+            (
+                "no documented online-sync line since the thread's start (the downloader syncs "
+                "every 24 hours in online mode), and " + NO_OFFLINE_LINE
+            ),
+        )
     considered = sorted(online + other, key=lambda e: (e.time, e.line_number))
-    return EffectiveMode(mode=mode, reason=reason,
-                         thread_started_at=started_at.isoformat() if started_at is not None else None,
-                         online_sync_lines=tuple(_line(e) for e in after[-EVIDENCE_LINES:]),
-                         latest_online_sync_line=_line(online[-1]) if online else None,
-                         documented_lines=tuple(_line(e) for e in considered[-EVIDENCE_LINES:]),
-                         lines_read=len(timed))
+    return EffectiveMode(
+        mode=mode,
+        reason=reason,
+        thread_started_at=started_at.isoformat() if started_at is not None else None,
+        online_sync_lines=tuple(_line(e) for e in after[-EVIDENCE_LINES:]),
+        latest_online_sync_line=_line(online[-1]) if online else None,
+        documented_lines=tuple(_line(e) for e in considered[-EVIDENCE_LINES:]),
+        lines_read=len(timed),
+    )
 
 
-def _matches(patterns: Iterable["re.Pattern[str]"], message: Optional[str]) -> bool:
+def _matches(patterns: Iterable[re.Pattern[str]], message: str | None) -> bool:
     text = (message or "").strip()
     return any(p.search(text) for p in patterns)
 

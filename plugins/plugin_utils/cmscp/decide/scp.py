@@ -1,8 +1,10 @@
 """configmgr.scp.service_connection_point around plan_scp: the desired state from the module's options, what the
 result says after the plan ran, and how long the hierarchy lease lives."""
+
 from __future__ import annotations
 
-from typing import Any, Mapping, Optional
+from collections.abc import Mapping
+from typing import Any
 
 from ..configmgr.constants import DOWNLOADER_THREAD, SUMMARIZER_STARTED
 from ..configmgr.model import ProviderState
@@ -11,7 +13,7 @@ from ..configmgr.topology import same_machine
 from ..planner import DesiredScp, Plan, Wait
 from .site_system import site_system_spec
 
-SCP_READS = READS + ("roles",)           # roles: the HA rule needs them (Get-CMSiteRole -AllSite, same pipeline)
+SCP_READS = READS + ("roles",)  # roles: the HA rule needs them (Get-CMSiteRole -AllSite, same pipeline)
 # What a run that may change nothing reads first: the sites, the SCP, the collection's records (a move's intent, the
 # verified SCP) and the downloader's component status. A plan that changes something reads everything again
 # (SCP_READS: the roles for the HA rule, the site systems, the updates that refuse a change) before it runs: under the
@@ -41,30 +43,41 @@ def verified_running(state: ProviderState, desired: DesiredScp) -> bool:
         return False
     if not desired.server or not same_machine(desired.server, scp.server):
         return False
-    if (desired.site_code and desired.site_code.upper() != scp.site_code) or (desired.mode and desired.mode != scp.mode):
+    if (desired.site_code and desired.site_code.upper() != scp.site_code) or (
+        desired.mode and desired.mode != scp.mode
+    ):
         return False
-    rows = [r for r in state.components or [] if str(r.get("ComponentName") or "").upper() == DOWNLOADER_THREAD
-            and same_machine(str(r.get("MachineName") or ""), scp.server)]
+    rows = [
+        r
+        for r in state.components or []
+        if str(r.get("ComponentName") or "").upper() == DOWNLOADER_THREAD
+        and same_machine(str(r.get("MachineName") or ""), scp.server)
+    ]
     return bool(rows) and all(_int(r.get("State")) == SUMMARIZER_STARTED for r in rows)
 
 
-def _int(value: Any) -> Optional[int]:
+def _int(value: Any) -> int | None:
     try:
         return int(value)
     except (TypeError, ValueError):
         return None
 
 
-LEASE_MARGIN = 600.0                     # seconds of the lease beyond the waits: the reads and changes around them
+LEASE_MARGIN = 600.0  # seconds of the lease beyond the waits: the reads and changes around them
 
 
 def desired_scp(options: Mapping[str, Any]) -> DesiredScp:
     """The module's options as a DesiredScp (which normalises the names and the mode)."""
     server, site_code = options.get("server"), options.get("site_code")
-    return DesiredScp(state=options.get("state") or "present", server=server, site_code=site_code,
-                      mode=options.get("mode") or None, allow_move=bool(options.get("allow_move")),
-                      site_system=site_system_spec(server, options.get("site_system"), site_code),
-                      wait=bool(options.get("wait", True)))
+    return DesiredScp(
+        state=options.get("state") or "present",
+        server=server,
+        site_code=site_code,
+        mode=options.get("mode") or None,
+        allow_move=bool(options.get("allow_move")),
+        site_system=site_system_spec(server, options.get("site_system"), site_code),
+        wait=bool(options.get("wait", True)),
+    )
 
 
 def lease_ttl(wait_timeout: float) -> float:
@@ -73,7 +86,7 @@ def lease_ttl(wait_timeout: float) -> float:
     return 2 * wait_timeout + LEASE_MARGIN
 
 
-def pending_after(plan: Plan, ran: bool) -> Optional[str]:
+def pending_after(plan: Plan, ran: bool) -> str | None:
     """What is configured but not in effect after the task: the plan's `pending`, unless the plan ran and waited (a
     wait that gave up fails the task instead)."""
     if ran and any(isinstance(step, Wait) for step in plan.steps):
@@ -81,6 +94,6 @@ def pending_after(plan: Plan, ran: bool) -> Optional[str]:
     return plan.pending
 
 
-def mode_changed(before: Optional[Mapping[str, Any]], after: Optional[Mapping[str, Any]]) -> bool:
+def mode_changed(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None) -> bool:
     """Whether the configured mode differs after the task (the downloader applies it at its next restart)."""
     return bool(before and after and before.get("mode") != after.get("mode"))

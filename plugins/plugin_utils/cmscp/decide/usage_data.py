@@ -1,4 +1,5 @@
 """configmgr.scp.usage_data: the hierarchy's diagnostic (usage) data level, planned from one read."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ USAGE_READS = ("sites", "usage")
 class SetUsageDataLevel(PlanStep):
     action: ClassVar[str] = "set_usage_data_level"
     mutates: ClassVar[bool] = True
-    level: str                                   # Basic | Enhanced | Full
+    level: str  # Basic | Enhanced | Full
 
     @property
     def expects(self) -> dict[str, Any]:
@@ -28,7 +29,7 @@ class SetUsageDataLevel(PlanStep):
 @dataclass(frozen=True)
 class UsageDataPlan:
     before: str
-    after: str                                   # predicted (check mode reports it)
+    after: str  # predicted (check mode reports it)
     steps: tuple[PlanStep, ...] = ()
 
     @property
@@ -37,12 +38,12 @@ class UsageDataPlan:
 
 
 def normalise_level(level: str) -> str:
-    """"full" -> "Full"; "Accepted values: Basic, Enhanced, Full" (Set-CMHierarchySetting -TelemetryLevel, facts
+    """ "full" -> "Full"; "Accepted values: Basic, Enhanced, Full" (Set-CMHierarchySetting -TelemetryLevel, facts
     note section 1.9)."""
     for known in TELEMETRY_LEVELS.values():
         if str(level).lower() == known.lower():
             return known
-    raise InvalidOption("level", "must be basic, enhanced or full, got %r" % (level,))
+    raise InvalidOption("level", f"must be basic, enhanced or full, got {level!r}")
 
 
 def plan_usage_data(state: ProviderState, level: str) -> UsageDataPlan:
@@ -53,10 +54,14 @@ def plan_usage_data(state: ProviderState, level: str) -> UsageDataPlan:
     wanted = normalise_level(level)
     before = state.usage_data_level
     if before is None:
-        raise ConfigMgrError("could not read the current usage data level (Get-CMHierarchySetting returned no "
-                             "TelemetryLevel for site %s); check that the account may read the hierarchy settings"
-                             % state.site_code, state.provider, "read the usage data level")
+        raise ConfigMgrError(
+            "could not read the current usage data level (Get-CMHierarchySetting returned no "
+            f"TelemetryLevel for site {state.site_code}); check that the account may read the hierarchy settings",
+            state.provider,
+            "read the usage data level",
+        )
     if before.lower() == wanted.lower():
         return UsageDataPlan(before, wanted)
-    return UsageDataPlan(before, wanted, (SetUsageDataLevel("set the usage data level to %s (was %s)" % (wanted, before),
-                                                            level=wanted),))
+    return UsageDataPlan(
+        before, wanted, (SetUsageDataLevel(f"set the usage data level to {wanted} (was {before})", level=wanted),)
+    )

@@ -1,8 +1,10 @@
 """How library objects appear in module results, where the modules add to them (the host name users know, the roles
 of a site system)."""
+
 from __future__ import annotations
 
-from typing import Any, Iterable, Optional
+from collections.abc import Iterable
+from typing import Any
 
 from ..configmgr.model import SiteSystemServer, ThreadState, server_from_path
 
@@ -14,7 +16,7 @@ def thread_view(state: ThreadState, server: str) -> dict[str, Any]:
     return data
 
 
-def roles_by_server(rows: Optional[Iterable[Any]]) -> dict[tuple[str, str], list[str]]:
+def roles_by_server(rows: Iterable[Any] | None) -> dict[tuple[str, str], list[str]]:
     """(server, site code) -> sorted role names, from Get-CMSiteRole -AllSite rows (SMS_SCI_SysResUse: NetworkOSPath,
     RoleName, SiteCode). SiteSystemServer.roles is left empty by the library's Get-CMSiteSystemServer read, which
     returns only the "SMS Site System" object of each server."""

@@ -1,2 +1,3 @@
 """Built-in (Windows PowerShell 5.1) cmdlets; importing this package registers them in the global table."""
+
 from tests.lab.ps.builtins import content, items, location, measure, misc, modules, network, services  # noqa: F401

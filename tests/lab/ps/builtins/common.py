@@ -1,4 +1,5 @@
 """Helpers shared by the built-in cmdlets: provider items, PS* properties, standard errors."""
+
 from __future__ import annotations
 
 from fnmatch import fnmatchcase
@@ -27,22 +28,34 @@ def resolve_path(ctx: CallContext, path: str) -> Resolved:
 
 def path_not_found(ctx: CallContext, path: str) -> None:
     """Write the non-terminating "Cannot find path" error every item cmdlet gives."""
-    ctx.write_error(ctx.error(f"Cannot find path '{path}' because it does not exist.", "ObjectNotFound", "PathNotFound",
-                              ITEM_NOT_FOUND, target=path))
+    ctx.write_error(
+        ctx.error(
+            f"Cannot find path '{path}' because it does not exist.",
+            "ObjectNotFound",
+            "PathNotFound",
+            ITEM_NOT_FOUND,
+            target=path,
+        )
+    )
 
 
 def drive_obj(drive: PSDrive | None) -> LabObject | None:
     if drive is None:
         return None
-    return LabObject(["System.Management.Automation.PSDriveInfo", "System.Object"],
-                     {"Name": drive.name, "Provider": drive.provider_full, "Root": drive.root, "Description": drive.description},
-                     drive.name)
+    return LabObject(
+        ["System.Management.Automation.PSDriveInfo", "System.Object"],
+        {"Name": drive.name, "Provider": drive.provider_full, "Root": drive.root, "Description": drive.description},
+        drive.name,
+    )
 
 
 def provider_obj(provider: str) -> LabObject:
     full = PROVIDERS.get(provider, provider)
-    return LabObject(["System.Management.Automation.ProviderInfo", "System.Object"], {"Name": provider, "ModuleName":
-                     full.split("\\")[0]}, full)
+    return LabObject(
+        ["System.Management.Automation.ProviderInfo", "System.Object"],
+        {"Name": provider, "ModuleName": full.split("\\")[0]},
+        full,
+    )
 
 
 def ps_props(provider: str, provider_path: str, drive: PSDrive | None) -> dict[str, Any]:
@@ -51,8 +64,13 @@ def ps_props(provider: str, provider_path: str, drive: PSDrive | None) -> dict[s
     parent, _unused, child = provider_path.rstrip("\\").rpartition("\\")
     if provider == "FileSystem" and parent.endswith(":"):
         parent += "\\"
-    return {"PSPath": f"{full}::{provider_path}", "PSParentPath": f"{full}::{parent}" if parent else "",
-            "PSChildName": child or provider_path, "PSDrive": drive_obj(drive), "PSProvider": provider_obj(provider)}
+    return {
+        "PSPath": f"{full}::{provider_path}",
+        "PSParentPath": f"{full}::{parent}" if parent else "",
+        "PSChildName": child or provider_path,
+        "PSDrive": drive_obj(drive),
+        "PSProvider": provider_obj(provider),
+    }
 
 
 def reg_drive(ctx: CallContext, key_path: str) -> PSDrive | None:
@@ -61,8 +79,13 @@ def reg_drive(ctx: CallContext, key_path: str) -> PSDrive | None:
 
 
 def reg_key_obj(ctx: CallContext, key: RegKey) -> LabObject:
-    props: dict[str, Any] = {"Name": key.path, "Property": [n or "(default)" for n in key.values],
-                             "SubKeyCount": len(key.children), "ValueCount": len(key.values), "View": "Default"}
+    props: dict[str, Any] = {
+        "Name": key.path,
+        "Property": [n or "(default)" for n in key.values],
+        "SubKeyCount": len(key.children),
+        "ValueCount": len(key.values),
+        "View": "Default",
+    }
     props.update(ps_props("Registry", key.path, reg_drive(ctx, key.path)))
     props["PSIsContainer"] = True
     return LabObject(["Microsoft.Win32.RegistryKey", "System.MarshalByRefObject", "System.Object"], props, key.path)
@@ -74,25 +97,41 @@ def file_obj(ctx: CallContext, full_name: str) -> LabObject | None:
         return None
     drive = ctx.state.drives.get(info.full_name[0])
     kind = "System.IO.DirectoryInfo" if info.is_dir else "System.IO.FileInfo"
-    props: dict[str, Any] = {"Name": info.name, "FullName": info.full_name, "LastWriteTime": info.last_write_time,
-                             "LastWriteTimeUtc": info.last_write_time, "Exists": True,
-                             "Mode": "d-----" if info.is_dir else "-a----"}
+    props: dict[str, Any] = {
+        "Name": info.name,
+        "FullName": info.full_name,
+        "LastWriteTime": info.last_write_time,
+        "LastWriteTimeUtc": info.last_write_time,
+        "Exists": True,
+        "Mode": "d-----" if info.is_dir else "-a----",
+    }
     if not info.is_dir:
         props["Length"] = info.length
         props["DirectoryName"] = info.full_name.rsplit("\\", 1)[0]
     props.update(ps_props("FileSystem", info.full_name, drive))
     props["PSIsContainer"] = info.is_dir
-    return LabObject([kind, "System.IO.FileSystemInfo", "System.MarshalByRefObject", "System.Object"], props, info.name,
-                     adapted=False)
+    return LabObject(
+        [kind, "System.IO.FileSystemInfo", "System.MarshalByRefObject", "System.Object"],
+        props,
+        info.name,
+        adapted=False,
+    )
 
 
 def path_info(ctx: CallContext, location: str) -> LabObject:
     drive = ctx.state.location_drive
     provider = drive.provider if drive else "FileSystem"
     provider_path = resolve_path(ctx, location).provider_path if drive else location
-    return LabObject(["System.Management.Automation.PathInfo", "System.Object"],
-                     {"Drive": drive_obj(drive), "Provider": provider_obj(provider), "ProviderPath": provider_path,
-                      "Path": location}, location)
+    return LabObject(
+        ["System.Management.Automation.PathInfo", "System.Object"],
+        {
+            "Drive": drive_obj(drive),
+            "Provider": provider_obj(provider),
+            "ProviderPath": provider_path,
+            "Path": location,
+        },
+        location,
+    )
 
 
 def reg_value_kind(value: Any, kind: str | None) -> str:
@@ -100,7 +139,7 @@ def reg_value_kind(value: Any, kind: str | None) -> str:
     if kind:
         return kind
     if isinstance(value, bool) or isinstance(value, int):
-        return "DWord" if -2**31 <= int(value) < 2**32 else "QWord"
+        return "DWord" if -(2**31) <= int(value) < 2**32 else "QWord"
     if isinstance(value, list):
         return "MultiString"
     if isinstance(value, bytes):

@@ -1,7 +1,9 @@
 """Get-Content."""
+
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from tests.lab.ps.binder import BoundArgs
 from tests.lab.ps.builtins.common import path_not_found, resolve_path
@@ -10,15 +12,44 @@ from tests.lab.ps.context import CallContext
 from tests.lab.ps.spec import P, cmdlet
 from tests.lab.wsman.backend import TerminatingError
 
-ENCODINGS = ("Unknown", "String", "Unicode", "Byte", "BigEndianUnicode", "UTF8", "UTF7", "UTF32", "Ascii", "Default", "Oem",
-             "BigEndianUTF32")
+ENCODINGS = (
+    "Unknown",
+    "String",
+    "Unicode",
+    "Byte",
+    "BigEndianUnicode",
+    "UTF8",
+    "UTF7",
+    "UTF32",
+    "Ascii",
+    "Default",
+    "Oem",
+    "BigEndianUTF32",
+)
 
 
-@cmdlet("Get-Content", default_set="Path", params=path_params() + [
-    P("ReadCount", "int64"), P("TotalCount", "int64", aliases=("First", "Head")), P("Tail", "int32", aliases=("Last",)),
-    P("Delimiter", "string"), P("Wait", "switch"), P("Raw", "switch"), P("Force", "switch"), P("Stream", "string"),
-    P("Encoding", "enum", values=ENCODINGS, type_name="Microsoft.PowerShell.Commands.FileSystemCmdletProviderEncoding"),
-] + FILTERS)
+@cmdlet(
+    "Get-Content",
+    default_set="Path",
+    params=path_params()
+    + [
+        P("ReadCount", "int64"),
+        P("TotalCount", "int64", aliases=("First", "Head")),
+        P("Tail", "int32", aliases=("Last",)),
+        P("Delimiter", "string"),
+        P("Wait", "switch"),
+        P("Raw", "switch"),
+        P("Force", "switch"),
+        P("Stream", "string"),
+        P(
+            "Encoding",
+            "enum",
+            values=ENCODINGS,
+            type_name="Microsoft.PowerShell.Commands.FileSystemCmdletProviderEncoding",
+        ),
+    ]
+    + FILTERS,
+)
 def get_content(ctx: CallContext, args: BoundArgs) -> Iterator[Any]:
     for path in args.get("Path") or args.get("LiteralPath"):
         try:
@@ -43,7 +74,7 @@ def get_content(ctx: CallContext, args: BoundArgs) -> Iterator[Any]:
             continue
         lines = text.splitlines()
         if "TotalCount" in args and args["TotalCount"] >= 0:
-            lines = lines[:args["TotalCount"]]
+            lines = lines[: args["TotalCount"]]
         if "Tail" in args and args["Tail"] >= 0:
-            lines = lines[len(lines) - args["Tail"]:] if args["Tail"] else []
+            lines = lines[len(lines) - args["Tail"] :] if args["Tail"] else []
         yield from lines

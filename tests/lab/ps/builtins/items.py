@@ -1,11 +1,24 @@
 """Item and item-property cmdlets over the registry, file system and Env: drive."""
+
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from tests.lab.ps.binder import BoundArgs
-from tests.lab.ps.builtins.common import (PS_ARGUMENT, file_obj, has_wildcard, path_not_found, ps_props, reg_coerce, reg_drive,
-                                          reg_key_obj, reg_value_kind, resolve_path, wildcard)
+from tests.lab.ps.builtins.common import (
+    PS_ARGUMENT,
+    file_obj,
+    has_wildcard,
+    path_not_found,
+    ps_props,
+    reg_coerce,
+    reg_drive,
+    reg_key_obj,
+    reg_value_kind,
+    resolve_path,
+    wildcard,
+)
 from tests.lab.ps.context import CallContext
 from tests.lab.ps.convert import CUSTOM_OBJECT, LabObject
 from tests.lab.ps.paths import Resolved
@@ -17,19 +30,26 @@ REG_KINDS = ("String", "ExpandString", "Binary", "DWord", "MultiString", "QWord"
 
 
 def path_params(pipeline: bool = True, position: int = 0, mandatory: bool = True) -> list[P]:
-    return [P("Path", "string[]", sets={"Path": {"mandatory": mandatory, "position": position, "pipeline": pipeline}}),
-            P("LiteralPath", "string[]", aliases=("PSPath",), sets={"LiteralPath": {"mandatory": True}})]
+    return [
+        P("Path", "string[]", sets={"Path": {"mandatory": mandatory, "position": position, "pipeline": pipeline}}),
+        P("LiteralPath", "string[]", aliases=("PSPath",), sets={"LiteralPath": {"mandatory": True}}),
+    ]
 
 
-FILTERS = [P("Filter", "string"), P("Include", "string[]"), P("Exclude", "string[]"), P("Credential", "pscredential"),
-           P("UseTransaction", "switch", aliases=("usetx",))]
+FILTERS = [
+    P("Filter", "string"),
+    P("Include", "string[]"),
+    P("Exclude", "string[]"),
+    P("Credential", "pscredential"),
+    P("UseTransaction", "switch", aliases=("usetx",)),
+]
 
 
 def _paths(ctx: CallContext, args: BoundArgs) -> Iterator[Resolved]:
     for path in args.get("Path") or args.get("LiteralPath") or [ctx.state.location]:
         try:
             yield resolve_path(ctx, path)
-        except TerminatingError as exc:                     # missing drive: non-terminating for item cmdlets
+        except TerminatingError as exc:  # missing drive: non-terminating for item cmdlets
             ctx.write_error(exc.spec)
 
 
@@ -40,10 +60,24 @@ def _key(ctx: CallContext, where: Resolved) -> RegKey | None:
     return key
 
 
-@cmdlet("Test-Path", default_set="Path", params=path_params() + [
-    P("PathType", "enum", aliases=("Type",), values=("Any", "Container", "Leaf"),
-      type_name="Microsoft.PowerShell.Commands.TestPathType"),
-    P("IsValid", "switch"), P("OlderThan", "datetime"), P("NewerThan", "datetime")] + FILTERS)
+@cmdlet(
+    "Test-Path",
+    default_set="Path",
+    params=path_params()
+    + [
+        P(
+            "PathType",
+            "enum",
+            aliases=("Type",),
+            values=("Any", "Container", "Leaf"),
+            type_name="Microsoft.PowerShell.Commands.TestPathType",
+        ),
+        P("IsValid", "switch"),
+        P("OlderThan", "datetime"),
+        P("NewerThan", "datetime"),
+    ]
+    + FILTERS,
+)
 def test_path(ctx: CallContext, args: BoundArgs) -> Iterator[bool]:
     kind = args.get("PathType", "Any")
     for path in args.get("Path") or args.get("LiteralPath"):
@@ -62,18 +96,25 @@ def _probe(ctx: CallContext, where: Resolved) -> tuple[bool, bool]:
         return ctx.host.registry.get_key(where.provider_path) is not None, False
     if where.provider == "FileSystem":
         files = ctx.host.files
-        return files.is_dir(where.provider_path), files.exists(where.provider_path) and not files.is_dir(where.provider_path)
+        return files.is_dir(where.provider_path), files.exists(where.provider_path) and not files.is_dir(
+            where.provider_path
+        )
     if where.provider == "Environment":
         return where.provider_path == "", where.provider_path != "" and ctx.host.getenv(where.provider_path) is not None
     return where.provider_path == "", where.provider_path != ""
 
 
 def _env_obj(name: str, value: str) -> LabObject:
-    return LabObject(["System.Collections.DictionaryEntry", "System.ValueType", "System.Object"],
-                     {"Name": name, "Key": name, "Value": value}, "System.Collections.DictionaryEntry")
+    return LabObject(
+        ["System.Collections.DictionaryEntry", "System.ValueType", "System.Object"],
+        {"Name": name, "Key": name, "Value": value},
+        "System.Collections.DictionaryEntry",
+    )
 
 
-@cmdlet("Get-Item", default_set="Path", params=path_params() + [P("Force", "switch"), P("Stream", "string[]")] + FILTERS)
+@cmdlet(
+    "Get-Item", default_set="Path", params=path_params() + [P("Force", "switch"), P("Stream", "string[]")] + FILTERS
+)
 def get_item(ctx: CallContext, args: BoundArgs) -> Iterator[Any]:
     for where in _paths(ctx, args):
         if where.provider == "Registry":
@@ -94,14 +135,28 @@ def get_item(ctx: CallContext, args: BoundArgs) -> Iterator[Any]:
                 yield _env_obj(ctx.host.env.canonical(where.provider_path) or where.provider_path, value)
 
 
-@cmdlet("Get-ChildItem", default_set="Items", params=[
-    P("Path", "string[]", sets={"Items": {"position": 0, "pipeline": True}}),
-    P("LiteralPath", "string[]", aliases=("PSPath",), sets={"LiteralItems": {"mandatory": True}}),
-    P("Filter", "string", position=1), P("Include", "string[]"), P("Exclude", "string[]"), P("Recurse", "switch", aliases=("s",)),
-    P("Depth", "uint32"), P("Force", "switch"), P("Name", "switch"), P("File", "switch"), P("Directory", "switch", aliases=("ad", "d")),
-    P("Hidden", "switch"), P("ReadOnly", "switch"), P("System", "switch"), P("Attributes", "string"),
-    P("UseTransaction", "switch", aliases=("usetx",)),
-])
+@cmdlet(
+    "Get-ChildItem",
+    default_set="Items",
+    params=[
+        P("Path", "string[]", sets={"Items": {"position": 0, "pipeline": True}}),
+        P("LiteralPath", "string[]", aliases=("PSPath",), sets={"LiteralItems": {"mandatory": True}}),
+        P("Filter", "string", position=1),
+        P("Include", "string[]"),
+        P("Exclude", "string[]"),
+        P("Recurse", "switch", aliases=("s",)),
+        P("Depth", "uint32"),
+        P("Force", "switch"),
+        P("Name", "switch"),
+        P("File", "switch"),
+        P("Directory", "switch", aliases=("ad", "d")),
+        P("Hidden", "switch"),
+        P("ReadOnly", "switch"),
+        P("System", "switch"),
+        P("Attributes", "string"),
+        P("UseTransaction", "switch", aliases=("usetx",)),
+    ],
+)
 def get_child_item(ctx: CallContext, args: BoundArgs) -> Iterator[Any]:
     pattern = args.get("Filter") or "*"
     for where in _paths(ctx, args):
@@ -144,8 +199,15 @@ def _file_children(ctx: CallContext, path: str, pattern: str, args: BoundArgs) -
 
 
 def _property_missing(ctx: CallContext, name: str, key: RegKey) -> None:
-    ctx.write_error(ctx.error(f"Property {name} does not exist at path {key.path}.", "InvalidArgument", PS_ARGUMENT, PS_ARGUMENT,
-                              target=name))
+    ctx.write_error(
+        ctx.error(
+            f"Property {name} does not exist at path {key.path}.",
+            "InvalidArgument",
+            PS_ARGUMENT,
+            PS_ARGUMENT,
+            target=name,
+        )
+    )
 
 
 def _values_obj(ctx: CallContext, key: RegKey, names: list[str] | None) -> LabObject | None:
@@ -163,8 +225,11 @@ def _values_obj(ctx: CallContext, key: RegKey, names: list[str] | None) -> LabOb
     return LabObject(list(CUSTOM_OBJECT), props, None)
 
 
-@cmdlet("Get-ItemProperty", default_set="Path", params=path_params() + [
-    P("Name", "string[]", aliases=("PSProperty",), position=1)] + FILTERS)
+@cmdlet(
+    "Get-ItemProperty",
+    default_set="Path",
+    params=path_params() + [P("Name", "string[]", aliases=("PSProperty",), position=1)] + FILTERS,
+)
 def get_item_property(ctx: CallContext, args: BoundArgs) -> Iterator[Any]:
     for where in _paths(ctx, args):
         if where.provider == "Registry":
@@ -180,10 +245,16 @@ def get_item_property(ctx: CallContext, args: BoundArgs) -> Iterator[Any]:
                 yield obj
 
 
-@cmdlet("Get-ItemPropertyValue", default_set="Path", params=[
-    P("Path", "string[]", sets={"Path": {"position": 0, "pipeline": True}}),
-    P("LiteralPath", "string[]", aliases=("PSPath",), sets={"LiteralPath": {"mandatory": True}}),
-    P("Name", "string[]", aliases=("PSProperty",), mandatory=True, position=1)] + FILTERS)
+@cmdlet(
+    "Get-ItemPropertyValue",
+    default_set="Path",
+    params=[
+        P("Path", "string[]", sets={"Path": {"position": 0, "pipeline": True}}),
+        P("LiteralPath", "string[]", aliases=("PSPath",), sets={"LiteralPath": {"mandatory": True}}),
+        P("Name", "string[]", aliases=("PSProperty",), mandatory=True, position=1),
+    ]
+    + FILTERS,
+)
 def get_item_property_value(ctx: CallContext, args: BoundArgs) -> Iterator[Any]:
     for where in _paths(ctx, args):
         if where.provider != "Registry":
@@ -210,13 +281,21 @@ def _write_value(ctx: CallContext, where: Resolved, name: str, value: Any, kind:
     return key
 
 
-@cmdlet("Set-ItemProperty", default_set="propertyValuePathSet", should_process=True, params=[
-    P("Path", "string[]", sets={"propertyValuePathSet": {"mandatory": True, "position": 0, "pipeline": True}}),
-    P("LiteralPath", "string[]", aliases=("PSPath",), sets={"propertyValueLiteralPathSet": {"mandatory": True}}),
-    P("Name", "string", aliases=("PSProperty",), mandatory=True, position=1),
-    P("Value", "object", position=2, pipeline=True),
-    P("Type", "enum", values=REG_KINDS, type_name="Microsoft.Win32.RegistryValueKind"),
-    P("PassThru", "switch"), P("Force", "switch")] + FILTERS)
+@cmdlet(
+    "Set-ItemProperty",
+    default_set="propertyValuePathSet",
+    should_process=True,
+    params=[
+        P("Path", "string[]", sets={"propertyValuePathSet": {"mandatory": True, "position": 0, "pipeline": True}}),
+        P("LiteralPath", "string[]", aliases=("PSPath",), sets={"propertyValueLiteralPathSet": {"mandatory": True}}),
+        P("Name", "string", aliases=("PSProperty",), mandatory=True, position=1),
+        P("Value", "object", position=2, pipeline=True),
+        P("Type", "enum", values=REG_KINDS, type_name="Microsoft.Win32.RegistryValueKind"),
+        P("PassThru", "switch"),
+        P("Force", "switch"),
+    ]
+    + FILTERS,
+)
 def set_item_property(ctx: CallContext, args: BoundArgs) -> Iterator[Any]:
     for where in _paths(ctx, args):
         if where.provider != "Registry":
@@ -228,17 +307,34 @@ def set_item_property(ctx: CallContext, args: BoundArgs) -> Iterator[Any]:
                 yield obj
 
 
-@cmdlet("New-ItemProperty", default_set="Path", should_process=True, params=path_params(pipeline=True) + [
-    P("Name", "string", aliases=("PSProperty",), mandatory=True),
-    P("PropertyType", "string", aliases=("Type",)), P("Value", "object"), P("Force", "switch")] + FILTERS)
+@cmdlet(
+    "New-ItemProperty",
+    default_set="Path",
+    should_process=True,
+    params=path_params(pipeline=True)
+    + [
+        P("Name", "string", aliases=("PSProperty",), mandatory=True),
+        P("PropertyType", "string", aliases=("Type",)),
+        P("Value", "object"),
+        P("Force", "switch"),
+    ]
+    + FILTERS,
+)
 def new_item_property(ctx: CallContext, args: BoundArgs) -> Iterator[Any]:
     for where in _paths(ctx, args):
         if where.provider != "Registry":
             continue
         key = ctx.host.registry.get_key(where.provider_path)
         if key is not None and args["Name"] in key.values and not args.get("Force"):
-            ctx.write_error(ctx.error("The property already exists.", "ResourceExists", "System.IO.IOException",
-                                      "System.IO.IOException", target=where.display))
+            ctx.write_error(
+                ctx.error(
+                    "The property already exists.",
+                    "ResourceExists",
+                    "System.IO.IOException",
+                    "System.IO.IOException",
+                    target=where.display,
+                )
+            )
             continue
         kind = args.get("PropertyType")
         canonical = next((k for k in REG_KINDS if kind and k.lower() == kind.lower()), None)
@@ -249,8 +345,14 @@ def new_item_property(ctx: CallContext, args: BoundArgs) -> Iterator[Any]:
                 yield obj
 
 
-@cmdlet("Remove-Item", default_set="Path", should_process=True, params=path_params(pipeline=True) + [
-    P("Recurse", "switch"), P("Force", "switch"), P("Stream", "string[]")] + FILTERS)
+@cmdlet(
+    "Remove-Item",
+    default_set="Path",
+    should_process=True,
+    params=path_params(pipeline=True)
+    + [P("Recurse", "switch"), P("Force", "switch"), P("Stream", "string[]")]
+    + FILTERS,
+)
 def remove_item(ctx: CallContext, args: BoundArgs) -> Iterator[Any]:
     """Deletes files, folders (a non-empty one needs -Recurse) and registry keys; a missing item is a non-terminating
     error (PathNotFound), as in PowerShell."""
@@ -266,17 +368,29 @@ def remove_item(ctx: CallContext, args: BoundArgs) -> Iterator[Any]:
             path_not_found(ctx, where.provider_path)
             continue
         if files.is_dir(where.provider_path) and files.list(where.provider_path) and not args.get("Recurse"):
-            ctx.write_error(ctx.error(f"The item at {where.provider_path} has children and the Recurse parameter was not "
-                                      "specified.", "WriteError", "DirectoryNotEmpty", "System.IO.IOException",
-                                      target=where.provider_path))
+            ctx.write_error(
+                ctx.error(
+                    f"The item at {where.provider_path} has children and the Recurse parameter was not specified.",
+                    "WriteError",
+                    "DirectoryNotEmpty",
+                    "System.IO.IOException",
+                    target=where.provider_path,
+                )
+            )
             continue
         if not ctx.whatif:
             files.remove(where.provider_path)
     return iter(())
 
 
-@cmdlet("Remove-ItemProperty", default_set="Path", should_process=True, params=path_params(pipeline=True) + [
-    P("Name", "string[]", aliases=("PSProperty",), mandatory=True, position=1), P("Force", "switch")] + FILTERS)
+@cmdlet(
+    "Remove-ItemProperty",
+    default_set="Path",
+    should_process=True,
+    params=path_params(pipeline=True)
+    + [P("Name", "string[]", aliases=("PSProperty",), mandatory=True, position=1), P("Force", "switch")]
+    + FILTERS,
+)
 def remove_item_property(ctx: CallContext, args: BoundArgs) -> Iterator[Any]:
     """Deletes registry values; a value that does not exist is a non-terminating error, as in PowerShell."""
     for where in _paths(ctx, args):
@@ -287,19 +401,34 @@ def remove_item_property(ctx: CallContext, args: BoundArgs) -> Iterator[Any]:
             continue
         for name in args["Name"]:
             if name not in key.values:
-                ctx.write_error(ctx.error(f"Property {name} does not exist at path {where.display}.", "InvalidArgument",
-                                          "System.Management.Automation.PSArgumentException",
-                                          "System.Management.Automation.PSArgumentException", target=name))
+                ctx.write_error(
+                    ctx.error(
+                        f"Property {name} does not exist at path {where.display}.",
+                        "InvalidArgument",
+                        "System.Management.Automation.PSArgumentException",
+                        "System.Management.Automation.PSArgumentException",
+                        target=name,
+                    )
+                )
             elif not ctx.whatif:
                 ctx.host.registry.delete_value(key.path, name)
     return iter(())
 
 
-@cmdlet("New-Item", default_set="pathSet", should_process=True, params=[
-    P("Path", "string[]", sets={"pathSet": {"mandatory": True, "position": 0}, "nameSet": {"position": 0}}),
-    P("Name", "string", sets={"nameSet": {"mandatory": True}}),
-    P("ItemType", "string", aliases=("Type",)), P("Value", "object", aliases=("Target",), pipeline=True),
-    P("Force", "switch"), P("Credential", "pscredential"), P("UseTransaction", "switch", aliases=("usetx",))])
+@cmdlet(
+    "New-Item",
+    default_set="pathSet",
+    should_process=True,
+    params=[
+        P("Path", "string[]", sets={"pathSet": {"mandatory": True, "position": 0}, "nameSet": {"position": 0}}),
+        P("Name", "string", sets={"nameSet": {"mandatory": True}}),
+        P("ItemType", "string", aliases=("Type",)),
+        P("Value", "object", aliases=("Target",), pipeline=True),
+        P("Force", "switch"),
+        P("Credential", "pscredential"),
+        P("UseTransaction", "switch", aliases=("usetx",)),
+    ],
+)
 def new_item(ctx: CallContext, args: BoundArgs) -> Iterator[Any]:
     for path in args.get("Path") or [ctx.state.location]:
         if args.get("Name"):
@@ -307,16 +436,30 @@ def new_item(ctx: CallContext, args: BoundArgs) -> Iterator[Any]:
         where = resolve_path(ctx, path)
         if where.provider == "Registry":
             if ctx.host.registry.get_key(where.provider_path) is not None and not args.get("Force"):
-                ctx.write_error(ctx.error("A key at this path already exists.", "ResourceExists", "System.IO.IOException",
-                                          "System.IO.IOException", target=where.display))
+                ctx.write_error(
+                    ctx.error(
+                        "A key at this path already exists.",
+                        "ResourceExists",
+                        "System.IO.IOException",
+                        "System.IO.IOException",
+                        target=where.display,
+                    )
+                )
                 continue
             if not ctx.whatif:
                 yield reg_key_obj(ctx, ctx.host.registry.create_key(where.provider_path))
         elif where.provider == "FileSystem":
             files = ctx.host.files
             if files.exists(where.provider_path) and not args.get("Force"):
-                ctx.write_error(ctx.error(f"The file '{where.provider_path}' already exists.", "WriteError",
-                                          "NewItemIOError", "System.IO.IOException", target=where.provider_path))
+                ctx.write_error(
+                    ctx.error(
+                        f"The file '{where.provider_path}' already exists.",
+                        "WriteError",
+                        "NewItemIOError",
+                        "System.IO.IOException",
+                        target=where.provider_path,
+                    )
+                )
                 continue
             if ctx.whatif:
                 continue

@@ -1,7 +1,9 @@
 """PSDrive and location cmdlets (Microsoft.PowerShell.Management)."""
+
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from tests.lab.ps.binder import BoundArgs
 from tests.lab.ps.builtins.common import drive_obj, has_wildcard, path_info, path_not_found, resolve_path, wildcard
@@ -24,15 +26,28 @@ def _drive_info(drive: PSDrive) -> LabObject:
 
 
 def _no_drive(ctx: CallContext, name: str, error_id: str) -> None:
-    ctx.write_error(ctx.error(f"Cannot find drive. A drive with the name '{name}' does not exist.", "ObjectNotFound",
-                              error_id, DRIVE_NOT_FOUND, target=name))
+    ctx.write_error(
+        ctx.error(
+            f"Cannot find drive. A drive with the name '{name}' does not exist.",
+            "ObjectNotFound",
+            error_id,
+            DRIVE_NOT_FOUND,
+            target=name,
+        )
+    )
 
 
-@cmdlet("Get-PSDrive", default_set="Name", params=[
-    P("Name", "string[]", sets={"Name": {"position": 0, "pipeline": True}}),
-    P("LiteralName", "string[]", sets={"LiteralName": {"mandatory": True, "position": 0}}),
-    P("Scope", "string"), P("PSProvider", "string[]"), P("UseTransaction", "switch", aliases=("usetx",)),
-])
+@cmdlet(
+    "Get-PSDrive",
+    default_set="Name",
+    params=[
+        P("Name", "string[]", sets={"Name": {"position": 0, "pipeline": True}}),
+        P("LiteralName", "string[]", sets={"LiteralName": {"mandatory": True, "position": 0}}),
+        P("Scope", "string"),
+        P("PSProvider", "string[]"),
+        P("UseTransaction", "switch", aliases=("usetx",)),
+    ],
+)
 def get_psdrive(ctx: CallContext, args: BoundArgs) -> Iterator[Any]:
     providers = [p.lower() for p in args.get("PSProvider") or []]
     drives = [d for d in ctx.state.drives.values() if not providers or d.provider.lower() in providers]
@@ -46,44 +61,76 @@ def get_psdrive(ctx: CallContext, args: BoundArgs) -> Iterator[Any]:
             yield _drive_info(drive)
 
 
-@cmdlet("New-PSDrive", should_process=True, params=[
-    P("Name", "string", mandatory=True, position=0),
-    P("PSProvider", "string", mandatory=True, position=1),
-    P("Root", "string", mandatory=True, position=2),
-    P("Description", "string"), P("Scope", "string"), P("Persist", "switch"),
-    P("Credential", "pscredential"), P("UseTransaction", "switch", aliases=("usetx",)),
-])
+@cmdlet(
+    "New-PSDrive",
+    should_process=True,
+    params=[
+        P("Name", "string", mandatory=True, position=0),
+        P("PSProvider", "string", mandatory=True, position=1),
+        P("Root", "string", mandatory=True, position=2),
+        P("Description", "string"),
+        P("Scope", "string"),
+        P("Persist", "switch"),
+        P("Credential", "pscredential"),
+        P("UseTransaction", "switch", aliases=("usetx",)),
+    ],
+)
 def new_psdrive(ctx: CallContext, args: BoundArgs) -> Iterator[Any]:
     name, provider = args["Name"], args["PSProvider"].rsplit("\\", 1)[-1]
     available = list(BUILTIN_PROVIDERS) + (["CMSite"] if CM_MODULE in ctx.state.imported_modules else [])
     canonical = next((p for p in available if p.lower() == provider.lower()), None)
     if canonical is None:
-        ctx.write_error(ctx.error(f"Cannot find a provider with the name '{provider}'.", "ObjectNotFound", "ProviderNotFound",
-                                  "System.Management.Automation.ProviderNotFoundException", target=provider))
+        ctx.write_error(
+            ctx.error(
+                f"Cannot find a provider with the name '{provider}'.",
+                "ObjectNotFound",
+                "ProviderNotFound",
+                "System.Management.Automation.ProviderNotFoundException",
+                target=provider,
+            )
+        )
         return
     if name in ctx.state.drives:
-        ctx.write_error(ctx.error(f"A drive with the name '{name}' already exists.", "ResourceExists", "DriveAlreadyExists",
-                                  "System.Management.Automation.SessionStateException", target=name))
+        ctx.write_error(
+            ctx.error(
+                f"A drive with the name '{name}' already exists.",
+                "ResourceExists",
+                "DriveAlreadyExists",
+                "System.Management.Automation.SessionStateException",
+                target=name,
+            )
+        )
         return
     if ctx.whatif:
         return
     drive = PSDrive(name, canonical, args["Root"], args.get("Description") or "")
     hook = getattr(ctx.world, "connect_site_drive", None)
     if canonical == "CMSite" and hook is not None:
-        hook(ctx, name, args["Root"])           # validates the SMS Provider; raises TerminatingError when it cannot connect
+        hook(ctx, name, args["Root"])  # validates the SMS Provider; raises TerminatingError when it cannot connect
     ctx.state.drives[name] = drive
     yield _drive_info(drive)
 
 
-@cmdlet("Remove-PSDrive", default_set="Name", should_process=True, params=[
-    P("Name", "string[]", sets={"Name": {"mandatory": True, "position": 0}}),
-    P("LiteralName", "string[]", sets={"LiteralName": {"mandatory": True, "position": 0}}),
-    P("PSProvider", "string[]"), P("Scope", "string"), P("Force", "switch"), P("UseTransaction", "switch", aliases=("usetx",)),
-])
+@cmdlet(
+    "Remove-PSDrive",
+    default_set="Name",
+    should_process=True,
+    params=[
+        P("Name", "string[]", sets={"Name": {"mandatory": True, "position": 0}}),
+        P("LiteralName", "string[]", sets={"LiteralName": {"mandatory": True, "position": 0}}),
+        P("PSProvider", "string[]"),
+        P("Scope", "string"),
+        P("Force", "switch"),
+        P("UseTransaction", "switch", aliases=("usetx",)),
+    ],
+)
 def remove_psdrive(ctx: CallContext, args: BoundArgs) -> None:
     for name in args.get("Name") or args.get("LiteralName"):
-        hits = [d for d in ctx.state.drives.values() if wildcard(name, d.name)] if has_wildcard(name) else \
-            [d for d in ctx.state.drives.values() if d.name.lower() == name.lower()]
+        hits = (
+            [d for d in ctx.state.drives.values() if wildcard(name, d.name)]
+            if has_wildcard(name)
+            else [d for d in ctx.state.drives.values() if d.name.lower() == name.lower()]
+        )
         if not hits:
             _no_drive(ctx, name, "DriveNotFound")
         for drive in hits:
@@ -111,18 +158,24 @@ def _exists(ctx: CallContext, path: str) -> str | None:
     return resolved.display
 
 
-@cmdlet("Set-Location", default_set="Path", params=[
-    P("Path", "string", sets={"Path": {"position": 0, "pipeline": True}}),
-    P("LiteralPath", "string", aliases=("PSPath",), sets={"LiteralPath": {"mandatory": True}}),
-    P("PassThru", "switch"), P("StackName", "string", sets={"Stack": {}}), P("UseTransaction", "switch", aliases=("usetx",)),
-])
+@cmdlet(
+    "Set-Location",
+    default_set="Path",
+    params=[
+        P("Path", "string", sets={"Path": {"position": 0, "pipeline": True}}),
+        P("LiteralPath", "string", aliases=("PSPath",), sets={"LiteralPath": {"mandatory": True}}),
+        P("PassThru", "switch"),
+        P("StackName", "string", sets={"Stack": {}}),
+        P("UseTransaction", "switch", aliases=("usetx",)),
+    ],
+)
 def set_location(ctx: CallContext, args: BoundArgs) -> Iterator[Any]:
     target = args.get("Path") or args.get("LiteralPath") or "~"
     if target == "~":
         target = f"C:\\Users\\{ctx.user.split(chr(92))[-1]}"
     try:
         location = _exists(ctx, target)
-    except TerminatingError as exc:             # a missing drive is a non-terminating error for Set-Location
+    except TerminatingError as exc:  # a missing drive is a non-terminating error for Set-Location
         ctx.write_error(exc.spec)
         return
     if location is None:
@@ -132,11 +185,17 @@ def set_location(ctx: CallContext, args: BoundArgs) -> Iterator[Any]:
         yield path_info(ctx, location)
 
 
-@cmdlet("Get-Location", default_set="Location", params=[
-    P("PSProvider", "string[]", sets={"Location": {}}), P("PSDrive", "string[]", sets={"Location": {}}),
-    P("Stack", "switch", sets={"Stack": {}}), P("StackName", "string[]", sets={"Stack": {}}),
-    P("UseTransaction", "switch", aliases=("usetx",)),
-])
+@cmdlet(
+    "Get-Location",
+    default_set="Location",
+    params=[
+        P("PSProvider", "string[]", sets={"Location": {}}),
+        P("PSDrive", "string[]", sets={"Location": {}}),
+        P("Stack", "switch", sets={"Stack": {}}),
+        P("StackName", "string[]", sets={"Stack": {}}),
+        P("UseTransaction", "switch", aliases=("usetx",)),
+    ],
+)
 def get_location(ctx: CallContext, args: BoundArgs) -> Any:
     del args
     return path_info(ctx, ctx.state.location)

@@ -6,9 +6,11 @@ GenericMeasureInfo (Count, Average, Sum, Maximum, Minimum, Property); `Get-Child
 objects. The TextMeasure set (-Line, -Word, -Character, -IgnoreWhiteSpace) is not simulated: the binder refuses
 those parameters as unknown.
 """
+
 from __future__ import annotations
 
-from typing import Any, Iterator, Optional
+from collections.abc import Iterator
+from typing import Any
 
 from tests.lab.ps.binder import BoundArgs
 from tests.lab.ps.builtins.misc import _prop
@@ -21,9 +23,16 @@ MEASURE_INFO = "Microsoft.PowerShell.Commands.MeasureInfo"
 STATISTICS = ("Sum", "Average", "Maximum", "Minimum")
 
 
-@cmdlet("Measure-Object", default_set="GenericMeasure", process_each=False, params=[
-    P("InputObject", "object", pipeline=True), P("Property", "string[]", position=0),
-] + [P(name, "switch") for name in STATISTICS])
+@cmdlet(
+    "Measure-Object",
+    default_set="GenericMeasure",
+    process_each=False,
+    params=[
+        P("InputObject", "object", pipeline=True),
+        P("Property", "string[]", position=0),
+    ]
+    + [P(name, "switch") for name in STATISTICS],
+)
 def measure_object(ctx: CallContext, args: BoundArgs) -> Iterator[Any]:
     items = list(ctx.input) if ctx.input else ([args["InputObject"]] if "InputObject" in args else [])
     for name in args.get("Property") or [None]:
@@ -32,12 +41,14 @@ def measure_object(ctx: CallContext, args: BoundArgs) -> Iterator[Any]:
         yield _generic(values, name, args)
 
 
-def _generic(values: list[Any], name: Optional[str], args: BoundArgs) -> LabObject:
+def _generic(values: list[Any], name: str | None, args: BoundArgs) -> LabObject:
     numbers = [float(v) for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
-    props = {"Count": len(values),
-             "Average": sum(numbers) / len(numbers) if args.get("Average") and numbers else None,
-             "Sum": sum(numbers) if args.get("Sum") else None,
-             "Maximum": max(numbers) if args.get("Maximum") and numbers else None,
-             "Minimum": min(numbers) if args.get("Minimum") and numbers else None,
-             "Property": name}
+    props = {
+        "Count": len(values),
+        "Average": sum(numbers) / len(numbers) if args.get("Average") and numbers else None,
+        "Sum": sum(numbers) if args.get("Sum") else None,
+        "Maximum": max(numbers) if args.get("Maximum") and numbers else None,
+        "Minimum": min(numbers) if args.get("Minimum") and numbers else None,
+        "Property": name,
+    }
     return LabObject([GENERIC_INFO, MEASURE_INFO, "System.Object"], props, None, adapted=True)

@@ -1,9 +1,11 @@
 """Get-Date, Get-CimInstance, Select-Object, Where-Object, Write-Output."""
+
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from datetime import datetime
-from typing import Any, Iterator
+from typing import Any
 
 from tests.lab.ps.binder import BoundArgs
 from tests.lab.ps.builtins.common import PS_ARGUMENT, has_wildcard, wildcard
@@ -28,13 +30,28 @@ def _format(value: datetime, fmt: str) -> str:
     return text.replace(value.strftime("%f"), value.strftime("%f")[:3]) if "%f" in out else text
 
 
-@cmdlet("Get-Date", default_set="net", params=[
-    P("Date", "datetime", aliases=("LastWriteTime",), position=0, pipeline=True),
-    P("Year", "int32"), P("Month", "int32"), P("Day", "int32"), P("Hour", "int32"), P("Minute", "int32"), P("Second", "int32"),
-    P("Millisecond", "int32"), P("DisplayHint", "enum", values=("Date", "Time", "DateTime"),
-                                 type_name="Microsoft.PowerShell.Commands.DisplayHintType"),
-    P("Format", "string", sets={"net": {}}), P("UFormat", "string", sets={"UFormat": {"mandatory": True}}),
-])
+@cmdlet(
+    "Get-Date",
+    default_set="net",
+    params=[
+        P("Date", "datetime", aliases=("LastWriteTime",), position=0, pipeline=True),
+        P("Year", "int32"),
+        P("Month", "int32"),
+        P("Day", "int32"),
+        P("Hour", "int32"),
+        P("Minute", "int32"),
+        P("Second", "int32"),
+        P("Millisecond", "int32"),
+        P(
+            "DisplayHint",
+            "enum",
+            values=("Date", "Time", "DateTime"),
+            type_name="Microsoft.PowerShell.Commands.DisplayHintType",
+        ),
+        P("Format", "string", sets={"net": {}}),
+        P("UFormat", "string", sets={"UFormat": {"mandatory": True}}),
+    ],
+)
 def get_date(ctx: CallContext, args: BoundArgs) -> Any:
     value = args.get("Date") or ctx.host.clock.now()
     for part in ("Year", "Month", "Day", "Hour", "Minute", "Second"):
@@ -48,20 +65,45 @@ def get_date(ctx: CallContext, args: BoundArgs) -> Any:
 
 
 def _cim(class_name: str, props: dict[str, Any], namespace: str = "root/cimv2") -> LabObject:
-    return LabObject([f"{CIM}#{namespace}/{class_name}", f"{CIM}#{class_name}", CIM, "System.Object"], props, class_name,
-                     adapted=True)
+    return LabObject(
+        [f"{CIM}#{namespace}/{class_name}", f"{CIM}#{class_name}", CIM, "System.Object"],
+        props,
+        class_name,
+        adapted=True,
+    )
 
 
 def _builtin_instances(ctx: CallContext, class_name: str) -> list[LabObject] | None:
     host = ctx.host
     if class_name.lower() == "win32_computersystem":
-        return [_cim("Win32_ComputerSystem", {"Name": host.netbios, "Domain": host.dns_domain or "WORKGROUP",
-                                              "PartOfDomain": bool(host.dns_domain), "DNSHostName": host.netbios.lower(),
-                                              "Manufacturer": "Microsoft Corporation", "Model": "Virtual Machine"})]
+        return [
+            _cim(
+                "Win32_ComputerSystem",
+                {
+                    "Name": host.netbios,
+                    "Domain": host.dns_domain or "WORKGROUP",
+                    "PartOfDomain": bool(host.dns_domain),
+                    "DNSHostName": host.netbios.lower(),
+                    "Manufacturer": "Microsoft Corporation",
+                    "Model": "Virtual Machine",
+                },
+            )
+        ]
     if class_name.lower() == "win32_operatingsystem":
-        return [_cim("Win32_OperatingSystem", {"Caption": host.os_caption, "Version": "10.0.20348", "BuildNumber": "20348",
-                                               "CSName": host.netbios, "LastBootUpTime": host.last_boot,
-                                               "LocalDateTime": host.clock.now(), "OSArchitecture": "64-bit"})]
+        return [
+            _cim(
+                "Win32_OperatingSystem",
+                {
+                    "Caption": host.os_caption,
+                    "Version": "10.0.20348",
+                    "BuildNumber": "20348",
+                    "CSName": host.netbios,
+                    "LastBootUpTime": host.last_boot,
+                    "LocalDateTime": host.clock.now(),
+                    "OSArchitecture": "64-bit",
+                },
+            )
+        ]
     return None
 
 
@@ -78,15 +120,30 @@ def _filter(objs: list[LabObject], text: str | None) -> list[LabObject]:
     return [o for o in objs if all(str(o.get(k)).lower() == v.lower() for k, v in conds)]
 
 
-@cmdlet("Get-CimInstance", default_set="ClassNameComputerSet", impl_type="Microsoft.Management.Infrastructure.CimCmdlets.GetCimInstanceCommand",
-        params=[
-            P("ClassName", "string", sets={"ClassNameComputerSet": {"mandatory": True, "position": 0}}),
-            P("Query", "string", sets={"QueryComputerSet": {"mandatory": True}}),
-            P("InputObject", "object", aliases=("CimInstance",), sets={"CimInstanceComputerSet": {"mandatory": True, "pipeline": True}}),
-            P("Namespace", "string"), P("Filter", "string"), P("Property", "string[]", aliases=("SelectProperties",)),
-            P("ComputerName", "string[]", aliases=("CN", "ServerName")), P("KeyOnly", "switch"), P("Shallow", "switch"),
-            P("OperationTimeoutSec", "uint32", aliases=("OT",)), P("QueryDialect", "string"), P("CimSession", "object[]"),
-        ])
+@cmdlet(
+    "Get-CimInstance",
+    default_set="ClassNameComputerSet",
+    impl_type="Microsoft.Management.Infrastructure.CimCmdlets.GetCimInstanceCommand",
+    params=[
+        P("ClassName", "string", sets={"ClassNameComputerSet": {"mandatory": True, "position": 0}}),
+        P("Query", "string", sets={"QueryComputerSet": {"mandatory": True}}),
+        P(
+            "InputObject",
+            "object",
+            aliases=("CimInstance",),
+            sets={"CimInstanceComputerSet": {"mandatory": True, "pipeline": True}},
+        ),
+        P("Namespace", "string"),
+        P("Filter", "string"),
+        P("Property", "string[]", aliases=("SelectProperties",)),
+        P("ComputerName", "string[]", aliases=("CN", "ServerName")),
+        P("KeyOnly", "switch"),
+        P("Shallow", "switch"),
+        P("OperationTimeoutSec", "uint32", aliases=("OT",)),
+        P("QueryDialect", "string"),
+        P("CimSession", "object[]"),
+    ],
+)
 def get_cim_instance(ctx: CallContext, args: BoundArgs) -> Iterator[Any]:
     namespace = (args.get("Namespace") or "root\\cimv2").replace("/", "\\")
     class_name, where = args.get("ClassName"), args.get("Filter")
@@ -98,7 +155,11 @@ def get_cim_instance(ctx: CallContext, args: BoundArgs) -> Iterator[Any]:
     if found is None and namespace.lower() == "root\\cimv2":
         found = _builtin_instances(ctx, str(class_name))
     if found is None:
-        code, text = ("0x80041010", "Invalid class ") if namespace.lower() == "root\\cimv2" else ("0x8004100e", "Invalid namespace ")
+        code, text = (
+            ("0x80041010", "Invalid class ")
+            if namespace.lower() == "root\\cimv2"
+            else ("0x8004100e", "Invalid namespace ")
+        )
         ctx.write_error(ctx.error(text, "MetadataError", f"HRESULT {code}", CIM_EXC, target=class_name))
         return
     yield from _filter(list(found), where)
@@ -120,7 +181,7 @@ def _prop(obj: Any, name: str) -> tuple[bool, Any]:
 def _names(obj: Any, patterns: list[Any]) -> list[tuple[str, Any]]:
     out: list[tuple[str, Any]] = []
     for pattern in patterns:
-        if isinstance(pattern, dict):                         # @{Name='x'; Expression='Prop'} (string expressions only)
+        if isinstance(pattern, dict):  # @{Name='x'; Expression='Prop'} (string expressions only)
             label = next((v for k, v in pattern.items() if str(k).lower() in ("name", "n", "label", "l")), None)
             expr = next((v for k, v in pattern.items() if str(k).lower() in ("expression", "e")), None)
             out.append((str(label or expr), _prop(obj, str(expr))[1]))
@@ -133,33 +194,50 @@ def _names(obj: Any, patterns: list[Any]) -> list[tuple[str, Any]]:
     return out
 
 
-@cmdlet("Select-Object", default_set="DefaultParameter", process_each=False, params=[
-    P("InputObject", "object", pipeline=True),
-    P("Property", "object[]", position=0, sets={"DefaultParameter": {}, "SkipLastParameter": {}}),
-    P("ExcludeProperty", "string[]", sets={"DefaultParameter": {}, "SkipLastParameter": {}}),
-    P("ExpandProperty", "string", sets={"DefaultParameter": {}, "SkipLastParameter": {}}),
-    P("Unique", "switch"), P("Last", "int32", sets={"DefaultParameter": {}}), P("First", "int32", sets={"DefaultParameter": {}}),
-    P("Skip", "int32", sets={"DefaultParameter": {}}), P("SkipLast", "int32", sets={"SkipLastParameter": {}}),
-    P("Wait", "switch", sets={"DefaultParameter": {}, "IndexParameter": {}}),
-    P("Index", "int32[]", sets={"IndexParameter": {}}),
-])
+@cmdlet(
+    "Select-Object",
+    default_set="DefaultParameter",
+    process_each=False,
+    params=[
+        P("InputObject", "object", pipeline=True),
+        P("Property", "object[]", position=0, sets={"DefaultParameter": {}, "SkipLastParameter": {}}),
+        P("ExcludeProperty", "string[]", sets={"DefaultParameter": {}, "SkipLastParameter": {}}),
+        P("ExpandProperty", "string", sets={"DefaultParameter": {}, "SkipLastParameter": {}}),
+        P("Unique", "switch"),
+        P("Last", "int32", sets={"DefaultParameter": {}}),
+        P("First", "int32", sets={"DefaultParameter": {}}),
+        P("Skip", "int32", sets={"DefaultParameter": {}}),
+        P("SkipLast", "int32", sets={"SkipLastParameter": {}}),
+        P("Wait", "switch", sets={"DefaultParameter": {}, "IndexParameter": {}}),
+        P("Index", "int32[]", sets={"IndexParameter": {}}),
+    ],
+)
 def select_object(ctx: CallContext, args: BoundArgs) -> Iterator[Any]:
     items = list(ctx.input) if ctx.input else ([args["InputObject"]] if "InputObject" in args else [])
-    items = items[args.get("Skip", 0):]
+    items = items[args.get("Skip", 0) :]
     if "First" in args:
-        items = items[:args["First"]]
+        items = items[: args["First"]]
     if "Last" in args:
-        items = items[len(items) - args["Last"]:] if args["Last"] else []
+        items = items[len(items) - args["Last"] :] if args["Last"] else []
     for obj in items:
         if args.get("Property"):
             props = dict(_names(obj, args["Property"]))
-            names = ["Selected." + t for t in obj.type_names[:1]] if isinstance(obj, LabObject) and obj.type_names else []
+            names = (
+                ["Selected." + t for t in obj.type_names[:1]] if isinstance(obj, LabObject) and obj.type_names else []
+            )
             obj = LabObject(names + list(CUSTOM_OBJECT), props, None)
         if args.get("ExpandProperty"):
             found, value = _prop(obj, args["ExpandProperty"])
             if not found:
-                ctx.write_error(ctx.error(f"Property \"{args['ExpandProperty']}\" cannot be found.", "InvalidArgument",
-                                          "ExpandPropertyNotFound", PS_ARGUMENT, target=obj))
+                ctx.write_error(
+                    ctx.error(
+                        f'Property "{args["ExpandProperty"]}" cannot be found.',
+                        "InvalidArgument",
+                        "ExpandPropertyNotFound",
+                        PS_ARGUMENT,
+                        target=obj,
+                    )
+                )
                 continue
             yield from (value if isinstance(value, list) else [value])
             continue
@@ -172,13 +250,18 @@ def select_object(ctx: CallContext, args: BoundArgs) -> Iterator[Any]:
 _WHERE_SETS = {"EqualSet": "EQ", "InSet": "In"}
 
 
-@cmdlet("Where-Object", default_set="EqualSet", process_each=False, params=[
-    P("InputObject", "object", pipeline=True),
-    P("Property", "string", position=0, sets={s: {"mandatory": True} for s in _WHERE_SETS}),
-    P("Value", "object", position=1, sets={s: {} for s in _WHERE_SETS}),
-    P("EQ", "switch", aliases=("IEQ",), sets={"EqualSet": {}}),
-    P("In", "switch", aliases=("IIn",), sets={"InSet": {"mandatory": True}}),
-])
+@cmdlet(
+    "Where-Object",
+    default_set="EqualSet",
+    process_each=False,
+    params=[
+        P("InputObject", "object", pipeline=True),
+        P("Property", "string", position=0, sets={s: {"mandatory": True} for s in _WHERE_SETS}),
+        P("Value", "object", position=1, sets={s: {} for s in _WHERE_SETS}),
+        P("EQ", "switch", aliases=("IEQ",), sets={"EqualSet": {}}),
+        P("In", "switch", aliases=("IIn",), sets={"InSet": {"mandatory": True}}),
+    ],
+)
 def where_object(ctx: CallContext, args: BoundArgs) -> Iterator[Any]:
     items = list(ctx.input) if ctx.input else ([args["InputObject"]] if "InputObject" in args else [])
     wanted = args.get("Value")
@@ -194,8 +277,11 @@ def where_object(ctx: CallContext, args: BoundArgs) -> Iterator[Any]:
             yield obj
 
 
-@cmdlet("Write-Output", process_each=False, params=[
-    P("InputObject", "object[]", mandatory=True, position=0, pipeline=True), P("NoEnumerate", "switch")])
+@cmdlet(
+    "Write-Output",
+    process_each=False,
+    params=[P("InputObject", "object[]", mandatory=True, position=0, pipeline=True), P("NoEnumerate", "switch")],
+)
 def write_output(ctx: CallContext, args: BoundArgs) -> Iterator[Any]:
     if "InputObject" in args:
         if args.get("NoEnumerate"):

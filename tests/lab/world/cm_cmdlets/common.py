@@ -1,4 +1,5 @@
 """Shared rules of the ConfigMgr cmdlets: site resolution, RBA, ShouldProcess, lookups, errors."""
+
 from __future__ import annotations
 
 from fnmatch import fnmatchcase
@@ -8,7 +9,7 @@ from tests.lab.ps.errors import cm_error
 from tests.lab.world.model import Site
 from tests.lab.wsman.backend import TerminatingError
 
-HS = "Microsoft.ConfigurationManagement.PowerShell.Cmdlets.HS."   # inferred: impl type namespace (contract example)
+HS = "Microsoft.ConfigurationManagement.PowerShell.Cmdlets.HS."  # inferred: impl type namespace (contract example)
 ITEM_NOT_FOUND = "System.Management.Automation.ItemNotFoundException"
 INVALID_OP = "System.InvalidOperationException"
 NO_OBJECT = "No object corresponds to the specified parameters."  # inferred wording
@@ -20,10 +21,17 @@ def impl(name: str) -> str:
     return HS + verb + noun.replace("CM", "", 1)
 
 
-def error(name: str, message: str, category: str = "InvalidOperation", exception_type: str = INVALID_OP,
-          error_id: str | None = None, target: Any = None) -> TerminatingError:
-    return cm_error(name, impl(name), message, category=category, exception_type=exception_type,
-                    error_id=error_id, target=target)
+def error(
+    name: str,
+    message: str,
+    category: str = "InvalidOperation",
+    exception_type: str = INVALID_OP,
+    error_id: str | None = None,
+    target: Any = None,
+) -> TerminatingError:
+    return cm_error(
+        name, impl(name), message, category=category, exception_type=exception_type, error_id=error_id, target=target
+    )
 
 
 def not_found(name: str, target: Any = None, message: str = NO_OBJECT) -> TerminatingError:
@@ -35,17 +43,27 @@ def resolve_site(ctx: Any, args: Any, name: str) -> Site:
     site = ctx.world.hierarchy.site(code)
     if site is None:
         # inferred wording
-        raise error(name, f"The site code '{code}' is not valid in this hierarchy.", "InvalidArgument",
-                    "System.ArgumentException", "InvalidSiteCode", code)
+        raise error(
+            name,
+            f"The site code '{code}' is not valid in this hierarchy.",
+            "InvalidArgument",
+            "System.ArgumentException",
+            "InvalidSiteCode",
+            code,
+        )
     return site
 
 
 def require_admin(ctx: Any, name: str) -> None:
     """[OFFICIAL] Full (or Infrastructure) Administrator is the safe requirement; the lab models Full only."""
     if str(ctx.user).lower() not in ctx.world.hierarchy.full_admins:
-        raise error(name, "The current user doesn't have permission to perform this operation. "
-                    "Access is denied.", "PermissionDenied", "System.UnauthorizedAccessException",
-                    "UnauthorizedAccess")      # inferred wording and ID
+        raise error(
+            name,
+            "The current user doesn't have permission to perform this operation. Access is denied.",
+            "PermissionDenied",
+            "System.UnauthorizedAccessException",
+            "UnauthorizedAccess",
+        )  # inferred wording and ID
 
 
 def whatif_ok(ctx: Any, args: Any, action: str, target: str) -> bool:
@@ -66,11 +84,16 @@ def should_process(ctx: Any, args: Any, name: str, action: str, target: str) -> 
         return False
     if args.get("Force") or ("Confirm" in args and not args["Confirm"]):
         return True
-    raise error(name, "A command that prompts the user failed because the host program or the command type does not "
-                "support user interaction. The host was attempting to request confirmation with the following message: "
-                f'Are you sure you want to perform this action?\r\nPerforming the operation "{action}" on target '
-                f'"{target}".', "NotImplemented", "System.Management.Automation.Host.HostException",
-                "HostFunctionNotImplemented")
+    raise error(
+        name,
+        "A command that prompts the user failed because the host program or the command type does not "
+        "support user interaction. The host was attempting to request confirmation with the following message: "
+        f'Are you sure you want to perform this action?\r\nPerforming the operation "{action}" on target '
+        f'"{target}".',
+        "NotImplemented",
+        "System.Management.Automation.Host.HostException",
+        "HostFunctionNotImplemented",
+    )
 
 
 def name_matches(pattern: str | None, fqdn: str, literal: bool = False) -> bool:

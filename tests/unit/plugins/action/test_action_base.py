@@ -1,27 +1,42 @@
 """The action base: validation before any remote call, and the one translation point for library errors."""
+
 from __future__ import annotations
 
 import pytest
 
-from ansible_collections.configmgr.scp.plugins.action import component, service_connection_point, site_system_server, usage_data
+from ansible_collections.configmgr.scp.plugins.action import (
+    component,
+    service_connection_point,
+    site_system_server,
+    usage_data,
+)
 from ansible_collections.configmgr.scp.plugins.plugin_utils import _action
-from tests.unit.fakes import make_action
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.errors import CommandFailed, HostUnreachable
+from tests.unit.fakes import make_action
 
-TASK_VARS = {"inventory_hostname": "cm01.contoso.com", "ansible_host": "127.0.0.1", "ansible_port": 40001,
-             "ansible_user": "CONTOSO\\cmadmin", "ansible_password": "Inv3ntorySecret", "ansible_psrp_auth": "ntlm"}
+TASK_VARS = {
+    "inventory_hostname": "cm01.contoso.com",
+    "ansible_host": "127.0.0.1",
+    "ansible_port": 40001,
+    "ansible_user": "CONTOSO\\cmadmin",
+    "ansible_password": "Inv3ntorySecret",
+    "ansible_psrp_auth": "ntlm",
+}
 
 make = make_action
 
 
-@pytest.mark.parametrize("args,message", [
-    ({"server": "scp01.contoso.com", "site_code": "PS12"}, "site_code must be three letters"),
-    ({"server": "scp01"}, "server must be a fully qualified domain name"),
-    ({"server": "scp01.contoso.com", "wait_timeout": 0}, "wait_timeout must be greater than 0"),
-    ({"state": "absent", "mode": "offline"}, "mode cannot be used with state=absent"),
-    ({"state": "absent", "allow_move": True}, "allow_move cannot be used with state=absent"),
-    ({"server": "scp01.contoso.com", "read_timeout": 10, "operation_timeout": 20}, "read_timeout"),
-])
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        ({"server": "scp01.contoso.com", "site_code": "PS12"}, "site_code must be three letters"),
+        ({"server": "scp01"}, "server must be a fully qualified domain name"),
+        ({"server": "scp01.contoso.com", "wait_timeout": 0}, "wait_timeout must be greater than 0"),
+        ({"state": "absent", "mode": "offline"}, "mode cannot be used with state=absent"),
+        ({"state": "absent", "allow_move": True}, "allow_move cannot be used with state=absent"),
+        ({"server": "scp01.contoso.com", "read_timeout": 10, "operation_timeout": 20}, "read_timeout"),
+    ],
+)
 def test_invalid_input_fails_before_any_remote_call(no_sessions, args, message):
     result = make(service_connection_point, args).run(task_vars=dict(TASK_VARS))
     assert result["failed"] is True and result["changed"] is False
@@ -32,35 +47,76 @@ def test_invalid_input_fails_before_any_remote_call(no_sessions, args, message):
 
 # The rules between options are argument spec data (module_utils/_argspec.py), enforced by Ansible's validation: the
 # task fails with Ansible's message, which names the options and the rule, after "invalid input: ".
-@pytest.mark.parametrize("plugin,args,message", [
-    (service_connection_point, {"state": "present"}, "state is present but all of the following are missing: server"),
-    (service_connection_point, {}, "state is present but all of the following are missing: server"),
-    (service_connection_point, {"server": None}, "state is present but all of the following are missing: server"),
-    (service_connection_point, {"server": "scp01.contoso.com",
-                                "site_system": {"account_name": "CONTOSO\\i", "use_site_server_account": True}},
-     "parameters are mutually exclusive: account_name|use_site_server_account found in site_system"),
-    (service_connection_point, {"server": "scp01.contoso.com",
-                                "site_system": {"account_name": "CONTOSO\\i", "use_site_server_account": False}},
-     "parameters are mutually exclusive: account_name|use_site_server_account found in site_system"),
-    (service_connection_point, {"server": "scp01.contoso.com", "site_system": {"proxy_port": 8080}},
-     "parameters are required together: proxy_server, proxy_port found in site_system"),
-    (service_connection_point, {"server": "scp01.contoso.com", "site_system": {"proxy_server": "proxy.contoso.com"}},
-     "parameters are required together: proxy_server, proxy_port found in site_system"),
-    (service_connection_point, {"server": "scp01.contoso.com", "site_system": {"proxy_account": "CONTOSO\\p"}},
-     "missing parameter(s) required by 'proxy_account': proxy_server found in site_system"),
-    (site_system_server, {"server": "scp01.contoso.com", "account_name": "CONTOSO\\i", "use_site_server_account": True},
-     "parameters are mutually exclusive: account_name|use_site_server_account"),
-    (site_system_server, {"server": "scp01.contoso.com", "proxy_port": 8080},
-     "parameters are required together: proxy_server, proxy_port"),
-    (site_system_server, {"server": "scp01.contoso.com", "proxy_account": "CONTOSO\\p"},
-     "missing parameter(s) required by 'proxy_account': proxy_server"),
-    (site_system_server, {}, "missing required arguments: server"),
-    (component, {}, "missing required arguments: state"),
-    (service_connection_point, {"server": "scp01.contoso.com", "mode": "sideways"},
-     "value of mode must be one of: online, offline, got: sideways"),
-    (service_connection_point, {"server": "scp01.contoso.com", "colour": "blue"},
-     "Unsupported parameters for (%s) module: colour" % "configmgr.scp.service_connection_point"),
-])
+@pytest.mark.parametrize(
+    "plugin,args,message",
+    [
+        (
+            service_connection_point,
+            {"state": "present"},
+            "state is present but all of the following are missing: server",
+        ),
+        (service_connection_point, {}, "state is present but all of the following are missing: server"),
+        (service_connection_point, {"server": None}, "state is present but all of the following are missing: server"),
+        (
+            service_connection_point,
+            {
+                "server": "scp01.contoso.com",
+                "site_system": {"account_name": "CONTOSO\\i", "use_site_server_account": True},
+            },
+            "parameters are mutually exclusive: account_name|use_site_server_account found in site_system",
+        ),
+        (
+            service_connection_point,
+            {
+                "server": "scp01.contoso.com",
+                "site_system": {"account_name": "CONTOSO\\i", "use_site_server_account": False},
+            },
+            "parameters are mutually exclusive: account_name|use_site_server_account found in site_system",
+        ),
+        (
+            service_connection_point,
+            {"server": "scp01.contoso.com", "site_system": {"proxy_port": 8080}},
+            "parameters are required together: proxy_server, proxy_port found in site_system",
+        ),
+        (
+            service_connection_point,
+            {"server": "scp01.contoso.com", "site_system": {"proxy_server": "proxy.contoso.com"}},
+            "parameters are required together: proxy_server, proxy_port found in site_system",
+        ),
+        (
+            service_connection_point,
+            {"server": "scp01.contoso.com", "site_system": {"proxy_account": "CONTOSO\\p"}},
+            "missing parameter(s) required by 'proxy_account': proxy_server found in site_system",
+        ),
+        (
+            site_system_server,
+            {"server": "scp01.contoso.com", "account_name": "CONTOSO\\i", "use_site_server_account": True},
+            "parameters are mutually exclusive: account_name|use_site_server_account",
+        ),
+        (
+            site_system_server,
+            {"server": "scp01.contoso.com", "proxy_port": 8080},
+            "parameters are required together: proxy_server, proxy_port",
+        ),
+        (
+            site_system_server,
+            {"server": "scp01.contoso.com", "proxy_account": "CONTOSO\\p"},
+            "missing parameter(s) required by 'proxy_account': proxy_server",
+        ),
+        (site_system_server, {}, "missing required arguments: server"),
+        (component, {}, "missing required arguments: state"),
+        (
+            service_connection_point,
+            {"server": "scp01.contoso.com", "mode": "sideways"},
+            "value of mode must be one of: online, offline, got: sideways",
+        ),
+        (
+            service_connection_point,
+            {"server": "scp01.contoso.com", "colour": "blue"},
+            "Unsupported parameters for (configmgr.scp.service_connection_point) module: colour",
+        ),
+    ],
+)
 def test_argument_spec_rules_fail_the_task_before_any_remote_call(no_sessions, monkeypatch, plugin, args, message):
     action = make(plugin, args)
     monkeypatch.setattr(action, "_load_name", "configmgr.scp." + plugin.ActionModule.MODULE, raising=False)
@@ -73,7 +129,9 @@ def test_argument_spec_rules_fail_the_task_before_any_remote_call(no_sessions, m
 
 def test_state_absent_needs_no_server(no_sessions, monkeypatch):
     calls = []
-    monkeypatch.setattr(service_connection_point.ActionModule, "execute", lambda self, ctx, args: calls.append(args) or {})
+    monkeypatch.setattr(
+        service_connection_point.ActionModule, "execute", lambda self, ctx, args: calls.append(args) or {}
+    )
     result = make(service_connection_point, {"state": "absent"}).run(task_vars=dict(TASK_VARS))
     assert result.get("failed") is not True, result
     assert calls and calls[0]["server"] is None
@@ -108,9 +166,14 @@ def test_host_unreachable_is_reported_as_unreachable(monkeypatch):
 @pytest.mark.parametrize("args,secret", [({}, "Inv3ntorySecret"), ({"password": "T4skSecret"}, "T4skSecret")])
 def test_command_failure_names_host_gives_double_hop_hint_and_hides_secrets(monkeypatch, args, secret):
     def boom(self, ctx, args):
-        ctx.session()            # registers the password in use as a secret of this task
-        raise CommandFailed("Access is denied for %s" % secret, "127.0.0.1", "Get-CMSite", category="PermissionDenied",
-                            operation="read the sites")
+        ctx.session()  # registers the password in use as a secret of this task
+        raise CommandFailed(
+            f"Access is denied for {secret}",
+            "127.0.0.1",
+            "Get-CMSite",
+            category="PermissionDenied",
+            operation="read the sites",
+        )
 
     monkeypatch.setattr(service_connection_point.ActionModule, "execute", boom)
     monkeypatch.setattr(_action.TaskSession, "run", lambda self, *a, **k: None)
@@ -126,8 +189,14 @@ def test_errors_from_a_session_name_the_inventory_host(monkeypatch):
         session = ctx.session()
         assert session.described_as == session.target.describe() and session.target_key == "cm01.contoso.com"
         # made like the session makes its errors: with its display name and key (a message naming the address)
-        raise CommandFailed("Access is denied", "127.0.0.1", "Get-CMSite", operation="read the sites",
-                            display_name=session.described_as, target_key=session.target_key)
+        raise CommandFailed(
+            "Access is denied",
+            "127.0.0.1",
+            "Get-CMSite",
+            operation="read the sites",
+            display_name=session.described_as,
+            target_key=session.target_key,
+        )
 
     monkeypatch.setattr(service_connection_point.ActionModule, "execute", boom)
     result = make(service_connection_point, {"server": "scp01.contoso.com"}).run(task_vars=dict(TASK_VARS))
@@ -150,7 +219,10 @@ def test_the_task_timeout_bounds_every_pipeline_deadline():
     from ansible_collections.configmgr.scp.plugins.plugin_utils._action import TASK_TIMEOUT_MARGIN, TaskSession
     from ansible_collections.configmgr.scp.plugins.plugin_utils._connvars import Target
     from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.options import ConnectionOptions
-    options = ConnectionOptions.from_mapping({"host": "cm01.contoso.com", "username": "u", "password": "p", "auth": "ntlm"})
+
+    options = ConnectionOptions.from_mapping(
+        {"host": "cm01.contoso.com", "username": "u", "password": "p", "auth": "ntlm"}
+    )
     target = Target("cm01.contoso.com", {}, "cm01.contoso.com")
     free = TaskSession(target, options)
     assert free.call_limit() == 600.0

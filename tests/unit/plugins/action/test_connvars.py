@@ -1,4 +1,5 @@
 """Connection settings come from the psrp connection plugin's variables, task options win, delegation works."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -7,8 +8,16 @@ import pytest
 
 from ansible_collections.configmgr.scp.plugins.module_utils._argspec import CONNECTION_ARGSPEC
 from ansible_collections.configmgr.scp.plugins.plugin_utils._connvars import (
-    CONNECTION_OPTIONS, PLUGIN_NAMES, PLUGIN_ONLY, SECRET_OPTIONS, find_inventory_host, load_psrp, options_from_vars,
-    second_target, task_target)
+    CONNECTION_OPTIONS,
+    PLUGIN_NAMES,
+    PLUGIN_ONLY,
+    SECRET_OPTIONS,
+    find_inventory_host,
+    load_psrp,
+    options_from_vars,
+    second_target,
+    task_target,
+)
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.options import ConnectionOptions
 
 LAB_VARS = {
@@ -26,16 +35,31 @@ LAB_VARS = {
 def test_reads_the_psrp_plugin_variables():
     target = task_target(LAB_VARS, {})
     assert target.name == "cm01.contoso.com"
-    expected = {"host": "127.0.0.1", "port": 40001, "username": "CONTOSO\\cmadmin", "password": "P@ssw0rd!",
-                "protocol": "https", "auth": "ntlm", "ca_cert": "/tmp/ca.pem"}
+    expected = {
+        "host": "127.0.0.1",
+        "port": 40001,
+        "username": "CONTOSO\\cmadmin",
+        "password": "P@ssw0rd!",
+        "protocol": "https",
+        "auth": "ntlm",
+        "ca_cert": "/tmp/ca.pem",
+    }
     assert target.options == expected
 
 
 def test_later_variable_of_a_list_wins_like_the_config_manager():
-    found = options_from_vars({
-        "ansible_host": "a", "ansible_psrp_host": "b", "ansible_psrp_cert_trust_path": "/x", "ansible_psrp_ca_cert": "/y",
-        "ansible_winrm_password": "pw2", "ansible_password": "pw1",
-        "ansible_psrp_connection_backoff": 3, "ansible_psrp_reconnection_backoff": 5})
+    found = options_from_vars(
+        {
+            "ansible_host": "a",
+            "ansible_psrp_host": "b",
+            "ansible_psrp_cert_trust_path": "/x",
+            "ansible_psrp_ca_cert": "/y",
+            "ansible_winrm_password": "pw2",
+            "ansible_password": "pw1",
+            "ansible_psrp_connection_backoff": 3,
+            "ansible_psrp_reconnection_backoff": 5,
+        }
+    )
     assert found["host"] == "b"
     assert found["ca_cert"] == "/y"
     assert found["password"] == "pw2"
@@ -48,8 +72,10 @@ def test_psrp_password_name_is_not_a_psrp_plugin_variable():
 
 
 def test_values_are_rendered_and_empty_values_ignored():
-    found = options_from_vars({"ansible_password": "{{ vault_pw }}", "ansible_psrp_proxy": ""},
-                              render=lambda v: "secret" if v == "{{ vault_pw }}" else v)
+    found = options_from_vars(
+        {"ansible_password": "{{ vault_pw }}", "ansible_psrp_proxy": ""},
+        render=lambda v: "secret" if v == "{{ vault_pw }}" else v,
+    )
     assert found == {"password": "secret"}
 
 
@@ -68,23 +94,45 @@ def test_inventory_name_is_the_default_address():
 
 def test_remote_user_keyword_is_a_fallback_only():
     assert task_target({"inventory_hostname": "h.x.com"}, {}, remote_user="u1").options["username"] == "u1"
-    assert task_target({"inventory_hostname": "h.x.com", "ansible_user": "u2"}, {}, remote_user="u1").options["username"] == "u2"
+    assert (
+        task_target({"inventory_hostname": "h.x.com", "ansible_user": "u2"}, {}, remote_user="u1").options["username"]
+        == "u2"
+    )
 
 
 def test_delegate_to_uses_the_delegated_host_vars():
-    task_vars = dict(LAB_VARS, ansible_delegated_vars={"cas01.contoso.com": {
-        "inventory_hostname": "cm01.contoso.com", "ansible_host": "10.0.0.5", "ansible_port": 5986,
-        "ansible_user": "CONTOSO\\casadmin", "ansible_password": "other"}})
+    task_vars = dict(
+        LAB_VARS,
+        ansible_delegated_vars={
+            "cas01.contoso.com": {
+                "inventory_hostname": "cm01.contoso.com",
+                "ansible_host": "10.0.0.5",
+                "ansible_port": 5986,
+                "ansible_user": "CONTOSO\\casadmin",
+                "ansible_password": "other",
+            }
+        },
+    )
     target = task_target(task_vars, {}, delegate_to="cas01.contoso.com")
     assert target.name == "cas01.contoso.com"
     assert target.options["host"] == "10.0.0.5"
     assert target.options["username"] == "CONTOSO\\casadmin"
-    assert "ca_cert" not in target.options          # nothing leaks from the original host
+    assert "ca_cert" not in target.options  # nothing leaks from the original host
 
 
 HOSTVARS = {
-    "cm01.contoso.com": {"ansible_host": "127.0.0.1", "ansible_port": 40001, "ansible_user": "u", "ansible_password": "p"},
-    "scp01.contoso.com": {"ansible_host": "127.0.0.1", "ansible_port": 40002, "ansible_user": "u", "ansible_password": "p"},
+    "cm01.contoso.com": {
+        "ansible_host": "127.0.0.1",
+        "ansible_port": 40001,
+        "ansible_user": "u",
+        "ansible_password": "p",
+    },
+    "scp01.contoso.com": {
+        "ansible_host": "127.0.0.1",
+        "ansible_port": 40002,
+        "ansible_user": "u",
+        "ansible_password": "p",
+    },
     "scpbox": {"ansible_host": "scp02.contoso.com", "ansible_port": 5986},
 }
 
@@ -101,7 +149,7 @@ def test_second_host_in_inventory_uses_its_own_vars():
     other = second_target("scp01.contoso.com", task, HOSTVARS, overrides=overrides)
     assert other.name == "scp01.contoso.com" and other.source == "inventory"
     assert other.options["port"] == 40002 and other.options["host"] == "127.0.0.1"
-    assert other.options["operation_timeout"] == 10            # task options other than host/port still apply
+    assert other.options["operation_timeout"] == 10  # task options other than host/port still apply
 
 
 def test_second_host_not_in_inventory_gets_the_same_credentials_on_its_fqdn():
@@ -131,14 +179,24 @@ def _valid(definition):
         choice = list(definition["choices"])[-1]
         return choice, choice
     kind = definition.get("type", "str")
-    return {"int": (7, 7), "integer": (7, 7), "bool": ("yes", True), "boolean": ("yes", True), "float": (3.5, 3.5),
-            "path": ("/abs/x.pem", "/abs/x.pem")}.get(kind, ("rendered", "rendered"))
+    return {
+        "int": (7, 7),
+        "integer": (7, 7),
+        "bool": ("yes", True),
+        "boolean": ("yes", True),
+        "float": (3.5, 3.5),
+        "path": ("/abs/x.pem", "/abs/x.pem"),
+    }.get(kind, ("rendered", "rendered"))
 
 
 # Every variable of the plugin's own option table (not a copy), rendered before the plugin resolves it.
-PLUGIN_VARIABLES = [(option, entry["name"], definition) for option, definition in load_psrp().option_definitions.items()
-                    if option not in PLUGIN_ONLY for entry in definition.get("vars") or ()
-                    if entry["name"] != "inventory_hostname"]
+PLUGIN_VARIABLES = [
+    (option, entry["name"], definition)
+    for option, definition in load_psrp().option_definitions.items()
+    if option not in PLUGIN_ONLY
+    for entry in definition.get("vars") or ()
+    if entry["name"] != "inventory_hostname"
+]
 
 
 @pytest.mark.parametrize("option, variable, definition", PLUGIN_VARIABLES, ids=[v for _o, v, _d in PLUGIN_VARIABLES])
@@ -155,8 +213,11 @@ def test_a_bad_inventory_value_is_invalid_input_naming_the_host():
 
 def test_only_the_psrp_variables_are_rendered():
     seen = []
-    task_target(dict(LAB_VARS, unrelated="{{ undefined_var }}", ansible_psrp_password="{{ nope }}"), {},
-                render=lambda v: seen.append(v) or v)
+    task_target(
+        dict(LAB_VARS, unrelated="{{ undefined_var }}", ansible_psrp_password="{{ nope }}"),
+        {},
+        render=lambda v: seen.append(v) or v,
+    )
     assert "{{ undefined_var }}" not in seen and "{{ nope }}" not in seen
     assert "P@ssw0rd!" in seen
 
@@ -180,7 +241,11 @@ def test_play_keywords_fill_only_unset_options_and_task_options_beat_everything(
     target = task_target({"inventory_hostname": "h"}, {}, keywords=keywords)
     assert target.options == {"host": "h", "username": "kw", "port": 5985, "password": "kwpw"}
     target = task_target(dict(LAB_VARS), {"port": 1234}, keywords=keywords, remote_user="ru")
-    assert (target.options["username"], target.options["port"], target.options["password"]) == ("CONTOSO\\cmadmin", 1234, "P@ssw0rd!")
+    assert (target.options["username"], target.options["port"], target.options["password"]) == (
+        "CONTOSO\\cmadmin",
+        1234,
+        "P@ssw0rd!",
+    )
     assert task_target({"inventory_hostname": "h"}, {}, keywords=keywords, remote_user="ru").options["username"] == "ru"
 
 
@@ -193,9 +258,17 @@ def test_second_host_in_inventory_is_addressed_by_its_own_name():
 def test_targets_build_valid_connection_options():
     task = task_target(dict(LAB_VARS, ansible_psrp_connection_backoff="3"), {"operation_timeout": 10})
     opts = ConnectionOptions.from_mapping(task.options)
-    assert (opts.host, opts.port, opts.auth, opts.reconnection_backoff, opts.operation_timeout) == ("127.0.0.1", 40001, "ntlm", 3.0, 10)
+    assert (opts.host, opts.port, opts.auth, opts.reconnection_backoff, opts.operation_timeout) == (
+        "127.0.0.1",
+        40001,
+        "ntlm",
+        3.0,
+        10,
+    )
     # the library entry point reads the same variables to the same result
-    direct = ConnectionOptions.from_host_vars(dict(LAB_VARS, ansible_psrp_connection_backoff="3"), overrides={"operation_timeout": 10})
+    direct = ConnectionOptions.from_host_vars(
+        dict(LAB_VARS, ansible_psrp_connection_backoff="3"), overrides={"operation_timeout": 10}
+    )
     assert dataclasses.replace(direct, display_name=None) == opts
 
 
@@ -203,18 +276,34 @@ def test_the_task_s_psrp_connection_is_taken_as_ansible_core_resolved_it():
     # ansible-core set the options of the task's connection (variables, -u and the connection password of an AWX
     # machine credential as task keys): nothing is templated or resolved again, task options still win
     connection = load_psrp()
-    connection.set_options(task_keys={"remote_user": "awx-user", "password": "awx-pw"},
-                           var_options={"inventory_hostname": "cm01.contoso.com", "ansible_host": "127.0.0.1",
-                                        "ansible_port": 40001, "ansible_psrp_auth": "ntlm"})
+    connection.set_options(
+        task_keys={"remote_user": "awx-user", "password": "awx-pw"},
+        var_options={
+            "inventory_hostname": "cm01.contoso.com",
+            "ansible_host": "127.0.0.1",
+            "ansible_port": 40001,
+            "ansible_psrp_auth": "ntlm",
+        },
+    )
 
     def render(value):
-        raise AssertionError("rendered %r" % (value,))
+        raise AssertionError(f"rendered {value!r}")
 
-    target = task_target({"inventory_hostname": "cm01.contoso.com", "ansible_host": "{{ not_this }}"},
-                         {"read_timeout": 60}, render=render, connection=connection)
+    target = task_target(
+        {"inventory_hostname": "cm01.contoso.com", "ansible_host": "{{ not_this }}"},
+        {"read_timeout": 60},
+        render=render,
+        connection=connection,
+    )
     assert target.name == "cm01.contoso.com"
-    assert target.options == {"host": "127.0.0.1", "port": 40001, "username": "awx-user", "password": "awx-pw",
-                              "auth": "ntlm", "read_timeout": 60}
+    assert target.options == {
+        "host": "127.0.0.1",
+        "port": 40001,
+        "username": "awx-user",
+        "password": "awx-pw",
+        "auth": "ntlm",
+        "read_timeout": 60,
+    }
 
 
 def test_another_connection_plugin_is_not_read():

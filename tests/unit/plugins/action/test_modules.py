@@ -1,24 +1,36 @@
 """Module behaviour that needs no lab: usage_data below the top tier, component's fallback and name check, the
 SMS Provider returned and passed back, site system settings compared only when set, the effective mode from the log."""
+
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Any, Optional
+from typing import Any
 
 import pytest
 
 from ansible_collections.configmgr.scp.plugins.action import component, service_connection_point_info, usage_data
 from ansible_collections.configmgr.scp.plugins.plugin_utils import _action
+from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.model import (
+    Hierarchy,
+    ProviderState,
+    Site,
+    SiteSystemServer,
+    ThreadChange,
+    ThreadState,
+)
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.decide import effective_mode as mode_rules
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.decide import site_system as site_rules
-from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.model import (Hierarchy, ProviderState, Site,
-                                                                                          SiteSystemServer, ThreadChange,
-                                                                                          ThreadState)
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.logs import LogEntry
 from tests.unit.fakes import make_action
 
-TASK_VARS = {"inventory_hostname": "cm01.contoso.com", "ansible_host": "127.0.0.1", "ansible_port": 40001,
-             "ansible_user": "CONTOSO\\cmadmin", "ansible_password": "Inv3ntorySecret", "ansible_psrp_auth": "ntlm"}
+TASK_VARS = {
+    "inventory_hostname": "cm01.contoso.com",
+    "ansible_host": "127.0.0.1",
+    "ansible_port": 40001,
+    "ansible_user": "CONTOSO\\cmadmin",
+    "ansible_password": "Inv3ntorySecret",
+    "ansible_psrp_auth": "ntlm",
+}
 CAS = Site("CAS", "Central", 4, None, "cm01.contoso.com", "C:\\SMS", "5.0", 0)
 PS1 = Site("PS1", "Primary", 2, "CAS", "ps1.contoso.com", "C:\\SMS", "5.0", 0)
 
@@ -30,12 +42,18 @@ def make(plugin_module, args, check_mode=False):
 class FakeProvider:
     """Records how it was built; read_state "discovers" like the library does when a value is missing."""
 
-    built: list[tuple[Optional[str], Optional[str], bool]] = []
+    built: list[tuple[str | None, str | None, bool]] = []
     state: ProviderState
     levels_set: list[str] = []
 
-    def __init__(self, session: Any, site_code: Optional[str] = None, provider: Optional[str] = None,
-                 check_mode: bool = False, sessions: Any = None) -> None:
+    def __init__(
+        self,
+        session: Any,
+        site_code: str | None = None,
+        provider: str | None = None,
+        check_mode: bool = False,
+        sessions: Any = None,
+    ) -> None:
         FakeProvider.built.append((site_code, provider, check_mode))
         self.site_code, self.provider = site_code, provider
 
@@ -48,9 +66,16 @@ class FakeProvider:
         FakeProvider.levels_set.append(level)
 
 
-def state_of(site_code: str, sites: list[Site], level: Optional[str] = "Enhanced") -> ProviderState:
-    return ProviderState(site_code=site_code, provider="%s.contoso.com" % site_code.lower(), module_version="5.0",
-                         hierarchy=Hierarchy(sites), scp=None, site_systems=[], usage_data_level=level)
+def state_of(site_code: str, sites: list[Site], level: str | None = "Enhanced") -> ProviderState:
+    return ProviderState(
+        site_code=site_code,
+        provider=f"{site_code.lower()}.contoso.com",
+        module_version="5.0",
+        hierarchy=Hierarchy(sites),
+        scp=None,
+        site_systems=[],
+        usage_data_level=level,
+    )
 
 
 @pytest.fixture(name="provider")
@@ -62,7 +87,7 @@ def fixture_provider(monkeypatch):
 
 
 def test_usage_data_refuses_on_a_child_primary_and_names_its_parent(provider):
-    provider.state = state_of("PS1", [PS1])           # a child primary's Get-CMSite does not list the CAS
+    provider.state = state_of("PS1", [PS1])  # a child primary's Get-CMSite does not list the CAS
     result = make(usage_data, {"level": "full"}).run(task_vars=dict(TASK_VARS))
     assert result["failed"] is True and result["changed"] is False
     assert "top-tier site, is CAS" in result["msg"]
@@ -86,28 +111,44 @@ def test_the_provider_used_is_returned_and_a_later_task_passes_it_back(provider)
     assert (first["sms_provider"], first["sms_provider_site_code"]) == ("cas.contoso.com", "CAS")
     assert "ansible_facts" not in first, "not a fact module: AWX would cache it"
     assert provider.built == [(None, None, False)]
-    again = {"level": "enhanced", "sms_provider": first["sms_provider"], "sms_provider_site_code": first["sms_provider_site_code"]}
+    again = {
+        "level": "enhanced",
+        "sms_provider": first["sms_provider"],
+        "sms_provider_site_code": first["sms_provider_site_code"],
+    }
     second = make(usage_data, again).run(task_vars=dict(TASK_VARS))
     assert provider.built[1] == ("CAS", "cas.contoso.com", False)
     assert (second["sms_provider"], second["sms_provider_site_code"]) == ("cas.contoso.com", "CAS")
 
 
 def test_given_values_are_normalised_and_only_the_task_s_own_are_used(provider):
-    make(service_connection_point_info, {"thread": False, "sms_provider": "CAS.Contoso.com.",
-                                         "sms_provider_site_code": "cas"}).run(task_vars=dict(TASK_VARS))
+    make(
+        service_connection_point_info,
+        {"thread": False, "sms_provider": "CAS.Contoso.com.", "sms_provider_site_code": "cas"},
+    ).run(task_vars=dict(TASK_VARS))
     make(service_connection_point_info, {"thread": False}).run(task_vars=dict(TASK_VARS, sms_provider="x.contoso.com"))
     assert provider.built == [("CAS", "cas.contoso.com", True), (None, None, True)]
 
 
-@pytest.mark.parametrize("args, message", [
-    ({"sms_provider": "cas01", "sms_provider_site_code": "CAS"},
-     "sms_provider must be a fully qualified domain name such as scp01.contoso.com, got 'cas01'"),
-    ({"sms_provider": "10.0.0.4", "sms_provider_site_code": "CAS"}, "sms_provider must be a fully qualified domain name"),
-    ({"sms_provider": "cas01.contoso.com", "sms_provider_site_code": "C-S"},
-     "sms_provider_site_code must be three letters or digits (for example PS1), got 'C-S'"),
-    ({"sms_provider": "cas01.contoso.com"}, "sms_provider, sms_provider_site_code"),
-    ({"sms_provider_site_code": "CAS"}, "sms_provider, sms_provider_site_code"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (
+            {"sms_provider": "cas01", "sms_provider_site_code": "CAS"},
+            "sms_provider must be a fully qualified domain name such as scp01.contoso.com, got 'cas01'",
+        ),
+        (
+            {"sms_provider": "10.0.0.4", "sms_provider_site_code": "CAS"},
+            "sms_provider must be a fully qualified domain name",
+        ),
+        (
+            {"sms_provider": "cas01.contoso.com", "sms_provider_site_code": "C-S"},
+            "sms_provider_site_code must be three letters or digits (for example PS1), got 'C-S'",
+        ),
+        ({"sms_provider": "cas01.contoso.com"}, "sms_provider, sms_provider_site_code"),
+        ({"sms_provider_site_code": "CAS"}, "sms_provider, sms_provider_site_code"),
+    ],
+)
 def test_the_provider_options_are_checked_before_any_connection(provider, args, message):
     result = make(usage_data, dict(args, level="full")).run(task_vars=dict(TASK_VARS))
     assert result["failed"] is True and result["changed"] is False
@@ -142,18 +183,29 @@ def test_component_passes_the_fallback_choice(monkeypatch, args, fallback):
 @pytest.mark.parametrize("name", ["SMS-DMP", "SMS DMP", "SMS_DMP;x"])
 def test_component_name_is_checked_with_the_library_characters(monkeypatch, name):
     monkeypatch.setattr(component, "ScpHost", FakeHost)
-    result = make(component, {"state": "started", "name": name, "server": "scp01.contoso.com"}).run(task_vars=dict(TASK_VARS))
+    result = make(component, {"state": "started", "name": name, "server": "scp01.contoso.com"}).run(
+        task_vars=dict(TASK_VARS)
+    )
     assert result["failed"] is True and "name must be a component name" in result["msg"]
 
 
 def test_site_system_changes_only_compare_what_the_user_set():
-    current = SiteSystemServer("scp01.contoso.com", "CAS", public_fqdn="scp.contoso.com", proxy_enabled=True,
-                               proxy_server="proxy.contoso.com", proxy_port=8080, proxy_account="CONTOSO\\proxy")
+    current = SiteSystemServer(
+        "scp01.contoso.com",
+        "CAS",
+        public_fqdn="scp.contoso.com",
+        proxy_enabled=True,
+        proxy_server="proxy.contoso.com",
+        proxy_port=8080,
+        proxy_account="CONTOSO\\proxy",
+    )
     same_proxy = {"proxy_server": "PROXY.contoso.com", "proxy_port": 8080, "use_site_server_account": False}
     spec = site_rules.site_system_spec("scp01.contoso.com", same_proxy, "CAS")
     assert site_rules.changed_settings(spec, current, same_proxy) == {}
     new_port = dict(same_proxy, proxy_port=3128)
-    assert site_rules.changed_settings(site_rules.site_system_spec("scp01.contoso.com", new_port, "CAS"), current, new_port) == {"proxy_port": 3128}
+    assert site_rules.changed_settings(
+        site_rules.site_system_spec("scp01.contoso.com", new_port, "CAS"), current, new_port
+    ) == {"proxy_port": 3128}
 
 
 def _entry(message: str) -> LogEntry:
@@ -164,6 +216,9 @@ def test_effective_mode_never_rests_on_a_line_that_names_a_mode():
     """No documented dmpdownloader.log line names the mode: such a line decides nothing; without the thread's start
     nothing decides it either."""
     started = datetime(2024, 12, 31, tzinfo=timezone.utc)
-    assert mode_rules.effective_mode([_entry("Running in online mode"), _entry("Running in OFFLINE mode")], started) == "unknown"
+    assert (
+        mode_rules.effective_mode([_entry("Running in online mode"), _entry("Running in OFFLINE mode")], started)
+        == "unknown"
+    )
     assert mode_rules.effective_mode([_entry("Heartbeat")], started) == "unknown"
     assert mode_rules.effective_mode([_entry("Download manifest.cab~~")]) == "unknown"

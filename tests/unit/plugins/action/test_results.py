@@ -1,5 +1,6 @@
 """How the action base turns a task's outcome into an Ansible result: partial changes, which host is
 unreachable, play keywords (AWX machine credential) and the library's option checks before any remote call."""
+
 from __future__ import annotations
 
 import socket
@@ -8,13 +9,23 @@ import pytest
 
 from ansible_collections.configmgr.scp.plugins.action import service_connection_point
 from ansible_collections.configmgr.scp.plugins.plugin_utils import _action
-from tests.unit.fakes import make_action
-from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.errors import CommandFailed, HostUnreachable, WaitTimeout
+from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.errors import (
+    CommandFailed,
+    HostUnreachable,
+    WaitTimeout,
+)
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.pipeline import Pipeline
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.planner import AddScp, Verify
+from tests.unit.fakes import make_action
 
-TASK_VARS = {"inventory_hostname": "cm01.contoso.com", "ansible_host": "127.0.0.1", "ansible_port": 40001,
-             "ansible_user": "CONTOSO\\cmadmin", "ansible_password": "Inv3ntorySecret", "ansible_psrp_auth": "ntlm"}
+TASK_VARS = {
+    "inventory_hostname": "cm01.contoso.com",
+    "ansible_host": "127.0.0.1",
+    "ansible_port": 40001,
+    "ansible_user": "CONTOSO\\cmadmin",
+    "ansible_password": "Inv3ntorySecret",
+    "ansible_psrp_auth": "ntlm",
+}
 SCP = "scp01.contoso.com"
 
 make = make_action
@@ -28,9 +39,11 @@ def run_with(monkeypatch, execute, task_vars=None, **kwargs):
 def test_wait_timeout_after_add_reports_changed_and_the_steps_that_ran(monkeypatch):
     def execute(self, ctx, args):
         err = WaitTimeout("SMS_DMP_DOWNLOADER did not reach Running", SCP, "wait for the install", 900.0, "absent")
-        err.changed = None           # an older library without the flag: the steps' own `mutates` decides
-        err.steps_run = [AddScp("add the SCP on %s" % SCP, server=SCP, site_code="PS1", mode="Online"),
-                         Verify("verify", server=SCP, site_code="PS1", mode="Online")]
+        err.changed = None  # an older library without the flag: the steps' own `mutates` decides
+        err.steps_run = [
+            AddScp(f"add the SCP on {SCP}", server=SCP, site_code="PS1", mode="Online"),
+            Verify("verify", server=SCP, site_code="PS1", mode="Online"),
+        ]
         raise err
 
     result = run_with(monkeypatch, execute)
@@ -42,13 +55,14 @@ def test_wait_timeout_after_add_reports_changed_and_the_steps_that_ran(monkeypat
 def test_error_flagged_changed_by_the_library_reports_changed(monkeypatch):
     def execute(self, ctx, args):
         err = CommandFailed("Start timed out", SCP, "Set-ItemProperty")
-        err.changed = True           # ScpHost: Stop went through, Start did not
+        err.changed = True  # ScpHost: Stop went through, Start did not
         err.steps_run = [{"action": "request_stop", "description": "request Stop of SMS_DMP_DOWNLOADER"}]
         raise err
 
     result = run_with(monkeypatch, execute)
-    assert result["changed"] is True and result["steps_run"] == [{"action": "request_stop",
-                                                                  "description": "request Stop of SMS_DMP_DOWNLOADER"}]
+    assert result["changed"] is True and result["steps_run"] == [
+        {"action": "request_stop", "description": "request Stop of SMS_DMP_DOWNLOADER"}
+    ]
 
 
 def test_error_before_any_mutation_reports_unchanged(monkeypatch):
@@ -118,7 +132,7 @@ def test_a_real_refused_connection_names_its_target(monkeypatch, dead_port):
     assert result["unreachable"] is True and "failed" not in result
     err = seen[-1]
     assert err.target_key == "cm01.contoso.com" and err.reason == "connection" and err.host == "cm01.contoso.com"
-    assert err.display_name == "cm01.contoso.com (127.0.0.1:%d)" % dead_port
+    assert err.display_name == f"cm01.contoso.com (127.0.0.1:{dead_port})"
     assert result["msg"].startswith("open a PowerShell session on cm01.contoso.com: connection failed")
     which[0] = "second"
     hostvars = {SCP: {"inventory_hostname": SCP, "ansible_host": "127.0.0.1", "ansible_port": dead_port}}
@@ -155,7 +169,9 @@ def test_connection_options_are_checked_by_the_library_before_any_session(monkey
     opened = []
     monkeypatch.setattr(_action.TaskContext, "session", lambda self, target=None: opened.append(target))
     result = make(service_connection_point, {"server": SCP, "connection_timeout": 0}).run(task_vars=dict(TASK_VARS))
-    assert result["failed"] is True and "connection_timeout" in result["msg"] and result["msg"].startswith("invalid input")
+    assert (
+        result["failed"] is True and "connection_timeout" in result["msg"] and result["msg"].startswith("invalid input")
+    )
     assert opened == []
 
 

@@ -1,4 +1,5 @@
 """Input checks that run before any remote call."""
+
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -21,12 +22,16 @@ def test_site_code_rejected(value):
         check.site_code(value)
 
 
-@pytest.mark.parametrize("value,expected", [("SCP01.Contoso.com", "scp01.contoso.com"), ("scp01.contoso.com.", "scp01.contoso.com")])
+@pytest.mark.parametrize(
+    "value,expected", [("SCP01.Contoso.com", "scp01.contoso.com"), ("scp01.contoso.com.", "scp01.contoso.com")]
+)
 def test_fqdn_ok(value, expected):
     assert check.fqdn(value) == expected
 
 
-@pytest.mark.parametrize("value", ["scp01", "10.0.0.1", "scp_01.contoso.com", "-a.contoso.com", "a..b", "scp01.contoso.com/x"])
+@pytest.mark.parametrize(
+    "value", ["scp01", "10.0.0.1", "scp_01.contoso.com", "-a.contoso.com", "a..b", "scp01.contoso.com/x"]
+)
 def test_fqdn_rejected(value):
     with pytest.raises(ValueError, match="fully qualified domain name"):
         check.fqdn(value)
@@ -55,11 +60,14 @@ def test_regex():
         check.regex("(")
 
 
-@pytest.mark.parametrize("args,message", [
-    ({"proxy_server": "proxy.contoso.com", "proxy_port": 0}, "proxy_port must be a TCP port"),
-    ({"public_fqdn": "scp01"}, "public_fqdn must be a fully qualified"),
-    ({"account_name": "svc"}, "account_name must be an account"),
-])
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        ({"proxy_server": "proxy.contoso.com", "proxy_port": 0}, "proxy_port must be a TCP port"),
+        ({"public_fqdn": "scp01"}, "public_fqdn must be a fully qualified"),
+        ({"account_name": "svc"}, "account_name must be an account"),
+    ],
+)
 def test_site_system_settings(args, message):
     with pytest.raises(ValueError, match=message):
         check.site_system_settings(args)
@@ -67,23 +75,32 @@ def test_site_system_settings(args, message):
 
 # The rules between the site system settings are data (SITE_SYSTEM_RULES), the same for site_system_server's own
 # options and service_connection_point's site_system suboptions.
-@pytest.mark.parametrize("settings,message", [
-    ({"account_name": "CONTOSO\\inst", "use_site_server_account": True},
-     "parameters are mutually exclusive: account_name|use_site_server_account"),
-    ({"proxy_port": 8080}, "parameters are required together: proxy_server, proxy_port"),
-    ({"proxy_server": "proxy.contoso.com"}, "parameters are required together: proxy_server, proxy_port"),
-    ({"proxy_server": "proxy.contoso.com", "proxy_account": "CONTOSO\\proxy"},
-     "parameters are required together: proxy_server, proxy_port"),
-    ({"proxy_account": "CONTOSO\\proxy"}, "missing parameter(s) required by 'proxy_account': proxy_server"),
-    ({"proxy_server": "proxy.contoso.com", "proxy_port": 8080, "proxy_account": "CONTOSO\\proxy"}, None),
-    ({"account_name": "CONTOSO\\inst"}, None),
-    ({"use_site_server_account": True}, None),
-])
+@pytest.mark.parametrize(
+    "settings,message",
+    [
+        (
+            {"account_name": "CONTOSO\\inst", "use_site_server_account": True},
+            "parameters are mutually exclusive: account_name|use_site_server_account",
+        ),
+        ({"proxy_port": 8080}, "parameters are required together: proxy_server, proxy_port"),
+        ({"proxy_server": "proxy.contoso.com"}, "parameters are required together: proxy_server, proxy_port"),
+        (
+            {"proxy_server": "proxy.contoso.com", "proxy_account": "CONTOSO\\proxy"},
+            "parameters are required together: proxy_server, proxy_port",
+        ),
+        ({"proxy_account": "CONTOSO\\proxy"}, "missing parameter(s) required by 'proxy_account': proxy_server"),
+        ({"proxy_server": "proxy.contoso.com", "proxy_port": 8080, "proxy_account": "CONTOSO\\proxy"}, None),
+        ({"account_name": "CONTOSO\\inst"}, None),
+        ({"use_site_server_account": True}, None),
+    ],
+)
 def test_site_system_rules_are_the_same_for_both_modules(settings, message):
     top = _argspec.module_spec("site_system_server")
     found = ArgumentSpecValidator(**top).validate(dict(settings, server="scp01.contoso.com")).errors.errors
     scp = _argspec.module_spec("service_connection_point")
-    nested = ArgumentSpecValidator(**scp).validate({"server": "scp01.contoso.com", "site_system": settings}).errors.errors
+    nested = (
+        ArgumentSpecValidator(**scp).validate({"server": "scp01.contoso.com", "site_system": settings}).errors.errors
+    )
     if message is None:
         assert found == [] and nested == [], (found, nested)
     else:

@@ -1,30 +1,51 @@
 """The role's input checks (plugins/filter/role_input.py): one message per problem, naming the role's variable."""
+
 from __future__ import annotations
 
 import pytest
 
 from ansible_collections.configmgr.scp.plugins.filter.role_input import FilterModule, scp_role_input_errors
 
-GOOD = {"scp_state": "present", "scp_server": "scp01.contoso.com", "scp_site_code": "", "scp_mode": "",
-        "scp_sms_provider": "", "scp_sms_provider_site_code": "", "scp_wait_timeout": 900, "scp_restart_timeout": 300}
+GOOD = {
+    "scp_state": "present",
+    "scp_server": "scp01.contoso.com",
+    "scp_site_code": "",
+    "scp_mode": "",
+    "scp_sms_provider": "",
+    "scp_sms_provider_site_code": "",
+    "scp_wait_timeout": 900,
+    "scp_restart_timeout": 300,
+}
 
 
-@pytest.mark.parametrize("change, words", [
-    ({"scp_server": ""}, "scp_server is required with scp_state=present"),
-    ({"scp_server": "scp01"}, "scp_server must be a fully qualified domain name"),
-    ({"scp_server": "10.0.0.5"}, "scp_server must be a fully qualified domain name"),
-    ({"scp_server": "scp01.contoso.com;calc"}, "scp_server must be a fully qualified domain name"),
-    ({"scp_server": "scp01\n.contoso.com"}, "scp_server must be a fully qualified domain name"),
-    ({"scp_site_code": "PS12"}, "scp_site_code must be three letters or digits"),
-    ({"scp_site_code": "P_1"}, "scp_site_code must be three letters or digits"),
-    ({"scp_sms_provider": "cm01", "scp_sms_provider_site_code": "PS1"}, "scp_sms_provider must be a fully qualified"),
-    ({"scp_sms_provider": "cm01.contoso.com", "scp_sms_provider_site_code": "PS"}, "scp_sms_provider_site_code must be"),
-    ({"scp_sms_provider": "cm01.contoso.com"}, "go together: give both or neither"),
-    ({"scp_state": "absent", "scp_server": "", "scp_mode": "offline"}, "scp_mode cannot be used with scp_state=absent"),
-    ({"scp_wait_timeout": -1}, 'scp_wait_timeout must be a whole number of seconds greater than 0, got "-1"'),
-    ({"scp_restart_timeout": 0}, "scp_restart_timeout must be a whole number of seconds greater than 0"),
-    ({"scp_restart_timeout": "1.5"}, "scp_restart_timeout must be a whole number"),
-])
+@pytest.mark.parametrize(
+    "change, words",
+    [
+        ({"scp_server": ""}, "scp_server is required with scp_state=present"),
+        ({"scp_server": "scp01"}, "scp_server must be a fully qualified domain name"),
+        ({"scp_server": "10.0.0.5"}, "scp_server must be a fully qualified domain name"),
+        ({"scp_server": "scp01.contoso.com;calc"}, "scp_server must be a fully qualified domain name"),
+        ({"scp_server": "scp01\n.contoso.com"}, "scp_server must be a fully qualified domain name"),
+        ({"scp_site_code": "PS12"}, "scp_site_code must be three letters or digits"),
+        ({"scp_site_code": "P_1"}, "scp_site_code must be three letters or digits"),
+        (
+            {"scp_sms_provider": "cm01", "scp_sms_provider_site_code": "PS1"},
+            "scp_sms_provider must be a fully qualified",
+        ),
+        (
+            {"scp_sms_provider": "cm01.contoso.com", "scp_sms_provider_site_code": "PS"},
+            "scp_sms_provider_site_code must be",
+        ),
+        ({"scp_sms_provider": "cm01.contoso.com"}, "go together: give both or neither"),
+        (
+            {"scp_state": "absent", "scp_server": "", "scp_mode": "offline"},
+            "scp_mode cannot be used with scp_state=absent",
+        ),
+        ({"scp_wait_timeout": -1}, 'scp_wait_timeout must be a whole number of seconds greater than 0, got "-1"'),
+        ({"scp_restart_timeout": 0}, "scp_restart_timeout must be a whole number of seconds greater than 0"),
+        ({"scp_restart_timeout": "1.5"}, "scp_restart_timeout must be a whole number"),
+    ],
+)
 def test_each_problem_is_named(change, words):
     errors = scp_role_input_errors({**GOOD, **change})
     assert len(errors) == 1 and words in errors[0], errors
@@ -33,7 +54,10 @@ def test_each_problem_is_named(change, words):
 def test_good_input_and_absent_without_server():
     assert scp_role_input_errors(GOOD) == []
     assert scp_role_input_errors({**GOOD, "scp_state": "absent", "scp_server": ""}) == []
-    assert scp_role_input_errors({**GOOD, "scp_sms_provider": "cm01.contoso.com", "scp_sms_provider_site_code": "ps1"}) == []
+    assert (
+        scp_role_input_errors({**GOOD, "scp_sms_provider": "cm01.contoso.com", "scp_sms_provider_site_code": "ps1"})
+        == []
+    )
     assert FilterModule().filters()["scp_role_input_errors"] is scp_role_input_errors
 
 

@@ -5,12 +5,14 @@
 
 tests/integration/test_input_table.py loads this file too, so a value is shown the same way in both reports.
 """
+
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
-SHOWN = 60          # characters of a value kept in a report row
-MSG = 200           # characters of a message kept in a report row
+SHOWN = 60  # characters of a value kept in a report row
+MSG = 200  # characters of a message kept in a report row
 _ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
@@ -19,7 +21,7 @@ def _escaped(char: str) -> str:
         return char
     if char in _ESCAPES:
         return _ESCAPES[char]
-    return "\\x%02x" % ord(char) if ord(char) < 0x100 else "\\u%04x" % ord(char)
+    return f"\\x{ord(char):02x}" if ord(char) < 0x100 else f"\\u{ord(char):04x}"
 
 
 def shown_value(value: Any, limit: int = SHOWN) -> Any:
@@ -30,18 +32,32 @@ def shown_value(value: Any, limit: int = SHOWN) -> Any:
     text = str(value)
     shown = "".join(_escaped(c) for c in text[:limit])
     if len(text) > limit:
-        shown += "... (%d characters)" % len(text)
+        shown += f"... ({len(text)} characters)"
     return shown
 
 
 def _row(module: str, option: str, value: Any, expected: str, refused: Any, changed: Any, msg: Any) -> dict[str, Any]:
-    return {"module": str(module), "option": str(option), "value": shown_value(value), "expected": str(expected),
-            "refused": bool(refused), "changed": bool(changed), "msg": str(msg or "")[:MSG]}
+    return {
+        "module": str(module),
+        "option": str(option),
+        "value": shown_value(value),
+        "expected": str(expected),
+        "refused": bool(refused),
+        "changed": bool(changed),
+        "msg": str(msg or "")[:MSG],
+    }
 
 
 def _result_row(module: str, option: str, value: Any, expected: str, result: Mapping[str, Any]) -> dict[str, Any]:
-    return _row(module, option, value, expected, result.get("failed", False), result.get("changed", False),
-                result.get("msg", ""))
+    return _row(
+        module,
+        option,
+        value,
+        expected,
+        result.get("failed", False),
+        result.get("changed", False),
+        result.get("msg", ""),
+    )
 
 
 def input_errors_rows(groups: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -65,14 +81,30 @@ def input_errors_rows(groups: Sequence[Mapping[str, Any]]) -> list[dict[str, Any
             for result in group["table_results"]:
                 case = result.get("item") or {}
                 option = case.get("option", "")
-                rows.append(_result_row(module, group.get("prefix", "") + option, (case.get("settings") or {}).get(option),
-                                        case.get("reason", ""), result))
+                rows.append(
+                    _result_row(
+                        module,
+                        group.get("prefix", "") + option,
+                        (case.get("settings") or {}).get(option),
+                        case.get("reason", ""),
+                        result,
+                    )
+                )
         else:
             for result in group["role_results"]:
                 case = result.get("case") or {}
                 variable = case.get("variable", "")
-                rows.append(_row(module, variable, (case.get("vars") or {}).get(variable), case.get("reason", ""),
-                                 result.get("failed"), result.get("changed"), result.get("msg")))
+                rows.append(
+                    _row(
+                        module,
+                        variable,
+                        (case.get("vars") or {}).get(variable),
+                        case.get("reason", ""),
+                        result.get("failed"),
+                        result.get("changed"),
+                        result.get("msg"),
+                    )
+                )
     return rows
 
 
