@@ -125,7 +125,7 @@ def matrix_section(rows: list[dict[str, Any]]) -> list[str]:
         "`ConfigMgrError` naming its operation or host, the re-run converged (for the first expansion phase: "
         "and the SCP's mode is recorded for the second), there were never two SCPs, no SCP was lost by a run "
         "that reported success, and a lost answer to a changing call was reported `changed` or changed "
-        f"nothing. Run: **{', '.join(runs)}** (`make evidence` runs every case; `make test` every third case of each cell)."
+        f"nothing. Run: **{', '.join(runs)}** (`make evidence` runs every case; `make test` every fourth case of each cell)."
     )
     out.append("")
     bad = [(r, p) for r, p in ((r, invariant_violations(r)) for r in rows) if p]
