@@ -39,6 +39,7 @@ from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.errors import 
     ConfigMgrError,
     HostUnreachable,
     InvalidOption,
+    MissingExtra,
 )
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.options import ConnectionOptions
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.session import Session
@@ -234,6 +235,8 @@ class ConfigMgrAction(ActionBase):
             result = {"failed": True, "changed": False, "msg": f"invalid input: {err}"}
         except InvalidOption as err:
             result = {"failed": True, "changed": False, "msg": f"invalid input: {describe_error(err)}"}
+        except MissingExtra as err:
+            result = missing_extra_result(err)
         except ConfigMgrError as err:
             result = error_result(err, ctx)
         finally:
@@ -244,6 +247,17 @@ class ConfigMgrAction(ActionBase):
             for key, value in ctx.provider_result().items():
                 result.setdefault(key, value)
         return remove_values(result, no_log_values) if no_log_values else result
+
+
+def missing_extra_result(err: MissingExtra) -> dict[str, Any]:
+    """Ansible's wording for a missing library, naming the pypsrp extra to install and the host that needs it."""
+    reason = f"for auth={err.auth} (ansible_psrp_auth) on {err.display_name}: {err.library} cannot be imported"
+    return {
+        "failed": True,
+        "changed": False,
+        "msg": missing_required_lib(err.extra, reason=reason),
+        "exception": err.import_error,
+    }
 
 
 def check_provider_args(args: dict[str, Any]) -> None:

@@ -92,6 +92,47 @@ class HostUnreachable(ConfigMgrError):
         super().__init__(message, host=host, operation=operation, display_name=display_name, target_key=target_key)
 
 
+class MissingExtra(ConfigMgrError):
+    """`auth` needs an optional Python library that is not installed; raised before any connection is made.
+    `.extra` is the pip requirement that brings it ("pypsrp[kerberos]"), `.library` the module that failed to
+    import, `.import_error` its ImportError text (no secret: a module name and a path at most)."""
+
+    def __init__(
+        self,
+        auth: str,
+        extra: str,
+        library: str,
+        import_error: str,
+        host: str | None = None,
+        *,
+        display_name: str | None = None,
+        target_key: str | None = None,
+    ) -> None:
+        self.auth = auth
+        self.extra = extra
+        self.library = library
+        self.import_error = import_error
+        super().__init__(
+            f"auth={auth} needs the Python library {library} ({import_error}): install {extra} on the controller",
+            host=host,
+            operation="open a PowerShell session",
+            display_name=display_name,
+            target_key=target_key,
+        )
+
+    def on(self, host: str, *, display_name: str | None = None, target_key: str | None = None) -> MissingExtra:
+        """The same error for `host` (the transport that finds it does not know the host's names)."""
+        return MissingExtra(
+            self.auth,
+            self.extra,
+            self.library,
+            self.import_error,
+            host,
+            display_name=display_name,
+            target_key=target_key,
+        )
+
+
 class CommandFailed(ConfigMgrError):
     """A cmdlet ended with an ErrorRecord."""
 

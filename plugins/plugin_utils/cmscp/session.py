@@ -12,7 +12,15 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import CallTimeout, CommandFailed, ConfigMgrError, HostUnreachable, RemoteFault, mark_outcome_unknown
+from .errors import (
+    CallTimeout,
+    CommandFailed,
+    ConfigMgrError,
+    HostUnreachable,
+    MissingExtra,
+    RemoteFault,
+    mark_outcome_unknown,
+)
 from .options import ConnectionOptions
 from .pipeline import Pipeline, Statement, check_scripts, segments
 from .transport import NO_PROGRESS_POLLS, PypsrpTransport, RawOutcome, Transport
@@ -119,6 +127,8 @@ class Session:
             transport = self._factory(self.options)
             try:
                 transport.open()
+            except MissingExtra as err:  # nothing was sent: no retry can help
+                raise err.on(self.host, display_name=self.described_as, target_key=self.target_key) from err
             except Exception as err:  # noqa: BLE001 - classified below, re-raised as our own type
                 failure = self._classify(err, "open a PowerShell session")
                 if failure is None:

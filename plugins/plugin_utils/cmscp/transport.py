@@ -6,15 +6,34 @@ with a fake transport, and so pypsrp is imported only when a real connection is 
 
 from __future__ import annotations
 
+import importlib
 import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from .errors import MissingExtra
 from .options import ConnectionOptions
 from .pipeline import SWITCH, ScriptCommand, Statement, check_scripts, segment_starts
 from .values import PSDict
+
+# The optional libraries an auth method needs, with the pypsrp extra that installs them. Without them pypsrp fails
+# only once the host answers (a raw ImportError from pyspnego or pypsrp); negotiate falls back to NTLM by itself.
+AUTH_EXTRAS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "kerberos": ("pypsrp[kerberos]", ("gssapi", "krb5")),
+    "credssp": ("pypsrp[credssp]", ("requests_credssp",)),
+}
+
+
+def check_auth_extra(auth: str) -> None:
+    """Raise MissingExtra (no host yet) when a library `auth` needs cannot be imported."""
+    extra, libraries = AUTH_EXTRAS.get(auth, ("", ()))
+    for library in libraries:
+        try:
+            importlib.import_module(library)
+        except ImportError as err:
+            raise MissingExtra(auth, extra, library, str(err)) from err
 
 
 @dataclass
@@ -150,6 +169,7 @@ class PypsrpTransport:
         self.accepted = False  # of the last invoke: the host answered the Command (the pipeline exists there)
 
     def open(self) -> None:
+        check_auth_extra(self.options.auth)
         from pypsrp.powershell import RunspacePool
         from pypsrp.wsman import WSMan
 
