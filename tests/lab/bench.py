@@ -11,6 +11,12 @@ from __future__ import annotations
 import os
 import sys
 
+from tests.collection_path import collections_path
+
+# the collection importable as ansible_collections.configmgr.scp from a fresh checkout (pytest's conftest does the same)
+if str(collections_path()) not in sys.path:
+    sys.path.insert(0, str(collections_path()))
+
 from tests import bench_library
 from tests.lab import bench_targets, bench_transport
 
