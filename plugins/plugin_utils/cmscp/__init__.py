@@ -4,52 +4,125 @@ The public facade: what the action plugins use, and the shared rules those rest 
 only (`from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp import plan_scp`); tests and tools may
 import the submodules. The submodules never import this package's names (relative imports of submodules only), so
 importing any of them, which runs this file first, cannot make a cycle.
-"""
+
+The names are loaded on first use (PEP 562 `__getattr__`): an action plugin imports only the submodules of the
+names it uses, since every task imports its action plugin again in a fresh worker (docs/performance.md)."""
 
 from __future__ import annotations
 
-from .apply.component import execute_component
-from .apply.info import read_scp_host
-from .apply.log_info import execute_log_read
-from .apply.scp import ScpRun, converge_scp
-from .apply.site_system import execute_site_system, read_accounts
-from .apply.usage_data import execute_usage_data
-from .apply.verified import reverify_after_restart
-from .configmgr.clock import host_time
-from .configmgr.lease import HierarchyLease
-from .configmgr.model import ProviderState, ThreadState, normalise_mode
-from .configmgr.prereqs import run_prerequisites
-from .configmgr.provider import SiteProvider
-from .configmgr.scphost import ScpHost
-from .configmgr.topology import check_top_tier, require_top_tier
-from .decide.component import (
-    COMPONENT_READS,
-    ComponentOutcome,
-    ComponentPlan,
-    ComponentRequest,
-    component_server,
-    failure_after_restart,
-    plan_component,
-    restarts_downloader,
-    stops_downloader,
-)
-from .decide.effective_mode import EffectiveMode, decide_effective_mode, effective_mode_evidence
-from .decide.info import INFO_READS, plan_info, scp_view, site_system_views
-from .decide.log_info import LOG_READS, LOGS, LogQuery, plan_log_read
-from .decide.preflight import preflight_verdict
-from .decide.scp import SCP_READS, desired_scp, lease_ttl, mode_changed, pending_after
-from .decide.site_system import (
-    DesiredSiteSystem,
-    accounts_to_check,
-    plan_site_system,
-    site_system_reads,
-    site_system_spec,
-)
-from .decide.usage_data import USAGE_READS, plan_usage_data
-from .decide.views import thread_view
-from .errors import ConfigMgrError, HostUnreachable, InvalidOption, PlanRefused
-from .executor import ExecutionResult, execute_plan, observe_hosts
-from .planner import DesiredScp, Plan, plan_scp
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .apply.component import execute_component
+    from .apply.info import read_scp_host
+    from .apply.log_info import execute_log_read
+    from .apply.scp import ScpRun, converge_scp
+    from .apply.site_system import execute_site_system, read_accounts
+    from .apply.usage_data import execute_usage_data
+    from .apply.verified import reverify_after_restart
+    from .configmgr.clock import host_time
+    from .configmgr.lease import HierarchyLease
+    from .configmgr.model import ProviderState, ThreadState, normalise_mode
+    from .configmgr.prereqs import run_prerequisites
+    from .configmgr.provider import SiteProvider
+    from .configmgr.scphost import ScpHost
+    from .configmgr.topology import check_top_tier, require_top_tier
+    from .decide.component import (
+        COMPONENT_READS,
+        ComponentOutcome,
+        ComponentPlan,
+        ComponentRequest,
+        component_server,
+        failure_after_restart,
+        plan_component,
+        restarts_downloader,
+        stops_downloader,
+    )
+    from .decide.effective_mode import EffectiveMode, decide_effective_mode, effective_mode_evidence
+    from .decide.info import INFO_READS, plan_info, scp_view, site_system_views
+    from .decide.log_info import LOG_READS, LOGS, LogQuery, plan_log_read
+    from .decide.preflight import preflight_verdict
+    from .decide.scp import SCP_READS, desired_scp, lease_ttl, mode_changed, pending_after
+    from .decide.site_system import (
+        DesiredSiteSystem,
+        accounts_to_check,
+        plan_site_system,
+        site_system_reads,
+        site_system_spec,
+    )
+    from .decide.usage_data import USAGE_READS, plan_usage_data
+    from .decide.views import thread_view
+    from .errors import ConfigMgrError, HostUnreachable, InvalidOption, PlanRefused
+    from .executor import ExecutionResult, execute_plan, observe_hosts
+    from .planner import DesiredScp, Plan, plan_scp
+
+# name -> the submodule that defines it (relative to this package)
+_WHERE: dict[str, str] = {
+    "ConfigMgrError": ".errors",
+    "HostUnreachable": ".errors",
+    "InvalidOption": ".errors",
+    "PlanRefused": ".errors",
+    "SiteProvider": ".configmgr.provider",
+    "ScpHost": ".configmgr.scphost",
+    "HierarchyLease": ".configmgr.lease",
+    "ProviderState": ".configmgr.model",
+    "ThreadState": ".configmgr.model",
+    "normalise_mode": ".configmgr.model",
+    "host_time": ".configmgr.clock",
+    "check_top_tier": ".configmgr.topology",
+    "require_top_tier": ".configmgr.topology",
+    "SCP_READS": ".decide.scp",
+    "DesiredScp": ".planner",
+    "Plan": ".planner",
+    "ExecutionResult": ".executor",
+    "desired_scp": ".decide.scp",
+    "observe_hosts": ".executor",
+    "plan_scp": ".planner",
+    "execute_plan": ".executor",
+    "lease_ttl": ".decide.scp",
+    "pending_after": ".decide.scp",
+    "mode_changed": ".decide.scp",
+    "converge_scp": ".apply.scp",
+    "ScpRun": ".apply.scp",
+    "INFO_READS": ".decide.info",
+    "plan_info": ".decide.info",
+    "read_scp_host": ".apply.info",
+    "scp_view": ".decide.info",
+    "site_system_views": ".decide.info",
+    "EffectiveMode": ".decide.effective_mode",
+    "decide_effective_mode": ".decide.effective_mode",
+    "effective_mode_evidence": ".decide.effective_mode",
+    "COMPONENT_READS": ".decide.component",
+    "ComponentRequest": ".decide.component",
+    "ComponentPlan": ".decide.component",
+    "ComponentOutcome": ".decide.component",
+    "component_server": ".decide.component",
+    "plan_component": ".decide.component",
+    "execute_component": ".apply.component",
+    "failure_after_restart": ".decide.component",
+    "thread_view": ".decide.views",
+    "stops_downloader": ".decide.component",
+    "restarts_downloader": ".decide.component",
+    "reverify_after_restart": ".apply.verified",
+    "DesiredSiteSystem": ".decide.site_system",
+    "site_system_reads": ".decide.site_system",
+    "accounts_to_check": ".decide.site_system",
+    "read_accounts": ".apply.site_system",
+    "plan_site_system": ".decide.site_system",
+    "execute_site_system": ".apply.site_system",
+    "site_system_spec": ".decide.site_system",
+    "USAGE_READS": ".decide.usage_data",
+    "plan_usage_data": ".decide.usage_data",
+    "execute_usage_data": ".apply.usage_data",
+    "LOG_READS": ".decide.log_info",
+    "LOGS": ".decide.log_info",
+    "LogQuery": ".decide.log_info",
+    "plan_log_read": ".decide.log_info",
+    "execute_log_read": ".apply.log_info",
+    "run_prerequisites": ".configmgr.prereqs",
+    "preflight_verdict": ".decide.preflight",
+}
 
 __all__ = [
     # errors
@@ -125,3 +198,13 @@ __all__ = [
     "run_prerequisites",
     "preflight_verdict",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """A public name, imported from its submodule on first use and kept here."""
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(module, __name__), name)
+    globals()[name] = value
+    return value
