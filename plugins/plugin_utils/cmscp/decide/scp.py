@@ -17,9 +17,9 @@ SCP_READS = READS + ("roles",)  # roles: the HA rule needs them (Get-CMSiteRole 
 # What a run that may change nothing reads first: the sites, the SCP, the collection's records (a move's intent, the
 # verified SCP) and the downloader's component status. A plan that changes something reads everything again
 # (SCP_READS: the roles for the HA rule, the site systems, the updates that refuse a change) before it runs: under the
-# lease, or in check mode for the prediction. The HA rule is a rule of changes: an SCP already on an HA site server
-# cannot normally exist (Microsoft's HA setup refuses it: "If it's currently on the site server, move it"), and the
-# preflight's ha_placement check reports it.
+# lease, or in check mode for the prediction. So the HA rule applies to changes only: a run that finds the SCP already
+# on an HA site server changes nothing and does not refuse (our choice, to keep the no-op read small; Microsoft says
+# "If it's currently on the site server, move it", facts section 10); the preflight's ha_placement check reports it.
 FIRST_READS = ("sites", "scp", "intent", "components")
 
 
