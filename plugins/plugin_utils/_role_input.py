@@ -1,46 +1,13 @@
 # -*- coding: utf-8 -*-
 # Copyright: Contributors to the configmgr.scp collection
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The checks of the configmgr.scp.scp role's variables that its argument_specs cannot express, in Python: the
-modules' own format rules (plugin_utils/_validate.py) with the role's variable names, and the role's combinations.
-A filter, not a Jinja expression, because the expression was compiled again in every worker, once per host: the
-largest controller cost of a no-op role run (docs/performance.md)."""
+"""The checks of the configmgr.scp.scp role's variables that its argument_specs cannot express: the modules' own
+format rules (plugin_utils/_validate.py) named by the role's variables, and the role's combinations. Run by the
+configmgr.scp.scp_role_input action, which reads the variables itself: a Jinja expression or a templated dict of
+them was compiled again in every worker, once per host, the largest controller cost of a no-op role run
+(docs/performance.md)."""
 
 from __future__ import annotations
-
-DOCUMENTATION = r"""
-name: scp_role_input_errors
-author: Contributors to the configmgr.scp collection
-version_added: 1.0.0
-short_description: The input errors of the configmgr.scp.scp role's variables
-description:
-  - Checks what the role's argument_specs cannot express (formats, ranges, combinations) with the same rules as the
-    modules, and returns one message per problem, each naming the variable. An empty list means the input is good.
-  - Used by the role's first task; not meant for playbooks.
-positional: _input
-options:
-  _input:
-    description: The role's variables, by name (C(scp_state), C(scp_server), C(scp_site_code), C(scp_mode),
-      C(scp_sms_provider), C(scp_sms_provider_site_code), C(scp_wait_timeout), C(scp_restart_timeout)).
-    type: dict
-    required: true
-"""
-
-EXAMPLES = r"""
-- name: Check the role's variables
-  ansible.builtin.assert:
-    that: errors | length == 0
-    fail_msg: "{{ errors | join('; ') }}"
-  vars:
-    errors: "{{ {'scp_state': 'present', 'scp_server': 'scp01'} | configmgr.scp.scp_role_input_errors }}"
-"""
-
-RETURN = r"""
-_value:
-  description: One message per problem, naming the variable and the reason; empty when the input is good.
-  type: list
-  elements: str
-"""
 
 import json
 import re
@@ -68,6 +35,19 @@ def _format(name: str, value: str, rule: Callable[[str | None, str], str | None]
     except ValueError as err:
         return str(err)
     return None
+
+
+# the role's variables these checks read (roles/scp/meta/argument_specs.yml documents them)
+ROLE_VARIABLES = (
+    "scp_state",
+    "scp_server",
+    "scp_site_code",
+    "scp_mode",
+    "scp_sms_provider",
+    "scp_sms_provider_site_code",
+    "scp_wait_timeout",
+    "scp_restart_timeout",
+)
 
 
 def scp_role_input_errors(values: Mapping[str, Any]) -> list[str]:
@@ -99,10 +79,3 @@ def scp_role_input_errors(values: Mapping[str, Any]) -> list[str]:
         if not _WHOLE_NUMBER.match(seconds) or int(seconds) <= 0:
             errors.append(f"{name} must be a whole number of seconds greater than 0, got {_shown(seconds)}")
     return [e for e in errors if e]
-
-
-class FilterModule:
-    """configmgr.scp's filters."""
-
-    def filters(self) -> dict[str, Callable[..., Any]]:
-        return {"scp_role_input_errors": scp_role_input_errors}

@@ -1,10 +1,11 @@
-"""The role's input checks (plugins/filter/role_input.py): one message per problem, naming the role's variable."""
+"""The role's input checks (plugin_utils/_role_input.py and the scp_role_input action): one message per problem,
+naming the role's variable."""
 
 from __future__ import annotations
 
 import pytest
 
-from ansible_collections.configmgr.scp.plugins.filter.role_input import FilterModule, scp_role_input_errors
+from ansible_collections.configmgr.scp.plugins.plugin_utils._role_input import ROLE_VARIABLES, scp_role_input_errors
 
 GOOD = {
     "scp_state": "present",
@@ -58,9 +59,42 @@ def test_good_input_and_absent_without_server():
         scp_role_input_errors({**GOOD, "scp_sms_provider": "cm01.contoso.com", "scp_sms_provider_site_code": "ps1"})
         == []
     )
-    assert FilterModule().filters()["scp_role_input_errors"] is scp_role_input_errors
+    assert set(GOOD) == set(ROLE_VARIABLES)
 
 
 def test_several_problems_and_long_values_are_cut():
     errors = scp_role_input_errors({**GOOD, "scp_server": "", "scp_wait_timeout": "x" * 200, "scp_restart_timeout": 0})
     assert len(errors) == 3 and len(errors[1]) < 150
+
+
+# -- the action: reads the role's variables from the task's variables, templates each, changes nothing ---------------
+def _action(args=None):
+    from ansible.parsing.dataloader import DataLoader
+    from ansible.template import Templar
+
+    from ansible_collections.configmgr.scp.plugins.action import scp_role_input
+    from tests.unit.fakes import make_action
+
+    action = make_action(scp_role_input, args or {})
+    action._templar = Templar(loader=DataLoader())
+    return action
+
+
+def test_the_action_passes_good_variables_and_templates_each():
+    from ansible.template import trust_as_template
+
+    task_vars = {**GOOD, "scp_server": trust_as_template("{{ 'scp01' ~ '.contoso.com' }}"), "other": "ignored"}
+    result = _action().run(task_vars=task_vars)
+    assert not result.get("failed") and result["changed"] is False, result
+
+
+def test_the_action_fails_naming_the_role_variables():
+    result = _action().run(task_vars={**GOOD, "scp_server": "", "scp_restart_timeout": 0})
+    assert result["failed"] is True and result["changed"] is False
+    assert result["msg"].startswith("configmgr.scp.scp: scp_server is required with scp_state=present")
+    assert "; scp_restart_timeout must be a whole number of seconds greater than 0" in result["msg"]
+
+
+def test_the_action_takes_no_options():
+    result = _action({"scp_server": "scp01.contoso.com"}).run(task_vars=dict(GOOD))
+    assert result["failed"] is True and "takes no options, got scp_server" in result["msg"]
