@@ -26,4 +26,19 @@ options:
         the modules that have one).
       - Requires O(sms_provider).
     type: str
+  sms_provider_route:
+    description:
+      - How the task reaches an SMS Provider that is another machine than the task's host (a site server whose
+        C(root\SMS) names a remote provider, or O(sms_provider)).
+      - V(direct) connects to the provider machine itself over WinRM (its inventory host of that name, else the task
+        host's credentials against its FQDN).
+      - V(task_host) runs the ConfigMgr cmdlets in the task host's session, with the CMSite drive rooted at the
+        provider machine, for a controller that cannot reach the provider over WinRM. That is a second hop; Windows
+        passes credentials on only when the logon delegated them, with O(auth=credssp), or with Kerberos and
+        O(negotiate_delegate=true) for an account whose tickets may be forwarded; otherwise the provider answers
+        C(Access is denied) and the task fails saying so. The other machines (the SCP server, the site server whose
+        log a wait reads) are still reached directly.
+    type: str
+    choices: [direct, task_host]
+    default: direct
 """

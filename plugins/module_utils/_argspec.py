@@ -70,9 +70,12 @@ CONNECTION_ARGSPEC = dict(
 # The SMS Provider a task uses: what every module returns once it knows it (`sms_provider`, `sms_provider_site_code`),
 # given back to a later task so that it skips the discovery round trip (SMS_ProviderLocation). Together or not at all:
 # the CMSite drive needs both. Formats are checked in plugin_utils/_validate.py (provider_options).
+# `sms_provider_route`: how a remote SMS Provider is reached, a connection of its own or through the task host's session
+# (a second hop, which needs delegated credentials).
 SMS_PROVIDER_ARGSPEC = dict(
     sms_provider=dict(type="str"),
     sms_provider_site_code=dict(type="str"),
+    sms_provider_route=dict(type="str", choices=["direct", "task_host"], default="direct"),
 )
 SMS_PROVIDER_RULES = dict(
     required_together=[["sms_provider", "sms_provider_site_code"]],

@@ -104,6 +104,7 @@ class TaskContext:
         )
         # what an earlier task returned (sms_provider, sms_provider_site_code): no discovery when both are given
         self.known_provider = (args.get("sms_provider_site_code"), args.get("sms_provider"))
+        self.provider_route = str(args.get("sms_provider_route") or "direct")
         self._sessions: dict[str, TaskSession] = {}
         task_timeout = getattr(action._task, "timeout", None)
         self.task_deadline = (
@@ -158,6 +159,7 @@ class TaskContext:
             provider=provider,
             check_mode=self.check_mode if check_mode is None else check_mode,
             sessions=lambda fqdn: self.session(self.other_host(fqdn)),
+            route=self.provider_route,
         )
         self._providers.append(made)
         return made

@@ -15,7 +15,7 @@ class LabBackend:
     def __init__(self, world: World) -> None:
         self.world = world
         self._requests: list[dict[str, Any]] = []
-        self._logons: list[dict[str, str]] = []
+        self._logons: list[dict[str, Any]] = []
         self._lock = threading.Lock()
         # Told of each request after it is logged (the benchmark's Recorder): endpoint, action, bytes in/out, status.
         self.request_observer: Callable[[str, str, int, int, int], None] | None = None
@@ -60,11 +60,13 @@ class LabBackend:
         return None
 
     # -- work ------------------------------------------------------------------------------------------------
-    def open_runspace(self, endpoint: str, user: str, auth: str, configuration_name: str) -> PSRuntime:
+    def open_runspace(
+        self, endpoint: str, user: str, auth: str, configuration_name: str, delegated: bool = False
+    ) -> PSRuntime:
         host = self.world.host(endpoint)
         if host is None:
             raise LookupError(f"no simulated host {endpoint}")
-        return PSRuntime(self.world, host, self._canonical(endpoint, user) or user.lower(), auth)
+        return PSRuntime(self.world, host, self._canonical(endpoint, user) or user.lower(), auth, delegated=delegated)
 
     def fault(self, endpoint: str, stage: str, detail: str = "") -> str | None:
         with self.world.lock:
@@ -80,11 +82,13 @@ class LabBackend:
         if observer is not None:
             observer(endpoint, action, bytes_in, bytes_out, status)
 
-    def record_logon(self, endpoint: str, user: str, method: str, mechanism: str) -> None:
+    def record_logon(self, endpoint: str, user: str, method: str, mechanism: str, delegated: bool = False) -> None:
         with self._lock:
-            self._logons.append({"host": endpoint, "user": user, "method": method, "mechanism": mechanism})
+            self._logons.append(
+                {"host": endpoint, "user": user, "method": method, "mechanism": mechanism, "delegated": delegated}
+            )
 
-    def logons_snapshot(self) -> list[dict[str, str]]:
+    def logons_snapshot(self) -> list[dict[str, Any]]:
         with self._lock:
             return list(self._logons)
 

@@ -11,7 +11,8 @@ From the shell: ``python -m tests.lab serve --scenario hierarchy --inventory inv
 
 Kerberos (``auth="kerberos"``, ``kerberos=True`` or ``kerberos: true`` in the scenario) starts a real MIT KDC for the
 scenario's domain (tests/lab/kdc.py); the inventory then logs on with the user's UPN and names each host's SPN with
-``negotiate_hostname_override``, since every host is 127.0.0.1.
+``negotiate_hostname_override``, since every host is 127.0.0.1. ``auth="credssp"`` turns CredSSP on at every host's
+listener (``credssp=`` for another client auth) and the inventory logs on with it (pyspnego's acceptor).
 """
 
 from __future__ import annotations
@@ -70,6 +71,7 @@ class Lab:
         max_poll: float = 20.0,
         fault_hold: float = 35.0,
         kerberos: bool | None = None,
+        credssp: bool | None = None,
     ) -> None:
         self.data = load_scenario(scenario)
         self.scale = scale
@@ -90,6 +92,8 @@ class Lab:
                 https=https,
                 certs=self.pki if https else None,
                 cert_auth=cert_auth and https,
+                # WinRM's Service/Auth/CredSSP: on for a CredSSP lab (Enable-WSManCredSSP -Role Server on each host)
+                credssp=auth == "credssp" if credssp is None else credssp,
                 max_poll=max_poll,
                 fault_hold=fault_hold,
             )
@@ -189,8 +193,9 @@ class Lab:
         """KRB5_CONFIG (and the keytab) a client of this lab needs; empty without Kerberos."""
         return self.kdc.env() if self.kdc is not None else {}
 
-    def logons(self) -> list[dict[str, str]]:
-        """Every accepted authentication: host, user, method (what the client asked for) and mechanism."""
+    def logons(self) -> list[dict[str, Any]]:
+        """Every accepted authentication: host, user, method (what the client asked for), mechanism, and whether
+        it delegated credentials for a second hop (`delegated`)."""
         return self.backend.logons_snapshot()
 
     @property

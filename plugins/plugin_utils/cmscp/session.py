@@ -413,11 +413,17 @@ def library_errors() -> LibraryErrors:
         kerberos: tuple[type, ...] = (Krb5Error,)
     except ImportError:
         kerberos = ()
+    try:  # pypsrp[credssp]: requests-credssp raises its own types (no CredSSP at the listener, a refused logon)
+        from requests_credssp.exceptions import AuthenticationException, NTStatusException
+
+        credssp: tuple[type, ...] = (AuthenticationException, NTStatusException)
+    except ImportError:
+        credssp = ()
     # urllib3 < 2 has no NameResolutionError: the socket.gaierror it wraps is found in the cause chain instead
     resolution = tuple(t for t in (getattr(u3, "NameResolutionError", None),) if isinstance(t, type))
     return LibraryErrors(
         fault=(WSManFaultError,),
-        auth=(AuthenticationError, sp.SpnegoError, sp.NativeError, sp.FeatureMissingError) + kerberos,
+        auth=(AuthenticationError, sp.SpnegoError, sp.NativeError, sp.FeatureMissingError) + kerberos + credssp,
         http=(WinRMTransportError,),
         tls=(rq.SSLError, u3.SSLError) + base.tls,
         timeout=(rq.Timeout, u3.TimeoutError) + base.timeout,
@@ -540,7 +546,7 @@ def classify_transport_error(
         return HostUnreachable(message, host, operation, reason, display_name=display_name, target_key=target_key)
 
     if isinstance(err, types.auth) or (isinstance(err, types.http) and getattr(err, "code", None) == 401):
-        hint = _kerberos_hint(lowered)
+        hint = _kerberos_hint(lowered) or _credssp_hint(lowered)
         return unreachable(f"authentication failed for the configured user ({_short(text)}){hint}", "auth")
     if isinstance(err, types.tls) or "certificate verify failed" in lowered:
         return unreachable(f"TLS failure: {_short(text)}; check cert_validation / ca_cert", "tls")
@@ -577,6 +583,22 @@ _KERBEROS_HINTS = (
 
 def _kerberos_hint(lowered: str) -> str:
     return next(("; " + hint for pattern, hint in _KERBEROS_HINTS if pattern.search(lowered)), "")
+
+
+# What requests-credssp says (lower-cased) -> what to fix.
+_CREDSSP_HINTS = (
+    (
+        re.compile(r"did not response credssp being an available authentication method"),
+        "the host's WinRM service does not offer CredSSP: enable it there (Enable-WSManCredSSP -Role Server) or choose "
+        "another ansible_psrp_auth",
+    ),
+    # 0x8009030C SEC_E_LOGON_DENIED, inside the CredSSP exchange
+    (re.compile(r"0x8009030c"), "the host refused the logon: check ansible_user and ansible_password"),
+)
+
+
+def _credssp_hint(lowered: str) -> str:
+    return next(("; " + hint for pattern, hint in _CREDSSP_HINTS if pattern.search(lowered)), "")
 
 
 def _short(text: str, limit: int = 400) -> str:

@@ -80,6 +80,7 @@ class CallContext:
     sink_warning: Callable[[str], None] = lambda message: None
     sink_verbose: Callable[[str], None] = lambda message: None
     errors: list[ErrorSpec] = field(default_factory=list)  # non-terminating errors this call wrote
+    delegated: bool = False  # the session's logon carried credentials for a second hop (tests/lab/wsman/auth.py)
 
     @property
     def site_code(self) -> str | None:

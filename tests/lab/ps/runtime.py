@@ -54,12 +54,19 @@ class PSRuntime:
     """Implements the transport's Runspace protocol for one (host, user) session."""
 
     def __init__(
-        self, world: Any, host: WindowsHost, user: str, auth: str = "basic", table: CmdletTable = TABLE
+        self,
+        world: Any,
+        host: WindowsHost,
+        user: str,
+        auth: str = "basic",
+        table: CmdletTable = TABLE,
+        delegated: bool = False,
     ) -> None:
         self.world = world
         self.host = host
         self.user = user
         self.auth = auth
+        self.delegated = delegated  # the logon carried credentials for a second hop
         self.table = table
         short = user.split("\\")[-1].split("@")[0]
         self.state = RunspaceState(location=f"C:\\Users\\{short}\\Documents")
@@ -263,6 +270,7 @@ class PSRuntime:
             self.auth,
             spec,
             list(data),
+            delegated=self.delegated,
             whatif=bool(args.get("WhatIf", False)),
             error_action=error_action,
             warning_action=args.get("WarningAction", "Continue"),

@@ -221,7 +221,12 @@ def test_site_drive_rules() -> None:
     assert err.category == "PermissionDenied"  # double hop without delegation
     err = fails(rt, "New-PSDrive", ("Name", "XYZ"), ("PSProvider", "CMSite"), ("Root", "pri01.contoso.com"))
     assert "XYZ" in err.message
+    # Kerberos without a forwarded ticket does not delegate either; a logon that delegated does
     rt = PSRuntime(world, world.require_host("pri01.contoso.com"), ADMIN, "kerberos")
+    run(rt, "Import-Module", (None, "ConfigurationManager"))
+    err = fails(rt, "New-PSDrive", ("Name", "CAS"), ("PSProvider", "CMSite"), ("Root", "cas01.contoso.com"))
+    assert err.category == "PermissionDenied"
+    rt = PSRuntime(world, world.require_host("pri01.contoso.com"), ADMIN, "kerberos", delegated=True)
     run(rt, "Import-Module", (None, "ConfigurationManager"))
     run(rt, "New-PSDrive", ("Name", "CAS"), ("PSProvider", "CMSite"), ("Root", "cas01.contoso.com"))
     assert "CAS" in rt.state.drives

@@ -87,14 +87,14 @@ def fails(rt: PSRuntime, name: str, *params: tuple[str | None, Any]) -> ErrorSpe
     return info.value.spec
 
 
-def runtime(world: World, host: str, auth: str = "ntlm") -> PSRuntime:
-    rt = PSRuntime(world, world.require_host(host), ADMIN, auth)
+def runtime(world: World, host: str, auth: str = "ntlm", delegated: bool = False) -> PSRuntime:
+    rt = PSRuntime(world, world.require_host(host), ADMIN, auth, delegated=delegated)
     run(rt, "Import-Module", (None, "ConfigurationManager"))
     return rt
 
 
-def session(world: World, host: str, site: str, root: str, auth: str = "ntlm") -> PSRuntime:
-    rt = runtime(world, host, auth)
+def session(world: World, host: str, site: str, root: str, auth: str = "ntlm", delegated: bool = False) -> PSRuntime:
+    rt = runtime(world, host, auth, delegated)
     run(rt, "New-PSDrive", ("Name", site), ("PSProvider", "CMSite"), ("Root", root))
     run(rt, "Set-Location", ("Path", f"{site}:"))
     assert rt.state.location and str(rt.state.location).upper().startswith(site), f"no {site}: drive via {root}"
@@ -193,7 +193,8 @@ def test_remote_provider_root_sms_and_drive() -> None:
         ("Root", "prov01.contoso.com"),
     )
     assert err.category == "PermissionDenied"  # double hop without delegation
-    session(world, "cm01.contoso.com", "PS1", "prov01.contoso.com", auth="kerberos")
+    # a logon that delegated credentials (CredSSP, a forwarded Kerberos ticket) makes the hop
+    session(world, "cm01.contoso.com", "PS1", "prov01.contoso.com", auth="kerberos", delegated=True)
     rt = session(world, "prov01.contoso.com", "PS1", "PROV01")  # NetBIOS name as Root
     roles = run(rt, "Get-CMSiteRole", ("RoleName", PROVIDER_ROLE)).output
     assert [r.NetworkOSPath for r in roles] == ["\\\\prov01.contoso.com"] and roles[0].Type == 8

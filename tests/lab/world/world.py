@@ -20,7 +20,6 @@ from tests.lab.world.sitecomp import SiteComponentManager
 from tests.lab.world.threads import Executive
 
 NEW_PSDRIVE = "Microsoft.PowerShell.Commands.NewPSDriveCommand"
-DELEGATING_AUTH = ("kerberos", "credssp")  # inferred: auth types whose credentials can reach a remote provider
 
 
 class World:
@@ -147,8 +146,9 @@ class World:
                 name,
             )
         here = getattr(ctx.host, "fqdn", "").lower()
-        if here != provider.lower() and str(getattr(ctx, "auth", "")).lower() not in DELEGATING_AUTH:
-            # inferred: a double hop without delegation reaches the remote provider as ANONYMOUS.
+        if here != provider.lower() and not getattr(ctx, "delegated", False):
+            # inferred: a second hop without delegated credentials (CredSSP, or a forwarded Kerberos TGT) reaches the
+            # remote provider as ANONYMOUS, which WMI refuses.
             raise fail(
                 "Access is denied. (Exception from HRESULT: 0x80070005 (E_ACCESSDENIED))",
                 "PermissionDenied",

@@ -1,9 +1,15 @@
-"""Per-connection HTTP authentication: Basic, NTLM/Negotiate/Kerberos (pyspnego acceptor), client certificates.
+"""Per-connection HTTP authentication: Basic, NTLM/Negotiate/Kerberos and CredSSP (pyspnego acceptors), client
+certificates.
 
 NTLM and Negotiate authenticate the TCP connection, not the request: after the handshake later requests carry no
 Authorization header, and the sealing state for message encryption lives here, one ``ConnectionAuth`` per connection.
 Kerberos is accepted inside Negotiate (SPNEGO or a bare Kerberos token) through gssapi, with the keys of the keytab
 named by KRB5_KTNAME (tests/lab/kdc.py); every accepted logon is recorded with the mechanism that carried it.
+
+A logon is *delegated* when the server received credentials it could use for a second hop, as Windows would: CredSSP
+hands the user's password to the server (MS-CSSP TSPasswordCreds, checked here against the account), Kerberos a
+forwarded TGT (the context's delegate flag, set only when the client asked for delegation and its TGT was
+forwardable). NTLM, Basic and certificates never delegate.
 """
 
 from __future__ import annotations
@@ -128,6 +134,7 @@ class ConnectionAuth:
         self.user: str | None = None  # authenticated on this connection (NTLM/Negotiate/certificate)
         self.method: str | None = None
         self.mechanism: str | None = None  # what really authenticated: "kerberos" or "ntlm" inside "negotiate"
+        self.delegated = False  # the logon carried credentials for a second hop (see the module's docstring)
         self.context: Any = None  # pyspnego acceptor, also used for message encryption
 
     @property
@@ -136,22 +143,25 @@ class ConnectionAuth:
 
     def challenge_headers(self) -> list[tuple[str, str]]:
         headers = [("WWW-Authenticate", "Negotiate")]
+        if self.endpoint.credssp:
+            headers.append(("WWW-Authenticate", "CredSSP"))
         if self.endpoint.allow_basic and (self.https or self.endpoint.allow_unencrypted):
             headers.append(("WWW-Authenticate", 'Basic realm="WSMAN"'))
         return headers
 
     def _deny(self) -> AuthResult:
         self.user = self.method = self.mechanism = self.context = None
+        self.delegated = False
         return AuthResult(False, self.challenge_headers())
 
-    def _accepted(self, user: str, method: str, mechanism: str) -> None:
-        self.method, self.mechanism = method, mechanism
-        self.backend.record_logon(self.name, user, method, mechanism)
+    def _accepted(self, user: str, method: str, mechanism: str, delegated: bool = False) -> None:
+        self.method, self.mechanism, self.delegated = method, mechanism, delegated
+        self.backend.record_logon(self.name, user, method, mechanism, delegated)
 
     def authenticate(self, authorization: str | None) -> tuple[AuthResult, str | None]:
         """(result, user of this request)."""
         if not authorization:
-            if self.user is not None and self.method in ("ntlm", "negotiate"):
+            if self.user is not None and self.method in ("ntlm", "negotiate", "credssp"):
                 return AuthResult(True, []), self.user
             return self._deny(), None
         scheme, _unused, value = authorization.strip().partition(" ")
@@ -164,6 +174,8 @@ class ConnectionAuth:
             return self._basic(value)
         if scheme_l in ("negotiate", "ntlm", "kerberos"):
             return self._spnego(value.strip())
+        if scheme_l == "credssp" and self.endpoint.credssp:
+            return self._credssp(value.strip())
         return self._deny(), None
 
     def _basic(self, value: str) -> tuple[AuthResult, str | None]:
@@ -202,12 +214,45 @@ class ConnectionAuth:
         if not self.backend.authorize(self.name, user):
             return self._deny(), None
         self.user = user
-        self._accepted(
-            user,
-            self.method or "negotiate",
-            getattr(self.context, "negotiated_protocol", None) or self.method or "negotiate",
-        )
+        mechanism = getattr(self.context, "negotiated_protocol", None) or self.method or "negotiate"
+        # a forwarded TGT: gssapi reports the delegate flag only when credentials were really delegated
+        delegated = mechanism == "kerberos" and bool(self.context.context_attr & spnego.ContextReq.delegate)
+        self._accepted(user, self.method or "negotiate", mechanism, delegated)
         return AuthResult(True, headers), user
+
+    def _credssp(self, value: str) -> tuple[AuthResult, str | None]:
+        """MS-CSSP: a TLS channel inside the HTTP auth headers, SPNEGO (Kerberos or NTLM) inside it, then the user's
+        credentials sent to the server. pyspnego's acceptor does the protocol; the credentials must be the user's."""
+        try:
+            token = base64.b64decode(value)
+        except ValueError:
+            return self._deny(), None
+        if self.context is None or self.method != "credssp" or self.user is not None:
+            self.context = spnego.server(protocol="credssp")
+            self.method, self.user, self.mechanism = "credssp", None, None
+        try:
+            out = self.context.step(token)
+        except spnego.exceptions.SpnegoError as exc:
+            log.debug("%s: credssp authentication failed: %s", self.name, exc)
+            return self._deny(), None
+        if not self.context.complete:
+            headers = [("WWW-Authenticate", f"CredSSP {base64.b64encode(out).decode()}")] if out else []
+            if not out:  # the acceptor refused inside the exchange (it sent the client an error code)
+                return self._deny(), None
+            return AuthResult(False, headers, handshake=True), None
+        creds = self.context.get_extra_info("client_credential")
+        inner = str(self.context.client_principal or "")
+        given = f"{creds.domain_name}\\{creds.username}" if getattr(creds, "domain_name", "") else ""
+        given = given or str(getattr(creds, "username", "") or "")
+        password = str(getattr(creds, "password", "") or "")
+        canonical = self.backend.check_password(self.name, given, password) if given else None
+        # the delegated account must be the one that authenticated inside (Windows logs the user on with them)
+        if canonical is None or self.backend.check_password(self.name, inner, password) != canonical:
+            return self._deny(), None
+        self.user = inner
+        inner_mech = getattr(getattr(self.context, "_auth_context", None), "negotiated_protocol", None) or "ntlm"
+        self._accepted(inner, "credssp", f"credssp/{inner_mech}", delegated=True)
+        return AuthResult(True, []), inner
 
     @staticmethod
     def _is_first_leg(token: bytes) -> bool:

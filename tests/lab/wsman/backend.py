@@ -96,7 +96,9 @@ class Backend(Protocol):
     def map_certificate(self, endpoint: str, subject_cn: str, upn: str | None) -> str | None:
         """Client-certificate auth: the mapped account or None."""
 
-    def open_runspace(self, endpoint: str, user: str, auth: str, configuration_name: str) -> Runspace: ...
+    def open_runspace(
+        self, endpoint: str, user: str, auth: str, configuration_name: str, delegated: bool = False
+    ) -> Runspace: ...
 
     def fault(self, endpoint: str, stage: str, detail: str = "") -> str | None:
         """An injected fault for this stage, or None. "auth" (detail: the scheme) -> "fail_auth"; "request" (detail:
@@ -106,6 +108,7 @@ class Backend(Protocol):
 
     def record_request(self, endpoint: str, action: str, bytes_in: int, bytes_out: int, status: int) -> None: ...
 
-    def record_logon(self, endpoint: str, user: str, method: str, mechanism: str) -> None:
+    def record_logon(self, endpoint: str, user: str, method: str, mechanism: str, delegated: bool = False) -> None:
         """An accepted authentication: the scheme the client asked for (method: "basic", "ntlm", "negotiate",
-        "certificate") and what carried it (mechanism: "kerberos" or "ntlm" inside "negotiate")."""
+        "credssp", "certificate"), what carried it (mechanism: "kerberos" or "ntlm" inside "negotiate",
+        "credssp/kerberos" or "credssp/ntlm"), and whether it delegated credentials for a second hop."""

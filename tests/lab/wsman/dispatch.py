@@ -17,9 +17,10 @@ from tests.lab.wsman.soap import NS, WSManRequest, q
 @dataclass
 class Caller:
     user: str
-    auth: str  # "basic", "ntlm", "negotiate", "certificate"
+    auth: str  # "basic", "ntlm", "negotiate", "credssp", "certificate"
     client_ip: str
     address: str  # the endpoint URL the client used
+    delegated: bool = False  # the logon carried credentials for a second hop (tests/lab/wsman/auth.py)
 
 
 class AnswerLost(Exception):
@@ -80,7 +81,7 @@ class Dispatcher:
         shell_id = (node.attrib.get("ShellId") or str(uuid.uuid4())).upper()
         creation = node.find("pwsh:creationXml", NS)
         configuration = req.resource_uri.rstrip("/").rsplit("/", 1)[-1]
-        runspace = self.backend.open_runspace(self.endpoint, caller.user, caller.auth, configuration)
+        runspace = self.backend.open_runspace(self.endpoint, caller.user, caller.auth, configuration, caller.delegated)
         shell = Shell(
             shell_id,
             req.resource_uri,

@@ -7,6 +7,8 @@ import struct
 from typing import Any
 
 SPNEGO_PROTOCOL = "application/HTTP-SPNEGO-session-encrypted"
+CREDSSP_PROTOCOL = "application/HTTP-CredSSP-session-encrypted"
+CREDSSP_CHUNK = 16384  # MS-WSMV: CredSSP-sealed messages go in 16 KiB parts (multipart/x-multi-encrypted)
 BOUNDARY = b"--Encrypted Boundary"
 _LENGTH_RE = re.compile(rb"Length=(\d+)")
 _OCTET = b"\tContent-Type: application/octet-stream\r\n"
@@ -36,13 +38,21 @@ def unwrap(context: Any, body: bytes) -> bytes:
     return plain
 
 
-def wrap(context: Any, plain: bytes, protocol: str = SPNEGO_PROTOCOL) -> tuple[str, bytes]:
-    """(Content-Type, body) of the encrypted response."""
+def _part(context: Any, plain: bytes, protocol: str) -> bytes:
     header, data, padding = context.wrap_winrm(plain)
     head = (
         f"{BOUNDARY.decode()}\r\n\tContent-Type: {protocol}\r\n"
         f"\tOriginalContent: type=application/soap+xml;charset=UTF-8;Length={len(plain) + padding}\r\n"
         f"{BOUNDARY.decode()}\r\n"
     ).encode() + _OCTET
-    body = head + struct.pack("<I", len(header)) + header + data + BOUNDARY + b"--\r\n"
+    return head + struct.pack("<I", len(header)) + header + data
+
+
+def wrap(context: Any, plain: bytes, protocol: str = SPNEGO_PROTOCOL) -> tuple[str, bytes]:
+    """(Content-Type, body) of the encrypted response."""
+    if protocol == CREDSSP_PROTOCOL and len(plain) > CREDSSP_CHUNK:
+        chunks = [plain[i : i + CREDSSP_CHUNK] for i in range(0, len(plain), CREDSSP_CHUNK)]
+        body = b"".join(_part(context, chunk, protocol) for chunk in chunks) + BOUNDARY + b"--\r\n"
+        return f'multipart/x-multi-encrypted;protocol="{protocol}";boundary="Encrypted Boundary"', body
+    body = _part(context, plain, protocol) + BOUNDARY + b"--\r\n"
     return f'multipart/encrypted;protocol="{protocol}";boundary="Encrypted Boundary"', body

@@ -166,6 +166,7 @@ class FakeBackend:
 
     requests: list[tuple[str, str, int, int, int]] = field(default_factory=list)
     logons: list[tuple[str, str, str, str]] = field(default_factory=list)  # (endpoint, user, method, mechanism)
+    delegated: list[bool] = field(default_factory=list)  # per logon: credentials for a second hop
     calls: list[tuple[str, str, list[str]]] = field(default_factory=list)
     faults: list[FaultRule] = field(default_factory=list)
     runspaces: list[FakeRunspace] = field(default_factory=list)
@@ -185,7 +186,9 @@ class FakeBackend:
     def map_certificate(self, endpoint: str, subject_cn: str, upn: str | None) -> str | None:
         return f"{DOMAIN}\\{subject_cn}" if subject_cn.lower() in ACCOUNTS else None
 
-    def open_runspace(self, endpoint: str, user: str, auth: str, configuration_name: str) -> FakeRunspace:
+    def open_runspace(
+        self, endpoint: str, user: str, auth: str, configuration_name: str, delegated: bool = False
+    ) -> FakeRunspace:
         runspace = FakeRunspace(self, endpoint, user)
         with self.lock:
             self.runspaces.append(runspace)
@@ -215,6 +218,7 @@ class FakeBackend:
         with self.lock:
             self.requests.append((endpoint, action, bytes_in, bytes_out, status))
 
-    def record_logon(self, endpoint: str, user: str, method: str, mechanism: str) -> None:
+    def record_logon(self, endpoint: str, user: str, method: str, mechanism: str, delegated: bool = False) -> None:
         with self.lock:
             self.logons.append((endpoint, user, method, mechanism))
+            self.delegated.append(delegated)

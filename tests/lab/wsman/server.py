@@ -43,6 +43,7 @@ class EndpointConfig:
     allow_basic: bool = True  # Windows: Service/Auth/Basic
     allow_unencrypted: bool = True  # Windows: Service/AllowUnencrypted (Basic or unsealed NTLM over HTTP)
     cert_auth: bool = False  # Windows: Service/Auth/Certificate (https only)
+    credssp: bool = False  # Windows: Service/Auth/CredSSP (Enable-WSManCredSSP -Role Server; off by default)
     max_poll: float = 20.0  # cap of a Receive long-poll (the client's OperationTimeout is honoured below it)
     fault_hold: float = 35.0  # how long "timeout" / "lost_receive" hold a request before closing the socket
 
@@ -176,6 +177,7 @@ class _Handler(BaseHTTPRequestHandler):
                 self.auth.method or "",
                 self.client_address[0],
                 f"{'https' if cfg.https else 'http'}://{self.headers.get('Host', cfg.name)}/wsman",
+                self.auth.delegated,
             )
             try:
                 outcome = self.server.dispatcher.handle(req, caller)
@@ -195,7 +197,8 @@ class _Handler(BaseHTTPRequestHandler):
             )
         content_type = SOAP_CONTENT_TYPE
         if sealed:
-            content_type, payload = encryption.wrap(self.auth.context, payload)
+            protocol = encryption.CREDSSP_PROTOCOL if self.auth.method == "credssp" else encryption.SPNEGO_PROTOCOL
+            content_type, payload = encryption.wrap(self.auth.context, payload, protocol)
         trace.request(cfg.name, action, status, outcome.psrp_in, outcome.psrp_out)
         self._reply(status, payload, content_type, auth_headers, action, len(body))
 

@@ -93,10 +93,16 @@ def check_bootstrap_output(modules: list[Any], host: str) -> str:
 
 
 def explain_failure(
-    err: CommandFailed, start: int, host: str, site_code: str, provider: str, index: int | None = None
+    err: CommandFailed,
+    start: int,
+    host: str,
+    site_code: str,
+    provider: str,
+    index: int | None = None,
+    second_hop: bool = False,
 ) -> CommandFailed:
     """Turn a failure inside the bootstrap statements (or the read script's bootstrap: `index` says which step) into a
-    BootstrapFailed with its own message."""
+    BootstrapFailed with its own message. `second_hop`: the drive's root is another machine than `host`."""
     if index is None:
         index = (err.statement_index or 0) - start
     if index == IMPORT:
@@ -110,6 +116,14 @@ def explain_failure(
             f"cannot open the CMSite drive {site_code}: on SMS Provider {provider}: {err.error_message}. Check site_code, that {provider} is the SMS Provider, "
             "and that the account is a ConfigMgr administrator"
         )
+        if second_hop and err.category == "PermissionDenied":
+            # Windows: a WinRM session passes no credentials on to a third machine unless the logon delegated them
+            text += (
+                f". {provider} is reached from the session on {host}, a second hop: "
+                "it carries the account's credentials only with auth=credssp, or with Kerberos and "
+                "negotiate_delegate=true for an account whose tickets may be forwarded; or use "
+                f"sms_provider_route=direct to connect to {provider} itself"
+            )
         operation = "enter the CMSite drive"
     else:
         return err

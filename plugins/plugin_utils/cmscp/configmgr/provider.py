@@ -64,6 +64,8 @@ _NAMED_SERVER = (
 )
 _VERB = re.compile(r" /(install|deinstall) ", re.I)
 
+ROUTES = ("direct", "task_host")  # how a remote SMS Provider is reached (the sms_provider_route option)
+
 __all__ = ["SiteProvider", "READS", "OPTIONAL_READS", "normalise_mode", "bootstrap_done", "read_log_files"]
 
 
@@ -77,11 +79,19 @@ class SiteProvider:
         provider: str | None = None,
         check_mode: bool = False,
         sessions: Callable[[str], Session] | None = None,
+        route: str = "direct",
     ) -> None:
         """`sessions(fqdn)` gives a Session to another machine of the site (the remote SMS Provider when `session` is
-        the site server, a site server whose sitecomp.log a wait reads); without it only `session` is used."""
+        the site server, a site server whose sitecomp.log a wait reads); without it only `session` is used.
+        `route`: "direct" connects to a remote SMS Provider through `sessions`; "task_host" keeps `session` and
+        roots the CMSite drive at the provider, a second hop that needs delegated credentials."""
         if site_code is not None and not SITE_CODE.match(site_code):
             raise InvalidOption("site_code", f"must be 3 letters or digits, got {site_code!r}", session.host)
+        if route not in ROUTES:
+            raise InvalidOption(
+                "sms_provider_route", f"must be one of {', '.join(ROUTES)}, got {route!r}", session.host
+            )
+        self.route = route
         self.session = session
         self.host = session.host
         self.connected_to = session.host  # the host the caller gave us (the task's host)
@@ -127,6 +137,7 @@ class SiteProvider:
         or Kerberos delegation."""
         if (
             self.provider
+            and self.route == "direct"
             and self._sessions_for is not None
             and _is_name(self.provider)
             and not self.is_connected_to(self.provider)
@@ -212,7 +223,9 @@ class SiteProvider:
                     if fallback:
                         self._module = fallback  # retry once, importing by path
                         return self.run(body, idempotent=idempotent)
-                raise explain_failure(err, 0, self.host, site_code, provider) from err
+                raise explain_failure(
+                    err, 0, self.host, site_code, provider, second_hop=not self.is_connected_to(provider)
+                ) from err
             raise
         start = built.get("start")
         if start is None:
@@ -344,7 +357,9 @@ class SiteProvider:
             return err
         if last in ("ui", "module") or cmdlet in ("new-psdrive", "set-location"):
             step = IMPORT if cmdlet == "import-module" else LOCATION
-            return explain_failure(err, 0, self.host, self.site_code or "?", self.provider or self.host, index=step)
+            provider = self.provider or self.host
+            hop = not self.is_connected_to(provider)
+            return explain_failure(err, 0, self.host, self.site_code or "?", provider, index=step, second_hop=hop)
         return err
 
     def hierarchy(self) -> Hierarchy:

@@ -43,6 +43,7 @@ class FakeProvider:
     """Records how it was built; read_state "discovers" like the library does when a value is missing."""
 
     built: list[tuple[str | None, str | None, bool]] = []
+    routes: list[str] = []
     state: ProviderState
     levels_set: list[str] = []
 
@@ -53,8 +54,10 @@ class FakeProvider:
         provider: str | None = None,
         check_mode: bool = False,
         sessions: Any = None,
+        route: str = "direct",
     ) -> None:
         FakeProvider.built.append((site_code, provider, check_mode))
+        FakeProvider.routes.append(route)
         self.site_code, self.provider = site_code, provider
 
     def read_state(self, include: Any = (), raw: bool = False) -> ProviderState:
@@ -80,7 +83,7 @@ def state_of(site_code: str, sites: list[Site], level: str | None = "Enhanced") 
 
 @pytest.fixture(name="provider")
 def fixture_provider(monkeypatch):
-    FakeProvider.built, FakeProvider.levels_set = [], []
+    FakeProvider.built, FakeProvider.levels_set, FakeProvider.routes = [], [], []
     FakeProvider.state = state_of("CAS", [CAS, PS1])
     monkeypatch.setattr(_action, "SiteProvider", FakeProvider)
     return FakeProvider
@@ -128,6 +131,22 @@ def test_given_values_are_normalised_and_only_the_task_s_own_are_used(provider):
     ).run(task_vars=dict(TASK_VARS))
     make(service_connection_point_info, {"thread": False}).run(task_vars=dict(TASK_VARS, sms_provider="x.contoso.com"))
     assert provider.built == [("CAS", "cas.contoso.com", True), (None, None, True)]
+
+
+def test_the_provider_route_reaches_the_library_and_defaults_to_direct(provider):
+    make(usage_data, {"level": "full"}).run(task_vars=dict(TASK_VARS))
+    make(usage_data, {"level": "full", "sms_provider_route": "task_host"}).run(task_vars=dict(TASK_VARS))
+    assert provider.routes == ["direct", "task_host"]
+    refused = make(usage_data, {"level": "full", "sms_provider_route": "hop"}).run(task_vars=dict(TASK_VARS))
+    assert (
+        refused["failed"] is True
+        and "sms_provider_route" in refused["msg"]
+        and provider.routes
+        == [
+            "direct",
+            "task_host",
+        ]
+    )
 
 
 @pytest.mark.parametrize(

@@ -236,6 +236,7 @@ class FakeProvider:
         provider: str | None = None,
         check_mode: bool = False,
         sessions: Any = None,
+        route: str = "direct",
     ) -> None:
         self.site_code, self.provider = "PS1", "cm01.contoso.com"
 
