@@ -54,6 +54,7 @@ display = Display()
 TASK_TIMEOUT_MARGIN = 5.0  # seconds kept from the task's `timeout:` for the error result
 
 _ACCESS_DENIED = ("access is denied", "unauthorizedaccess", "0x80070005", "logon failure", "anonymous logon")
+AUTH_HINT = "Check ansible_user/ansible_password (or the task's username/password) and ansible_psrp_auth."
 DOUBLE_HOP_HINT = (
     "This looks like the double-hop problem: the remote session cannot pass your credentials on to "
     "a second machine (remote SMS Provider, SQL Server, a share). Use auth=credssp, or Kerberos with "
@@ -98,7 +99,8 @@ class TaskContext:
         delegate_to = action._task.delegate_to or None
         connection = action._connection
         # the task's psrp connection has its options resolved already (no keywords to read); any other is not ours
-        keywords = None if is_psrp(connection) else play_keywords(action, delegated=bool(delegate_to))
+        self.keywords = play_keywords(action, delegated=bool(delegate_to))
+        keywords = None if is_psrp(connection) else self.keywords
         self.target = task_target(
             task_vars, self.overrides, self.render, delegate_to=delegate_to, keywords=keywords, connection=connection
         )
@@ -177,7 +179,13 @@ class TaskContext:
         if fqdn.lower() == self.target.name.lower():
             return self.target
         return second_target(
-            fqdn, self.target, self.task_vars.get("hostvars"), self.render, self.overrides, like=self.action._connection
+            fqdn,
+            self.target,
+            self.task_vars.get("hostvars"),
+            self.render,
+            self.overrides,
+            like=self.action._connection,
+            keywords=self.keywords,
         )
 
     def progress(self, message: str) -> None:
@@ -341,10 +349,12 @@ def describe_error(err: ConfigMgrError) -> str:
     where = err.display_name
     if where and where.split(" ")[0].lower() not in text.lower():
         text = f"{where}: {text}"  # the message names another host (an address): say which one it is
-    if isinstance(err, CommandFailed) and any(word in text.lower() for word in _ACCESS_DENIED):
+    lowered = text.lower()
+    # the library says so itself when it knows the hop (a CMSite drive rooted at another machine)
+    if isinstance(err, CommandFailed) and any(w in lowered for w in _ACCESS_DENIED) and "a second hop" not in lowered:
         text += " " + DOUBLE_HOP_HINT
     if isinstance(err, HostUnreachable) and err.reason == "auth":
-        text += " Check ansible_user/ansible_password (or the task's username/password) and ansible_psrp_auth."
+        text = text.rstrip(".") + ". " + AUTH_HINT  # a sentence of its own, after the library's hint if any
     return text
 
 

@@ -180,14 +180,17 @@ def second_target(
     render: Render = _identity,
     overrides: Mapping[str, Any] | None = None,
     like: Any = None,
+    keywords: Mapping[str, Any] | None = None,
 ) -> Target:
     """Connection for another server (the SCP host): its inventory variables (resolved by the psrp plugin, `like`
     the task's connection: load_psrp) when it is in the inventory, else the task host's credentials against the FQDN.
-    Task connection options other than `host`/`port` still apply (credentials, auth, timeouts)."""
+    `keywords` (the play's remote_user, port and connection password: an AWX machine credential's `-u` and password)
+    fill what the host's variables do not set, as ansible-core does for every host of a play. Task connection options
+    other than `host`/`port` still apply (credentials, auth, timeouts)."""
     if hostvars is not None:
         name = find_inventory_host(fqdn, hostvars.keys(), lambda n: hostvars[n])
         if name is not None:
-            options = options_from_vars(hostvars[name], render, inventory_hostname=name, like=like)
+            options = options_from_vars(hostvars[name], render, inventory_hostname=name, keywords=keywords, like=like)
             options.update({k: v for k, v in (overrides or {}).items() if v is not None and k not in ("host", "port")})
             options.setdefault("host", name)
             return Target(name=name, options=options)

@@ -1,9 +1,10 @@
 """ansible-playbook through the lab's inventory with auth kerberos and negotiate against the lab's real KDC: every
-logon the lab accepted was Kerberos (asserted on the server side), and a wrong password ends the play with a clear
-authentication error and no secret in the output."""
+logon the lab accepted was Kerberos (asserted on the server side), and a wrong password, an expired password or a
+clock skew ends the play with a clear authentication error, what to fix, and no secret in the output."""
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -70,3 +71,41 @@ def test_playbook_with_a_wrong_password_fails_with_a_clear_error(tmp_path: Path)
         assert "Not-the-password1" not in proc.stdout + proc.stderr
         assert_no_secret(lab, proc)
         assert lab.logons() == [] and lab.calls() == []
+
+
+def _assert_refused_with(lab: Lab, proc: subprocess.CompletedProcess, *texts: str) -> None:
+    assert proc.returncode != 0
+    assert recap(proc)[CM01]["unreachable"] == 1, output(proc)
+    for text in texts:
+        assert text in proc.stdout, output(proc)
+    assert_no_secret(lab, proc)
+    assert lab.logons() == [] and lab.calls() == []
+
+
+def test_playbook_with_an_expired_password_says_to_change_it(tmp_path: Path) -> None:
+    with Lab("standalone-primary", scale=120, auth="kerberos") as lab:
+        assert lab.kdc is not None
+        lab.kdc.expire_password("cmadmin")
+        proc = run_playbook(lab, tmp_path, PLAY)
+        _assert_refused_with(
+            lab,
+            proc,
+            "authentication failed for the configured user (Password has expired",
+            "the user's password has expired: change it (in Active Directory) and set ansible_password",
+        )
+
+
+def test_playbook_with_a_clock_skew_says_to_synchronise_the_controller(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with Lab("standalone-primary", scale=120, auth="kerberos") as lab:
+        assert lab.kdc is not None
+        monkeypatch.setenv("KRB5_CONFIG", lab.kdc.client_config_without_timesync())  # ansible-playbook inherits it
+        lab.kdc.restart(clock_offset=3600)
+        proc = run_playbook(lab, tmp_path, PLAY)
+        _assert_refused_with(
+            lab,
+            proc,
+            "authentication failed for the configured user (Clock skew too great",
+            "synchronise the controller with the domain's time source (NTP). Check ansible_user/ansible_password",
+        )

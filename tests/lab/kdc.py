@@ -12,6 +12,7 @@ shares it, counted, between the labs that ask for it; a second realm while one r
 from __future__ import annotations
 
 import atexit
+import glob
 import os
 import secrets
 import shutil
@@ -27,6 +28,10 @@ SBIN_DIRS = ("/usr/sbin", "/sbin", "/usr/local/sbin")
 # apt packages that bring these programs; tools/apt-packages.txt installs them (tools/venv.sh).
 PROGRAMS = {"krb5kdc": "krb5-kdc", "kdb5_util": "krb5-kdc", "kadmin.local": "krb5-admin-server"}
 ENCTYPES = "aes256-cts-hmac-sha1-96:normal aes128-cts-hmac-sha1-96:normal"
+# libfaketime (Debian's libfaketime, bindep.txt) shifts the KDC's clock for the clock skew tests: LD_PRELOADed.
+FAKETIME_LIBS = ("/usr/lib/*/faketime/libfaketime.so.1", "/usr/lib/faketime/libfaketime.so.1")
+# A date kadmin.local takes for "-pwexpire": any past one expires the password now.
+PAST = "2000-01-01 00:00:00 UTC"
 # Windows domain controllers require pre-authentication, and it makes a wrong password a clear KDC error.
 USER_FLAGS = "+requires_preauth"
 
@@ -61,6 +66,18 @@ def free_port() -> int:
     raise KdcError("no free loopback port for the KDC")
 
 
+def faketime_library() -> str:
+    """The path of libfaketime, or KdcError naming the apt package that brings it."""
+    for pattern in FAKETIME_LIBS:
+        found = sorted(glob.glob(pattern))
+        if found:
+            return found[0]
+    raise KdcError(
+        "libfaketime not found: a KDC with a shifted clock needs the Debian package libfaketime "
+        "(tools/system-packages.sh installs bindep.txt's packages when run as root)"
+    )
+
+
 def _safe_password(password: str) -> None:
     # kadmin's command parser takes the password inside double quotes: nothing may end the quoted word.
     if not password or any(c in password for c in '"\n\r\\'):
@@ -79,6 +96,7 @@ class Kdc:
     port: int = 0
     users: dict[str, str] = field(default_factory=dict)  # principal name (no realm) -> password
     services: set[str] = field(default_factory=set)  # "HTTP/host.fqdn" in the keytab
+    clock_offset: int = 0  # seconds the KDC's clock is ahead of the real one (libfaketime), for clock skew tests
     _process: subprocess.Popen | None = None
 
     @property
@@ -112,16 +130,32 @@ class Kdc:
         self._write_configs()
         master = secrets.token_urlsafe(24)
         self._run([program("kdb5_util"), "create", "-s", "-r", self.realm, "-P", master], "create the database")
+        self._spawn()
+        return self
+
+    def restart(self, clock_offset: int = 0) -> None:
+        """The same database and port, the KDC's clock ``clock_offset`` seconds ahead of the real one (0: the real
+        clock): a controller whose clock differs from the domain's, as the KDC sees it."""
+        self.stop()
+        self.clock_offset = clock_offset
+        self._spawn()
+
+    def _spawn(self) -> None:
+        env = self._env()
+        if self.clock_offset:
+            # The monotonic clock stays real: krb5kdc's event loop times its work with it.
+            env.update(
+                LD_PRELOAD=faketime_library(), FAKETIME=f"{self.clock_offset:+d}", FAKETIME_DONT_FAKE_MONOTONIC="1"
+            )
         with open(self.directory / "krb5kdc.err", "wb") as err:  # the child keeps its own copy of the descriptor
             self._process = subprocess.Popen(
                 [program("krb5kdc"), "-n", "-r", self.realm],
-                env=self._env(),
+                env=env,
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
                 stderr=err,
             )
         self._wait_listening()
-        return self
 
     def stop(self) -> None:
         if self._process is not None and self._process.poll() is None:
@@ -171,6 +205,26 @@ class Kdc:
             self._kadmin(commands, secrets_=tuple(users.values()))
         self.users.update(users)
         self.services.update(new_services)
+
+    def expire_password(self, user: str, expired: bool = True) -> None:
+        """The user's password expired in the past (the KDC then refuses its logons), or never expires again."""
+        if user not in self.users:
+            raise KdcError(f"{user} is no user of the lab's realm {self.realm}")
+        when = f'"{PAST}"' if expired else "never"
+        self._kadmin([f"modprinc -pwexpire {when} {user}"], secrets_=())
+
+    def client_config_without_timesync(self) -> str:
+        """A KRB5_CONFIG value for a client that sends its own clock's time: a file of its own turning kdc_timesync
+        off, read before this realm's krb5.conf. MIT's client by default (kdc_timesync on) makes up for a skew with
+        the KDC's time (kinit gets a ticket from a KDC an hour ahead), so the KDC's skew check never fails."""
+        extra = self.directory / "no-timesync.conf"
+        extra.write_text(
+            "# Written by the lab (tests/lab/kdc.py) for clock skew tests: the client's own clock, as is.\n"
+            "[libdefaults]\n"
+            " kdc_timesync = 0\n",
+            encoding="utf-8",
+        )
+        return f"{extra}{os.pathsep}{self.krb5_conf}"
 
     def _kadmin(self, commands: list[str], secrets_: tuple[str, ...]) -> None:
         # Commands go on stdin, never argv (passwords). kadmin.local echoes them on stdout: stdout is never shown.

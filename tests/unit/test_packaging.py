@@ -36,6 +36,7 @@ SHIPPED = [
     "plugins/plugin_utils/cmscp",
     "roles/scp",
     "playbooks/demo.yml",
+    "extensions/awx",
     "docs",
 ]
 # Build and test tooling: the top-level entries a user never needs.

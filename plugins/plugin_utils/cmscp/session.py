@@ -570,6 +570,15 @@ _KERBEROS_HINTS = (
     ),
     (re.compile(r"preauthentication failed"), "the KDC refused the password: check ansible_password for this user"),
     (
+        re.compile(r"password has expired"),
+        "the user's password has expired: change it (in Active Directory) and set ansible_password to the new one",
+    ),
+    (
+        re.compile(r"clock skew too great"),
+        "the controller's clock and the domain's (the KDC's) differ by more than Kerberos allows (5 minutes by "
+        "default): synchronise the controller with the domain's time source (NTP)",
+    ),
+    (
         re.compile(r"\bclient '[^']*' not found in kerberos database"),
         "the KDC knows no such user: set ansible_user to the user's UPN (user@REALM)",
     ),

@@ -187,6 +187,63 @@ def test_a_user_the_kdc_does_not_know_is_refused(lab: Lab) -> None:
     assert lab.logons() == []
 
 
+def test_an_expired_password_is_refused_by_the_kdc_with_what_to_change(lab: Lab) -> None:
+    assert lab.kdc is not None
+    lab.clear_log()
+    lab.kdc.expire_password("cmadmin")
+    try:
+        with pytest.raises(HostUnreachable) as info:
+            _read_sites(lab)
+        with pytest.raises(HostUnreachable) as wrong:
+            _read_sites(lab, password="Not-the-password1")  # MIT's KDC checks the expiry first (docs/lab.md)
+    finally:
+        lab.kdc.expire_password("cmadmin", expired=False)
+    message = str(info.value)
+    assert "authentication failed for the configured user (Password has expired" in message
+    assert "the user's password has expired: change it (in Active Directory) and set ansible_password" in message
+    assert "P@ssw0rd!" not in message
+    assert "(Password has expired" in str(wrong.value) and "Not-the-password1" not in str(wrong.value)
+    assert lab.logons() == [] and lab.calls() == []
+    assert "CLIENT KEY EXPIRED: cmadmin@CONTOSO.COM" in lab.kdc.log_path.read_text(encoding="utf-8")
+    _read_sites(lab)  # the same password logs on again once it no longer expires
+
+
+def test_a_kdc_clock_an_hour_ahead_is_a_clock_skew_with_what_to_synchronise(
+    lab: Lab, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The KDC runs under libfaketime an hour ahead; the client sends its own time (kdc_timesync off), so the KDC's
+    pre-authentication check sees the skew. MIT's default client makes up for it: kinit gets a ticket."""
+    kdc = lab.kdc
+    assert kdc is not None
+    lab.clear_log()
+    kdc.restart(clock_offset=3600)
+    try:
+        kinit = subprocess.run(
+            ["kinit", "cmadmin@CONTOSO.COM"],
+            input="P@ssw0rd!\n",
+            env=dict(os.environ, **lab.kerberos_env(), KRB5CCNAME=f"FILE:{kdc.directory / 'skew.ccache'}"),
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+        assert kinit.returncode == 0, kinit.stderr
+        monkeypatch.setenv("KRB5_CONFIG", kdc.client_config_without_timesync())
+        with pytest.raises(HostUnreachable) as info:
+            _read_sites(lab)
+    finally:
+        kdc.restart()
+        monkeypatch.undo()
+    message = str(info.value)
+    assert "authentication failed for the configured user (Clock skew too great" in message
+    assert "the controller's clock and the domain's (the KDC's) differ by more than Kerberos allows" in message
+    assert "synchronise the controller with the domain's time source (NTP)" in message
+    assert "P@ssw0rd!" not in message
+    assert lab.logons() == [] and lab.calls() == []
+    assert "verify failure: Clock skew too great" in kdc.log_path.read_text(encoding="utf-8")
+    _read_sites(lab)  # the same client logs on once the KDC is back on the real clock
+
+
 def test_a_second_realm_in_one_process_is_refused_clearly(lab: Lab) -> None:
     with pytest.raises(KdcError, match="one Kerberos realm per process: CONTOSO.COM is running, FABRIKAM.COM"):
         KerberosRealms.acquire("fabrikam.com", ["fabrikam.com"], {}, [])

@@ -203,8 +203,9 @@ class ConnectionAuth:
             self.user = self.mechanism = None
         try:
             out = self.context.step(token)
-        except spnego.exceptions.SpnegoError as exc:
-            # Kerberos failures (no key for the SPN, a ticket from another KDC) end here too: logged, then refused.
+        except Exception as exc:  # pyspnego's errors, and gssapi's own (a ticket from a skewed clock)
+            # Kerberos failures (no key for the SPN, a ticket from another KDC) end here too: logged, then refused
+            # with a 401, as Windows does, rather than a dropped connection.
             log.debug("%s: %s authentication failed: %s", self.name, self.method, exc)
             return self._deny(), None
         headers = [("WWW-Authenticate", f"Negotiate {base64.b64encode(out).decode()}")] if out else []

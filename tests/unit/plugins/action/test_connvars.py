@@ -152,6 +152,19 @@ def test_second_host_in_inventory_uses_its_own_vars():
     assert other.options["operation_timeout"] == 10  # task options other than host/port still apply
 
 
+def test_second_host_in_inventory_without_credentials_takes_the_play_s_keywords():
+    """An AWX machine credential (-u and the connection password) reaches every host of the play that sets no
+    credentials of its own, as ansible-core gives them to each host; a host's own variables win over them."""
+    keywords = {"remote_user": "CONTOSO\\awx", "password": "Machine-credential1"}
+    task = task_target(dict(LAB_VARS), {})
+    bare = second_target("scpbox", task, HOSTVARS, keywords=keywords)
+    assert bare.source == "inventory" and bare.options["port"] == 5986
+    assert (bare.options["username"], bare.options["password"]) == ("CONTOSO\\awx", "Machine-credential1")
+    own = second_target("scp01.contoso.com", task, HOSTVARS, keywords=keywords)
+    assert (own.options["username"], own.options["password"]) == ("u", "p")
+    assert "username" not in second_target("scpbox", task, HOSTVARS).options
+
+
 def test_second_host_not_in_inventory_gets_the_same_credentials_on_its_fqdn():
     task = task_target(dict(LAB_VARS, ansible_psrp_negotiate_hostname_override="cm01"), {})
     other = second_target("scp09.contoso.com", task, HOSTVARS)
