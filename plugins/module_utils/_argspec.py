@@ -157,6 +157,11 @@ LOG_INFO = dict(
     match=dict(type="str"),
 )
 
+SITE_UPDATES = dict(
+    check=dict(type="bool", default=False),
+    wait_timeout=dict(type="int", default=600),
+)
+
 MODULE_ARGSPECS: dict[str, dict[str, Any]] = dict(
     service_connection_point=SERVICE_CONNECTION_POINT,
     service_connection_point_info=SERVICE_CONNECTION_POINT_INFO,
@@ -165,6 +170,7 @@ MODULE_ARGSPECS: dict[str, dict[str, Any]] = dict(
     preflight=PREFLIGHT,
     usage_data=USAGE_DATA,
     log_info=LOG_INFO,
+    site_updates=SITE_UPDATES,
 )
 
 # Rules between a module's top-level options: keyword arguments of AnsibleModule and of

@@ -126,6 +126,9 @@ def test_demo_playbook_installs_then_switches_offline(tmp_path: Path) -> None:
         assert "RUNNING HANDLER [configmgr.scp.scp : Restart SMS_DMP_DOWNLOADER]" in proc.stdout
         restarts = [c for c in lab.calls() if c["cmdlet"] == "Set-ItemProperty" and c["host"] == "scp01.contoso.com"]
         assert restarts, "the handler restarted the thread through its registry values"
+        checks = [c for c in lab.calls() if c["cmdlet"] == "Invoke-CMSiteUpdateCheck"]
+        assert len(checks) == 1, "the demo checked for updates once, while the SCP was online"
+        assert "The SCP on scp01.contoso.com reached the service: the check for updates synced" in proc.stdout
 
 
 def test_unreachable_host_is_reported_as_unreachable(tmp_path: Path) -> None:

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from .apply.log_info import execute_log_read
     from .apply.scp import ScpRun, converge_scp
     from .apply.site_system import execute_site_system, read_accounts
+    from .apply.site_updates import diagnose, execute_update_check
     from .apply.usage_data import execute_usage_data
     from .apply.verified import reverify_after_restart
     from .configmgr.clock import host_time
@@ -50,6 +51,14 @@ if TYPE_CHECKING:
         plan_site_system,
         site_system_reads,
         site_system_spec,
+    )
+    from .decide.site_updates import (
+        UPDATES_READS,
+        failure_message,
+        needs_thread,
+        new_updates,
+        plan_site_updates,
+        update_view,
     )
     from .decide.usage_data import USAGE_READS, plan_usage_data
     from .decide.views import thread_view
@@ -122,6 +131,14 @@ _WHERE: dict[str, str] = {
     "execute_log_read": ".apply.log_info",
     "run_prerequisites": ".configmgr.prereqs",
     "preflight_verdict": ".decide.preflight",
+    "UPDATES_READS": ".decide.site_updates",
+    "needs_thread": ".decide.site_updates",
+    "plan_site_updates": ".decide.site_updates",
+    "update_view": ".decide.site_updates",
+    "new_updates": ".decide.site_updates",
+    "failure_message": ".decide.site_updates",
+    "execute_update_check": ".apply.site_updates",
+    "diagnose": ".apply.site_updates",
 }
 
 __all__ = [
@@ -197,6 +214,15 @@ __all__ = [
     # preflight
     "run_prerequisites",
     "preflight_verdict",
+    # site_updates
+    "UPDATES_READS",
+    "needs_thread",
+    "plan_site_updates",
+    "update_view",
+    "new_updates",
+    "failure_message",
+    "execute_update_check",
+    "diagnose",
 ]
 
 

@@ -238,3 +238,100 @@ def test_non_admin_cannot_connect() -> None:
     run(rt, "Import-Module", (None, "ConfigurationManager"))
     err = fails(rt, "New-PSDrive", ("Name", "PS1"), ("PSProvider", "CMSite"), ("Root", "cm01.contoso.com"))
     assert err.exception_type == "System.UnauthorizedAccessException"
+
+
+def _checked_world(edit: Any = None) -> tuple[World, PSRuntime, Any]:
+    """standalone-with-scp (online SCP on cm01, through the proxy) with one update offered by the service; `edit`
+    changes cm01 before the check; returns the world, a runtime and cm01's dmpdownloader.log."""
+    data = yaml.safe_load((SCENARIOS / "standalone-with-scp.yaml").read_text())
+    data["service_updates"] = [
+        {
+            "name": "Configuration Manager 2603",
+            "guid": "0a1b2c3d-0000-4000-8000-000000002603",
+            "version": "5.00.9150.1000",
+            "released_after": 45,
+        }
+    ]
+    world = World.from_scenario(data, Clock())
+    cm01 = world.require_host("cm01")
+    world.advance(60)  # the first cycle after the thread's start ran before the release (45 s)
+    if edit is not None:
+        edit(world, cm01)
+    log = world.log(cm01, "dmpdownloader.log", paths.DMP_DOWNLOADER)
+    return world, session(world), log
+
+
+def _lines(log: Any) -> list[str]:
+    return str(log.files.read(log.path) or "").splitlines() if log.files.exists(log.path) else []
+
+
+def _new_lines(log: Any, before: int) -> list[str]:
+    return _lines(log)[before:]
+
+
+def test_update_check_syncs_and_the_offered_update_downloads() -> None:
+    world, rt, log = _checked_world()
+    before = len(_lines(log))
+    known = [u.name for u in world.hierarchy.updates]
+    run(rt, "Invoke-CMSiteUpdateCheck")
+    world.advance(2)
+    assert _new_lines(log, before) == [], "the cycle runs a few seconds after the trigger, not at once"
+    world.advance(5)
+    lines = _new_lines(log, before)
+    assert any("Successfully Dropped the state message 4" in line for line in lines)
+    assert any("state message: 6 for package 0a1b2c3d-0000-4000-8000-000000002603" in line for line in lines)
+    assert not any("ERROR" in line for line in lines)
+    states = {u.name: u.state for u in world.hierarchy.updates}
+    assert [n for n in states if n not in known] == ["Configuration Manager 2603"]
+    assert states["Configuration Manager 2603"] == 327682  # available
+    world.advance(15)
+    assert run(rt, "Get-CMSiteUpdate", ("Fast", None), ("Name", "*2603")).output[0].State == 262145  # downloading
+    world.advance(60)
+    assert run(rt, "Get-CMSiteUpdate", ("Fast", None), ("Name", "*2603")).output[0].State == 262146  # downloaded
+    run(rt, "Invoke-CMSiteUpdateCheck")
+    world.advance(10)
+    assert len(world.hierarchy.updates) == len(known) + 1, "a second sync adds nothing the site has"
+
+
+@pytest.mark.parametrize(
+    ("case", "expected"),
+    [
+        ("blocked", "Unable to connect to the remote server"),
+        ("proxy_refuses", "Unable to connect to the remote server"),
+        ("tls12_off", "The underlying connection was closed"),
+    ],
+)
+def test_update_check_failures_log_an_error_and_list_nothing_new(case: str, expected: str) -> None:
+    def edit(world: World, cm01: Any) -> None:
+        if case == "blocked":
+            cm01.network.blocked_ports.append("go.microsoft.com:443")
+        elif case == "proxy_refuses":
+            cm01.network.proxies["proxy.contoso.com:8080"] = ["*.contoso.com"]
+        else:
+            cm01.registry.set_value(paths.DOTNET_KEY, "SchUseStrongCrypto", 0, "DWord")
+
+    world, rt, log = _checked_world(edit)
+    before = len(_lines(log))
+    count = len(world.hierarchy.updates)
+    run(rt, "Invoke-CMSiteUpdateCheck")
+    world.advance(10)
+    lines = _new_lines(log, before)
+    assert any(line.startswith("ERROR: Failed to download the manifest") and expected in line for line in lines)
+    assert not any("Successfully Dropped the state message 4" in line for line in lines)
+    assert len(world.hierarchy.updates) == count
+
+
+def test_update_check_of_an_offline_scp_logs_nothing() -> None:
+    def edit(world: World, cm01: Any) -> None:
+        role = world.hierarchy.scp()
+        prop = role.prop("OfflineMode") if role else None
+        assert prop is not None
+        prop.value = 1
+        world.dmp.state(cm01).effective_mode = "Offline"
+
+    world, rt, log = _checked_world(edit)
+    before = len(_lines(log))
+    run(rt, "Invoke-CMSiteUpdateCheck")
+    world.advance(10)
+    assert _new_lines(log, before) == []
+    assert world.dmp.state(world.require_host("cm01")).last_result == "offline"

@@ -22,7 +22,14 @@ from typing import TYPE_CHECKING, Any
 from tests.lab.windows.host import WindowsHost
 from tests.lab.world import paths
 from tests.lab.world.logs import ERROR, INFO, SIMPLE, WARNING
-from tests.lab.world.model import SCP_ROLE, StatusMessage
+from tests.lab.world.model import (
+    SCP_ROLE,
+    UPDATE_APPLICABILITY_SUCCESS,
+    UPDATE_DOWNLOAD_IN_PROGRESS,
+    UPDATE_DOWNLOAD_SUCCESS,
+    SiteUpdate,
+    StatusMessage,
+)
 
 if TYPE_CHECKING:
     from tests.lab.world.world import World
@@ -66,8 +73,18 @@ class DmpState:
 
 
 class DmpDownloader:
-    def __init__(self, world: World, first_delay: float = 30.0, interval: float = 3600.0) -> None:
+    def __init__(
+        self,
+        world: World,
+        first_delay: float = 30.0,
+        interval: float = 3600.0,
+        download_start: float = 10.0,
+        download_time: float = 60.0,
+    ) -> None:
         self.world = world
+        # inferred: a new update starts downloading soon after the sync that found it and is downloaded a minute later
+        self.download_start = download_start
+        self.download_time = download_time
         self.first_delay = first_delay  # inferred: the first cycle runs shortly after the thread starts
         self.interval = interval  # inferred: the downloader wakes up hourly, syncs when 24 h have passed
         self.states: dict[str, DmpState] = {}
@@ -185,6 +202,7 @@ class DmpDownloader:
         doc.state_message(3)
         doc.write("Manifest.cab was successfully moved to the connector outbox~~")
         doc.state_message(4)
+        self._publish_offered(doc)
         payload = self._connect_problem(host, (PAYLOAD_HOST,))
         if payload:
             down.write(
@@ -200,6 +218,31 @@ class DmpDownloader:
         self._hman_note(host, now)
         st.last_sync = now
         st.last_result = "synced"
+
+    def _publish_offered(self, doc: _Documented) -> None:
+        """The offered updates the site lacks appear as available (state message 6 FOUND_NEW_PACKAGE [OFFICIAL]
+        names each), then download on the lab clock (inferred timing)."""
+        known = {u.package_guid.lower() for u in self.world.hierarchy.updates}
+        now = self.world.clock.now()
+        for offered in self.world.hierarchy.offered:
+            offer = offered.update
+            if offer.package_guid.lower() in known or (offered.released is not None and offered.released > now):
+                continue
+            update = SiteUpdate(offer.name, offer.package_guid, offer.full_version, UPDATE_APPLICABILITY_SUCCESS)
+            self.world.hierarchy.updates.append(update)
+            doc.state_message(6, offer.package_guid)
+            self._advance_update(update, UPDATE_APPLICABILITY_SUCCESS, UPDATE_DOWNLOAD_IN_PROGRESS, self.download_start)
+            self._advance_update(
+                update, UPDATE_DOWNLOAD_IN_PROGRESS, UPDATE_DOWNLOAD_SUCCESS, self.download_start + self.download_time
+            )
+
+    def _advance_update(self, update: SiteUpdate, before: int, after: int, delay: float) -> None:
+        def fire() -> None:
+            with self.world.lock:
+                if update.state == before:  # not moved on by anything else meanwhile
+                    update.state = after
+
+        self.world.clock.schedule(delay, fire)
 
     # -- helpers -------------------------------------------------------------------------------------------
     def _install_dir(self, host: WindowsHost) -> str:
@@ -276,12 +319,12 @@ class _Documented:
             text = text.rstrip("~")
         self.log.write(text, self.when)
 
-    def state_message(self, number: int) -> None:
+    def state_message(self, number: int, package: str = NULL_PACKAGE) -> None:
         """[OFFICIAL] the three lines of each state message (0 START_PROCESS ... 4 MANIFEST_DOWNLOADED)."""
         self.count += 1
         name = "___CMU" + "".join(
             "abcdefghijklmnopqrstuvwxyz0123456789"[(number * 7 + self.count * 13 + i * 5) % 36] for i in range(8)
         )
-        self.write(f"Generating state message: {number} for package {NULL_PACKAGE}~~")
+        self.write(f"Generating state message: {number} for package {package}~~")
         self.write(f"Write the state message in {self.inbox}\\{name}.SMX~~")
         self.write(f"Successfully Dropped the state message {number}~~")

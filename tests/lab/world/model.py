@@ -218,6 +218,14 @@ class SiteUpdate:
 
 
 @dataclass
+class OfferedUpdate:
+    """An update the Microsoft cloud service offers from `released` on (scenario `service_updates`)."""
+
+    update: SiteUpdate
+    released: datetime | None = None  # None: from the start
+
+
+@dataclass
 class StatusMessage:
     site_code: str
     component: str
@@ -237,6 +245,9 @@ class Hierarchy:
     aad_apps: list[AadApp] = field(default_factory=list)
     accounts: list[Account] = field(default_factory=list)
     updates: list[SiteUpdate] = field(default_factory=list)
+    # what the Microsoft cloud service offers (scenario `service_updates`): an online sync lists the ones the site has
+    # not yet (inferred: available, then downloading, then downloaded)
+    offered: list[OfferedUpdate] = field(default_factory=list)
     status_messages: list[StatusMessage] = field(default_factory=list)
     full_admins: set[str] = field(default_factory=set)  # lower-cased domain\user with Full Administrator
     serial: int = 1  # site control file serial number

@@ -26,6 +26,7 @@ from tests.lab.world.model import (
     AadApp,
     Account,
     Hierarchy,
+    OfferedUpdate,
     Role,
     Site,
     SiteSystemServer,
@@ -95,6 +96,16 @@ def build_world(cls: type[World], data: dict[str, Any], clock: Clock) -> World:
                 spec.get("guid", "00000000-0000-0000-0000-000000000000"),
                 spec.get("version", ""),
                 UPDATE_STATES[state.lower()] if isinstance(state, str) else int(state),
+            )
+        )
+    for spec in data.get("service_updates") or []:
+        released = spec.get("released_after")  # seconds after the clock's start
+        hier.offered.append(
+            OfferedUpdate(
+                SiteUpdate(
+                    spec["name"], spec.get("guid", "00000000-0000-0000-0000-000000000000"), spec.get("version", "")
+                ),
+                clock.start + timedelta(seconds=float(released)) if released is not None else None,
             )
         )
     for spec in data.get("roles") or []:

@@ -279,6 +279,8 @@ class AadApp:
 class SiteUpdate:
     name: str
     state: int | None
+    version: str | None = None  # FullVersion of SMS_CM_UpdatePackages
+    package_guid: str | None = None
 
     @property
     def installing(self) -> bool:

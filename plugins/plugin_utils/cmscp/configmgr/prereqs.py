@@ -111,6 +111,28 @@ def run_prerequisites(
     return results
 
 
+def probe_connectivity(
+    scp_host: ScpHost,
+    server: str,
+    site_system: SiteSystemServer | None,
+    *,
+    endpoints: Sequence[str] = SCP_ENDPOINTS,
+    port: int = 443,
+) -> list[CheckResult]:
+    """The preflight's `internet_endpoints` and `tls12` checks of an online SCP on `server`, run on its host with the
+    proxy its site system has: why the service may be out of reach (one pipeline, one more per endpoint that fails
+    through the proxy)."""
+    proxy = _proxy(site_system, None)
+    proxy_account = _proxy_account(site_system, None) if proxy else None
+    probe = HostProbe(scp_host.session, endpoints, port, None if proxy_account else proxy)
+    probe.run()
+    server = server.lower()
+    return [
+        _endpoints(probe, server, "Online", proxy if proxy_account else None, proxy_account),
+        _tls(probe, server, "Online"),
+    ]
+
+
 # -- SCP host batch ------------------------------------------------------------------------------------------
 class HostProbe:
     """One pipeline on the SCP host: local Administrators, .NET TLS values, direct and proxied endpoint probes."""
@@ -572,4 +594,4 @@ def summary(results: list[CheckResult]) -> str:
     return FAIL if FAIL in statuses else WARN if WARN in statuses else PASS
 
 
-__all__ = ["CheckResult", "run_prerequisites", "summary", "PASS", "WARN", "FAIL", "HostProbe"]
+__all__ = ["CheckResult", "run_prerequisites", "probe_connectivity", "summary", "PASS", "WARN", "FAIL", "HostProbe"]

@@ -269,7 +269,15 @@ class SiteProvider:
             site_systems=[SiteSystemServer.from_obj(o) for o in out("site_systems")],
             usage_data_level=telemetry_level(out("usage")),
             aad_apps=[AadApp.from_obj(o) for o in out("aad")],
-            updates=[SiteUpdate(name=str(o.get("Name")), state=o.get("State")) for o in out("updates")],
+            updates=[
+                SiteUpdate(
+                    name=str(o.get("Name")),
+                    state=o.get("State"),
+                    version=_optional_text(o.get("FullVersion")),
+                    package_guid=_optional_text(o.get("PackageGuid")),
+                )
+                for o in out("updates")
+            ],
             site_roles=out("roles") if "roles" in include else None,
             intent=next((i for i in (Intent.from_obj(o) for o in records) if i is not None), None),
             verified=next((v for v in (Verified.from_obj(o) for o in records) if v is not None), None),
@@ -572,6 +580,16 @@ class SiteProvider:
         pipe.add("Set-CMHierarchySetting", ("TelemetryLevel", names[str(level).lower()]))
         self.run(pipe)
 
+    # -- site updates -----------------------------------------------------------------------------------
+    def invoke_update_check(self) -> None:
+        """Invoke-CMSiteUpdateCheck: ask the service connection point for a check for updates now ("Check for
+        updates" in the console; no parameters but the common ones, cmdlet reference)."""
+        operation = "check for site updates"
+        self._mutate(operation)
+        pipe = Pipeline(operation=operation)
+        pipe.add("Invoke-CMSiteUpdateCheck")
+        self.run(pipe)
+
     # -- site server logs -------------------------------------------------------------------------------
     def read_site_log(
         self,
@@ -729,6 +747,10 @@ def read_log_files(
     if progress:
         progress(f"read {len(texts)} log file(s) from {session.host}")
     return parse_files(texts)
+
+
+def _optional_text(value: Any) -> str | None:
+    return None if value is None or value == "" else str(value)
 
 
 def _is_name(host: str) -> bool:

@@ -19,7 +19,7 @@ PROPERTIES: dict[str, tuple[str, ...]] = {
     "site_systems": ("NetworkOSPath", "SiteCode", "RoleName", "Props"),
     "usage": ("PropertyName", "Value", "TelemetryLevel", "Props"),
     "aad": ("Name", "AppName", "TenantName", "TenantID", "ClientID", "AppType", "SecretKeyExpiry"),
-    "updates": ("Name", "State"),
+    "updates": ("Name", "State", "FullVersion", "PackageGuid"),
     "roles": ("NetworkOSPath", "RoleName", "SiteCode"),
     "records": INTENT_VALUES + (VERIFIED_VALUE,),
     "components": ("ComponentName", "MachineName", "SiteCode", "State", "Status"),
