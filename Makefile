@@ -3,13 +3,14 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: venv test lint pytest sanity demo bench evidence clean
+.PHONY: venv venv-matrix test lint pytest matrix sanity demo bench evidence clean
 
 venv:
 	@tools/venv.sh
 
-## Everything CI runs: ruff and mypy, lab self-tests, unit, functional and integration tests, then sanity and linters.
-test: venv lint pytest sanity
+## Everything CI runs: ruff and mypy, lab self-tests, unit, functional and integration tests (on the newest
+## ansible-core, then on the lowest: `make matrix`), then sanity and linters.
+test: venv lint pytest matrix sanity
 
 ## ruff (lint + format check) and mypy (strict on plugins/); the settings are in pyproject.toml.
 lint: venv
@@ -17,6 +18,14 @@ lint: venv
 
 pytest: venv
 	$(PY) -m pytest -q -p no:cacheprovider tests
+
+## The lowest ansible-core of the support matrix (tools/matrix.env; README.md "Support matrix") on its Python, in
+## build/venv-lowest: unit and functional tests and a core integration subset (about 5 minutes, 2 of them the venv).
+matrix: venv-matrix
+	tools/matrix.sh
+
+venv-matrix:
+	@tools/venv-matrix.sh
 
 sanity: venv
 	tools/sanity.sh

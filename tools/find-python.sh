@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Print the path of the best usable Python: 3.12 if present, else 3.11.
+# Print the path of the best usable Python among the versions given, in order (default: 3.12, else 3.11).
 # pyenv shims for versions outside `pyenv global` exist but exit 127, so every candidate is run.
 set -u
-for ver in 3.12 3.11; do
+versions=("$@")
+[ ${#versions[@]} -eq 0 ] && versions=(3.12 3.11)
+for ver in "${versions[@]}"; do
   candidates=("python$ver")
   if command -v pyenv >/dev/null 2>&1; then
     for d in "$(pyenv root)"/versions/"$ver".*/bin; do candidates+=("$d/python$ver"); done
@@ -15,5 +17,5 @@ for ver in 3.12 3.11; do
     fi
   done
 done
-echo "find-python: neither Python 3.12 nor 3.11 was found" >&2
+echo "find-python: none of Python ${versions[*]} was found" >&2
 exit 1

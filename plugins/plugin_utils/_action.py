@@ -29,7 +29,7 @@ from ansible_collections.configmgr.scp.plugins.plugin_utils import _validate as 
 from ansible_collections.configmgr.scp.plugins.plugin_utils._connvars import (
     SECRET_OPTIONS,
     Target,
-    is_psrp,
+    resolved_as_is,
     second_target,
     task_target,
 )
@@ -100,7 +100,7 @@ class TaskContext:
         connection = action._connection
         # the task's psrp connection has its options resolved already (no keywords to read); any other is not ours
         self.keywords = play_keywords(action, delegated=bool(delegate_to))
-        keywords = None if is_psrp(connection) else self.keywords
+        keywords = None if resolved_as_is(connection) else self.keywords
         self.target = task_target(
             task_vars, self.overrides, self.render, delegate_to=delegate_to, keywords=keywords, connection=connection
         )

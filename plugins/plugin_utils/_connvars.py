@@ -29,6 +29,10 @@ PSRP_PLUGIN = "ansible.builtin.psrp"
 PLUGIN_NAMES = {"remote_addr": "host", "remote_user": "username", "remote_password": "password"}
 # The plugin's options the library does not take: it opens runspaces with their profile, and never pipelines modules.
 PLUGIN_ONLY = frozenset(("no_profile", "pipelining"))
+# Options the psrp plugin of ansible-core before 2.21 does not define: it hands the ansible_psrp_<name> variable to
+# pypsrp as an extra (its `_extras` option), so there they are read from the extras.
+EXTRA_OPTIONS = frozenset(("certificate_key_password",))
+EXTRA_PREFIX = "ansible_psrp_"
 CONNECTION_OPTIONS = tuple(CONNECTION_ARGSPEC)
 SECRET_OPTIONS = SECRET_FIELDS
 
@@ -65,18 +69,52 @@ def is_psrp(connection: Any) -> bool:
     )
 
 
-def options_of(plugin: Any) -> dict[str, Any]:
+def keeps_origins(plugin: Any) -> bool:
+    """Whether the plugin object records where each option value came from (ansible-core 2.18 and later). Before,
+    its get_option_and_origin reads the configuration again without the variables it was given."""
+    return isinstance(getattr(plugin, "_origins", None), dict)
+
+
+def resolved_as_is(connection: Any) -> bool:
+    """Whether the task's connection object can be taken as ansible-core resolved it: psrp, with its origins kept
+    (options_of leaves out the options at their default). Otherwise the host's variables go through the plugin."""
+    return connection is not None and is_psrp(connection) and keeps_origins(connection)
+
+
+def options_of(plugin: Any, origins: Mapping[str, str] | None = None) -> dict[str, Any]:
     """The option values a psrp connection plugin object resolved (set_options ran), by library name. Options that
     only have the plugin's default are left out, so the ConnectionOptions defaults apply (the same values: a test
-    compares them); an empty string is not set either."""
+    compares them); an empty string is not set either. `origins`: where each value came from, for a plugin that does
+    not keep them (keeps_origins)."""
     found: dict[str, Any] = {}
     for name in plugin.option_definitions:
         if name in PLUGIN_ONLY:
             continue
-        value, origin = plugin.get_option_and_origin(name)
+        if origins is None:
+            value, origin = plugin.get_option_and_origin(name)
+        else:
+            value, origin = plugin.get_option(name), origins.get(name, "default")
         if origin != "default" and value is not None and value != "":
             found[PLUGIN_NAMES.get(name, name)] = value
+    extras = _extras_of(plugin)
+    for name in missing_extras(plugin):
+        value = extras.get(EXTRA_PREFIX + name)
+        if value is not None and value != "":
+            found[name] = value
     return found
+
+
+def missing_extras(plugin: Any) -> list[str]:
+    """The EXTRA_OPTIONS this psrp plugin object does not define (all of them before ansible-core 2.21)."""
+    return sorted(EXTRA_OPTIONS - set(plugin.option_definitions))
+
+
+def _extras_of(plugin: Any) -> Mapping[str, Any]:
+    try:
+        extras = plugin.get_option("_extras")
+    except KeyError:
+        return {}
+    return extras if isinstance(extras, Mapping) else {}
 
 
 def load_psrp(like: Any = None) -> Any:
@@ -112,18 +150,34 @@ def options_from_vars(
             value = render(host_vars[name])
             if value is not None and value != "":
                 variables[name] = value
+    extras = {}
+    for name in missing_extras(plugin):
+        if host_vars.get(EXTRA_PREFIX + name) is not None:
+            extras[EXTRA_PREFIX + name] = render(host_vars[EXTRA_PREFIX + name])
+    if extras:
+        variables["_extras"] = extras
     if inventory_hostname is not None:
         variables["inventory_hostname"] = inventory_hostname
+    task_keys = {k: v for k, v in (keywords or {}).items() if v is not None and v != ""}
     try:
-        plugin.set_options(
-            task_keys={k: v for k, v in (keywords or {}).items() if v is not None and v != ""}, var_options=variables
-        )
+        plugin.set_options(task_keys=task_keys, var_options=variables)
+        origins = None if keeps_origins(plugin) else _origins(plugin, task_keys, variables)
     except (AnsibleError, TypeError, ValueError) as err:
         # the plugin checks types and choices; a bad inventory value fails the task as invalid input, naming the host
         raise ValueError(
             f"connection variables of {inventory_hostname or host_vars.get('inventory_hostname')}: {getattr(err, 'message', None) or err}"
         ) from err
-    return options_of(plugin)
+    return options_of(plugin, origins)
+
+
+def _origins(plugin: Any, keys: Mapping[str, Any], variables: Mapping[str, Any]) -> dict[str, str]:
+    """Where each option's value comes from, asked of the configuration as set_options asked it for the values."""
+    return {
+        name: C.config.get_config_value_and_origin(
+            name, plugin_type="connection", plugin_name=plugin._load_name, keys=keys, variables=variables
+        )[1]
+        for name in plugin.option_definitions
+    }
 
 
 def task_target(
@@ -137,16 +191,16 @@ def task_target(
 ) -> Target:
     """The host the task runs for (or is delegated to), with the task options applied over its connection settings.
     `connection`: the task's connection object; when it is psrp, ansible-core resolved its options for this host
-    (delegation, play keywords, connection password included) and they are taken as they are. Otherwise the host's
-    variables go through the plugin here; `remote_user` (or `keywords`: remote_user, port, password) only fill options
-    no variable sets."""
+    (delegation, play keywords, connection password included) and they are taken as they are (resolved_as_is: from
+    ansible-core 2.18, which keeps their origins). Otherwise the host's variables go through the plugin here;
+    `remote_user` (or `keywords`: remote_user, port, password) only fill options no variable sets."""
     if delegate_to:
         host_vars = (task_vars.get("ansible_delegated_vars") or {}).get(delegate_to) or {}
         name = str(delegate_to)
     else:
         host_vars = task_vars
         name = str(task_vars.get("inventory_hostname") or "")
-    if connection is not None and is_psrp(connection):
+    if resolved_as_is(connection):
         options = options_of(connection)
     else:
         play_keywords = dict(keywords or {})

@@ -53,6 +53,7 @@ NOT_SHIPPED = {
     "constraints.txt",
     "requirements-test.txt",
     "requirements-bench.txt",
+    "requirements-matrix.txt",
     ".ansible-lint",
     ".gitignore",
 }

@@ -13,8 +13,11 @@ from ansible_collections.configmgr.scp.plugins.plugin_utils._connvars import (
     PLUGIN_ONLY,
     SECRET_OPTIONS,
     find_inventory_host,
+    is_psrp,
     load_psrp,
+    missing_extras,
     options_from_vars,
+    resolved_as_is,
     second_target,
     task_target,
 )
@@ -219,6 +222,18 @@ def test_every_psrp_variable_is_read_and_rendered(option, variable, definition):
     assert found == {PLUGIN_NAMES.get(option, option): resolved}
 
 
+def test_certificate_key_password_is_read_from_its_variable_on_every_ansible_core():
+    """ansible-core's psrp plugin has the option since 2.21; before, it passes the variable to pypsrp as an extra."""
+    from ansible.release import __version__
+
+    core = tuple(int(part) for part in __version__.split(".")[:2])
+    assert missing_extras(load_psrp()) == ([] if core >= (2, 21) else ["certificate_key_password"])
+    variable = "ansible_psrp_certificate_key_password"
+    found = options_from_vars({variable: "{{ x }}"}, render=lambda v: "K3y" if v == "{{ x }}" else v)
+    assert found == {"certificate_key_password": "K3y"}
+    assert task_target(dict(LAB_VARS, **{variable: "K3y"}), {}).options["certificate_key_password"] == "K3y"
+
+
 def test_a_bad_inventory_value_is_invalid_input_naming_the_host():
     with pytest.raises(ValueError, match="connection variables of cm01.contoso.com: .*auth"):
         task_target(dict(LAB_VARS, ansible_psrp_auth="bogus"), {})
@@ -317,6 +332,25 @@ def test_the_task_s_psrp_connection_is_taken_as_ansible_core_resolved_it():
         "auth": "ntlm",
         "read_timeout": 60,
     }
+
+
+def test_the_task_s_psrp_connection_is_taken_as_is_only_when_it_keeps_origins():
+    """ansible-core before 2.18 keeps no option origins on the plugin (options_of could not tell a default from a
+    set value): there the host's variables and the play keywords go through a fresh plugin instead."""
+    from ansible.release import __version__
+
+    core = tuple(int(part) for part in __version__.split(".")[:2])
+    assert resolved_as_is(load_psrp()) is (core >= (2, 18))
+    without_origins = type("Connection", (), {"transport": "psrp", "_load_name": "psrp"})()
+    assert is_psrp(without_origins) and not resolved_as_is(without_origins)
+    target = task_target(
+        dict(LAB_VARS, ansible_user=None),
+        {"read_timeout": 60},
+        connection=without_origins,
+        keywords={"remote_user": "awx-user", "port": 5986},
+    )
+    assert target.options["username"] == "awx-user" and target.options["port"] == 40001
+    assert target.options["host"] == "127.0.0.1" and target.options["read_timeout"] == 60
 
 
 def test_another_connection_plugin_is_not_read():
