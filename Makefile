@@ -17,7 +17,7 @@ lint: venv
 	tools/lint.sh
 
 pytest: venv
-	$(PY) -m pytest -q -p no:cacheprovider tests
+	$(PY) -m pytest -q -p no:cacheprovider --durations=15 tests
 
 ## The lowest ansible-core of the support matrix (tools/matrix.env; README.md "Support matrix") on its Python, in
 ## build/venv-lowest: unit and functional tests and a core integration subset (about 5 minutes, 2 of them the venv).
