@@ -162,6 +162,16 @@ SITE_UPDATES = dict(
     wait_timeout=dict(type="int", default=600),
 )
 
+FILE_TRANSFER: dict[str, Any] = dict(
+    src_host=dict(type="str"),
+    src=dict(type="str", required=True),
+    dest_host=dict(type="str"),
+    dest=dict(type="str", required=True),
+    method=dict(type="str", default="controller", choices=["controller", "share"]),
+    chunk_size=dict(type="int", default=4194304),
+    share=dict(type="str"),
+)
+
 MODULE_ARGSPECS: dict[str, dict[str, Any]] = dict(
     service_connection_point=SERVICE_CONNECTION_POINT,
     service_connection_point_info=SERVICE_CONNECTION_POINT_INFO,
@@ -171,6 +181,7 @@ MODULE_ARGSPECS: dict[str, dict[str, Any]] = dict(
     usage_data=USAGE_DATA,
     log_info=LOG_INFO,
     site_updates=SITE_UPDATES,
+    file_transfer=FILE_TRANSFER,
 )
 
 # Rules between a module's top-level options: keyword arguments of AnsibleModule and of
@@ -180,6 +191,7 @@ MODULE_RULES: dict[str, dict[str, Any]] = dict(
         required_if=[["state", "present", ["server"]]],
     ),
     site_system_server=SITE_SYSTEM_RULES,
+    file_transfer=dict(required_if=[["method", "share", ["share"]]]),
 )
 
 

@@ -31,6 +31,7 @@ from typing import Any
 
 from tests.integration import runner
 from tests.integration.runner import MUTATING, top_tier_server
+from tests.lab import bench_transfer
 from tests.lab.bench_play import (
     OUR_PLAYBOOK,
     PEER_PLAYBOOK,
@@ -569,10 +570,12 @@ def main() -> int:
             lambda v: v == RECONNECT_ATTEMPTS,
             count,
         ),
+        "transfer": transfer_row(),
     }
     with tempfile.TemporaryDirectory(prefix="cmscp-bench-") as tmp:
         work = Path(tmp)
         light(rows, work)
+        transfer_memory(rows["transfer"], work)
         if QUICK:
             for key in ("poll", "progress", "scale"):
                 rows[key].skipped = "skipped (BENCH_QUICK=1)"
@@ -777,6 +780,26 @@ def install_polls(rows: dict[str, Row], work: Path) -> None:
         rows[
             "poll"
         ].extra = f"(poll without history: median {kbytes(statistics.median(sizes))}, {statistics.median(per_poll_requests):g} requests)"
+
+
+def transfer_row() -> Row:
+    return Row(
+        f"Controller peak memory, {bench_transfer.FILE_MIB} MiB through the controller, above a 1-byte copy",
+        f"<= {bench_transfer.PEAK_ABOVE_NOOP_MIB} MiB",
+        lambda v: v <= bench_transfer.PEAK_ABOVE_NOOP_MIB,
+        lambda v: f"{v:.0f}",
+        unit=" MiB",
+    )
+
+
+def transfer_memory(row: Row, work: Path) -> None:
+    """One run, not RUNS (about 20 s each; the figure is a bound, not a timing): the other runs do not count."""
+    say(f"\n== Controller memory, {bench_transfer.FILE_MIB} MiB through the controller (file_transfer) ==")
+    value, extra = bench_transfer.measure(work / "transfer")
+    row.values.append(value)
+    row.extra = extra if value is not None else ""
+    row.note = "" if value is not None else extra
+    say(f"[run 1/1] {f'{value:.0f} MiB above the 1-byte copy ' if value is not None else ''}{extra}")
 
 
 def hierarchies(rows: dict[str, Row], work: Path) -> None:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .apply.component import execute_component
+    from .apply.file_transfer import execute_controller, execute_share, plan_controller, plan_share
     from .apply.info import read_scp_host
     from .apply.log_info import execute_log_read
     from .apply.scp import ScpRun, converge_scp
@@ -41,6 +42,7 @@ if TYPE_CHECKING:
         stops_downloader,
     )
     from .decide.effective_mode import EffectiveMode, decide_effective_mode, effective_mode_evidence
+    from .decide.file_transfer import check_chunk_size, transfer_diff
     from .decide.info import INFO_READS, plan_info, scp_view, site_system_views
     from .decide.log_info import LOG_READS, LOGS, LogQuery, plan_log_read
     from .decide.preflight import preflight_verdict
@@ -64,6 +66,7 @@ if TYPE_CHECKING:
     from .decide.views import thread_view
     from .errors import ConfigMgrError, HostUnreachable, InvalidOption, PlanRefused
     from .executor import ExecutionResult, execute_plan, observe_hosts
+    from .files.remote import RemoteFiles
     from .planner import DesiredScp, Plan, plan_scp
 
 # name -> the submodule that defines it (relative to this package)
@@ -125,6 +128,13 @@ _WHERE: dict[str, str] = {
     "plan_usage_data": ".decide.usage_data",
     "execute_usage_data": ".apply.usage_data",
     "LOG_READS": ".decide.log_info",
+    "plan_controller": ".apply.file_transfer",
+    "plan_share": ".apply.file_transfer",
+    "execute_controller": ".apply.file_transfer",
+    "execute_share": ".apply.file_transfer",
+    "check_chunk_size": ".decide.file_transfer",
+    "transfer_diff": ".decide.file_transfer",
+    "RemoteFiles": ".files.remote",
     "LOGS": ".decide.log_info",
     "LogQuery": ".decide.log_info",
     "plan_log_read": ".decide.log_info",
@@ -211,6 +221,14 @@ __all__ = [
     "LogQuery",
     "plan_log_read",
     "execute_log_read",
+    # file_transfer
+    "plan_controller",
+    "plan_share",
+    "execute_controller",
+    "execute_share",
+    "check_chunk_size",
+    "transfer_diff",
+    "RemoteFiles",
     # preflight
     "run_prerequisites",
     "preflight_verdict",

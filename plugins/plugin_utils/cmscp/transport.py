@@ -207,6 +207,12 @@ class PypsrpTransport:
         outcome.errors = list(ps.streams.error)
         outcome.warnings = [str(getattr(w, "message", None) or w) for w in ps.streams.warning]
         outcome.failed = bool(ps.had_errors)
+        # pypsrp keeps every PowerShell (and its output) in pool.pipelines until ps.close(), a Terminate round trip
+        # per pipeline; a finished one is of no further use here, so it is dropped on the client side only (without
+        # this, copying a file through the controller kept every chunk in memory: make bench, file_transfer)
+        pipelines = getattr(getattr(ps, "runspace_pool", None), "pipelines", None)
+        if ended is None and isinstance(pipelines, dict):
+            pipelines.pop(ps.id, None)
         return outcome
 
     def close(self) -> None:

@@ -145,6 +145,8 @@ class _Binding:
             return self.to_secret(p, raw)
         value = from_ps(raw)
         kind = p.type
+        if kind == "byte[]":
+            return self.to_bytes(p, value)
         if kind.endswith("[]"):
             items = value if isinstance(value, list) else [value]
             return [self.scalar(p, kind[:-2], v) for v in items]
@@ -155,6 +157,15 @@ class _Binding:
                 )
             value = value[0]
         return self.scalar(p, kind, value)
+
+    def to_bytes(self, p: P, value: Any) -> bytes:
+        """byte[]: a byte array as sent (CLIXML <BA>), or a list of integers 0..255."""
+        if isinstance(value, (bytes, bytearray)):
+            return bytes(value)
+        items = value if isinstance(value, list) else [value]
+        if all(isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 255 for v in items):
+            return bytes(items)
+        raise self.cannot_convert(p, f'Cannot convert the "{_text(value)}" value to type "System.Byte[]".')
 
     def cannot_convert(self, p: P, detail: str) -> TerminatingError:
         return self.error("CannotConvertArgumentNoMessage", f"Cannot bind parameter '{p.name}'. {detail}")

@@ -47,6 +47,8 @@ def drive_not_found(name: str, spec_fqid: str, activity: str) -> TerminatingErro
 def resolve(state: RunspaceState, path: str, fqid: str, activity: str) -> Resolved:
     """Resolve ``path``; ``fqid`` (e.g. ``spec.fqid("DriveNotFound")``) is used when the drive does not exist."""
     text = path.replace("/", "\\")
+    if text.startswith("\\\\"):  # UNC: the FileSystem provider; builtins/unc.py finds the share
+        return _make("FileSystem", None, text)
     if "::" in text:
         provider_part, rest = text.split("::", 1)
         provider = provider_part.rsplit("\\", 1)[-1]

@@ -169,9 +169,34 @@ class PSRuntime:
         except TerminatingError as exc:
             self._record(script.name, raw_params, f"failed: {exc.spec.fqid}")
             raise
+        if script.native is not None:
+            self._run_native(script, args, writer, emit)
+            return
         variables: dict[str, Any] = {k.lower(): v for k, v in args.items()}
         preference = [str(args.get("ErrorAction", "Continue"))]
         self._run_steps(script, raw_params, script.steps, variables, preference, writer, emit)
+
+    def _run_native(self, script: scripts.ConstantScript, args: BoundArgs, writer: Any, emit: Any) -> None:
+        """A script the lab models in Python (tests/lab/ps/native_scripts.py): faults and the call log as a cmdlet's;
+        byte[] parameters are logged by their length only."""
+        params = {k: (f"<{len(v)} bytes>" if isinstance(v, (bytes, bytearray)) else v) for k, v in args.items()}
+        ctx = self._context(script.spec, args, [], writer)
+        try:
+            with self._lock():
+                if self._take_fault(script.name) == "fail_cmdlet":
+                    raise fail(
+                        f"Injected fault: {script.name} failed on {self.host.fqdn}.",
+                        "NotSpecified",
+                        "InjectedFault,Lab",
+                        "System.Management.Automation.RuntimeException",
+                        activity=script.name,
+                    )
+                assert script.native is not None
+                _drain(script.native(ctx, args), emit)
+        except TerminatingError as exc:
+            self._record(script.name, params, f"failed: {exc.spec.fqid}")
+            raise
+        self._record(script.name, params, "ok")
 
     def _run_steps(
         self,

@@ -7,6 +7,9 @@ call: same table lookup, same binder (parameter sets, types, mandatory, aliases;
 parameters), same call log entry. Only objects the lab created inside the run (``$account``) are live; a value that
 came from the client is whatever from_ps made of it (a Deserialized.* bag stays one).
 
+The file-transfer scripts (.NET streams) are outside this grammar: the lab binds their param block the same way and
+runs a Python model of each instead of their text (tests/lab/ps/native_scripts.py, `NATIVE_SCRIPTS`).
+
 Grammar, one construct per line (anything else makes the import fail; the texts are constants):
 
     [CmdletBinding()]
@@ -35,10 +38,12 @@ scope, `use_local_scope`; the CMSite drive is made -Scope Global): inferred that
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from tests.lab.ps.binder import NULL
+from tests.lab.ps.native_scripts import NATIVE
 from tests.lab.ps.spec import CmdletSpec, P, _common_params
 
 # Copies of the library's constants (tests/unit/test_scripts.py compares them with the library's).
@@ -140,7 +145,7 @@ if ($Read -contains 'components') {
 _NAME = r"[A-Za-z_][A-Za-z0-9_]*"
 _CMDLET = re.compile(r"[A-Za-z]+-[A-Za-z][A-Za-z0-9]*")
 _PARAM_LINE = re.compile(
-    r"\[Parameter\(Mandatory = \$(true|false)\)\] \[(hashtable|string|string\[\]|switch)\] "
+    r"\[Parameter\(Mandatory = \$(true|false)\)\] \[(hashtable|string|string\[\]|switch|int32|int64|byte\[\])\] "
     r"\$(" + _NAME + r")(,?)"
 )
 _PREFERENCE = re.compile(r"\$ErrorActionPreference = '([^']*)'")
@@ -213,6 +218,7 @@ class ConstantScript:
     text: str
     spec: CmdletSpec  # its param block, bound by binder.bind like a cmdlet's
     steps: tuple[Step, ...]
+    native: Callable[..., Any] | None = None  # a script the lab models in Python (tests/lab/ps/native_scripts.py)
 
     def calls(self) -> list[Call]:
         """Every inner call, in text order (if blocks included)."""
@@ -233,6 +239,21 @@ def _unquote(text: str) -> str:
 
 def parse(name: str, text: str) -> ConstantScript:
     """The constant script `text` -> ConstantScript. Raises ValueError on anything outside the grammar."""
+    params, lines, index = _param_block(name, text)
+    known = {p.name.lower() for p in params}
+    steps, index = _block(name, lines, index, known, top=True)
+    spec = ScriptParamSpec(name, lambda ctx, args: None, params + _common_params(False, None), impl_type=name)
+    return ConstantScript(name, text, spec, tuple(steps))
+
+
+def parse_native(name: str, text: str, run: Callable[..., Any]) -> ConstantScript:
+    """A script whose body the lab does not interpret: its param block bound by the binder, then `run(ctx, args)`."""
+    params, _lines, _index = _param_block(name, text)
+    spec = ScriptParamSpec(name, lambda ctx, args: None, params + _common_params(False, None), impl_type=name)
+    return ConstantScript(name, text, spec, (), native=run)
+
+
+def _param_block(name: str, text: str) -> tuple[list[P], list[str], int]:
     lines = text.splitlines()
     if not lines or lines[0] != "[CmdletBinding()]" or lines[1:2] != ["param("]:
         raise ValueError(f"{name}: expected '[CmdletBinding()]' then 'param('")
@@ -249,10 +270,7 @@ def parse(name: str, text: str) -> ConstantScript:
         params.append(P(match.group(3), match.group(2), mandatory=match.group(1) == "true"))
         if not match.group(4) and lines[index].strip() != ")":
             raise ValueError(f"{name}: missing comma after ${match.group(3)}")
-    known = {p.name.lower() for p in params}
-    steps, index = _block(name, lines, index, known, top=True)
-    spec = ScriptParamSpec(name, lambda ctx, args: None, params + _common_params(False, None), impl_type=name)
-    return ConstantScript(name, text, spec, tuple(steps))
+    return params, lines, index
 
 
 def _block(name: str, lines: list[str], index: int, known: set[str], top: bool) -> tuple[list[Step], int]:
@@ -404,11 +422,13 @@ SCRIPTS: dict[str, ConstantScript] = {
         parse("Read-CMSiteState", READ_SITE_STATE),
     )
 }
+# The file-transfer scripts, which the lab models in Python (tests/lab/ps/native_scripts.py).
+NATIVE_SCRIPTS: dict[str, ConstantScript] = {s.text: parse_native(s.name, s.text, s.run) for s in NATIVE.values()}
 
 
 def lookup(text: str) -> ConstantScript | None:
     """The registered constant script whose text is exactly `text`, else None (the runtime refuses it)."""
-    return SCRIPTS.get(text)
+    return SCRIPTS.get(text) or NATIVE_SCRIPTS.get(text)
 
 
 def member(value: Any, key: str) -> Any:

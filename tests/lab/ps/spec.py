@@ -34,6 +34,7 @@ NET_TYPES = {
     "uri": "System.Uri",
     "enum": "System.String",
     "int32[]": "System.Int32[]",
+    "byte[]": "System.Byte[]",
 }
 
 

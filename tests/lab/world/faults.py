@@ -30,6 +30,7 @@ FAULT_STAGES: dict[str, str] = {
     "install_fail": "sitecomp",  # sitecomp.py: the bootstrap of the next role install on that host fails
     "thread_stuck": "thread",  # threads.py: the next Stop request on that host is ignored (stays Running)
     "dmp_sync_fail": "dmp",  # dmp.py: the next online sync fails as if the endpoints were unreachable
+    "corrupt_chunk": "transfer",  # ps/native_scripts.py: one byte of the next chunk Write-FileChunk writes is flipped
 }
 
 

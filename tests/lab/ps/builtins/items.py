@@ -19,6 +19,7 @@ from tests.lab.ps.builtins.common import (
     resolve_path,
     wildcard,
 )
+from tests.lab.ps.builtins.unc import place
 from tests.lab.ps.context import CallContext
 from tests.lab.ps.convert import CUSTOM_OBJECT, LabObject
 from tests.lab.ps.paths import Resolved
@@ -95,10 +96,12 @@ def _probe(ctx: CallContext, where: Resolved) -> tuple[bool, bool]:
     if where.provider == "Registry":
         return ctx.host.registry.get_key(where.provider_path) is not None, False
     if where.provider == "FileSystem":
-        files = ctx.host.files
-        return files.is_dir(where.provider_path), files.exists(where.provider_path) and not files.is_dir(
-            where.provider_path
-        )
+        try:
+            found = place(ctx, where.provider_path, ctx.spec.name)
+        except TerminatingError:  # an unknown share, a second hop: Test-Path says False
+            return False, False
+        files = found.files
+        return files.is_dir(found.path), files.exists(found.path) and not files.is_dir(found.path)
     if where.provider == "Environment":
         return where.provider_path == "", where.provider_path != "" and ctx.host.getenv(where.provider_path) is not None
     return where.provider_path == "", where.provider_path != ""
@@ -449,22 +452,26 @@ def new_item(ctx: CallContext, args: BoundArgs) -> Iterator[Any]:
             if not ctx.whatif:
                 yield reg_key_obj(ctx, ctx.host.registry.create_key(where.provider_path))
         elif where.provider == "FileSystem":
-            files = ctx.host.files
-            if files.exists(where.provider_path) and not args.get("Force"):
+            found = place(ctx, where.provider_path, ctx.spec.name)
+            files = found.files
+            is_folder = (args.get("ItemType") or "File").lower() == "directory"
+            # New-Item -ItemType Directory -Force on an existing folder returns it (FileSystemProvider.CreateDirectory)
+            if files.exists(found.path) and not (args.get("Force") and (is_folder or not files.is_dir(found.path))):
                 ctx.write_error(
                     ctx.error(
-                        f"The file '{where.provider_path}' already exists.",
+                        f"The file '{found.shown}' already exists.",
                         "WriteError",
                         "NewItemIOError",
                         "System.IO.IOException",
-                        target=where.provider_path,
+                        target=found.shown,
                     )
                 )
                 continue
             if ctx.whatif:
                 continue
-            if (args.get("ItemType") or "File").lower() == "directory":
-                files.mkdir(where.provider_path)
+            if is_folder:
+                files.mkdir(found.path)
             else:
-                files.write(where.provider_path, "" if args.get("Value") is None else str(args.get("Value")))
-            yield file_obj(ctx, where.provider_path)
+                files.write(found.path, "" if args.get("Value") is None else str(args.get("Value")))
+            if files is ctx.host.files:
+                yield file_obj(ctx, found.path)

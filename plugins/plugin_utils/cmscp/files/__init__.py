@@ -1,0 +1,1 @@
+"""Files on a Windows host: listing, hashing, chunked reads and writes (file transfers)."""
