@@ -172,6 +172,22 @@ FILE_TRANSFER: dict[str, Any] = dict(
     share=dict(type="str"),
 )
 
+SERVICE_CONNECTION_TOOL = dict(
+    phase=dict(type="str", required=True, choices=["prepare", "export", "connect", "import"]),
+    usage_data_dest=dict(type="str"),
+    dest=dict(type="str"),
+    usage_data_src=dict(type="str"),
+    update_pack_dest=dict(type="str"),
+    update_pack_src=dict(type="str"),
+    download=dict(type="str", default="default", choices=["default", "all", "hotfix", "siteversion"]),
+    proxy_server_uri=dict(type="str"),
+    proxy_username=dict(type="str"),
+    tool_path=dict(type="str"),
+    connect_host=dict(type="str"),
+    log_lines=dict(type="int", default=100),
+    timeout=dict(type="int", default=3600),
+)
+
 MODULE_ARGSPECS: dict[str, dict[str, Any]] = dict(
     service_connection_point=SERVICE_CONNECTION_POINT,
     service_connection_point_info=SERVICE_CONNECTION_POINT_INFO,
@@ -182,6 +198,7 @@ MODULE_ARGSPECS: dict[str, dict[str, Any]] = dict(
     log_info=LOG_INFO,
     site_updates=SITE_UPDATES,
     file_transfer=FILE_TRANSFER,
+    service_connection_tool=SERVICE_CONNECTION_TOOL,
 )
 
 # Rules between a module's top-level options: keyword arguments of AnsibleModule and of
@@ -192,6 +209,16 @@ MODULE_RULES: dict[str, dict[str, Any]] = dict(
     ),
     site_system_server=SITE_SYSTEM_RULES,
     file_transfer=dict(required_if=[["method", "share", ["share"]]]),
+    # each phase's documented switches (facts section 5); the options of another phase are refused in the action
+    service_connection_tool=dict(
+        required_if=[
+            ["phase", "prepare", ["usage_data_dest"]],
+            ["phase", "export", ["dest"]],
+            ["phase", "connect", ["usage_data_src", "update_pack_dest", "connect_host"]],
+            ["phase", "import", ["update_pack_src"]],
+        ],
+        required_by={"proxy_username": ["proxy_server_uri"]},
+    ),
 )
 
 

@@ -224,6 +224,8 @@ def test_ansible_accepts_the_spec_and_its_rules(module):
     }
     if module == "service_connection_point":
         required["server"] = "scp01.contoso.com"
+    if module == "service_connection_tool":
+        required["usage_data_dest"] = "D:\\USB\\UsageData.cab"  # phase=prepare (the first choice) needs it
     result = ArgumentSpecValidator(**spec).validate(required)
     assert result.errors.errors == []
 

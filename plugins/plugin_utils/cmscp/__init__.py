@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from .apply.info import read_scp_host
     from .apply.log_info import execute_log_read
     from .apply.scp import ScpRun, converge_scp
+    from .apply.service_connection_tool import ToolHost
     from .apply.site_system import execute_site_system, read_accounts
     from .apply.site_updates import diagnose, execute_update_check
     from .apply.usage_data import execute_usage_data
@@ -47,6 +48,18 @@ if TYPE_CHECKING:
     from .decide.log_info import LOG_READS, LOGS, LogQuery, plan_log_read
     from .decide.preflight import preflight_verdict
     from .decide.scp import SCP_READS, desired_scp, lease_ttl, mode_changed, pending_after
+    from .decide.service_connection_tool import (
+        TOOL_READS,
+        ToolRequest,
+        cd_latest_folder,
+        log_errors,
+        log_view,
+        phase_host,
+        plan_tool,
+        tool_failure_message,
+        tool_folder,
+        tool_site,
+    )
     from .decide.site_system import (
         DesiredSiteSystem,
         accounts_to_check,
@@ -149,6 +162,17 @@ _WHERE: dict[str, str] = {
     "failure_message": ".decide.site_updates",
     "execute_update_check": ".apply.site_updates",
     "diagnose": ".apply.site_updates",
+    "TOOL_READS": ".decide.service_connection_tool",
+    "ToolRequest": ".decide.service_connection_tool",
+    "tool_site": ".decide.service_connection_tool",
+    "phase_host": ".decide.service_connection_tool",
+    "tool_folder": ".decide.service_connection_tool",
+    "cd_latest_folder": ".decide.service_connection_tool",
+    "plan_tool": ".decide.service_connection_tool",
+    "tool_failure_message": ".decide.service_connection_tool",
+    "log_view": ".decide.service_connection_tool",
+    "log_errors": ".decide.service_connection_tool",
+    "ToolHost": ".apply.service_connection_tool",
 }
 
 __all__ = [
@@ -241,6 +265,18 @@ __all__ = [
     "failure_message",
     "execute_update_check",
     "diagnose",
+    # service_connection_tool
+    "TOOL_READS",
+    "ToolHost",
+    "ToolRequest",
+    "cd_latest_folder",
+    "log_errors",
+    "log_view",
+    "phase_host",
+    "plan_tool",
+    "tool_failure_message",
+    "tool_folder",
+    "tool_site",
 ]
 
 

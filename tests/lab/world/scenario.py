@@ -33,6 +33,7 @@ from tests.lab.world.model import (
     SiteUpdate,
     scp_props,
 )
+from tests.lab.world.sct import install_from_scenario
 from tests.lab.world.sitecomp import apply_install
 
 if TYPE_CHECKING:
@@ -110,6 +111,8 @@ def build_world(cls: type[World], data: dict[str, Any], clock: Clock) -> World:
         )
     for spec in data.get("roles") or []:
         _add_role(world, spec)
+    if data.get("service_connection_tool") is not None:
+        install_from_scenario(world, data["service_connection_tool"] or {})
     return world
 
 

@@ -9,5 +9,6 @@ from tests.lab.ps.builtins import (  # noqa: F401
     misc,
     modules,
     network,
+    process,
     services,
 )

@@ -108,6 +108,15 @@ def file_obj(ctx: CallContext, full_name: str) -> LabObject | None:
     if not info.is_dir:
         props["Length"] = info.length
         props["DirectoryName"] = info.full_name.rsplit("\\", 1)[0]
+        # a program the lab simulates carries its FileVersion (every real FileInfo has a VersionInfo; only these
+        # need one here)
+        from tests.lab.ps.builtins.process import program_header, version_info  # noqa: PLC0415  (cycle)
+
+        # only the head of an .exe is read: listings of large trees (file_transfer) stay cheap
+        head = ctx.host.files.read_bytes(info.full_name, 0, 200) if info.name.lower().endswith(".exe") else b""
+        header = program_header(head.decode("utf-8", "replace"))
+        if header is not None:
+            props["VersionInfo"] = version_info(info.full_name, header[1])
     props.update(ps_props("FileSystem", info.full_name, drive))
     props["PSIsContainer"] = info.is_dir
     return LabObject(
