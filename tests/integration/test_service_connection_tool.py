@@ -176,6 +176,12 @@ def test_prepare_export_connect_import_check_apply_verify_rerun(tmp_path: Path) 
         imported = run(lab, tmp_path, phase="import", update_pack_src="C:\\Packs")
         assert imported["changed"] is True and imported["exit_code"] == 0, imported
         assert [u.name for u in lab.world.hierarchy.updates[before:]] == ["Configuration Manager 2509"]
+        # the downloader picks the import up and drops state message 4 (the documented sign; lab timing inferred)
+        lab.advance(30)
+        with lab.world.lock:
+            scp_host = lab.world.require_host(CM01)
+            log = scp_host.files.read(f"{lab.world.log_dir(scp_host)}\\dmpdownloader.log")
+        assert "Successfully Dropped the state message 4" in log, log[-2000:]
         since = len(lab.calls())
         again = run(lab, tmp_path, phase="import", update_pack_src="C:\\Packs")
         assert again["changed"] is False and "imported already" in again["msg"], again

@@ -129,6 +129,26 @@ class DmpDownloader:
         self._schedule(host, st, delay, keep_gen=True)
         return True
 
+    def offline_import(self, host: WindowsHost, updates: list[SiteUpdate], delay: float = 5.0) -> None:
+        """The service connection tool imported update packs on `host` (offline mode): [OFFICIAL] the downloader then
+        logs "Successfully Dropped the state message 4" (support article understand-troubleshoot-updates-servicing),
+        with a state message 6 FOUND_NEW_PACKAGE for each new update, which then downloads as an online one does.
+        Inferred: the delay, that the thread picks the import up even when it is stopped later, the other lines."""
+
+        def fire() -> None:
+            with self.world.lock:
+                down = self.world.log(host, "dmpdownloader.log", paths.DMP_DOWNLOADER)
+                doc = _Documented(down, self.world.clock.now(), self._inbox(host))
+                doc.write("Processing the update packs imported by the service connection tool~~")  # inferred
+                doc.state_message(4)
+                for update in updates:
+                    doc.state_message(6, update.package_guid)
+                    self._advance_update(
+                        update, UPDATE_APPLICABILITY_SUCCESS, UPDATE_DOWNLOAD_SUCCESS, self.download_start
+                    )
+
+        self.world.clock.schedule(delay, fire)
+
     def _schedule(self, host: WindowsHost, st: DmpState, delay: float, keep_gen: bool = False) -> None:
         if not keep_gen:
             st.gen += 1

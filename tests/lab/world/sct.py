@@ -313,7 +313,7 @@ def _import(world: World, host: WindowsHost, source: str, log: _Log) -> int:
         )
         return EXIT_DATA
     known = {u.package_guid.lower() for u in world.hierarchy.updates}
-    added = 0
+    added: list[SiteUpdate] = []
     for guid in filter(None, _field(text, "updates").split(",")):
         update = next((u for u in catalog(world) if u.guid == guid), None)
         if update is None or not host.files.exists(f"{source}\\{guid}.cab"):
@@ -322,12 +322,12 @@ def _import(world: World, host: WindowsHost, source: str, log: _Log) -> int:
         if guid.lower() in known:
             log(f"{update.name} was imported before: nothing to do", WARNING)
             continue
-        world.hierarchy.updates.append(
-            SiteUpdate(update.name, update.guid, update.version, UPDATE_APPLICABILITY_SUCCESS)
-        )
-        added += 1
+        imported = SiteUpdate(update.name, update.guid, update.version, UPDATE_APPLICABILITY_SUCCESS)
+        world.hierarchy.updates.append(imported)
+        added.append(imported)
         log(f"Imported {update.name} ({update.version})")
-    log(f"Import finished: {added} update(s) added")
+    log(f"Import finished: {len(added)} update(s) added")
+    world.dmp.offline_import(host, added)
     return EXIT_OK
 
 
