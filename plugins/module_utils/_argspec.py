@@ -209,7 +209,7 @@ MODULE_RULES: dict[str, dict[str, Any]] = dict(
     ),
     site_system_server=SITE_SYSTEM_RULES,
     file_transfer=dict(required_if=[["method", "share", ["share"]]]),
-    # each phase's documented switches (facts section 5); the options of another phase are refused in the action
+    # each phase's documented switches; the options of another phase are refused in the action
     service_connection_tool=dict(
         required_if=[
             ["phase", "prepare", ["usage_data_dest"]],

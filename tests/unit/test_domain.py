@@ -300,7 +300,7 @@ T0 = datetime(2023, 7, 15, 9, 0, tzinfo=timezone.utc)
 
 
 def sitecomp_lines(*sequences):
-    """SMS-trace sitecomp.log lines at 09:10: (server, verb) -> the remote bootstrap sequence (facts section 8)."""
+    """SMS-trace sitecomp.log lines at 09:10: (server, verb) -> the remote bootstrap sequence."""
     lines = []
     for server, verb in sequences:
         short = server.split(".")[0].upper()

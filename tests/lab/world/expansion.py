@@ -1,4 +1,4 @@
-"""Site expansion: a new CAS above a standalone primary [OFFICIAL requirements, facts section 10]."""
+"""Site expansion: a new CAS above a standalone primary [OFFICIAL requirements]."""
 
 from __future__ import annotations
 

@@ -12,7 +12,7 @@ SIMPLE = "simple"
 
 INFO, WARNING, ERROR = 1, 2, 3
 
-# inferred: which format each log uses is UNVERIFIED on a live system (facts section 7); scenarios may override.
+# inferred: which format each log uses is UNVERIFIED on a live system; scenarios may override.
 DEFAULT_FORMATS: dict[str, str] = {
     "sitecomp.log": SIMPLE,
     "hman.log": SIMPLE,
@@ -21,7 +21,7 @@ DEFAULT_FORMATS: dict[str, str] = {
     "srvboot.log": CMTRACE,
 }
 DEFAULT_MAX_SIZE = 2621440  # inferred: 2.5 MB, the usual MaxFileSize default
-REMOTE_LOG_DIR = "C:\\SMS\\Logs"  # inferred: "an SMS\Logs folder" on a remote site system (facts section 7)
+REMOTE_LOG_DIR = "C:\\SMS\\Logs"  # inferred: "an SMS\Logs folder" on a remote site system
 
 
 class _Files(Protocol):

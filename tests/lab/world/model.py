@@ -1,6 +1,7 @@
 """The ConfigMgr hierarchy as plain data: sites, site system servers, roles (site control), settings.
 
-Facts come from /work/shared/notes/configmgr-facts.md; anything not OFFICIAL there is marked ``# inferred:``.
+Facts come from Microsoft's documentation (memdocs, the cmdlet reference); anything they do not say is marked
+``# inferred:``.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """ServiceConnectionTool.exe as the lab simulates it (a program Start-Process runs, tests/lab/ps/builtins/process.py).
 
-Documented [OFFICIAL, memdocs use-the-service-connection-tool.md; facts section 5]: the switches and which need which,
+Documented [OFFICIAL, memdocs use-the-service-connection-tool.md]: the switches and which need which,
 the folder under CD.Latest\\SMSSETUP\\TOOLS\\ServiceConnectionTool, "all of these files must be in the same folder",
 the tool matching the site's version, the SCP offline, local Administrator on the SCP, ServiceConnectionTool.log next
 to the tool and replaced each run, ConfigMgrSetup.log at the root of the system drive during connect, the harmless
@@ -45,7 +45,7 @@ MANIFEST = "ConfigMgr.Update.Manifest.ENC"  # [OFFICIAL] in the downloaded data
 ENDPOINTS = (
     "go.microsoft.com",
     "download.microsoft.com",
-)  # [OFFICIAL] facts section 6; which ones the tool uses: inferred
+)  # [OFFICIAL]; which ones the tool uses: inferred
 
 # inferred exit codes
 EXIT_OK, EXIT_USAGE, EXIT_PREREQ, EXIT_NETWORK, EXIT_DATA = 0, 1, 2, 3, 4

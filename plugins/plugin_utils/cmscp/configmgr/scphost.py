@@ -1,6 +1,6 @@
 """ScpHost: the SMS_EXECUTIVE thread, its service and its logs on the server that hosts the SCP.
 
-Stop/Start protocol (facts section 4): set `Requested Operation` = Stop, wait for `Current State` = Stopped and
+Stop/Start protocol: set `Requested Operation` = Stop, wait for `Current State` = Stopped and
 `Requested Operation` = None, set it to Start, wait for Running. Fallback: restart the SMS_EXECUTIVE service.
 Restarting the service also stops every other component of the site system: refusing it while an update is
 installing (ProviderState.updates_in_progress) is the caller's business, this class does not read the site.

@@ -126,13 +126,13 @@ def check_top_tier(state: ProviderState, what: str) -> TopTierCheck:
     site, the top-tier site and its server.
 
     Why: the SCP "can only be installed at the top-tier site of your hierarchy, which is a central administration site
-    (CAS) or stand-alone primary site" [OFFICIAL memdocs about-the-service-connection-point, facts note section 3], and
+    (CAS) or stand-alone primary site" [OFFICIAL memdocs about-the-service-connection-point], and
     a stranded SCP at a child site is removed or moved from the top tier too (inferred from the CAS managing its child
-    sites); the usage data level is hierarchy-wide, Set-CMHierarchySetting has no -SiteCode [OFFICIAL, facts note
-    section 1.9]. A child primary's provider normally lists the CAS (site definitions are shared across the hierarchy,
+    sites); the usage data level is hierarchy-wide, Set-CMHierarchySetting has no -SiteCode [OFFICIAL,
+    cmdlet reference]. A child primary's provider normally lists the CAS (site definitions are shared across the hierarchy,
     memdocs database-replication; that every provider lists every site is UNVERIFIED, docs/lab.md); when it lists only
     its own site, its parent (ReportingSiteCode) is named: a primary with a parent is the child of a CAS [OFFICIAL,
-    facts note section 3]. `model.check_site_is_top_tier(hierarchy, site)` is the narrower question whether one site is the
+    memdocs design-a-hierarchy-of-sites]. `model.check_site_is_top_tier(hierarchy, site)` is the narrower question whether one site is the
     top-tier site (the SCP's own site, the top_tier_site prerequisite)."""
     topology = Topology.from_state(state)
     here = topology.provider_site

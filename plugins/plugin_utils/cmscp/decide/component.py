@@ -195,7 +195,7 @@ def restarted_components(method: str, name: str, state: str, changed: bool) -> s
 def service_warning(server: str, name: str, why: str, check_mode: bool = False) -> str:
     """The warning for an SMS_EXECUTIVE service restart: it restarts every component of the server, not only `name`
     ("You can also restart the SMS_Executive service ... which restarts most site components" [OFFICIAL memdocs
-    about-the-service-connection-point, "Change mode", facts note section 4])."""
+    about-the-service-connection-point, "Change mode"])."""
     return (
         f"{server}: {'would restart' if check_mode else 'restarted'} the {EXECUTIVE_SERVICE} service on {server}, "
         f"which {'restarts' if check_mode else 'restarted'} every Configuration Manager component on that host, not only {name}"

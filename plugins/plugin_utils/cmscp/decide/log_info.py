@@ -28,7 +28,7 @@ class LogSpec:
     component: str | None = None  # whose TraceFilename locates the log on a server that is no site server
 
 
-# The logs of the SCP and where each is written [OFFICIAL] (memdocs log-files.md#BKMK_WITLog, facts note section 7):
+# The logs of the SCP and where each is written [OFFICIAL] (memdocs log-files.md#BKMK_WITLog):
 # Dmpdownloader.log, Dmpuploader.log and SrvBoot.log on the SCP, Sitecomp.log and hman.log on the site server.
 LOGS = {
     spec.name: spec
@@ -40,8 +40,8 @@ LOGS = {
         LogSpec("hman", "hman.log", SITE_SERVER),
     )
 }
-# On a site server the logs are in <InstallDir>\Logs [OFFICIAL about-log-files, SMS_Site.InstallDir, facts note
-# section 7]. On a remote SCP host the folder is UNVERIFIED: the component's tracing key (HKLM\SOFTWARE\Microsoft\SMS\
+# On a site server the logs are in <InstallDir>\Logs [OFFICIAL about-log-files, SMS_Site.InstallDir]. On a remote
+# SCP host the folder is UNVERIFIED: the component's tracing key (HKLM\SOFTWARE\Microsoft\SMS\
 # Tracing\<component>\TraceFilename, COMMUNITY) names the downloader's log, and the other SCP logs are next to it
 # (the uploader's own key first).
 REMOTE_LOG_DIR = "C:\\SMS\\Logs"  # inferred: where a remote site system without tracing keys keeps its logs

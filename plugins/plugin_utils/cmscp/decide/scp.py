@@ -19,7 +19,7 @@ SCP_READS = READS + ("roles",)  # roles: the HA rule needs them (Get-CMSiteRole 
 # (SCP_READS: the roles for the HA rule, the site systems, the updates that refuse a change) before it runs: under the
 # lease, or in check mode for the prediction. So the HA rule applies to changes only: a run that finds the SCP already
 # on an HA site server changes nothing and does not refuse (our choice, to keep the no-op read small; Microsoft says
-# "If it's currently on the site server, move it", facts section 10); the preflight's ha_placement check reports it.
+# "If it's currently on the site server, move it"); the preflight's ha_placement check reports it.
 FIRST_READS = ("sites", "scp", "intent", "components")
 
 
@@ -34,7 +34,7 @@ def verified_running(state: ProviderState, desired: DesiredScp) -> bool:
     - the collection's record says a run read that SCP's server (same server, site and mode) and found the role
       installed, SMS_DMP_DOWNLOADER running and no mode waiting for a restart; every change of the SCP (and a stop
       by configmgr.scp.component) removes the record first, so a run stopped anywhere is never taken for done;
-    - SMS_ComponentSummarizer shows SMS_DMP_DOWNLOADER STARTED on that server (facts section 4: [OFFICIAL] class,
+    - SMS_ComponentSummarizer shows SMS_DMP_DOWNLOADER STARTED on that server ([OFFICIAL] class,
       fed by status messages, so it lags: a stop made outside the collection shows there later, not at once).
     Anything else (no record, a record of another server or mode, no component row, a row not STARTED): read the
     server."""

@@ -22,7 +22,7 @@ SITE_SYSTEM_FIELDS = (
     "public_fqdn",
 )
 # Roles every site system server has, which go with the server itself: the site system role that
-# Get-CMSiteSystemServer returns (SMS_SCI_SysResUse "SMS Site System", facts note section 1.6) and "SMS Component
+# Get-CMSiteSystemServer returns (SMS_SCI_SysResUse "SMS Site System") and "SMS Component
 # Server" (in Get-CMSiteRole's documented role list, section 1.7; that it comes and goes with every site system is
 # inferred). Remove-CMSiteSystemServer: "If the server has other site system roles besides the site system role, this
 # cmdlet fails" [OFFICIAL, section 1.6], so any other role refuses the removal before the cmdlet runs.

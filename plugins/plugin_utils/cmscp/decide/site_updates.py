@@ -1,9 +1,9 @@
 """configmgr.scp.site_updates: the site's updates as returned, whether a check for updates may be triggered, and what
 the downloader's log says of a check.
 
-Facts (configmgr-facts.md): `Get-CMSiteUpdate [-Fast] [-Name]` lists the site updates, `Invoke-CMSiteUpdateCheck`
+Facts (Microsoft's documentation): `Get-CMSiteUpdate [-Fast] [-Name]` lists the site updates, `Invoke-CMSiteUpdateCheck`
 (no parameters but the common ones) triggers "Check for updates" [OFFICIAL cmdlet reference]; the CM_UpdatePackages
-State codes and names (section 7) [OFFICIAL]; the SCP in offline mode "doesn't connect to the Microsoft cloud service"
+State codes and names [OFFICIAL]; the SCP in offline mode "doesn't connect to the Microsoft cloud service"
 [OFFICIAL]; `Successfully Dropped the state message 4~~` is the documented dmpdownloader.log line of state message 4
 MANIFEST_DOWNLOADED [OFFICIAL, SupportArticles updates-and-servicing guide]. Our reading, not documented: which state
 the console shows as available / ready to install (STATUSES), and that a check whose log shows an error line before
@@ -25,7 +25,7 @@ from ..steps import PlanStep
 UPDATES_READS = ("scp", "site_systems", "updates")
 SERVICE_CONNECTION_TOOL = "configmgr.scp.service_connection_tool"
 
-# [OFFICIAL] CM_UpdatePackages.State names (facts section 7)
+# [OFFICIAL] CM_UpdatePackages.State names
 STATE_NAMES = {
     262145: "DOWNLOAD_IN_PROGRESS",
     262146: "DOWNLOAD_SUCCESS",
