@@ -83,8 +83,11 @@ def test_the_newest_is_what_the_main_venv_installs():
 
 def test_make_test_runs_both_ends_and_the_lowest_venv_only_needs_test_requirements():
     makefile = _text("Makefile")
-    test_target = re.search(r"^test: (.*)$", makefile, re.M)
-    assert test_target and {"pytest", "matrix"} <= set(test_target.group(1).split())
+    # make test runs tools/test.sh after lint, which runs `make pytest` beside `make matrix`, then `make sanity`
+    assert re.search(r"^test: venv lint\n\ttools/test\.sh$", makefile, re.M)
+    script = _text("tools/test.sh")
+    assert "make --no-print-directory matrix " in script and "make --no-print-directory pytest " in script
+    assert 'wait "$matrix" || lowest=$?' in script and "make --no-print-directory sanity" in script
     assert re.search(r"^matrix: venv-matrix\n\ttools/matrix\.sh$", makefile, re.M)
     needed = _requirements("requirements-matrix.txt")
     assert "-r requirements.txt" in needed and needed <= _requirements("requirements-test.txt")
