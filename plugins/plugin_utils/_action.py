@@ -353,8 +353,9 @@ def describe_error(err: ConfigMgrError) -> str:
     # the library says so itself when it knows the hop (a CMSite drive rooted at another machine)
     if isinstance(err, CommandFailed) and any(w in lowered for w in _ACCESS_DENIED) and "a second hop" not in lowered:
         text += " " + DOUBLE_HOP_HINT
-    if isinstance(err, HostUnreachable) and err.reason == "auth":
-        text = text.rstrip(".") + ". " + AUTH_HINT  # a sentence of its own, after the library's hint if any
+    if isinstance(err, HostUnreachable) and err.reason == "auth" and not err.hint:
+        # the generic reminder only when the library named no cause (after "Clock skew too great" it would mislead)
+        text = text.rstrip(".") + ". " + AUTH_HINT
     return text
 
 

@@ -87,8 +87,10 @@ class HostUnreachable(ConfigMgrError):
         *,
         display_name: str | None = None,
         target_key: str | None = None,
+        hint: str | None = None,
     ) -> None:
         self.reason = reason  # connection | dns | tls | auth | timeout | protocol
+        self.hint = hint  # what to fix, when the library recognised the cause (it is part of the message too)
         super().__init__(message, host=host, operation=operation, display_name=display_name, target_key=target_key)
 
 

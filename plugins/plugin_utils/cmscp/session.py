@@ -542,12 +542,15 @@ def classify_transport_error(
     text = _redact(str(err), secrets)
     lowered = text.lower()
 
-    def unreachable(message: str, reason: str) -> HostUnreachable:
-        return HostUnreachable(message, host, operation, reason, display_name=display_name, target_key=target_key)
+    def unreachable(message: str, reason: str, hint: str | None = None) -> HostUnreachable:
+        return HostUnreachable(
+            message, host, operation, reason, display_name=display_name, target_key=target_key, hint=hint
+        )
 
     if isinstance(err, types.auth) or (isinstance(err, types.http) and getattr(err, "code", None) == 401):
         hint = _kerberos_hint(lowered) or _credssp_hint(lowered)
-        return unreachable(f"authentication failed for the configured user ({_short(text)}){hint}", "auth")
+        message = f"authentication failed for the configured user ({_short(text)}){hint}"
+        return unreachable(message, "auth", hint.removeprefix("; ") or None)
     if isinstance(err, types.tls) or "certificate verify failed" in lowered:
         return unreachable(f"TLS failure: {_short(text)}; check cert_validation / ca_cert", "tls")
     if isinstance(err, types.timeout) and not isinstance(err, types.not_timeout):
