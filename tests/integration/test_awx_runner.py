@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 import yaml
-from ansible_runner.utils import args2cmdline  # type: ignore[import-untyped]
+from ansible_runner.utils import args2cmdline
 from jinja2 import StrictUndefined
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
@@ -137,21 +137,6 @@ class Job:
 
     def output(self) -> str:
         return self.stdout[-6000:]
-
-
-@pytest.fixture(scope="module")
-def tarball(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The collection as a user gets it (tests/unit/test_packaging.py builds it the same way)."""
-    out = tmp_path_factory.mktemp("dist")
-    subprocess.run(
-        [str(BIN / "ansible-galaxy"), "collection", "build", "--output-path", str(out), str(ROOT)],
-        check=True,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    (built,) = out.glob("configmgr-scp-*.tar.gz")
-    return built
 
 
 def run_job(

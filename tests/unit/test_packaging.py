@@ -64,20 +64,6 @@ EE_COMPILE_ONLY = {"gcc", "krb5-devel", "python3-devel"}
 
 
 @pytest.fixture(scope="module")
-def tarball(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("dist")
-    subprocess.run(
-        [str(BIN / "ansible-galaxy"), "collection", "build", "--output-path", str(out), str(ROOT)],
-        check=True,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    (built,) = out.glob("configmgr-scp-*.tar.gz")
-    return built
-
-
-@pytest.fixture(scope="module")
 def installed(tarball: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The tarball unpacked as ansible-galaxy installs it: <path>/ansible_collections/configmgr/scp."""
     path = tmp_path_factory.mktemp("collections")
