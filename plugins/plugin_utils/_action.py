@@ -350,8 +350,8 @@ def describe_error(err: ConfigMgrError) -> str:
     if where and where.split(" ")[0].lower() not in text.lower():
         text = f"{where}: {text}"  # the message names another host (an address): say which one it is
     lowered = text.lower()
-    # the library says so itself when it knows the hop (a CMSite drive rooted at another machine)
-    if isinstance(err, CommandFailed) and any(w in lowered for w in _ACCESS_DENIED) and "a second hop" not in lowered:
+    # the library says so itself when it knows the hop (a CMSite drive rooted at another machine, a share)
+    if isinstance(err, CommandFailed) and not err.explains_second_hop and any(w in lowered for w in _ACCESS_DENIED):
         text += " " + DOUBLE_HOP_HINT
     if isinstance(err, HostUnreachable) and err.reason == "auth" and not err.hint:
         # the generic reminder only when the library named no cause (after "Clock skew too great" it would mislead)

@@ -16,7 +16,7 @@ from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.prov
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.scphost import ScpHost
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.planner import DesiredScp
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.session import Session
-from tests.functional.conftest import LabKit
+from tests.functional.conftest import DeadlineSession, LabKit
 from tests.lab.lab import Lab
 from tests.lab.wsman.backend import NAMES_SEPARATOR
 
@@ -43,7 +43,7 @@ class Rig:
         self.kit = kit
 
     def session(self, fqdn: str) -> Session:
-        session = Session(self.kit.options(fqdn, **FAST), command_timeout=COMMAND_TIMEOUT)
+        session = DeadlineSession(self.kit.options(fqdn, **FAST), COMMAND_TIMEOUT)
         self.kit.sessions.append(session)
         return session
 

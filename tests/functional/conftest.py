@@ -25,6 +25,18 @@ SITE_OF = {
 }
 
 
+class DeadlineSession(Session):
+    """A Session whose pipelines have a short deadline unless a call gives its own: what the action plugins' TaskSession
+    does with the task's `timeout:` (plugin_utils/_action.py), so a hung call is noticed in seconds."""
+
+    def __init__(self, options: ConnectionOptions, deadline: float) -> None:
+        super().__init__(options)
+        self.deadline = deadline
+
+    def call_limit(self, timeout: float | None = None) -> float:
+        return super().call_limit(timeout if timeout is not None else self.deadline)
+
+
 class LabKit:
     """A running lab plus helpers that build library objects against it."""
 

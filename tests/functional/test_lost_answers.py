@@ -15,6 +15,7 @@ from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.errors import 
     HostUnreachable,
 )
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.session import Session
+from tests.functional.conftest import DeadlineSession
 
 CM01, SCP01 = "cm01.contoso.com", "scp01.contoso.com"
 READ = "read the hierarchy and the service connection point"
@@ -23,8 +24,9 @@ ADD = f"add the service connection point on {SCP01}"
 FAST = {"operation_timeout": 1, "read_timeout": 2, "reconnection_backoff": 0.1}
 
 
-def provider(kit, command_timeout=None, **overrides):
-    session = Session(kit.options(CM01, **dict(FAST, **overrides)), command_timeout=command_timeout)
+def provider(kit, deadline=None, **overrides):
+    options = kit.options(CM01, **dict(FAST, **overrides))
+    session = Session(options) if deadline is None else DeadlineSession(options, deadline)
     kit.sessions.append(session)
     prov = SiteProvider(session, site_code="PS1")
     prov.read_state(include=("sites",))  # pool open and bootstrapped: the faults hit the call under test
@@ -38,7 +40,7 @@ def receives(kit):
 
 def test_a_hung_provider_call_ends_at_its_deadline(make_lab):
     kit = make_lab("standalone-primary")
-    prov = provider(kit, command_timeout=4)
+    prov = provider(kit, deadline=4)
     kit.lab.add_fault("hang", host=CM01, cmdlet="Get-CMSite")
     start = time.monotonic()
     with pytest.raises(CallTimeout) as info:
@@ -56,7 +58,7 @@ def test_a_hung_provider_call_ends_at_its_deadline(make_lab):
 
 def test_a_hung_mutation_ends_at_its_deadline_with_an_unknown_outcome(make_lab):
     kit = make_lab("standalone-primary")
-    prov = provider(kit, command_timeout=3)
+    prov = provider(kit, deadline=3)
     kit.lab.add_fault("hang", host=CM01, cmdlet="Add-CMServiceConnectionPoint")
     start = time.monotonic()
     with pytest.raises(CallTimeout) as info:

@@ -90,6 +90,11 @@ FLOOR = """    - name: A trivial controller-only task
       ansible.builtin.debug:
         msg: floor
 """
+MODULE_ALONE = """    - name: The SCP module alone (no role)
+      configmgr.scp.service_connection_point:
+        state: present
+        server: {server}
+"""
 PEER = """    - name: The peer, a trivial script through ansible-core's psrp connection plugin
       ansible.windows.win_powershell:
         script: "$true"
@@ -802,6 +807,20 @@ def transfer_memory(row: Row, work: Path) -> None:
     say(f"[run 1/1] {f'{value:.0f} MiB above the 1-byte copy ' if value is not None else ''}{extra}")
 
 
+def skeleton_role(folder: Path) -> Path:
+    """The role's skeleton: its own meta/argument_specs.yml and defaults (so ansible-core adds the same argument
+    validation task over the same variables) and one trivial controller-only task instead of the role's tasks."""
+    for part in ("meta", "defaults", "tasks"):
+        (folder / part).mkdir(parents=True, exist_ok=True)
+    source = ROOT / "roles" / "scp"
+    for name in ("meta/argument_specs.yml", "defaults/main.yml"):
+        (folder / name).write_text((source / name).read_text(encoding="utf-8"), encoding="utf-8")
+    (folder / "tasks" / "main.yml").write_text(
+        "---\n- name: A trivial controller-only task\n  ansible.builtin.debug:\n    msg: floor\n", encoding="utf-8"
+    )
+    return folder
+
+
 def hierarchies(rows: dict[str, Row], work: Path) -> None:
     say(f"\n== {HIERARCHIES} hierarchies vs 1 (scenario {SCENARIO} each, forks={FORKS}) ==")
     base = load_scenario(SCENARIO)
@@ -811,8 +830,18 @@ def hierarchies(rows: dict[str, Row], work: Path) -> None:
             labs.append(Lab(renamed(copy.deepcopy(base), f"h{i:03d}")).start())
         many = write_inventory(work / "many" / "inventory.yml", merged_inventory(labs))
         one = write_inventory(work / "one" / "inventory.yml", merged_inventory(labs[:1]))
-        role = play(ROLE.format(server="\"{{ inventory_hostname | replace('cas01.', 'scp01.', 1) }}\""))
-        floor_play = play(FLOOR)
+        server = "\"{{ inventory_hostname | replace('cas01.', 'scp01.', 1) }}\""
+        role = play(ROLE.format(server=server))
+        # Context, not the figure: what Ansible itself costs for the same host count on this machine, in the same run.
+        #   floor: the trivial controller-only play (one task per host);
+        #   skeleton: the role's own argument validation and one trivial task, with the role's variables as above;
+        #   module: the SCP module as the play's only task (no role, no validation), the same server template.
+        skeleton = ROLE.format(server=server).replace("configmgr.scp.scp", str(skeleton_role(work / "skeleton")))
+        context = {
+            "floor play": play(FLOOR),
+            "role skeleton": play(skeleton),
+            "module alone": play(MODULE_ALONE.format(server=server)),
+        }
 
         def timed(body: str, inventory: Path, folder: str, hosts: int) -> tuple[float | None, str]:
             run: PlayRun = run_play(work / folder, inventory, body, "-f", str(FORKS))
@@ -826,25 +855,28 @@ def hierarchies(rows: dict[str, Row], work: Path) -> None:
 
         # warm-up: each hierarchy's first no-op reads its SCP host and records the verified SCP (not counted)
         timed(role, many, "many", HIERARCHIES)
-        floors: list[float] = []
+        ratios: dict[str, list[float]] = {name: [] for name in context}
         for i in range(RUNS):
             t1, why1 = timed(role, one, "one", 1)
             t100, why100 = timed(role, many, "many", HIERARCHIES)
             value = t100 / t1 if t1 and t100 else None
             rows["scale"].values.append(value)
-            # Context, not the figure: Ansible's own cost of the same host count (the trivial controller-only play).
-            f1, why_f1 = timed(floor_play, one, "floor1", 1)
-            f100, why_f100 = timed(floor_play, many, "floor100", HIERARCHIES)
-            if f1 and f100:
-                floors.append(f100 / f1)
+            parts = []
+            for name, body in context.items():
+                folder = name.replace(" ", "-")
+                c1, why_c1 = timed(body, one, folder + "1", 1)
+                c100, why_c100 = timed(body, many, folder + "100", HIERARCHIES)
+                if c1 and c100:
+                    ratios[name].append(c100 / c1)
+                parts.append(f"{name}: 1 host {shown(c1, why_c1)}, {HIERARCHIES} hosts {shown(c100, why_c100)}")
             ratio = f"{value:.2f}x" if value else "n/a"
             say(
                 f"[run {i + 1}/{RUNS}] no-op role: 1 hierarchy {shown(t1, why1)}, {HIERARCHIES} hierarchies "
-                f"{shown(t100, why100)} -> {ratio}; floor play: 1 host {shown(f1, why_f1)}, {HIERARCHIES} hosts "
-                f"{shown(f100, why_f100)}"
+                f"{shown(t100, why100)} -> {ratio}; " + "; ".join(parts)
             )
-        if floors:
-            rows["scale"].extra = f"(Ansible's floor play alone: {statistics.median(floors):.2f}x, median)"
+        medians = [f"{name} {statistics.median(values):.2f}x" for name, values in ratios.items() if values]
+        if medians:
+            rows["scale"].extra = f"(same run, medians: {', '.join(medians)})"
     finally:
         stop_all(labs)
 

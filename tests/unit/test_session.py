@@ -464,9 +464,8 @@ def test_every_pipeline_has_a_deadline():
     t = FakeTransport([_ok] * 4)
     session = session_with(t)
     session.run(pipeline3())  # default: max(600, 20 x read_timeout 30)
-    session.command_timeout = 42
-    session.run(pipeline3())
-    session.run(pipeline3(), timeout=7.5)  # per call, wins over command_timeout
+    session.run(pipeline3(), timeout=42)
+    session.run(pipeline3(), timeout=7.5)
     slow = Session(
         ConnectionOptions.from_mapping(
             {"host": "h", "username": "u", "password": "p", "auth": "ntlm", "read_timeout": 45, "operation_timeout": 40}
@@ -476,7 +475,7 @@ def test_every_pipeline_has_a_deadline():
     slow.run(pipeline3())
     now = time.monotonic()
     assert [d - now for d in t.deadlines] == pytest.approx([600, 42, 7.5, 900], abs=1)
-    assert session.call_limit() == 42 and slow.call_limit() == 900 and session_with(t).call_limit() == 600
+    assert session.call_limit(42) == 42 and slow.call_limit() == 900 and session_with(t).call_limit() == 600
     with pytest.raises(ValueError):
         session.run(pipeline3(), timeout=0)
 

@@ -21,6 +21,9 @@ class ConfigMgrError(Exception):
     # progress): it may have run. Set by Session.run for non-idempotent pipelines only (mark_outcome_unknown); the
     # caller must read the state again before reporting `changed`.
     outcome_unknown: bool = False
+    # True when the message already says that a second hop (a WinRM session reaching a third machine) was refused and
+    # what to change; the adapters then add no generic double-hop hint of their own.
+    explains_second_hop: bool = False
 
     def __init__(
         self,

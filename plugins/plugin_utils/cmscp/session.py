@@ -36,8 +36,9 @@ RETRY_REASONS = frozenset(("connection", "protocol", "no_progress"))
 # `reconnection_retries` times (backoff X, 2X, 4X, ...); pypsrp's own connect retries are off
 # (ConnectionOptions.wsman_kwargs), so N retries are N + 1 connection attempts. auth / tls / dns fail the same way.
 OPEN_RETRY_REASONS = frozenset(("connection", "timeout", "protocol"))
-# The deadline of a pipeline (see Session.call_limit): run(timeout=), else Session(command_timeout=), else
-# max(DEFAULT_CALL_BUDGET, CALL_BUDGET_READS * options.read_timeout) seconds.
+# The deadline of a pipeline (see Session.call_limit): run(timeout=), else max(DEFAULT_CALL_BUDGET,
+# CALL_BUDGET_READS * options.read_timeout) seconds. A subclass may cap it (the action plugins' TaskSession: the task's
+# own `timeout:`).
 DEFAULT_CALL_BUDGET = 600.0
 CALL_BUDGET_READS = 20
 # HostUnreachable reasons that, after the Command request went out, leave a pipeline's outcome unknown (the request
@@ -81,7 +82,6 @@ class Session:
         *,
         transport_factory: Callable[[ConnectionOptions], Transport] | None = None,
         sleep: Callable[[float], None] = time.sleep,
-        command_timeout: float | None = None,
         display_name: str | None = None,
         target_key: str | None = None,
     ) -> None:
@@ -95,7 +95,6 @@ class Session:
         self.target_key = target_key
         self._factory = transport_factory or PypsrpTransport
         self._sleep = sleep
-        self.command_timeout = command_timeout
         self._transport: Transport | None = None
         self.pipelines_run = 0
         self.generation = 0  # +1 per opened pool: runspace state (modules, location) lives per pool
@@ -157,13 +156,12 @@ class Session:
 
     # -- running -------------------------------------------------------------------------------------
     def call_limit(self, timeout: float | None = None) -> float:
-        """The deadline of one pipeline in seconds: `timeout`, else `command_timeout`, else
-        max(DEFAULT_CALL_BUDGET, CALL_BUDGET_READS * read_timeout) (600 s with the default read_timeout of 30)."""
-        for limit in (timeout, self.command_timeout):
-            if limit is not None:
-                if limit <= 0:
-                    raise ValueError(f"a pipeline deadline must be > 0 seconds, got {limit!r}")
-                return float(limit)
+        """The deadline of one pipeline in seconds: `timeout`, else max(DEFAULT_CALL_BUDGET, CALL_BUDGET_READS *
+        read_timeout) (600 s with the default read_timeout of 30)."""
+        if timeout is not None:
+            if timeout <= 0:
+                raise ValueError(f"a pipeline deadline must be > 0 seconds, got {timeout!r}")
+            return float(timeout)
         return max(DEFAULT_CALL_BUDGET, CALL_BUDGET_READS * float(self.options.read_timeout))
 
     def run(

@@ -200,5 +200,7 @@ def _guard_hop(call: Callable[[], Any], host: str, share: str) -> Any:
         return call()
     except CommandFailed as err:
         if "access is denied" in str(err).lower():
-            raise ConfigMgrError(SECOND_HOP.format(host=host, share=share), host, "reach the share") from err
+            refused = ConfigMgrError(SECOND_HOP.format(host=host, share=share), host, "reach the share")
+            refused.explains_second_hop = True
+            raise refused from err
         raise

@@ -127,7 +127,7 @@ def explain_failure(
         operation = "enter the CMSite drive"
     else:
         return err
-    return BootstrapFailed(
+    failed = BootstrapFailed(
         text,
         host,
         err.command,
@@ -141,3 +141,5 @@ def explain_failure(
         cmdlet=err.cmdlet,
         output=err.output,
     )
+    failed.explains_second_hop = second_hop and err.category == "PermissionDenied" and index in (DRIVE, LOCATION)
+    return failed

@@ -13,6 +13,7 @@ from ansible_collections.configmgr.scp.plugins.action import (
     usage_data,
 )
 from ansible_collections.configmgr.scp.plugins.plugin_utils import _action
+from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.bootstrap import DRIVE, explain_failure
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.errors import CommandFailed, HostUnreachable
 from tests.unit.fakes import make_action
 
@@ -186,6 +187,23 @@ def test_command_failure_names_host_gives_double_hop_hint_and_hides_secrets(monk
     assert "Get-CMSite failed" in result["msg"]
     assert "auth=credssp" in result["msg"]
     assert secret not in result["msg"] and secret not in result["exception"]
+
+
+def test_no_generic_double_hop_hint_when_the_library_explained_the_hop():
+    hop = explain_failure(
+        CommandFailed("Access is denied", "cm01", "Set-Location", category="PermissionDenied", statement_index=2),
+        0,
+        "cm01",
+        "PS1",
+        "prov01",
+        index=DRIVE,
+        second_hop=True,
+    )
+    other = CommandFailed("Access is denied", "cm01", "Get-CMSite", category="PermissionDenied")
+    assert hop.explains_second_hop and not other.explains_second_hop
+    assert _action.DOUBLE_HOP_HINT not in _action.describe_error(hop)
+    assert "a second hop" in _action.describe_error(hop) and "sms_provider_route=direct" in _action.describe_error(hop)
+    assert _action.describe_error(other).endswith(_action.DOUBLE_HOP_HINT)
 
 
 def test_errors_from_a_session_name_the_inventory_host(monkeypatch):
