@@ -76,7 +76,9 @@ EXAMPLES = r"""
 
 RETURN = r"""
 sms_provider:
-  description: FQDN of the SMS Provider machine the task used. Pass it to a later task as O(sms_provider).
+  description:
+    - FQDN of the SMS Provider machine the task used (discovered, or given as O(sms_provider)). Pass it to a later
+      task as O(sms_provider), with RV(sms_provider_site_code), and that task skips the discovery round trip.
   returned: when the task read the SMS Provider
   type: str
   sample: cm01.contoso.com

@@ -385,3 +385,21 @@ def test_argspec_defines_each_repeated_value_once_and_imports_nothing_of_the_col
     imported = [node for node in ast.walk(tree) if isinstance(node, (ast.Import, ast.ImportFrom))]
     assert all(not (getattr(node, "module", "") or "").startswith("ansible_collections") for node in imported)
     assert not re.search(r"^\s*(from|import)\s+ansible_collections", source, re.M)
+
+
+def test_the_shared_return_values_read_the_same_in_every_module():
+    """sms_provider and sms_provider_site_code are written out in each module's RETURN (doc fragments for RETURN need
+    ansible-core 2.20, docs/architecture.md): every module that returns them documents them with the same text."""
+    shared = ("sms_provider", "sms_provider_site_code")
+    seen: dict[str, list[tuple[str, Any]]] = {key: [] for key in shared}
+    # file_transfer reads no SMS Provider: it says so in its own sms_provider text
+    for name in (m for m in MODULES if m != "file_transfer"):
+        returns = yaml.safe_load(importlib.import_module(f"{PACKAGE}.modules.{name}").RETURN) or {}
+        for key in shared:
+            if key in returns:
+                seen[key].append((name, returns[key]))
+    for key, docs in seen.items():
+        assert len(docs) >= 5, (key, [n for n, _ in docs])  # most modules read the SMS Provider
+        first_name, first = docs[0]
+        for name, doc in docs[1:]:
+            assert doc == first, f"{key} in {name} differs from {first_name}"
