@@ -12,6 +12,8 @@ from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.apply.scp impo
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.provider import SiteProvider
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.errors import PlanRefused, WaitTimeout
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.planner import DesiredScp, Plan
+from tests.functional.conftest import mutating
+from tests.lab.lab import load_scenario
 
 SCP01, SCP02, CM01, CM02 = "scp01.contoso.com", "scp02.contoso.com", "cm01.contoso.com", "cm02.contoso.com"
 PROV01, CAS01, PRI01, PRI02 = "prov01.contoso.com", "cas01.contoso.com", "pri01.contoso.com", "pri02.contoso.com"
@@ -189,6 +191,24 @@ def test_ha_site_servers_are_refused_before_any_change(make_lab, server):
         converge(kit, provider(kit, CM01), DesiredScp(server=server))
     assert "high availability" in str(info.value)
     assert not cm_calls(kit, "Add-CMServiceConnectionPoint") and world_scp(kit)["configured"] is None
+
+
+def test_an_scp_already_on_an_ha_site_server_is_refused_on_a_run_that_would_change_nothing(make_lab):
+    """Microsoft: "If it's currently on the original site server, remove it, and install it on another site system
+    server": a no-op run must not report ok for that placement."""
+    scenario = load_scenario("ha-pair")
+    scenario["roles"] = [
+        {"role": "SMS Dmp Connector", "server": CM01, "site": "PS1", "mode": "online", "installed": True}
+    ]
+    kit = make_lab(scenario)
+    with pytest.raises(PlanRefused) as info:
+        converge(kit, provider(kit, CM01), DesiredScp(server=CM01))
+    assert "high availability" in str(info.value) and "choose another site system server" in str(info.value)
+    assert "the SCP is configured there now" in str(info.value) and "allow_move=true" in str(info.value)
+    assert not mutating(kit.lab.calls()) and world_scp(kit)["configured"]["server"] == CM01
+    # the way out Microsoft gives: the SCP on another site system server (a move)
+    converge(kit, provider(kit, CM01), DesiredScp(server=SCP01, allow_move=True))
+    assert world_scp(kit)["installed_on"] == [SCP01]
 
 
 def test_ha_pair_gets_the_scp_on_another_server(make_lab):

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from .configmgr.model import Intent, ProviderState, SiteSystemSpec, ThreadState, check_site_is_top_tier, normalise_mode
-from .configmgr.topology import Topology, require_top_tier
+from .configmgr.topology import Topology, require_top_tier, same_machine
 from .errors import InvalidOption, PlanRefused
 from .steps import PlanStep
 
@@ -253,10 +253,19 @@ def plan_scp(
         raise PlanRefused(verdict.message, host, "plan")
     partner = topology.ha_partner(server)
     if partner is not None:
+        # [OFFICIAL] site-server-high-availability: "Don't host the service connection point role on either site
+        # server configured for high availability. If it's currently on the original site server, remove it, and
+        # install it on another site system server."
+        already = scp is not None and same_machine(scp.server, server)
         raise PlanRefused(
             f"{server} is a site server configured for high availability at site {partner[0]} (site servers {', '.join(partner[1])}): "
             "Microsoft says not to host the service connection point on either site server of an HA "
-            "pair; choose another site system server",
+            "pair; choose another site system server"
+            + (
+                f" (the SCP is configured there now: give that server with allow_move=true to move it off {server})"
+                if already
+                else ""
+            ),
             host,
             "plan",
         )

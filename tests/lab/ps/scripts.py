@@ -130,6 +130,10 @@ if ($Read -contains 'roles') {
     'cmscp:roles'
     Get-CMSiteRole -AllSite | Select-Object -Property $Properties.roles
 }
+if ($Read -contains 'site_servers') {
+    'cmscp:site_servers'
+    Get-CMSiteRole -AllSite -RoleName 'SMS Site Server' | Select-Object -Property $Properties.site_servers
+}
 if ($Read -contains 'records') {
     'cmscp:records'
     Get-ItemProperty -Path 'HKLM:\\SOFTWARE\\configmgr.scp' -ErrorAction 'SilentlyContinue' | Select-Object -Property $Properties.records

@@ -53,9 +53,10 @@ from .scripts import READ_STATE
 from .topology import same_machine
 
 READS = ("sites", "scp", "site_systems", "usage", "aad", "updates", "intent")
-# opt-in: Get-CMSiteRole -AllSite (prerequisite checks and the HA rule need it, a no-op check does not);
+# opt-in: Get-CMSiteRole -AllSite (prerequisite checks and the HA rule need it); only the "SMS Site Server" rows of it
+# (site_servers: the HA rule of a run that may change nothing, a row per site server, not every role in the hierarchy);
 # SMS_ComponentSummarizer's SMS_DMP_DOWNLOADER rows (the no-op check of service_connection_point)
-OPTIONAL_READS = ("roles", "components")
+OPTIONAL_READS = ("roles", "site_servers", "components")
 # A server name in a sitecomp.log line: "... server <name>", "SMS_SERVER_BOOTSTRAP_<NETBIOS>", "\\\\<name>".
 _NAMED_SERVER = (
     re.compile(r"\bserver \\*([A-Za-z0-9][A-Za-z0-9.-]*[A-Za-z0-9])"),
@@ -278,7 +279,11 @@ class SiteProvider:
                 )
                 for o in out("updates")
             ],
-            site_roles=out("roles") if "roles" in include else None,
+            site_roles=out("roles")
+            if "roles" in include
+            else out("site_servers")
+            if "site_servers" in include
+            else None,
             intent=next((i for i in (Intent.from_obj(o) for o in records) if i is not None), None),
             verified=next((v for v in (Verified.from_obj(o) for o in records) if v is not None), None),
             components=out("components") if "components" in include else None,

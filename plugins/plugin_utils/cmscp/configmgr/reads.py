@@ -21,6 +21,7 @@ PROPERTIES: dict[str, tuple[str, ...]] = {
     "aad": ("Name", "AppName", "TenantName", "TenantID", "ClientID", "AppType", "SecretKeyExpiry"),
     "updates": ("Name", "State", "FullVersion", "PackageGuid"),
     "roles": ("NetworkOSPath", "RoleName", "SiteCode"),
+    "site_servers": ("NetworkOSPath", "RoleName", "SiteCode"),
     "records": INTENT_VALUES + (VERIFIED_VALUE,),
     "components": ("ComponentName", "MachineName", "SiteCode", "State", "Status"),
 }

@@ -14,13 +14,13 @@ from ..planner import DesiredScp, Plan, Wait
 from .site_system import site_system_spec
 
 SCP_READS = READS + ("roles",)  # roles: the HA rule needs them (Get-CMSiteRole -AllSite, same pipeline)
-# What a run that may change nothing reads first: the sites, the SCP, the collection's records (a move's intent, the
-# verified SCP) and the downloader's component status. A plan that changes something reads everything again
-# (SCP_READS: the roles for the HA rule, the site systems, the updates that refuse a change) before it runs: under the
-# lease, or in check mode for the prediction. So the HA rule applies to changes only: a run that finds the SCP already
-# on an HA site server changes nothing and does not refuse (our choice, to keep the no-op read small; Microsoft says
-# "If it's currently on the site server, move it"); the preflight's ha_placement check reports it.
-FIRST_READS = ("sites", "scp", "intent", "components")
+# What a run that may change nothing reads first: the sites, the SCP, the site server roles (the HA rule: Microsoft says not
+# to host the SCP on either site server of an HA pair, "If it's currently on the original site server, remove it", so
+# an SCP found there is refused on every run, not only when a change would put it there), the collection's records (a
+# move's intent, the verified SCP) and the downloader's component status. A plan that changes something reads
+# everything again (SCP_READS: also the site systems and the updates that refuse a change) before it runs: under the
+# lease, or in check mode for the prediction.
+FIRST_READS = ("sites", "scp", "site_servers", "intent", "components")
 
 
 def first_reads(desired: DesiredScp) -> tuple[str, ...]:
