@@ -10,6 +10,7 @@ from typing import Any
 from ansible_collections.configmgr.scp.plugins.plugin_utils import _validate as check
 from ansible_collections.configmgr.scp.plugins.plugin_utils._action import ConfigMgrAction, TaskContext
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp import (
+    IMPORT_READS,
     TOOL_READS,
     ToolHost,
     ToolRequest,
@@ -21,6 +22,7 @@ from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp import (
     tool_failure_message,
     tool_folder,
     tool_site,
+    updates_changed,
 )
 
 PROXY_PASSWORD_WARNING = (
@@ -55,7 +57,8 @@ class ActionModule(ConfigMgrAction):
     def execute(self, ctx: TaskContext, args: dict[str, Any]) -> dict[str, Any]:
         request: ToolRequest = args["request"]
         # the top-tier site (version, install dir, site server) and the SCP (server, mode), from the SMS Provider
-        site = tool_site(ctx.site_provider().read_state(include=TOOL_READS))
+        state = ctx.site_provider().read_state(include=IMPORT_READS if request.phase == "import" else TOOL_READS)
+        site = tool_site(state)
         host = phase_host(request, site)
         folder = tool_folder(request, host, site)
         target = ctx.other_host(host)
@@ -99,8 +102,12 @@ class ActionModule(ConfigMgrAction):
         )
         failure = tool_failure_message(plan, outcome.exit_code, errors)
         if failure:
-            # the tool refused or failed; the files it left (if any) are reported, the site is as the log says
-            result.update(failed=True, changed=bool(outcome.files), msg=failure)
+            # the tool refused or failed; the files it left (if any) are reported. An import stopped part way may have
+            # imported some packs: the site's updates are read again, and a difference is a change
+            changed = bool(outcome.files)
+            if request.phase == "import":
+                changed = changed or updates_changed(state, ctx.site_provider().read_state(include=IMPORT_READS))
+            result.update(failed=True, changed=changed, msg=failure)
             return result
         if request.phase == "import" and reading.manifest_sha256:
             tool.record_import(reading.manifest_sha256)

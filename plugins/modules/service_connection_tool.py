@@ -24,7 +24,13 @@ description:
     of C(ServiceConnectionTool.exe)) matches the site's version; a copy of the folder holds every file of the site's
     own folder under C(CD.Latest); for V(prepare), V(export) and V(import) the account is listed in the local
     Administrators of the service connection point's server; the input files exist, and the folder an output goes
-    into. When a check fails, nothing is started or written."
+    into; the service connection point belongs to the top-tier site (one stranded at a child site is refused: move it
+    first with M(configmgr.scp.service_connection_point)). When a check fails, nothing is started or written."
+  - A service connection point on a site server configured for high availability runs the phase with a warning
+    quoting Microsoft's rule (move it to another site system server).
+  - "When the answer of the call that started the tool is lost, the task fails with C(changed: true) and says the
+    outcome is unknown: run it again. After a failed V(import) the module reads the site's updates again and reports a
+    change when they differ from before the run (part of the packs imported)."
   - Idempotence where the phase allows it. V(prepare), V(export) and V(connect) make new data on every run and
     always report a change. After a successful V(import) the module records the SHA-256 of the pack folder's
     C(ConfigMgr.Update.Manifest.ENC) on the service connection point's server (registry value

@@ -18,12 +18,14 @@ from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp import (
     tool_failure_message,
     tool_folder,
     tool_site,
+    updates_changed,
 )
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.model import (
     Hierarchy,
     ProviderState,
     ScpInfo,
     Site,
+    SiteUpdate,
 )
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.decide.service_connection_tool import (
     FolderReading,
@@ -256,3 +258,38 @@ def test_log_errors_leave_out_the_documented_harmless_error_and_failures_name_wh
     plan = plan_tool(IMPORT, SITE, CM01, CD, OK, None, ADMIN)
     text = tool_failure_message(plan, 4, [])
     assert text is not None and "no error in ServiceConnectionTool.log" in text and "phase=prepare" in text
+
+
+def test_an_scp_stranded_at_a_child_site_is_refused_before_any_run() -> None:
+    cas = Site("CAS", "Central", 4, None, "cas01.contoso.com", "C:\\CM", "5.00.9132.1000", 0)
+    child = Site("PR1", "Child", 2, "CAS", "pri01.contoso.com", "C:\\CM", "5.00.9132.1000", 0)
+    stranded = ProviderState(
+        "CAS", "cas01.contoso.com", "5.0", Hierarchy([cas, child]), ScpInfo("scp02.contoso.com", "PR1", "Offline"), []
+    )
+    with pytest.raises(PlanRefused) as info:
+        tool_site(stranded)
+    text = str(info.value)
+    assert "scp02.contoso.com" in text and "site PR1" in text and "top-tier site CAS" in text and "allow_move" in text
+
+
+def test_an_scp_on_an_ha_site_server_runs_with_microsofts_rule_as_a_warning() -> None:
+    ha = state()
+    ha.site_roles = [
+        {"NetworkOSPath": f"\\\\{server}", "RoleName": "SMS Site Server", "SiteCode": "PS1"}
+        for server in (CM01, "cm02.contoso.com")
+    ]
+    site = tool_site(ha)
+    assert site.ha_servers == (CM01, "cm02.contoso.com")
+    plan = plan_tool(PREPARE, site, CM01, CD, OK, None, ADMIN)
+    assert plan.run and plan.problems == ()
+    assert any("high availability" in w and "allow_move" in w for w in plan.warnings), plan.warnings
+    single = state()
+    single.site_roles = [{"NetworkOSPath": f"\\\\{CM01}", "RoleName": "SMS Site Server", "SiteCode": "PS1"}]
+    assert plan_tool(PREPARE, tool_site(single), CM01, CD, OK, None, ADMIN).warnings == ()
+
+
+def test_a_failed_import_is_a_change_when_the_sites_updates_moved() -> None:
+    before, after, same = state(), state(), state()
+    before.updates = same.updates = [SiteUpdate("CM 2509", 262146, package_guid="A")]
+    after.updates = [SiteUpdate("CM 2509", 262146, package_guid="A"), SiteUpdate("Hotfix", 262146, package_guid="B")]
+    assert updates_changed(before, after) and not updates_changed(before, same)

@@ -49,6 +49,7 @@ if TYPE_CHECKING:
     from .decide.preflight import preflight_verdict
     from .decide.scp import SCP_READS, desired_scp, lease_ttl, mode_changed, pending_after
     from .decide.service_connection_tool import (
+        IMPORT_READS,
         TOOL_READS,
         ToolRequest,
         cd_latest_folder,
@@ -59,6 +60,7 @@ if TYPE_CHECKING:
         tool_failure_message,
         tool_folder,
         tool_site,
+        updates_changed,
     )
     from .decide.site_system import (
         DesiredSiteSystem,
@@ -163,6 +165,8 @@ _WHERE: dict[str, str] = {
     "execute_update_check": ".apply.site_updates",
     "diagnose": ".apply.site_updates",
     "TOOL_READS": ".decide.service_connection_tool",
+    "IMPORT_READS": ".decide.service_connection_tool",
+    "updates_changed": ".decide.service_connection_tool",
     "ToolRequest": ".decide.service_connection_tool",
     "tool_site": ".decide.service_connection_tool",
     "phase_host": ".decide.service_connection_tool",
@@ -266,6 +270,7 @@ __all__ = [
     "execute_update_check",
     "diagnose",
     # service_connection_tool
+    "IMPORT_READS",
     "TOOL_READS",
     "ToolHost",
     "ToolRequest",
@@ -277,6 +282,7 @@ __all__ = [
     "tool_failure_message",
     "tool_folder",
     "tool_site",
+    "updates_changed",
 ]
 
 

@@ -31,6 +31,8 @@ FAULT_STAGES: dict[str, str] = {
     "thread_stuck": "thread",  # threads.py: the next Stop request on that host is ignored (stays Running)
     "dmp_sync_fail": "dmp",  # dmp.py: the next online sync fails as if the endpoints were unreachable
     "corrupt_chunk": "transfer",  # ps/native_scripts.py: one byte of the next chunk Write-FileChunk writes is flipped
+    "kill_program": "program",  # ps/builtins/process.py: the next program Start-Process runs there (cmdlet= the
+    #   program's name, e.g. "ServiceConnectionTool") is killed part way; the program decides what it had done by then
 }
 
 

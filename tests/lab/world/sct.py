@@ -10,7 +10,9 @@ data, the download switches' selection, several usage data files from different 
 Inferred (docs/lab.md lists them): the file names besides the .exe, the FileVersion the exe carries (the site's
 version), the exit codes, the log's line format and wordings, the content of the cab / CSV / packs (text naming the
 hierarchy), the pack folder's layout besides the manifest, the hierarchy id, the catalogue of updates, that the tool
-creates missing output folders, that an import of packs already imported adds nothing and exits 0.
+creates missing output folders, that an import of packs already imported adds nothing and exits 0; for a run killed
+part way (fault "kill_program"): its exit code, that its log keeps the lines written so far, and what it had written
+(half the cab or CSV, the first pack without the manifest, the first update imported).
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ ENDPOINTS = (
 
 # inferred exit codes
 EXIT_OK, EXIT_USAGE, EXIT_PREREQ, EXIT_NETWORK, EXIT_DATA = 0, 1, 2, 3, 4
+EXIT_KILLED = 1  # inferred: what a process ended by TerminateProcess (taskkill /f) exits with
 MODES = {
     "-prepare": ("-usagedatadest",),
     "-export": ("-dest",),
@@ -180,7 +183,7 @@ def _run(run: ProgramRun, world: World, host: WindowsHost, folder: str, log: _Lo
         )
         return EXIT_USAGE
     if "-connect" in options:
-        return _connect(world, host, options, log)
+        return _connect(world, host, options, log, run.killed)
     return _on_scp(run, world, host, options, log)
 
 
@@ -204,19 +207,25 @@ def _on_scp(run: ProgramRun, world: World, host: WindowsHost, options: dict[str,
     when = host.clock.now()
     if "-prepare" in options:
         dest = str(options["-usagedatadest"])
-        host.files.write(dest, _usage_text(world, site_version, when))
+        text = _usage_text(world, site_version, when)
+        if run.killed:
+            host.files.write(dest, text[: len(text) // 2])
+            return EXIT_KILLED
+        host.files.write(dest, text)
         log(f"Usage data exported to {dest}")
         return EXIT_OK
     if "-export" in options:
         dest = str(options["-dest"])
+        header = "HierarchyId,SiteCode,Version,Exported\r\n"
+        if run.killed:
+            host.files.write(dest, header)
+            return EXIT_KILLED
         host.files.write(
-            dest,
-            f"HierarchyId,SiteCode,Version,Exported\r\n{hierarchy_id(world)},"
-            f"{top.code if top else ''},{site_version},{when.isoformat()}\r\n",
+            dest, f"{header}{hierarchy_id(world)},{top.code if top else ''},{site_version},{when.isoformat()}\r\n"
         )
         log(f"Usage data exported to CSV {dest}")
         return EXIT_OK
-    return _import(world, host, str(options["-updatepacksrc"]), log)
+    return _import(world, host, str(options["-updatepacksrc"]), log, run.killed)
 
 
 def _usage_text(world: World, version: str, when: datetime) -> str:
@@ -229,7 +238,7 @@ def _field(text: str, name: str) -> str:
     return next((line.split("=", 1)[1].strip() for line in text.splitlines() if line.startswith(f"{name}=")), "")
 
 
-def _connect(world: World, host: WindowsHost, options: dict[str, str | bool], log: _Log) -> int:
+def _connect(world: World, host: WindowsHost, options: dict[str, str | bool], log: _Log, killed: bool = False) -> int:
     source = str(options["-usagedatasrc"])
     files = host.files
     if files.is_dir(source):
@@ -256,6 +265,8 @@ def _connect(world: World, host: WindowsHost, options: dict[str, str | bool], lo
     for update in wanted:
         files.write(f"{dest}\\{update.guid}.cab", f"LAB-PACK {update.name} {update.version}\r\n")
         log(f"Downloaded {update.name} ({update.version})")
+        if killed:
+            return EXIT_KILLED  # one pack written, no manifest
     files.write(
         f"{dest}\\{MANIFEST}",
         "LAB-ENC\r\n" + f"hierarchies={','.join(hierarchies)}\r\n" + f"updates={','.join(u.guid for u in wanted)}\r\n",
@@ -301,7 +312,7 @@ def _select(
     return [max(updates, key=lambda u: _version(u.version))] if updates else []
 
 
-def _import(world: World, host: WindowsHost, source: str, log: _Log) -> int:
+def _import(world: World, host: WindowsHost, source: str, log: _Log, killed: bool = False) -> int:
     manifest = f"{source}\\{MANIFEST}"
     if not host.files.exists(manifest):
         log(f"ERROR: {MANIFEST} was not found in {source}", ERROR)
@@ -326,6 +337,8 @@ def _import(world: World, host: WindowsHost, source: str, log: _Log) -> int:
         world.hierarchy.updates.append(imported)
         added.append(imported)
         log(f"Imported {update.name} ({update.version})")
+        if killed:
+            return EXIT_KILLED  # the first update is in the site; the downloader is not told
     log(f"Import finished: {len(added)} update(s) added")
     world.dmp.offline_import(host, added)
     return EXIT_OK

@@ -17,7 +17,7 @@ from ..decide.service_connection_tool import (
     ToolRequest,
     paths_to_check,
 )
-from ..errors import CheckModeViolation
+from ..errors import CheckModeViolation, ConfigMgrError
 from ..logs import parse_log
 from ..pipeline import SWITCH, Command, Pipeline
 from ..session import Session
@@ -145,7 +145,12 @@ class ToolHost:
         code = _int(first.get("ExitCode")) if isinstance(first, dict) else None
         text = res[1].first if isinstance(res[1].first, str) else "\n".join(str(o) for o in res[1].output)
         written = [o for o in res[2].output if isinstance(o, dict)] if output else []
-        return ToolOutcome(code, self._hashes(written), parse_log(text or "", source=TOOL_LOG))
+        try:
+            hashes = self._hashes(written)
+        except ConfigMgrError as err:
+            err.changed = True  # the tool has run: a failed read after it is not "unchanged"
+            raise
+        return ToolOutcome(code, hashes, parse_log(text or "", source=TOOL_LOG))
 
     def _hashes(self, written: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if not written:
@@ -176,7 +181,13 @@ class ToolHost:
         pipe = Pipeline(operation=operation)
         pipe.add("New-Item", ("Path", STATE_KEY), error_action="SilentlyContinue")  # exists already: fine
         pipe.add("Set-ItemProperty", ("Path", STATE_KEY), ("Name", IMPORT_RECORD), ("Value", digest))
-        self.session.run(pipe)
+        try:
+            self.session.run(pipe)
+        except ConfigMgrError as err:
+            # called after a successful import: the site changed even though the record may be missing, and the next
+            # run then starts the import again (an import of packs already imported)
+            err.changed = True
+            raise
 
 
 def _int(value: Any) -> int | None:

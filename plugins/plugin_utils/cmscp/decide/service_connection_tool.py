@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..configmgr.model import ProviderState
+from ..configmgr.topology import ha_site_servers, same_machine
 from ..errors import InvalidOption, PlanRefused
 from ..logs import LogEntry
 
@@ -30,7 +31,10 @@ TOOL_EXE = "ServiceConnectionTool.exe"
 TOOL_LOG = "ServiceConnectionTool.log"
 MANIFEST = "ConfigMgr.Update.Manifest.ENC"
 CD_LATEST_TOOL = "cd.latest\\SMSSETUP\\TOOLS\\ServiceConnectionTool"  # under the site's install directory
-TOOL_READS = ("sites", "scp")
+TOOL_READS = ("sites", "scp", "site_servers")  # site_servers: the HA site servers (a warning)
+# The import phase also reads the site's updates before it runs: an import that fails (the tool's exit code) may have
+# imported some packs before it stopped, so the updates are read again and compared (updates_changed).
+IMPORT_READS = TOOL_READS + ("updates",)
 IMPORT_RECORD = "ServiceConnectionToolImport"  # the collection's record on the SCP host (STATE_KEY): manifest SHA-256
 # a drive path (C:\x) or a UNC path (\\server\share\x); no quote, wildcard or control character
 _PATH = re.compile(r'^(?:[A-Za-z]:\\|\\\\[^\\/:*?"<>|\s][^\\/:*?"<>|]*\\[^\\/:*?"<>|]+)[^/:*?"<>|\x00-\x1f]*$')
@@ -151,6 +155,7 @@ class ToolSite:
     install_dir: str | None
     version: str | None
     scp_server: str
+    ha_servers: tuple[str, ...] = ()  # the top-tier site's site servers in high availability (active and passive)
 
 
 def tool_site(state: ProviderState) -> ToolSite:
@@ -175,7 +180,17 @@ def tool_site(state: ProviderState) -> ToolSite:
             where,
             "check the service connection tool's prerequisites",
         )
-    return ToolSite(top.site_code, top.server, top.install_dir, top.version, scp.server)
+    if scp.site_code and scp.site_code != top.site_code:
+        # [OFFICIAL] the SCP is a hierarchy-wide role of the top-tier site (docs/topologies.md): refused before any run
+        raise PlanRefused(
+            f"the service connection point on {scp.server} belongs to site {scp.site_code}, not to the top-tier site "
+            f"{top.site_code} ({top.server}): move it to site {top.site_code} first "
+            "(configmgr.scp.service_connection_point with allow_move: true, mode=offline), then run the tool",
+            where,
+            "check the service connection tool's prerequisites",
+        )
+    ha = tuple(ha_site_servers(state).get(top.site_code, ()))
+    return ToolSite(top.site_code, top.server, top.install_dir, top.version, scp.server, ha)
 
 
 def phase_host(request: ToolRequest, site: ToolSite) -> str:
@@ -294,6 +309,12 @@ def check_tool(
             f"{site.version}: use the tool from CD.Latest of this site (the tool must match the site's "
             "version)"
         )
+    if request.phase in SCP_PHASES and any(same_machine(host, s) for s in site.ha_servers):
+        warnings.append(
+            f"the service connection point is on {host}, a site server configured for high availability: Microsoft "
+            "says not to host it on either HA site server; remove it and install it on another site system server "
+            "(configmgr.scp.service_connection_point allow_move: true)"
+        )
     if request.phase in SCP_PHASES:
         more, notes = _admin(user, reading.admins, host)
         problems += more
@@ -402,3 +423,13 @@ class ToolOutcome:
     files: list[dict[str, Any]] = field(default_factory=list)  # name, path, size, sha256
     log: list[LogEntry] = field(default_factory=list)
     recorded: bool = False
+
+
+def update_keys(state: ProviderState) -> frozenset[tuple[str, int | None]]:
+    """The site's updates as (package GUID or name, state): what an import adds or moves on."""
+    return frozenset(((u.package_guid or u.name).lower(), u.state) for u in state.updates)
+
+
+def updates_changed(before: ProviderState, after: ProviderState) -> bool:
+    """Whether the site's updates differ between two reads (an import added or changed one)."""
+    return update_keys(before) != update_keys(after)

@@ -33,6 +33,7 @@ class ProgramRun:
     path: str  # the program file, as stored
     argv: list[str]  # arguments after the program name
     version: str  # FileVersion from the header
+    killed: bool = False  # fault "kill_program": the process is ended part way (what it did by then is the program's)
 
 
 Program = Callable[[ProgramRun], int]  # returns the exit code
@@ -159,7 +160,9 @@ def start_process(ctx: CallContext, args: BoundArgs) -> Iterator[Any]:
             ctx.spec.name,
         )
     line = " ".join(args.get("ArgumentList") or [])  # 5.1: joined with spaces, nothing quoted
-    code = program(ProgramRun(ctx, files.canonical(path) or path, split_command_line(line), header[1]))
+    faults = getattr(ctx.world, "faults", None)
+    killed = faults is not None and faults.take("program", ctx.host.fqdn, header[0]) == "kill_program"
+    code = program(ProgramRun(ctx, files.canonical(path) or path, split_command_line(line), header[1], killed))
     if args.get("PassThru"):
         name = (files.canonical(path) or path).rsplit("\\", 1)[-1].rsplit(".", 1)[0]
         # without -Wait a real process would still run; the lab's programs finish before Start-Process returns
