@@ -283,6 +283,9 @@ def error_result(err: ConfigMgrError, ctx: TaskContext | None) -> dict[str, Any]
     own = ctx is None or err.target_key in (None, target_key(ctx.target))
     if isinstance(err, HostUnreachable) and own and not err.outcome_unknown:
         result = {"unreachable": True, "msg": describe_error(err)}
+    elif isinstance(err, HostUnreachable) and own:
+        # the connection went while a changing call ran: a failed task can say changed, an unreachable one cannot
+        result = {"failed": True, "msg": describe_error(err)}
     elif isinstance(err, HostUnreachable):
         result = {
             "failed": True,

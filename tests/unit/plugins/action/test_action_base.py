@@ -14,7 +14,11 @@ from ansible_collections.configmgr.scp.plugins.action import (
 )
 from ansible_collections.configmgr.scp.plugins.plugin_utils import _action
 from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.configmgr.bootstrap import DRIVE, explain_failure
-from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.errors import CommandFailed, HostUnreachable
+from ansible_collections.configmgr.scp.plugins.plugin_utils.cmscp.errors import (
+    CommandFailed,
+    HostUnreachable,
+    mark_outcome_unknown,
+)
 from tests.unit.fakes import make_action
 
 TASK_VARS = {
@@ -187,6 +191,18 @@ def test_command_failure_names_host_gives_double_hop_hint_and_hides_secrets(monk
     assert "Get-CMSite failed" in result["msg"]
     assert "auth=credssp" in result["msg"]
     assert secret not in result["msg"] and secret not in result["exception"]
+
+
+def test_a_lost_answer_on_the_tasks_own_host_fails_the_task_without_calling_it_a_second_host(monkeypatch):
+    def boom(self, ctx, args):
+        err = HostUnreachable("connection lost", host="127.0.0.1", operation="add the SCP", reason="connection")
+        raise mark_outcome_unknown(err)
+
+    monkeypatch.setattr(service_connection_point.ActionModule, "execute", boom)
+    result = make(service_connection_point, {"server": "scp01.contoso.com"}).run(task_vars=dict(TASK_VARS))
+    assert result["failed"] is True and "unreachable" not in result
+    assert "second host" not in result["msg"] and "connection lost" in result["msg"]
+    assert any("answer was lost" in w for w in result["warnings"])
 
 
 def test_no_generic_double_hop_hint_when_the_library_explained_the_hop():
