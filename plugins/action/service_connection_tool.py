@@ -106,7 +106,7 @@ class ActionModule(ConfigMgrAction):
             # imported some packs: the site's updates are read again, and a difference is a change
             changed = bool(outcome.files)
             if request.phase == "import":
-                changed = changed or updates_changed(state, ctx.site_provider().read_state(include=IMPORT_READS))
+                changed = changed or updates_changed(state, ctx.site_provider().read_state(include=("updates",)))
             result.update(failed=True, changed=changed, msg=failure)
             return result
         if request.phase == "import" and reading.manifest_sha256:

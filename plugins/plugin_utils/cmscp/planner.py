@@ -262,7 +262,7 @@ def plan_scp(
             "Microsoft says not to host the service connection point on either site server of an HA "
             "pair; choose another site system server"
             + (
-                f" (the SCP is configured there now: give that server with allow_move=true to move it off {server})"
+                f" (the SCP is configured there now: give another site system server with allow_move=true to move it off {server})"
                 if already
                 else ""
             ),

@@ -381,7 +381,7 @@ class ProviderState:
     aad_apps: list[AadApp] = field(default_factory=list)
     updates: list[SiteUpdate] = field(default_factory=list)
     scps: list[ScpInfo] = field(default_factory=list)  # normally zero or one
-    site_roles: list[dict[str, Any]] | None = None  # Get-CMSiteRole -AllSite rows, only when read ("roles")
+    site_roles: list[dict[str, Any]] | None = None  # Get-CMSiteRole -AllSite rows when read ("roles"; "site_servers")
     intent: Intent | None = None  # an unfinished move recorded on the provider host
     verified: Verified | None = None  # the SCP a run found effective (provider host record)
     components: list[dict[str, Any]] | None = None  # SMS_ComponentSummarizer rows, only when read

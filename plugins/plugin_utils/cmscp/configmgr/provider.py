@@ -260,6 +260,9 @@ class SiteProvider:
         sites = [Site.from_obj(o) for o in out("sites")]
         scps = [ScpInfo.from_obj(o) for o in out("scp")]
         records = out("intent")
+        # every role row, or only the "SMS Site Server" rows (site_servers); None: neither was read
+        role_read = next((name for name in ("roles", "site_servers") if name in include), None)
+        roles = out(role_read) if role_read else None
         return ProviderState(
             site_code=self.site_code or "",
             provider=self.provider or self.host,
@@ -279,11 +282,7 @@ class SiteProvider:
                 )
                 for o in out("updates")
             ],
-            site_roles=out("roles")
-            if "roles" in include
-            else out("site_servers")
-            if "site_servers" in include
-            else None,
+            site_roles=roles,
             intent=next((i for i in (Intent.from_obj(o) for o in records) if i is not None), None),
             verified=next((v for v in (Verified.from_obj(o) for o in records) if v is not None), None),
             components=out("components") if "components" in include else None,

@@ -37,9 +37,9 @@ def same_machine(a: str | None, b: str | None) -> bool:
 
 def ha_site_servers(state: ProviderState) -> dict[str, list[str]]:
     """Site code -> every server holding a site server role at that site, for sites with more than one (an HA pair:
-        active + passive). A role name containing "passive" also counts: the passive role's exact RoleName is not
-        documented (inferred; only in the full "roles" read). Needs the role rows (read_state with "roles", or "site_servers":
-    the "SMS Site Server" rows only); empty when they were not read."""
+    active + passive). A role name containing "passive" also counts: the passive role's exact RoleName is not
+    documented (inferred; only the full "roles" read has such rows). Needs the role rows (read_state with "roles", or
+    "site_servers": the "SMS Site Server" rows only); empty when they were not read."""
     by_site: dict[str, list[str]] = {}
     passive: dict[str, list[str]] = {}
     for row in state.site_roles or []:

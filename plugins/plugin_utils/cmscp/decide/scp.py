@@ -14,9 +14,9 @@ from ..planner import DesiredScp, Plan, Wait
 from .site_system import site_system_spec
 
 SCP_READS = READS + ("roles",)  # roles: the HA rule needs them (Get-CMSiteRole -AllSite, same pipeline)
-# What a run that may change nothing reads first: the sites, the SCP, the site server roles (the HA rule: Microsoft says not
-# to host the SCP on either site server of an HA pair, "If it's currently on the original site server, remove it", so
-# an SCP found there is refused on every run, not only when a change would put it there), the collection's records (a
+# What a run that may change nothing reads first: the sites, the SCP, the site server roles (the HA rule: Microsoft
+# says not to host the SCP on either site server of an HA pair, "If it's currently on the original site server, remove
+# it", so an SCP found there is refused on every run, not only when a change would put it there), the collection's records (a
 # move's intent, the verified SCP) and the downloader's component status. A plan that changes something reads
 # everything again (SCP_READS: also the site systems and the updates that refuse a change) before it runs: under the
 # lease, or in check mode for the prediction.

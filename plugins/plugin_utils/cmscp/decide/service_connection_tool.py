@@ -1,10 +1,10 @@
 """configmgr.scp.service_connection_tool: which host runs a phase of ServiceConnectionTool.exe, where the tool is, what
 must hold before it runs, its command line, and what a run's log and exit code say.
 
-Facts [OFFICIAL] (memdocs core/servers/manage/use-the-service-connection-tool.md, core/support/tools.md; facts
-section 5): prepare, export and import run on the SCP's server, connect on an internet-connected computer; the tool is
-in CD.Latest\\SMSSETUP\\TOOLS\\ServiceConnectionTool on the site server, must match the site's version and keeps all
-its files in one folder; the SCP must be in offline mode; the account needs local administrator on the SCP;
+Facts [OFFICIAL] (memdocs core/servers/manage/use-the-service-connection-tool.md, core/support/tools.md): prepare,
+export and import run on the SCP's server, connect on an internet-connected computer; the tool is in
+CD.Latest\\SMSSETUP\\TOOLS\\ServiceConnectionTool on the site server, must match the site's version and keeps all its
+files in one folder; the SCP must be in offline mode; the account needs local administrator on the SCP;
 ServiceConnectionTool.log is next to the tool and replaced on each run; the downloaded data holds
 ConfigMgr.Update.Manifest.ENC (SupportArticles understand-troubleshoot-updates-servicing.md); an
 UnauthorizedAccessException about extractmanifestcab during connect can be ignored.

@@ -23,9 +23,9 @@ SITE_SYSTEM_FIELDS = (
 )
 # Roles every site system server has, which go with the server itself: the site system role that
 # Get-CMSiteSystemServer returns (SMS_SCI_SysResUse "SMS Site System") and "SMS Component
-# Server" (in Get-CMSiteRole's documented role list, section 1.7; that it comes and goes with every site system is
-# inferred). Remove-CMSiteSystemServer: "If the server has other site system roles besides the site system role, this
-# cmdlet fails" [OFFICIAL, section 1.6], so any other role refuses the removal before the cmdlet runs.
+# Server" (in Get-CMSiteRole's documented role list; that it comes and goes with every site system is inferred).
+# Remove-CMSiteSystemServer: "If the server has other site system roles besides the site system role, this cmdlet
+# fails" [OFFICIAL cmdlet reference], so any other role refuses the removal before the cmdlet runs.
 BASE_ROLES = frozenset((SITE_SYSTEM_ROLE.lower(), "sms component server"))
 
 

@@ -38,8 +38,8 @@ class UsageDataPlan:
 
 
 def normalise_level(level: str) -> str:
-    """ "full" -> "Full"; "Accepted values: Basic, Enhanced, Full" (Set-CMHierarchySetting -TelemetryLevel, facts
-    note section 1.9)."""
+    """ "full" -> "Full"; "Accepted values: Basic, Enhanced, Full" (Set-CMHierarchySetting -TelemetryLevel, cmdlet
+    reference)."""
     for known in TELEMETRY_LEVELS.values():
         if str(level).lower() == known.lower():
             return known
